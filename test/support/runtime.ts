@@ -1,0 +1,50 @@
+// What integration tests share about the real containerd the setup started.
+import { randomBytes } from 'node:crypto';
+import { CriClient } from '../../src/cri-client/index.js';
+import type { PodSandboxConfig } from '../../src/gen/cri/runtime/v1/PodSandboxConfig.js';
+import { crictl } from '../../src/cli/crictl/crictl.js';
+import { memoryIo } from '../../src/cli/io.js';
+
+export const runtimeEndpoint = process.env['TSKUBE_TEST_RUNTIME_ENDPOINT'] ?? 'unix:///run/containerd/containerd.sock';
+/** busybox-static image built and imported by the setup (sh, sleep, httpd, nc, ...). */
+export const testImage = 'localhost/tskube/busybox:latest';
+export const pauseImage = 'registry.k8s.io/pause:3.10';
+
+export function newClient(timeoutMs = 30_000): CriClient {
+  return new CriClient({ endpoint: runtimeEndpoint, timeoutMs });
+}
+
+/** A short random suffix so parallel or leftover runs never collide on names. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Label every test object carries, so a sweeper can find leftovers. */
+export const testLabel = { 'tskube.test/owner': 'vitest' };
+
+export function podConfig(name: string, overrides: Partial<PodSandboxConfig> = {}): PodSandboxConfig {
+  return {
+    metadata: { name, namespace: 'tskube-test', uid: randomBytes(8).toString('hex'), attempt: 0 },
+    hostname: name,
+    logDirectory: `/tmp/tskube-test-logs/${name}`,
+    labels: { ...testLabel },
+    linux: {},
+    ...overrides,
+  };
+}
+
+/** Runs `tskube crictl ARGS` in-process against the test runtime. */
+export async function runCrictl(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
+  const { io, stdout, stderr } = memoryIo({ env: { CONTAINER_RUNTIME_ENDPOINT: runtimeEndpoint, ...options.env }, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
+  const code = await crictl(['--timeout', '30s', ...args], io);
+  return { code, stdout: stdout(), stderr: stderr() };
+}
+
+/** Stops and removes every sandbox (and so its containers) carrying the test label. */
+export async function removeTestPods(client: CriClient): Promise<void> {
+  const { items } = await client.runtime.call('ListPodSandbox', { filter: { labelSelector: testLabel } });
+  for (const p of items) {
+    await client.runtime.call('StopPodSandbox', { podSandboxId: p.id }).catch(() => undefined);
+    await client.runtime.call('RemovePodSandbox', { podSandboxId: p.id }).catch(() => undefined);
+  }
+}
