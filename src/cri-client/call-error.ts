@@ -47,14 +47,18 @@ export function callError(err: unknown, ctx: CallContext): TskubeError {
   if (!isServiceError(err)) return TskubeError.from(err).wrap(ctx.method);
   const target = describeTarget(ctx.request);
   const what = target ? `${ctx.method} ${target}` : ctx.method;
-  const details = err.details || err.message;
+  // grpc-js appends resolver notes that say nothing to a user; keep the first sentence.
+  const details = (err.details || err.message).replace(/\.?\s*Resolution note:.*$/s, '').replace(/\.\s*Last error: (Error: )?/, ': ');
   switch (err.code) {
     case status.UNAVAILABLE:
       return new TskubeError('unavailable', `${what}: cannot reach the container runtime at ${ctx.endpoint}: ${details} (is it running?)`, { cause: err });
     case status.DEADLINE_EXCEEDED:
       return new TskubeError('deadline-exceeded', `${what}: the runtime at ${ctx.endpoint} did not answer within ${ctx.timeoutMs} ms`, { cause: err });
     case status.UNIMPLEMENTED:
-      if (/unknown service runtime\.v1\./.test(details)) {
+      // Version is the first call anyone makes; UNIMPLEMENTED there (Go servers say
+      // "unknown service runtime.v1...", grpc-js "does not implement the method") means
+      // the whole runtime.v1 API is missing, which is what a v1alpha2-only runtime looks like.
+      if (ctx.method === 'Version' || /unknown service runtime\.v1\./.test(details)) {
         return new TskubeError(
           'unimplemented',
           `the runtime at ${ctx.endpoint} does not serve CRI runtime.v1 (it may speak only v1alpha2); tskube needs runtime.v1, as served by containerd >= 1.6 or CRI-O >= 1.23`,
