@@ -12,7 +12,7 @@ mkdirSync(outdir, { recursive: true });
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { tskube: 'src/cli/tskube.ts' },
+  entryPoints: { tskube: 'src/cli/tskube.ts', 'bench/cri': 'bench/cri.ts' },
   outdir,
   bundle: true,
   splitting: true,

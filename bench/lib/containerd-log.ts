@@ -1,0 +1,47 @@
+// Reads how long containerd itself spent in each CRI call from its own log: the CRI
+// plugin (1.6) logs an info line when a call starts and another when it returns.
+import { readFileSync } from 'node:fs';
+
+export type CriCall = 'RunPodSandbox' | 'CreateContainer' | 'StartContainer' | 'StopPodSandbox' | 'RemovePodSandbox';
+
+/** Server-side duration (ms) per call, keyed by `${call} ${objectId}`. */
+export function serverDurations(logText: string, since: Date): Map<string, number> {
+  const starts = new Map<string, number>();
+  const out = new Map<string, number>();
+  const lineRe = /^time="([^"]+)" level=info msg="(.*)"$/;
+  for (const line of logText.split('\n')) {
+    const m = lineRe.exec(line);
+    if (!m) continue;
+    const at = Date.parse(m[1] as string) + fractionMs(m[1] as string);
+    if (at < since.getTime()) continue;
+    const msg = (m[2] as string).replace(/\\"/g, '"');
+    let k: RegExpExecArray | null;
+    if ((k = /^RunPodSandbox for &PodSandboxMetadata\{Name:([^,]+),.*?\}( returns sandbox id "(\w+)")?$/.exec(msg))) {
+      if (k[3]) record(out, starts, `RunPodSandbox name:${k[1]}`, `RunPodSandbox ${k[3]}`, at);
+      else starts.set(`RunPodSandbox name:${k[1]}`, at);
+    } else if ((k = /^CreateContainer within sandbox "(\w+)" for (?:container )?&ContainerMetadata\{Name:([^,]+),.*?\}( returns container id "(\w+)")?$/.exec(msg))) {
+      if (k[4]) record(out, starts, `CreateContainer ${k[1]}/${k[2]}`, `CreateContainer ${k[4]}`, at);
+      else starts.set(`CreateContainer ${k[1]}/${k[2]}`, at);
+    } else if ((k = /^(StartContainer|StopPodSandbox|RemovePodSandbox) (?:for )?"(\w+)"( returns successfully)?$/.exec(msg))) {
+      const key = `${k[1]} ${k[2]}`;
+      if (k[3]) record(out, starts, key, key, at);
+      else starts.set(key, at);
+    }
+  }
+  return out;
+}
+
+function record(out: Map<string, number>, starts: Map<string, number>, startKey: string, key: string, at: number): void {
+  const start = starts.get(startKey);
+  if (start !== undefined) out.set(key, at - start);
+}
+
+/** Date.parse keeps milliseconds only; add the sub-millisecond digits of RFC3339Nano. */
+function fractionMs(ts: string): number {
+  const frac = /\.(\d+)Z$/.exec(ts)?.[1] ?? '';
+  return frac.length > 3 ? Number(`0.${frac.slice(3)}`) : 0;
+}
+
+export function readContainerdLog(path: string): string {
+  return readFileSync(path, 'utf8');
+}
