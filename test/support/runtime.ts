@@ -40,9 +40,12 @@ export async function runCrictl(args: string[], options: { stdin?: string; env?:
   return { code, stdout: stdout(), stderr: stderr() };
 }
 
-/** Stops and removes every sandbox (and so its containers) carrying the test label. */
-export async function removeTestPods(client: CriClient): Promise<void> {
-  const { items } = await client.runtime.call('ListPodSandbox', { filter: { labelSelector: testLabel } });
+/**
+ * Stops and removes every sandbox (and so its containers) carrying the test label, and
+ * the extra labels if given (a file that labels its pods removes only its own).
+ */
+export async function removeTestPods(client: CriClient, extraLabels: Record<string, string> = {}): Promise<void> {
+  const { items } = await client.runtime.call('ListPodSandbox', { filter: { labelSelector: { ...testLabel, ...extraLabels } } });
   for (const p of items) {
     await client.runtime.call('StopPodSandbox', { podSandboxId: p.id }).catch(() => undefined);
     await client.runtime.call('RemovePodSandbox', { podSandboxId: p.id }).catch(() => undefined);

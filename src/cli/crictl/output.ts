@@ -1,4 +1,5 @@
 import { TskubeError } from '../../common/errors.js';
+import { loadYaml } from '../../common/yaml.js';
 import type { Output } from '../io.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
@@ -16,7 +17,7 @@ export function toJson(value: unknown): string {
 }
 
 export async function toYaml(value: unknown): Promise<string> {
-  const { stringify } = await import('yaml');
+  const { stringify } = await loadYaml();
   // Round-trip through JSON so Buffers and undefined fields look as they do in -o json.
   return stringify(JSON.parse(toJson(value)));
 }

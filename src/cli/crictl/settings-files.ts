@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { TskubeError } from '../../common/errors.js';
+import { loadYaml } from '../../common/yaml.js';
 import { defaultConfigPath, defaultKubeletConfigPath, validateConfigFile, type CrictlConfigFile, type GlobalFlags } from './settings.js';
 
 async function readIfPresent(path: string): Promise<string | undefined> {
@@ -12,7 +13,7 @@ async function readIfPresent(path: string): Promise<string | undefined> {
 }
 
 async function parseYaml(path: string, text: string): Promise<unknown> {
-  const { parse } = await import('yaml');
+  const { parse } = await loadYaml();
   try {
     return parse(text);
   } catch (err) {
