@@ -1,0 +1,93 @@
+import type { AuthConfig } from '../../gen/cri/runtime/v1/AuthConfig.js';
+import { TskubeError } from '../../common/errors.js';
+import type { CriClient } from '../../cri-client/index.js';
+import { defaultPullPolicy } from './pull-secrets.js';
+
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+/** The outcome the container status shows: the image to run, or why the container waits. */
+export type ImageOutcome = { ok: true; imageRef: string } | { ok: false; reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull' | 'InvalidImageName'; message: string };
+
+export interface PullEvents {
+  pulling(image: string): void;
+  pulled(image: string, message: string): void;
+  failed(image: string, reason: string, message: string): void;
+}
+
+const initialBackoffMs = 10_000;
+const maxBackoffMs = 300_000;
+
+/**
+ * Makes sure a container's image is present per its pull policy. A failed pull puts
+ * that image (for that pod) in back-off: 10 s doubling to 5 min, as upstream; inside
+ * the back-off the container waits with ImagePullBackOff and no pull is attempted.
+ */
+export class ImagePuller {
+  readonly #client: CriClient;
+  readonly #now: () => number;
+  readonly #backoff = new Map<string, { until: number; delay: number }>();
+
+  constructor(client: CriClient, now: () => number = Date.now) {
+    this.#client = client;
+    this.#now = now;
+  }
+
+  async ensure(image: string, policy: PullPolicy | undefined, auth: AuthConfig[], backoffKey: string, events: PullEvents, signal?: AbortSignal): Promise<ImageOutcome> {
+    if (!image.trim()) return { ok: false, reason: 'InvalidImageName', message: 'image name is empty' };
+    const effective = policy ?? defaultPullPolicy(image);
+    const opts = signal ? { signal } : {};
+    if (effective !== 'Always') {
+      const { image: present } = await this.#client.image.call('ImageStatus', { image: { image } }, opts);
+      if (present?.id) {
+        events.pulled(image, `Container image "${image}" already present on machine`);
+        return { ok: true, imageRef: present.id };
+      }
+      if (effective === 'Never') {
+        const message = `Container image "${image}" is not present with pull policy of Never`;
+        events.failed(image, 'ErrImageNeverPull', message);
+        return { ok: false, reason: 'ErrImageNeverPull', message };
+      }
+    }
+    const key = `${backoffKey} ${image}`;
+    const b = this.#backoff.get(key);
+    if (b && this.#now() < b.until) {
+      return { ok: false, reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` };
+    }
+    events.pulling(image);
+    const started = this.#now();
+    try {
+      const reply = await this.#pull(image, auth, opts);
+      this.#backoff.delete(key);
+      events.pulled(image, `Successfully pulled image "${image}" in ${((this.#now() - started) / 1000).toFixed(3)}s`);
+      return { ok: true, imageRef: reply };
+    } catch (err) {
+      const e = TskubeError.from(err);
+      if (e.code === 'canceled') throw e;
+      const delay = b ? Math.min(b.delay * 2, maxBackoffMs) : initialBackoffMs;
+      this.#backoff.set(key, { until: this.#now() + delay, delay });
+      const message = `Failed to pull image "${image}": ${e.detail}`;
+      events.failed(image, 'ErrImagePull', message);
+      return { ok: false, reason: 'ErrImagePull', message };
+    }
+  }
+
+  /** When the back-off of an image for a pod ends (ms since the epoch), if it is in one. */
+  retryAt(backoffKey: string, image: string): number | undefined {
+    return this.#backoff.get(`${backoffKey} ${image}`)?.until;
+  }
+
+  async #pull(image: string, auth: AuthConfig[], opts: { signal?: AbortSignal }): Promise<string> {
+    // Pulls can take minutes; the runtime's own progress deadline applies, not ours.
+    const callOpts = { ...opts, timeoutMs: 30 * 60_000 };
+    if (auth.length === 0) return (await this.#client.image.call('PullImage', { image: { image } }, callOpts)).imageRef;
+    let last: unknown;
+    for (const a of auth) {
+      try {
+        return (await this.#client.image.call('PullImage', { image: { image }, auth: a }, callOpts)).imageRef;
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  }
+}

@@ -1,0 +1,117 @@
+/*
+ * The pod lifecycle event generator: relists the runtime every second, keeps the last
+ * view per pod UID, and tells the pod workers which pods changed (a container exited,
+ * a sandbox died). Syncs ask for a view at least as new as a moment they name, so a
+ * sync right after its own actions sees their effect; concurrent asks share one relist.
+ */
+import { TskubeError } from '../../common/errors.js';
+import type { PodRuntimeState } from '../pods/runtime-state.js';
+import type { RuntimeObserver } from './runtime-observer.js';
+
+export interface RuntimeCacheOptions {
+  intervalMs?: number;
+  onPodChanged?: (uid: string) => void;
+  /** One line when relisting starts failing and one when it recovers. */
+  onHealth?: (healthy: boolean, err?: TskubeError) => void;
+  now?: () => number;
+}
+
+/** A compact fingerprint of what matters for syncing: ids, phases, exit codes. */
+function fingerprint(state: PodRuntimeState): string {
+  return [
+    ...state.sandboxes.map((s) => `s:${s.id}:${s.phase}:${s.ips.join(',')}`),
+    ...state.containers.map((c) => `c:${c.id}:${c.phase}:${c.exitCode ?? ''}`),
+  ].join('|');
+}
+
+export class RuntimeCache {
+  readonly #observer: RuntimeObserver;
+  readonly #intervalMs: number;
+  readonly #onPodChanged: (uid: string) => void;
+  readonly #onHealth: (healthy: boolean, err?: TskubeError) => void;
+  readonly #now: () => number;
+  #pods = new Map<string, PodRuntimeState>();
+  #prints = new Map<string, string>();
+  #updatedAt = 0;
+  #inflight: Promise<Map<string, PodRuntimeState>> | undefined;
+  #healthy = true;
+  #lastError: TskubeError | undefined;
+
+  constructor(observer: RuntimeObserver, options: RuntimeCacheOptions = {}) {
+    this.#observer = observer;
+    this.#intervalMs = options.intervalMs ?? 1000;
+    this.#onPodChanged = options.onPodChanged ?? (() => undefined);
+    this.#onHealth = options.onHealth ?? (() => undefined);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** When the last successful relist finished (ms since the epoch); 0 before the first. */
+  get updatedAt(): number {
+    return this.#updatedAt;
+  }
+
+  get lastError(): TskubeError | undefined {
+    return this.#healthy ? undefined : this.#lastError;
+  }
+
+  /** The runtime view of every kubelet-made pod, relisted if older than `newerThan`. */
+  async all(newerThan = 0): Promise<Map<string, PodRuntimeState>> {
+    if (this.#updatedAt >= newerThan && this.#updatedAt > 0) return this.#pods;
+    return this.#relist();
+  }
+
+  async pod(uid: string, newerThan = 0): Promise<PodRuntimeState | undefined> {
+    return (await this.all(newerThan)).get(uid);
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await this.#relist().catch(() => undefined);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.#intervalMs);
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+    }
+  }
+
+  #relist(): Promise<Map<string, PodRuntimeState>> {
+    // Everyone asking while a relist runs gets a relist that started after they asked.
+    const started = this.#now();
+    const chained = (this.#inflight ?? Promise.resolve(this.#pods)).catch(() => this.#pods).then(() => (this.#updatedAt >= started ? this.#pods : this.#doRelist()));
+    this.#inflight = chained;
+    void chained.finally(() => {
+      if (this.#inflight === chained) this.#inflight = undefined;
+    }).catch(() => undefined);
+    return chained;
+  }
+
+  async #doRelist(): Promise<Map<string, PodRuntimeState>> {
+    const started = this.#now();
+    let pods: Map<string, PodRuntimeState>;
+    try {
+      pods = await this.#observer.relist();
+    } catch (err) {
+      const e = TskubeError.from(err);
+      this.#lastError = e;
+      if (this.#healthy) {
+        this.#healthy = false;
+        this.#onHealth(false, e);
+      }
+      throw e;
+    }
+    if (!this.#healthy) {
+      this.#healthy = true;
+      this.#onHealth(true);
+    }
+    const prints = new Map<string, string>();
+    for (const [uid, state] of pods) prints.set(uid, fingerprint(state));
+    const changed = new Set<string>();
+    for (const [uid, print] of prints) if (this.#prints.get(uid) !== print) changed.add(uid);
+    for (const uid of this.#prints.keys()) if (!prints.has(uid)) changed.add(uid);
+    this.#pods = pods;
+    this.#prints = prints;
+    this.#updatedAt = started;
+    for (const uid of changed) this.#onPodChanged(uid);
+    return pods;
+  }
+}
