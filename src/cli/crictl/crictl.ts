@@ -109,7 +109,9 @@ export async function crictl(argv: string[], io: CommandIo): Promise<number> {
   let ctx;
   try {
     const [configFile, kubelet] = await Promise.all([
-      loadConfigFile(parsed.flags, io.env),
+      // `config` and `completion` must work where the config file is missing or broken:
+      // `config --set` is how a user creates or repairs it.
+      entry.needsRuntime ? loadConfigFile(parsed.flags, io.env) : loadConfigFile(parsed.flags, io.env).catch(() => undefined),
       entry.needsRuntime ? loadKubeletEndpoint() : Promise.resolve(undefined),
     ]);
     const settings = resolveSettings({ flags: parsed.flags, env: io.env, ...(configFile ? { configFile } : {}), ...(kubelet ? { kubelet } : {}) });

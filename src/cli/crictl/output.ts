@@ -13,7 +13,12 @@ export function parseOutputFormat(value: string | undefined, allowed: readonly O
 
 /** JSON as crictl prints it: two-space indent, camelCase keys, int64 as strings. */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('base64') : v), 2);
+  // Buffer.toJSON runs before a replacer sees the value: catch its {type, data} shape.
+  const replacer = (_k: string, v: unknown) => {
+    const b = v as { type?: unknown; data?: unknown } | null;
+    return b && b.type === 'Buffer' && Array.isArray(b.data) ? Buffer.from(b.data as number[]).toString('base64') : v;
+  };
+  return JSON.stringify(value, replacer, 2);
 }
 
 export async function toYaml(value: unknown): Promise<string> {

@@ -40,6 +40,8 @@ export interface SettingsSources {
 }
 
 export interface CrictlSettings {
+  /** The crictl config file in force (read or not): what `crictl config --set` writes. */
+  configPath: string;
   /** Endpoints to try in order; one when configured, the defaults otherwise. */
   runtimeEndpoints: string[];
   imageEndpoint?: string;
@@ -76,6 +78,7 @@ export function resolveSettings(s: SettingsSources): CrictlSettings {
   if (s.flags.timeout !== undefined) timeoutMs = parseDuration(s.flags.timeout, '--timeout');
   else if (file.timeout !== undefined && file.timeout > 0) timeoutMs = file.timeout * 1000;
   const settings: CrictlSettings = {
+    configPath: s.flags.config || s.env['CRI_CONFIG_FILE'] || s.configFile?.path || defaultConfigPath,
     runtimeEndpoints: runtime ? [runtime.value] : [...defaultRuntimeEndpoints],
     runtimeEndpointSource: runtime?.source ?? 'default endpoints',
     timeoutMs,
