@@ -1,0 +1,32 @@
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { TskubeError } from '../../common/errors.js';
+import type { ExecutorDeps } from './executor-deps.js';
+import { runLifecycleHandler } from './lifecycle-hooks.js';
+
+/**
+ * Stops one container gracefully: preStop hook first (bounded by the grace period), then
+ * CRI StopContainer with what is left of the grace period (SIGTERM, then SIGKILL).
+ */
+export async function killContainer(
+  deps: ExecutorDeps,
+  pod: V1Pod,
+  target: { id: string; name: string; spec?: V1Container; podIP?: string },
+  gracePeriodSeconds: number,
+  message: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const started = Date.now();
+  deps.events.normal(pod, 'Killing', message);
+  const preStop = target.spec?.lifecycle?.preStop;
+  if (preStop && gracePeriodSeconds > 0) {
+    const ports = Object.fromEntries((target.spec?.ports ?? []).filter((p) => p.name).map((p) => [p.name as string, p.containerPort]));
+    try {
+      await runLifecycleHandler(deps.cri, preStop, { containerId: target.id, podIP: target.podIP ?? '127.0.0.1', ports }, gracePeriodSeconds, signal);
+    } catch (err) {
+      deps.events.warning(pod, 'FailedPreStopHook', TskubeError.from(err).detail);
+    }
+  }
+  const left = Math.max(0, gracePeriodSeconds - Math.floor((Date.now() - started) / 1000));
+  // The runtime waits `left` seconds after SIGTERM; give the call that long plus slack.
+  await deps.cri.runtime.call('StopContainer', { containerId: target.id, timeout: left }, { timeoutMs: (left + 30) * 1000, ...(signal ? { signal } : {}) });
+}

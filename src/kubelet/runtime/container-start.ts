@@ -1,0 +1,84 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { TskubeError } from '../../common/errors.js';
+import type { ExecutorDeps } from './executor-deps.js';
+import { runLifecycleHandler } from './lifecycle-hooks.js';
+import { authForImage } from './pull-secrets.js';
+import type { RunningSandbox } from './sandbox-run.js';
+
+/** Started, or why the container waits (the reason the container status shows). */
+export type StartOutcome = { ok: true; containerId: string } | { ok: false; reason: string; message: string };
+
+const startTimeoutMs = 4 * 60_000;
+
+/**
+ * Pull (per policy), resolve env, create, start, then run postStart: upstream's order.
+ * Each failure becomes the waiting reason upstream uses (ErrImagePull, ImagePullBackOff,
+ * CreateContainerConfigError, CreateContainerError, RunContainerError, PostStartHookError)
+ * and a Warning event; nothing already running is touched.
+ */
+export async function startContainer(deps: ExecutorDeps, pod: V1Pod, container: V1Container, attempt: number, sandbox: RunningSandbox, signal?: AbortSignal): Promise<StartOutcome> {
+  const opts = signal ? { signal, timeoutMs: startTimeoutMs } : { timeoutMs: startTimeoutMs };
+  const uid = pod.metadata?.uid ?? '';
+  const image = container.image ?? '';
+  const pulled = await deps.images.ensure(image, container.imagePullPolicy as 'Always' | 'IfNotPresent' | 'Never' | undefined, authForImage(image, deps.builders.pullSecrets(pod)), uid, {
+    pulling: (i) => deps.events.normal(pod, 'Pulling', `Pulling image "${i}"`),
+    pulled: (_i, message) => deps.events.normal(pod, 'Pulled', message),
+    failed: (_i, reason, message) => deps.events.warning(pod, 'Failed', `${message}${reason === 'ErrImagePull' ? '' : ` (${reason})`}`),
+  }, signal).catch((err: unknown) => ({ ok: false as const, reason: 'ErrImagePull' as const, message: TskubeError.from(err).detail }));
+  if (!pulled.ok) {
+    if (pulled.reason === 'ImagePullBackOff') deps.events.normal(pod, 'BackOff', pulled.message);
+    return pulled;
+  }
+
+  const env = deps.builders.env(pod, container, sandbox.ips);
+  if (!env.ok) {
+    deps.events.warning(pod, 'Failed', `Error: ${env.message}`);
+    return env;
+  }
+
+  let config;
+  try {
+    config = deps.builders.container(pod, container, attempt, { env: env.env, imageRef: pulled.imageRef, podIPs: sandbox.ips });
+  } catch (err) {
+    const message = TskubeError.from(err).detail;
+    deps.events.warning(pod, 'Failed', `Error: ${message}`);
+    return { ok: false, reason: 'CreateContainerConfigError', message };
+  }
+  // The runtime writes the log file; the kubelet makes its directory, as upstream does.
+  if (sandbox.config.logDirectory && config.logPath) await mkdir(dirname(join(sandbox.config.logDirectory, config.logPath)), { recursive: true });
+
+  let containerId: string;
+  try {
+    ({ containerId } = await deps.cri.runtime.call('CreateContainer', { podSandboxId: sandbox.id, config, sandboxConfig: sandbox.config }, opts));
+  } catch (err) {
+    const message = TskubeError.from(err).detail;
+    deps.events.warning(pod, 'Failed', `Error: ${message}`);
+    return { ok: false, reason: 'CreateContainerError', message };
+  }
+  deps.events.normal(pod, 'Created', `Created container: ${container.name}`);
+  try {
+    await deps.cri.runtime.call('StartContainer', { containerId }, opts);
+  } catch (err) {
+    const message = TskubeError.from(err).detail;
+    deps.events.warning(pod, 'Failed', `Error: ${message}`);
+    return { ok: false, reason: 'RunContainerError', message };
+  }
+  deps.events.normal(pod, 'Started', `Started container ${container.name}`);
+
+  const postStart = container.lifecycle?.postStart;
+  if (postStart) {
+    const ports = Object.fromEntries((container.ports ?? []).filter((p) => p.name).map((p) => [p.name as string, p.containerPort]));
+    try {
+      await runLifecycleHandler(deps.cri, postStart, { containerId, podIP: sandbox.ips[0] ?? '127.0.0.1', ports }, pod.spec?.terminationGracePeriodSeconds ?? 30, signal);
+    } catch (err) {
+      const message = TskubeError.from(err).detail;
+      deps.events.warning(pod, 'FailedPostStartHook', message);
+      // Upstream kills a container whose postStart failed; the restart policy decides what next.
+      await deps.cri.runtime.call('StopContainer', { containerId, timeout: 0 }, opts).catch(() => undefined);
+      return { ok: false, reason: 'PostStartHookError', message };
+    }
+  }
+  return { ok: true, containerId };
+}

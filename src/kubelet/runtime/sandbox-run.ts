@@ -1,0 +1,29 @@
+import { mkdir } from 'node:fs/promises';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { PodSandboxConfig } from '../../gen/cri/runtime/v1/PodSandboxConfig.js';
+import { TskubeError } from '../../common/errors.js';
+import type { ExecutorDeps } from './executor-deps.js';
+
+export interface RunningSandbox {
+  id: string;
+  config: PodSandboxConfig;
+  ips: string[];
+}
+
+/** Creates the pod's sandbox (network, namespaces) and returns its ID and IPs. */
+export async function runSandbox(deps: ExecutorDeps, pod: V1Pod, attempt: number, signal?: AbortSignal): Promise<RunningSandbox> {
+  const config = deps.builders.sandbox(pod, attempt);
+  if (config.logDirectory) await mkdir(config.logDirectory, { recursive: true, mode: 0o755 });
+  const opts = signal ? { signal, timeoutMs: 4 * 60_000 } : { timeoutMs: 4 * 60_000 };
+  let id: string;
+  try {
+    ({ podSandboxId: id } = await deps.cri.runtime.call('RunPodSandbox', { config, runtimeHandler: pod.spec?.runtimeClassName ?? '' }, opts));
+  } catch (err) {
+    const e = TskubeError.from(err);
+    deps.events.warning(pod, 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${e.detail}`);
+    throw e.wrap('creating the pod sandbox');
+  }
+  const { status } = await deps.cri.runtime.call('PodSandboxStatus', { podSandboxId: id }, opts);
+  const ips = status?.network?.ip ? [status.network.ip, ...status.network.additionalIps.map((a) => a.ip)] : [];
+  return { id, config, ips };
+}
