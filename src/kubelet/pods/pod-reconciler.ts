@@ -1,0 +1,109 @@
+/*
+ * Joins the pod sources to the pod workers. Each source reports its full set of pods
+ * for this node (API pods bound here, static pods from files); whenever a set changes,
+ * the runtime shows a pod nobody knows, or the periodic resync fires, planReconcile says
+ * what each pod needs and the reconciler hands it to the workers.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { planReconcile } from './plan-reconcile.js';
+import type { PodWorkers } from './pod-workers.js';
+
+export type PodSourceName = 'api' | 'file';
+
+export interface PodReconcilerOptions {
+  workers: PodWorkers;
+  /** The sources that must list once before runtime leftovers may be killed. */
+  sources: PodSourceName[];
+  /** UIDs with sandboxes or containers in the runtime (from the runtime cache). */
+  runtimeUids: () => Promise<ReadonlySet<string>>;
+  isFinished: (uid: string) => boolean;
+  /** Removes what the runtime and the disk keep of a terminated pod nobody wants. */
+  remove: (uid: string) => Promise<void>;
+  log: Logger;
+  resyncMs?: number;
+}
+
+export class PodReconciler {
+  readonly #o: PodReconcilerOptions;
+  readonly #bySource = new Map<PodSourceName, Map<string, V1Pod>>();
+  readonly #lastKnown = new Map<string, V1Pod>();
+  readonly #removing = new Set<string>();
+  #pending = false;
+  #wake: (() => void) | undefined;
+
+  constructor(options: PodReconcilerOptions) {
+    this.#o = options;
+  }
+
+  /** A source's complete, current set of pods. */
+  setPods(source: PodSourceName, pods: readonly V1Pod[]): void {
+    const map = new Map<string, V1Pod>();
+    for (const p of pods) if (p.metadata?.uid) map.set(p.metadata.uid, p);
+    this.#bySource.set(source, map);
+    this.trigger();
+  }
+
+  /** All pods some source wants, by UID. */
+  desired(): Map<string, V1Pod> {
+    const all = new Map<string, V1Pod>();
+    for (const m of this.#bySource.values()) for (const [uid, p] of m) all.set(uid, p);
+    return all;
+  }
+
+  trigger(): void {
+    this.#pending = true;
+    this.#wake?.();
+  }
+
+  async reconcileOnce(): Promise<void> {
+    const desired = this.desired();
+    for (const [uid, p] of desired) this.#lastKnown.set(uid, p);
+    const workers = new Map(this.#o.workers.uids().map((uid) => [uid, this.#o.workers.phase(uid) ?? 'syncing'] as const));
+    const inRuntime = await this.#o.runtimeUids().catch(() => new Set<string>());
+    const actions = planReconcile({
+      desired,
+      workers,
+      lastKnown: this.#lastKnown,
+      inRuntime,
+      sourcesReady: this.#o.sources.every((s) => this.#bySource.has(s)),
+      isFinished: this.#o.isFinished,
+    });
+    for (const a of actions) {
+      if (a.kind === 'sync') this.#o.workers.update(a.pod);
+      else if (a.kind === 'terminate') {
+        if (this.#o.workers.phase(a.pod.metadata?.uid ?? '') === undefined) {
+          this.#o.log.info({ pod: `${a.pod.metadata?.namespace}/${a.pod.metadata?.name}`, uid: a.pod.metadata?.uid, why: a.why }, 'terminating pod');
+        }
+        this.#o.workers.terminate(a.pod, a.gracePeriodSeconds);
+      } else if (!this.#removing.has(a.uid)) {
+        this.#removing.add(a.uid);
+        void this.#o
+          .remove(a.uid)
+          .then(() => {
+            this.#o.workers.forget(a.uid);
+            this.#lastKnown.delete(a.uid);
+          })
+          .catch((err: unknown) => this.#o.log.warn({ uid: a.uid, err: (err as Error).message }, 'removing a terminated pod failed; will retry'))
+          .finally(() => this.#removing.delete(a.uid));
+      }
+    }
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const resyncMs = this.#o.resyncMs ?? 10_000;
+    while (!signal.aborted) {
+      this.#pending = false;
+      await this.reconcileOnce().catch((err: unknown) => this.#o.log.error({ err: (err as Error).message }, 'reconcile failed'));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, resyncMs);
+        this.#wake = () => (clearTimeout(t), resolve());
+        if (this.#pending) this.#wake();
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+      this.#wake = undefined;
+      // Coalesce bursts of source updates into one pass.
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
