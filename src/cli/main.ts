@@ -7,6 +7,7 @@ import type { Command, CommandIo } from './io.js';
 /** Top-level subcommands, loaded only when called so `tskube crictl ps` loads no kubelet code. */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   crictl: { summary: 'CRI client for debugging the container runtime (like crictl)', load: async () => (await import('./crictl/crictl.js')).crictl },
+  kubelet: { summary: 'run the node agent (flags and --config as the upstream kubelet)', load: async () => (await import('./kubelet.js')).kubelet },
   version: { summary: 'print the tskube version', load: async () => (await import('./version.js')).version },
 };
 

@@ -1,0 +1,9 @@
+// The default logger for API plumbing: pino, one JSON line per state change. Every
+// component takes a logger in its options; this is only the fallback.
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export function defaultLogger(component: string): Logger {
+  return pino({ name: component, level: process.env['TSKUBE_LOG_LEVEL'] ?? 'info' });
+}

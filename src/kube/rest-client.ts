@@ -1,0 +1,180 @@
+// A small REST client over node:https for the calls client-node's generated APIs make
+// awkward: list/watch of any path with selectors, streaming watch lines, PATCH with
+// an explicit content type. Credentials come from the KubeConfig and are re-read
+// every few minutes, so a rotated client certificate is picked up without a restart.
+import http from 'node:http';
+import https from 'node:https';
+import { createInterface } from 'node:readline';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { TskubeError } from '../common/errors.js';
+import { type ApiStatus, KubeApiError } from './api-error.js';
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  /** Defaults to application/json when there is a body. */
+  contentType?: string;
+  signal?: AbortSignal;
+  /** Whole-request deadline; defaults to 30 s. */
+  timeoutMs?: number;
+}
+
+const CREDENTIALS_TTL_MS = 5 * 60_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+interface Transport {
+  options: https.RequestOptions;
+  agent: http.Agent;
+  loadedAt: number;
+}
+
+export class RestClient {
+  readonly server: URL;
+  private readonly kc: KubeConfig;
+  private transport: Promise<Transport> | undefined;
+  private readonly userAgent: string;
+
+  constructor(kc: KubeConfig, options: { userAgent?: string } = {}) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new TskubeError('invalid-argument', 'kubeconfig: no current cluster');
+    this.kc = kc;
+    this.server = new URL(cluster.server);
+    this.userAgent = options.userAgent ?? 'tskube';
+  }
+
+  /** One request, JSON in and out. A non-2xx answer throws KubeApiError. */
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, opts);
+    const text = await readBody(res);
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status > 299) throw KubeApiError.fromStatus(status, parseStatus(text), `${method} ${path}`);
+    if (text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new TskubeError('internal', `${method} ${path}: answer is not JSON: ${text.slice(0, 200)}`, { cause: err });
+    }
+  }
+
+  /**
+   * A watch stream: one parsed JSON object per line until the server closes it or the
+   * signal aborts (the iterator then just ends). A non-200 answer throws KubeApiError.
+   */
+  async *stream(path: string, query: Query, signal: AbortSignal): AsyncGenerator<unknown> {
+    const inner = new AbortController();
+    const abort = () => inner.abort(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+      // No whole-request deadline: the server ends the watch after timeoutSeconds.
+      const res = await this.send('GET', path, { query: { ...query, watch: true }, signal: inner.signal, timeoutMs: 0 });
+      const status = res.statusCode ?? 0;
+      if (status !== 200) throw KubeApiError.fromStatus(status, parseStatus(await readBody(res)), `GET ${path} (watch)`);
+      const lines = createInterface({ input: res, crlfDelay: Infinity });
+      try {
+        for await (const line of lines) {
+          if (line.trim() === '') continue;
+          yield JSON.parse(line) as unknown;
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        throw TskubeError.from(err, 'unavailable').wrap(`GET ${path} (watch)`);
+      } finally {
+        lines.close();
+        res.destroy();
+      }
+    } catch (err) {
+      if (signal.aborted) return;
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', abort);
+      inner.abort();
+    }
+  }
+
+  private async send(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
+    const transport = await this.getTransport();
+    const url = new URL(this.server.href);
+    // The server URL may carry a path prefix (a proxy in front of the apiserver).
+    url.pathname = this.server.pathname.replace(/\/$/, '') + path;
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    const headers: http.OutgoingHttpHeaders = {
+      ...(transport.options.headers as http.OutgoingHttpHeaders | undefined),
+      accept: 'application/json',
+      'user-agent': this.userAgent,
+    };
+    if (body !== undefined) {
+      headers['content-type'] = opts.contentType ?? 'application/json';
+      headers['content-length'] = Buffer.byteLength(body);
+    }
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const signal =
+      timeoutMs > 0
+        ? opts.signal
+          ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)])
+          : AbortSignal.timeout(timeoutMs)
+        : opts.signal;
+    const mod = url.protocol === 'http:' ? http : https;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(url, { ...transport.options, method, headers, agent: transport.agent, ...(signal ? { signal } : {}) }, resolve);
+      req.on('error', (err) => {
+        const e = TskubeError.from(err, 'unavailable');
+        reject(new TskubeError(e.code, `${method} ${url.pathname}: ${e.detail}`, { cause: err }));
+      });
+      req.end(body);
+    });
+  }
+
+  private getTransport(): Promise<Transport> {
+    const current = this.transport;
+    if (current) {
+      return current.then((t) => (Date.now() - t.loadedAt < CREDENTIALS_TTL_MS ? t : this.reloadTransport(t)));
+    }
+    return this.reloadTransport(undefined);
+  }
+
+  private reloadTransport(old: Transport | undefined): Promise<Transport> {
+    const next = (async () => {
+      const options: https.RequestOptions = {};
+      await this.kc.applyToHTTPSOptions(options);
+      const agentOptions: https.AgentOptions = { keepAlive: true };
+      for (const k of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const) {
+        if (options[k] !== undefined) (agentOptions as Record<string, unknown>)[k] = options[k];
+      }
+      const agent = this.server.protocol === 'http:' ? new http.Agent({ keepAlive: true }) : new https.Agent(agentOptions);
+      // Open watches keep their sockets; only idle ones are dropped with the old agent.
+      old?.agent.destroy();
+      // Per request: basic auth and the Authorization header (tokens, exec plugins).
+      const perRequest: https.RequestOptions = {};
+      if (options.auth) perRequest.auth = options.auth;
+      if (options.headers) perRequest.headers = options.headers;
+      return { options: perRequest, agent, loadedAt: Date.now() };
+    })();
+    this.transport = next;
+    next.catch(() => {
+      if (this.transport === next) this.transport = undefined;
+    });
+    return next;
+  }
+}
+
+function readBody(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => (text += c));
+    res.on('end', () => resolve(text));
+    res.on('error', (err) => reject(TskubeError.from(err, 'unavailable')));
+  });
+}
+
+function parseStatus(text: string): ApiStatus | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null ? (v as ApiStatus) : undefined;
+  } catch {
+    return text ? { message: text.slice(0, 500) } : undefined;
+  }
+}

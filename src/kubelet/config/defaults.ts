@@ -1,0 +1,92 @@
+import type { KubeletConfiguration } from './types.js';
+
+// Upstream's defaults (pkg/kubelet/apis/config/v1beta1/defaults.go) for the fields
+// tskube reads, so a sparse config file behaves as it would under the upstream kubelet.
+
+export const defaultEvictionHard: Readonly<Record<string, string>> = {
+  'memory.available': '100Mi',
+  'nodefs.available': '10%',
+  'nodefs.inodesFree': '5%',
+  'imagefs.available': '15%',
+  'imagefs.inodesFree': '5%',
+};
+
+/** Upstream's cap on container restart backoff when crashLoopBackOff is unset. */
+export const maxContainerBackOffMs = 300_000;
+
+export function defaultKubeletConfiguration(): KubeletConfiguration {
+  return {
+    enableServer: true,
+    staticPodPath: '',
+    podLogsDir: '/var/log/pods',
+    syncFrequency: 60_000,
+    fileCheckFrequency: 20_000,
+    httpCheckFrequency: 20_000,
+    address: '0.0.0.0',
+    port: 10250,
+    readOnlyPort: 0,
+    tlsCertFile: '',
+    tlsPrivateKeyFile: '',
+    rotateCertificates: false,
+    serverTLSBootstrap: false,
+    authentication: {
+      x509: { clientCAFile: '' },
+      webhook: { enabled: true, cacheTTL: 120_000 },
+      anonymous: { enabled: false },
+    },
+    authorization: {
+      mode: 'Webhook',
+      webhook: { cacheAuthorizedTTL: 300_000, cacheUnauthorizedTTL: 30_000 },
+    },
+    registryPullQPS: 5,
+    registryBurst: 10,
+    eventRecordQPS: 50,
+    eventBurst: 100,
+    enableDebuggingHandlers: true,
+    healthzPort: 10248,
+    healthzBindAddress: '127.0.0.1',
+    oomScoreAdj: -999,
+    clusterDomain: '',
+    clusterDNS: [],
+    streamingConnectionIdleTimeout: 4 * 3_600_000,
+    nodeStatusUpdateFrequency: 10_000,
+    nodeStatusReportFrequency: 300_000,
+    nodeLeaseDurationSeconds: 40,
+    imageMinimumGCAge: 120_000,
+    imageMaximumGCAge: 0,
+    imageGCHighThresholdPercent: 85,
+    imageGCLowThresholdPercent: 80,
+    volumeStatsAggPeriod: 60_000,
+    cgroupRoot: '',
+    cgroupsPerQOS: true,
+    cgroupDriver: 'cgroupfs',
+    runtimeRequestTimeout: 120_000,
+    maxPods: 110,
+    podPidsLimit: -1,
+    resolvConf: '/etc/resolv.conf',
+    kubeAPIQPS: 50,
+    kubeAPIBurst: 100,
+    serializeImagePulls: true,
+    nodeStatusMaxImages: 50,
+    evictionHard: { ...defaultEvictionHard },
+    evictionPressureTransitionPeriod: 300_000,
+    mergeDefaultEvictionSettings: false,
+    failSwapOn: true,
+    containerLogMaxSize: '10Mi',
+    containerLogMaxFiles: 5,
+    systemReserved: {},
+    kubeReserved: {},
+    systemReservedCgroup: '',
+    kubeReservedCgroup: '',
+    enforceNodeAllocatable: ['pods'],
+    providerID: '',
+    logging: { format: 'text', flushFrequency: 5000, verbosity: 0 },
+    shutdownGracePeriod: 0,
+    shutdownGracePeriodCriticalPods: 0,
+    crashLoopBackOff: {},
+    registerWithTaints: [],
+    registerNode: true,
+    containerRuntimeEndpoint: 'unix:///run/containerd/containerd.sock',
+    imageServiceEndpoint: '',
+  };
+}

@@ -1,0 +1,167 @@
+/*
+ * The kubelet's composition root: builds every part from the resolved options and runs
+ * them until the signal aborts. Parts, in the order a pod meets them:
+ *
+ *   sources (API pods bound here, static pod files) ─► PodReconciler ─► PodWorkers ─► PodSyncer
+ *        ▲                                                  ▲                 │ plan: computePodActions
+ *        │                              RuntimeCache (relist │ every 1 s) ◄───┤ act:  runtime/ (CRI)
+ *   NodeController (register, lease, status)                                 └ report: StatusManager ─► API
+ *
+ * Standalone mode (no kubeconfig): only static pods, no API writes.
+ */
+import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import type { V1Pod } from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
+import { TskubeError } from '../common/errors.js';
+import { CriClient } from '../cri-client/index.js';
+import type { KubeletOptions } from './config/options.js';
+import { containerSpecHash } from './cri-config/container-hash.js';
+import { parseResolvConf } from './cri-config/resolv-conf.js';
+import { podConfigBuilders, type NodeContext } from './pod-config-builders.js';
+import { podStatusEqual } from './pods/compute-pod-status.js';
+import { CrashBackoff } from './pods/crash-backoff.js';
+import { PodReconciler, type PodSourceName } from './pods/pod-reconciler.js';
+import { PodSyncer } from './pods/pod-syncer.js';
+import { PodWorkers } from './pods/pod-workers.js';
+import { ReferencedObjectCache } from './referenced-objects.js';
+import type { PodEvents } from './runtime/executor-deps.js';
+import { ImagePuller } from './runtime/image-puller.js';
+import { removePodDir } from './runtime/pod-dirs.js';
+import { RuntimeCache } from './runtime/runtime-cache.js';
+import { RuntimeObserver } from './runtime/runtime-observer.js';
+import { StatusManager } from './status/status-manager.js';
+import { startPodSources } from './kubelet-sources.js';
+import { connectToApi, type ApiConnection } from './kubelet-api.js';
+
+export function kubeletLogger(verbosity: number): Logger {
+  return pino({ name: 'kubelet', level: verbosity >= 4 ? 'debug' : 'info', base: { component: 'kubelet' } }, pino.destination(2));
+}
+
+/** The node's addresses when --node-ip is not given: every global unicast address of the host. */
+export function detectHostIPs(): string[] {
+  const v4: string[] = [];
+  const v6: string[] = [];
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.internal || a.address.startsWith('fe80:')) continue;
+      (a.family === 'IPv4' ? v4 : v6).push(a.address);
+    }
+  }
+  return [...v4.slice(0, 1), ...v6.slice(0, 1)];
+}
+
+async function waitForRuntime(cri: CriClient, log: Logger, signal: AbortSignal): Promise<string> {
+  let said = false;
+  for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+    try {
+      const v = await cri.version({ signal });
+      if (said) log.info({ endpoint: cri.endpoint }, 'container runtime is back');
+      return `${v.runtimeName}://${v.runtimeVersion}`;
+    } catch (err) {
+      if (signal.aborted) throw TskubeError.from(err);
+      if (!said) log.error({ endpoint: cri.endpoint, err: TskubeError.from(err).message }, 'waiting for the container runtime');
+      said = true;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+function logEvents(log: Logger): PodEvents {
+  const line = (level: 'info' | 'warn') => (pod: V1Pod, reason: string, message: string) =>
+    log[level]({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason }, message);
+  return { normal: line('info'), warning: line('warn') };
+}
+
+export async function runKubelet(options: KubeletOptions, signal: AbortSignal): Promise<void> {
+  const log = kubeletLogger(options.verbosity);
+  const cfg = options.config;
+  const cri = new CriClient({ endpoint: cfg.containerRuntimeEndpoint, imageEndpoint: cfg.imageServiceEndpoint || cfg.containerRuntimeEndpoint, timeoutMs: cfg.runtimeRequestTimeout });
+  const runtimeVersion = await waitForRuntime(cri, log, signal);
+  const api: ApiConnection | undefined = options.kubeconfig || options.bootstrapKubeconfig ? await connectToApi(options, log, signal) : undefined;
+  const hostIPs = options.nodeIPs.length ? options.nodeIPs : detectHostIPs();
+  const resolvText = cfg.resolvConf ? await readFile(cfg.resolvConf, 'utf8').catch(() => '') : '';
+  const { totalmem, availableParallelism } = await import('node:os');
+  const node: NodeContext = {
+    nodeName: options.nodeName,
+    hostIPs: () => hostIPs,
+    clusterDNS: cfg.clusterDNS,
+    clusterDomain: cfg.clusterDomain,
+    hostResolv: parseResolvConf(resolvText),
+    podLogsRoot: cfg.podLogsDir || '/var/log/pods',
+    cgroupDriver: cfg.cgroupDriver === 'systemd' ? 'systemd' : 'cgroupfs',
+    nodeMemoryCapacityBytes: totalmem(),
+    allocatable: { cpu: String(availableParallelism()), memory: String(totalmem()) },
+    rootDir: options.rootDir,
+  };
+  const objects = new ReferencedObjectCache(api?.core);
+  const events = api?.events ?? logEvents(log);
+  const deps = { cri, images: new ImagePuller(cri), builders: podConfigBuilders(node, objects), events };
+
+  let workers: PodWorkers | undefined;
+  const cache = new RuntimeCache(new RuntimeObserver(cri), {
+    onPodChanged: (uid) => workers?.resync(uid),
+    onHealth: (healthy, err) => (healthy ? log.info('runtime relist recovered') : log.error({ err: err?.message }, 'runtime relist failing')),
+  });
+  const statuses = new StatusManager({
+    ...(api ? { api: api.podStatus, target: api.statusTarget } : {}),
+    equal: (a, b) => podStatusEqual(a, b),
+    onError: (pod, err) => log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, err: err.message }, 'writing pod status failed; will retry'),
+  });
+  const syncer = new PodSyncer({
+    deps,
+    cache,
+    statuses,
+    backoff: new CrashBackoff(cfg.crashLoopBackOff?.maxContainerRestartPeriod ? { maxMs: cfg.crashLoopBackOff.maxContainerRestartPeriod } : {}),
+    specHash: containerSpecHash,
+    hostIPs: () => hostIPs,
+    runtimeName: runtimeVersion.split('://')[0] ?? 'containerd',
+    log,
+    prefetch: (pod) => objects.prefetch(pod),
+  });
+  workers = new PodWorkers({
+    sync: (pod, s) => syncer.sync(pod, s),
+    terminate: (pod, grace, s) => syncer.terminate(pod, grace, s),
+    terminated: async (pod) => {
+      // The containers are gone: finish the API deletion so `kubectl delete` returns.
+      if (api && pod.metadata?.deletionTimestamp && pod.metadata.annotations?.['kubernetes.io/config.source'] !== 'file') {
+        await api.podStatus.deleteFinal(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', pod.metadata.uid ?? '');
+      }
+      reconciler.trigger();
+    },
+    onError: (pod, op, err, retryIn) => log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, op, retryInMs: retryIn }, err.message),
+  });
+  const sourceNames: PodSourceName[] = [...(cfg.staticPodPath ? (['file'] as const) : []), ...(api ? (['api'] as const) : [])];
+  const reconciler = new PodReconciler({
+    workers,
+    sources: sourceNames,
+    runtimeUids: async () => new Set((await cache.all()).keys()),
+    isFinished: (uid) => {
+      const phase = statuses.statusOf(uid)?.phase;
+      return phase === 'Succeeded' || phase === 'Failed';
+    },
+    remove: async (uid) => {
+      await syncer.removeFromRuntime(uid);
+      await removePodDir(options.rootDir, uid);
+      statuses.forget(uid);
+    },
+    log,
+    resyncMs: Math.min(cfg.syncFrequency || 10_000, 10_000),
+  });
+
+  log.info({ node: options.nodeName, runtime: runtimeVersion, mode: api ? 'cluster' : 'standalone', staticPodPath: cfg.staticPodPath || undefined }, 'kubelet starting');
+  const running = [
+    cache.run(signal),
+    statuses.run(signal),
+    reconciler.run(signal),
+    ...startPodSources({ options, api, reconciler, log, signal }),
+    ...(api ? [api.runNode({ options, hostIPs, runtimeVersion, cri, log, signal })] : []),
+  ];
+  try {
+    await Promise.all(running);
+  } finally {
+    workers.stop();
+    cri.close();
+    log.info('kubelet stopped; containers keep running');
+  }
+}
