@@ -65,7 +65,7 @@ ensure_build() {
   hash=$(sha256sum package-lock.json | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
     say "installing npm dependencies"
-    npm ci --silent --no-audit --no-fund >/dev/null
+    npm ci --loglevel=error --no-audit --no-fund >/dev/null
     echo "$hash" > "$stamp"
   fi
   say "building tskube"
