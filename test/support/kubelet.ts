@@ -1,0 +1,82 @@
+// Runs the real tskube kubelet in-process for a test: its own root dir, static pod
+// folder and config, stopped (and its pods removed from the runtime) by stop().
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { resolveKubeletOptions } from '../../src/kubelet/config/index.js';
+import { runKubelet } from '../../src/kubelet/kubelet.js';
+import { newClient, runtimeEndpoint } from './runtime.js';
+
+export interface TestKubelet {
+  dir: string;
+  manifests: string;
+  nodeName: string;
+  writeManifest(file: string, pod: object): void;
+  removeManifest(file: string): void;
+  /** Stops the kubelet; its pods keep running, as upstream's do. */
+  stop(): Promise<void>;
+  start(): void;
+  /** Stops the kubelet and removes every sandbox of pods it made. */
+  destroy(): Promise<void>;
+}
+
+export async function startTestKubelet(options: { nodeName: string; extraConfig?: Record<string, unknown>; args?: string[] }): Promise<TestKubelet> {
+  const dir = mkdtempSync(join(tmpdir(), 'tskube-kubelet-'));
+  const manifests = join(dir, 'manifests');
+  mkdirSync(manifests);
+  const configPath = join(dir, 'config.yaml');
+  writeFileSync(
+    configPath,
+    stringify({
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      kind: 'KubeletConfiguration',
+      staticPodPath: manifests,
+      fileCheckFrequency: '1s',
+      containerRuntimeEndpoint: runtimeEndpoint,
+      cgroupDriver: 'cgroupfs',
+      clusterDomain: 'cluster.local',
+      podLogsDir: join(dir, 'pod-logs'),
+      ...options.extraConfig,
+    }),
+  );
+  const { options: resolved } = await resolveKubeletOptions(
+    ['--config', configPath, '--root-dir', join(dir, 'root'), '--hostname-override', options.nodeName, '--v', '0', ...(options.args ?? [])],
+    { hostname: options.nodeName },
+  );
+  let controller: AbortController | undefined;
+  let running: Promise<void> | undefined;
+  const kubelet: TestKubelet = {
+    dir,
+    manifests,
+    nodeName: options.nodeName,
+    writeManifest: (file, pod) => writeFileSync(join(manifests, file), stringify(pod)),
+    removeManifest: (file) => rmSync(join(manifests, file), { force: true }),
+    start() {
+      controller = new AbortController();
+      running = runKubelet(resolved, controller.signal).catch((err: unknown) => {
+        if (!controller?.signal.aborted) throw err;
+      });
+    },
+    async stop() {
+      controller?.abort();
+      await running;
+    },
+    async destroy() {
+      await kubelet.stop();
+      const client = newClient();
+      try {
+        const { items } = await client.runtime.call('ListPodSandbox', {});
+        for (const p of items.filter((s) => s.metadata?.name.endsWith(`-${options.nodeName}`))) {
+          await client.runtime.call('StopPodSandbox', { podSandboxId: p.id }).catch(() => undefined);
+          await client.runtime.call('RemovePodSandbox', { podSandboxId: p.id }).catch(() => undefined);
+        }
+      } finally {
+        client.close();
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  kubelet.start();
+  return kubelet;
+}
