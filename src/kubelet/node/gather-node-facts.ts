@@ -1,0 +1,159 @@
+// NodeFacts from the machine: systeminformation for CPU, memory and the default
+// interface; the kernel's own files for the IDs and PID counts; statfs for the
+// filesystem under the kubelet's root dir. What cannot change while the kubelet runs
+// (IDs, kernel, OS image, cores) is read once; the rest on every call.
+import { lookup } from 'node:dns/promises';
+import { readFile, statfs } from 'node:fs/promises';
+import { hostname as osHostname, release } from 'node:os';
+import { dirname } from 'node:path';
+import si from 'systeminformation';
+import { TskubeError } from '../../common/errors.js';
+import type { NodeFacts } from './node-facts.js';
+
+export interface GatherOptions {
+  /** The kubelet's root dir (--root-dir); its filesystem is the node's ephemeral storage. */
+  rootDir: string;
+  /** Look up the host's own addresses (only needed when --node-ip is not given). */
+  detectHostIPs: boolean;
+  /** Where /proc, /sys and /etc are; tests point it elsewhere. */
+  hostRoot?: string;
+}
+
+/** Node's process.arch as Go's GOARCH, which is what kubernetes.io/arch holds. */
+export function goArch(arch: string): string {
+  const map: Record<string, string> = { x64: 'amd64', ia32: '386', arm: 'arm', arm64: 'arm64', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
+  return map[arch] ?? arch;
+}
+
+/** PRETTY_NAME from an os-release file, as nodeInfo.osImage. */
+export function prettyName(osRelease: string): string | undefined {
+  for (const line of osRelease.split('\n')) {
+    const m = /^PRETTY_NAME=(.*)$/.exec(line.trim());
+    if (m?.[1] !== undefined) return m[1].replace(/^(["'])(.*)\1$/, '$2');
+  }
+  return undefined;
+}
+
+/** Scheduling entities in use, from /proc/loadavg's "running/total" field. */
+export function pidsFromLoadavg(loadavg: string): number | undefined {
+  const total = loadavg.trim().split(/\s+/)[3]?.split('/')[1];
+  const n = Number(total);
+  return total !== undefined && Number.isInteger(n) ? n : undefined;
+}
+
+type StaticFacts = Pick<NodeFacts, 'hostname' | 'kernelVersion' | 'osImage' | 'architecture' | 'operatingSystem' | 'machineID' | 'systemUUID' | 'bootID' | 'cpuCores'>;
+
+export class NodeFactsGatherer {
+  private readonly options: GatherOptions;
+  private readonly root: string;
+  private staticFacts: Promise<StaticFacts> | undefined;
+
+  constructor(options: GatherOptions) {
+    this.options = options;
+    this.root = options.hostRoot ?? '';
+  }
+
+  async gather(): Promise<NodeFacts> {
+    this.staticFacts ??= this.gatherStatic();
+    const fixed = await this.staticFacts.catch((err: unknown) => {
+      // A failed first read is retried on the next call rather than cached.
+      this.staticFacts = undefined;
+      throw err;
+    });
+    const [mem, fs, pidMax, loadavg, hostIPs] = await Promise.all([
+      si.mem(),
+      this.rootfs(),
+      this.readText('/proc/sys/kernel/pid_max'),
+      this.readText('/proc/loadavg'),
+      this.options.detectHostIPs ? this.hostIPs(fixed.hostname) : Promise.resolve([]),
+    ]);
+    if (!(mem.total > 0)) throw new TskubeError('internal', 'node facts: systeminformation reported no memory (is /proc/meminfo readable?)');
+    return {
+      ...fixed,
+      memoryBytes: mem.total,
+      memoryAvailableBytes: mem.available,
+      rootfsBytes: fs.bytes,
+      rootfsAvailableBytes: fs.available,
+      pidMax: Number(pidMax.trim()) || 0,
+      pidsInUse: pidsFromLoadavg(loadavg) ?? 0,
+      hostIPs,
+    };
+  }
+
+  private async gatherStatic(): Promise<StaticFacts> {
+    const [cpu, osRelease, machineID, productUUID, bootID] = await Promise.all([
+      si.cpu(),
+      this.readOptional('/etc/os-release'),
+      this.readOptional('/etc/machine-id'),
+      this.readOptional('/sys/class/dmi/id/product_uuid'),
+      this.readText('/proc/sys/kernel/random/boot_id'),
+    ]);
+    let osImage = osRelease === undefined ? undefined : prettyName(osRelease);
+    if (osImage === undefined) {
+      const os = await si.osInfo();
+      osImage = [os.distro, os.release, os.codename ? `(${os.codename})` : ''].filter(Boolean).join(' ');
+    }
+    let systemUUID = productUUID?.trim() ?? '';
+    // No DMI in containers and some VMs; systeminformation has other sources.
+    if (systemUUID === '') systemUUID = (await si.system()).uuid.trim();
+    const cpuCores = cpu.cores;
+    if (!(cpuCores > 0)) throw new TskubeError('internal', 'node facts: systeminformation reported no CPU cores');
+    return {
+      hostname: osHostname(),
+      kernelVersion: release(),
+      osImage,
+      architecture: goArch(process.arch),
+      operatingSystem: process.platform,
+      machineID: (machineID ?? (await this.readOptional('/var/lib/dbus/machine-id')) ?? '').trim(),
+      systemUUID,
+      bootID: bootID.trim(),
+      cpuCores,
+    };
+  }
+
+  /** statfs of the root dir, or of its nearest existing parent before the kubelet made it. */
+  private async rootfs(): Promise<{ bytes: number; available: number }> {
+    let dir = this.options.rootDir;
+    for (;;) {
+      try {
+        const s = await statfs(dir);
+        return { bytes: s.blocks * s.bsize, available: s.bavail * s.bsize };
+      } catch (err) {
+        const parent = dirname(dir);
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir) {
+          throw TskubeError.from(err, 'internal').wrap(`node facts: statfs ${dir} (the filesystem of root dir ${this.options.rootDir})`);
+        }
+        dir = parent;
+      }
+    }
+  }
+
+  /** Upstream: the node name's DNS addresses that are not loopback, else the default route's interface. */
+  private async hostIPs(host: string): Promise<string[]> {
+    try {
+      const addrs = await lookup(host, { all: true });
+      const usable = addrs.map((a) => a.address).filter((a) => !a.startsWith('127.') && a !== '::1');
+      if (usable.length > 0) return usable.slice(0, 1);
+    } catch {
+      // Not resolvable: fall through to the default interface.
+    }
+    const iface = await si.networkInterfaces('default');
+    return [iface.ip4, iface.ip6].filter((a): a is string => typeof a === 'string' && a !== '').slice(0, 1);
+  }
+
+  private async readText(path: string): Promise<string> {
+    try {
+      return await readFile(this.root + path, 'utf8');
+    } catch (err) {
+      throw TskubeError.from(err, 'internal').wrap(`node facts: reading ${this.root + path}`);
+    }
+  }
+
+  private async readOptional(path: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.root + path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+}
