@@ -91,10 +91,7 @@ export class EventRecorder {
       const next = this.queue.shift();
       if (!next) {
         for (const r of this.idle.splice(0)) r();
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          signal.addEventListener('abort', () => resolve(), { once: true });
-        });
+        await sleep(Infinity, signal, (wake) => (this.wake = wake));
         this.wake = undefined;
         continue;
       }
@@ -138,7 +135,8 @@ export class EventRecorder {
         if (signal.aborted) return;
         const e = TskubeError.from(err, 'unavailable');
         const retryable = e.code === 'unavailable' || e.code === 'deadline-exceeded' || e.code === 'resource-exhausted';
-        if (retryable && attempt + 1 < this.o.attempts) {
+        // During an outage each event gets one try, so the queue drains instead of waiting.
+        if (retryable && !this.dropping && attempt + 1 < this.o.attempts) {
           await sleep(backoffDelay(retryBackoff, attempt, this.o.random()), signal);
           continue;
         }

@@ -5,5 +5,6 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 export function defaultLogger(component: string): Logger {
-  return pino({ name: component, level: process.env['TSKUBE_LOG_LEVEL'] ?? 'info' });
+  // stderr, as the kubelet's own logger: stdout stays free for command output.
+  return pino({ name: component, level: process.env['TSKUBE_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
 }

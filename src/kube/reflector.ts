@@ -2,7 +2,8 @@
 // resourceVersion and relisting on 410 Gone; see reflector-plan.ts for the decisions.
 // The handler runs inline, in event order; it must not block (hand work to a queue).
 import { TskubeError } from '../common/errors.js';
-import { KubeApiError } from './api-error.js';
+import { isResourceExpired, KubeApiError } from './api-error.js';
+import { type BackoffPolicy, reflectorBackoff } from './backoff.js';
 import { type Logger, defaultLogger } from './logger.js';
 import type { ListerWatcher, Selectors } from './list-watch.js';
 import { restListerWatcher } from './list-watch.js';
@@ -30,6 +31,8 @@ export interface ReflectorOptions<T extends KubeObject> {
   /** Server-side watch timeout lower bound (spread to [min, 2·min)); upstream 300. */
   minWatchTimeoutSeconds?: number;
   random?: () => number;
+  /** Back-off between failed attempts; upstream's 800 ms doubling to 30 s by default. */
+  backoff?: BackoffPolicy;
 }
 
 export class Reflector<T extends KubeObject> {
@@ -42,6 +45,7 @@ export class Reflector<T extends KubeObject> {
   private readonly log: Logger;
   private readonly minWatchTimeoutSeconds: number;
   private readonly random: () => number;
+  private readonly backoff: BackoffPolicy;
   private state: ReflectorState = initialReflectorState;
   private resolveReady!: () => void;
   private rejectReady!: (err: unknown) => void;
@@ -56,6 +60,7 @@ export class Reflector<T extends KubeObject> {
     this.minWatchTimeoutSeconds = options.minWatchTimeoutSeconds ?? 300;
     if (!(this.minWatchTimeoutSeconds > 0)) throw new TskubeError('invalid-argument', `reflector ${options.name}: minWatchTimeoutSeconds must be > 0`);
     this.random = options.random ?? Math.random;
+    this.backoff = options.backoff ?? reflectorBackoff;
     this.ready = new Promise<void>((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -80,7 +85,7 @@ export class Reflector<T extends KubeObject> {
       while (!signal.aborted) {
         const outcome = this.state.needList ? await this.list(signal) : await this.watch(signal);
         if (signal.aborted) break;
-        const step = nextStep(this.state, outcome, this.random());
+        const step = nextStep(this.state, outcome, this.random(), this.backoff);
         this.state = step.state;
         if (step.transition === 'failing' && outcome.kind === 'failed') {
           failing = true;
@@ -89,7 +94,7 @@ export class Reflector<T extends KubeObject> {
           failing = false;
           this.log.info({ resourceVersion: this.state.resourceVersion }, 'list/watch recovered');
         }
-        if (outcome.kind === 'expired' || (outcome.kind === 'failed' && step.state.resourceVersionUnavailable)) {
+        if (outcome.kind === 'expired' || (outcome.kind === 'failed' && isResourceExpired(outcome.error))) {
           this.log.info({ resourceVersion: this.state.resourceVersion }, 'watch position expired (410); relisting');
         }
         if (step.delayMs > 0) await sleep(step.delayMs, signal);
@@ -123,8 +128,11 @@ export class Reflector<T extends KubeObject> {
       timeoutSeconds: watchTimeoutSeconds(this.minWatchTimeoutSeconds, this.random()),
       allowWatchBookmarks: true,
     };
+    // The server ends the watch after timeoutSeconds; if it cannot (a half-open
+    // connection), this ends it a minute later and the next watch resumes.
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout((options.timeoutSeconds + 60) * 1000)]);
     try {
-      for await (const ev of this.lw.watch(options, signal)) {
+      for await (const ev of this.lw.watch(options, deadline)) {
         events++;
         switch (ev.type) {
           case 'ERROR': {

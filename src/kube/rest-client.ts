@@ -28,6 +28,8 @@ interface Transport {
   options: https.RequestOptions;
   agent: http.Agent;
   loadedAt: number;
+  /** The credentials it was made with; a reload with the same ones keeps the agent. */
+  fingerprint: string;
 }
 
 export class RestClient {
@@ -63,6 +65,7 @@ export class RestClient {
    * signal aborts (the iterator then just ends). A non-200 answer throws KubeApiError.
    */
   async *stream(path: string, query: Query, signal: AbortSignal): AsyncGenerator<unknown> {
+    if (signal.aborted) return;
     const inner = new AbortController();
     const abort = () => inner.abort(signal.reason);
     signal.addEventListener('abort', abort, { once: true });
@@ -74,12 +77,22 @@ export class RestClient {
       const lines = createInterface({ input: res, crlfDelay: Infinity });
       try {
         for await (const line of lines) {
+          // Lines already buffered when the caller stopped are not wanted.
+          if (signal.aborted) return;
           if (line.trim() === '') continue;
-          yield JSON.parse(line) as unknown;
+          let value: unknown;
+          try {
+            value = JSON.parse(line);
+          } catch {
+            throw new TskubeError('internal', `GET ${path} (watch): not a JSON line: ${line.slice(0, 200)}`);
+          }
+          yield value;
         }
       } catch (err) {
         if (signal.aborted) return;
-        throw TskubeError.from(err, 'unavailable').wrap(`GET ${path} (watch)`);
+        if (err instanceof TskubeError) throw err;
+        const e = TskubeError.from(err, 'unavailable');
+        throw new TskubeError('unavailable', `GET ${path} (watch): connection lost: ${e.detail}`, { cause: err });
       } finally {
         lines.close();
         res.destroy();
@@ -136,21 +149,29 @@ export class RestClient {
   }
 
   private reloadTransport(old: Transport | undefined): Promise<Transport> {
-    const next = (async () => {
+    const next = (async (): Promise<Transport> => {
       const options: https.RequestOptions = {};
-      await this.kc.applyToHTTPSOptions(options);
-      const agentOptions: https.AgentOptions = { keepAlive: true };
-      for (const k of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const) {
-        if (options[k] !== undefined) (agentOptions as Record<string, unknown>)[k] = options[k];
+      try {
+        await this.kc.applyToHTTPSOptions(options);
+      } catch (err) {
+        // Unreadable certificate files, a failing exec plugin, http without skip-tls-verify.
+        throw new TskubeError('invalid-argument', `kubeconfig credentials: ${TskubeError.from(err).detail}`, { cause: err });
       }
-      const agent = this.server.protocol === 'http:' ? new http.Agent({ keepAlive: true }) : new https.Agent(agentOptions);
-      // Open watches keep their sockets; only idle ones are dropped with the old agent.
-      old?.agent.destroy();
+      const tls: https.AgentOptions = {};
+      for (const k of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const) {
+        if (options[k] !== undefined) (tls as Record<string, unknown>)[k] = options[k];
+      }
       // Per request: basic auth and the Authorization header (tokens, exec plugins).
       const perRequest: https.RequestOptions = {};
       if (options.auth) perRequest.auth = options.auth;
       if (options.headers) perRequest.headers = options.headers;
-      return { options: perRequest, agent, loadedAt: Date.now() };
+      const fingerprint = JSON.stringify([tls, perRequest], (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('base64') : v));
+      if (old && old.fingerprint === fingerprint) return { ...old, loadedAt: Date.now() };
+      const agent = this.server.protocol === 'http:' ? new http.Agent({ keepAlive: true }) : new https.Agent({ keepAlive: true, ...tls });
+      // New credentials: new connections use them. Open watches on the old agent run
+      // out within their timeout (at most 10 min), so its sockets go after that.
+      if (old) setTimeout(() => old.agent.destroy(), 11 * 60_000).unref();
+      return { options: perRequest, agent, loadedAt: Date.now(), fingerprint };
     })();
     this.transport = next;
     next.catch(() => {

@@ -1,5 +1,9 @@
-/** Resolves after `ms`, or at once when the signal aborts; never rejects, so loops just re-check the signal. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/**
+ * Resolves after `ms`, or at once when the signal aborts or the caller wakes it early
+ * (`onWake` receives the function that does); never rejects, so loops just re-check
+ * the signal. Its listener is removed when it resolves, so a loop does not pile them up.
+ */
+export function sleep(ms: number, signal: AbortSignal, onWake?: (wake: () => void) => void): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const done = () => {
@@ -7,7 +11,8 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
       signal.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
     signal.addEventListener('abort', done, { once: true });
+    onWake?.(done);
   });
 }
