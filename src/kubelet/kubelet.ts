@@ -2,8 +2,8 @@
  * The kubelet's composition root: builds every part from the resolved options and runs
  * them until the signal aborts. Parts, in the order a pod meets them:
  *
- *   sources (API pods bound here, static pod files) ─► PodReconciler ─► PodWorkers ─► PodSyncer
- *        ▲                                                  ▲                 │ plan: computePodActions
+ *   sources (API pods bound here, static pod files) ─► PodConfig ─► PodReconciler ─► PodWorkers ─► PodSyncer
+ *        ▲                                                               ▲                 │ plan: computePodActions
  *        │                              RuntimeCache (relist │ every 1 s) ◄───┤ act:  runtime/ (CRI)
  *   NodeController (register, lease, status)                                 └ report: StatusManager ─► API
  *
@@ -31,11 +31,13 @@ import { removePodDir } from './runtime/pod-dirs.js';
 import { RuntimeCache } from './runtime/runtime-cache.js';
 import { RuntimeObserver } from './runtime/runtime-observer.js';
 import { StatusManager } from './status/status-manager.js';
-import { startPodSources } from './kubelet-sources.js';
+import { startFileSource } from './kubelet-sources.js';
 import { connectToApi, type ApiConnection } from './kubelet-api.js';
+import { PodConfig } from './pods/sources/pod-config.js';
 
 export function kubeletLogger(verbosity: number): Logger {
-  return pino({ name: 'kubelet', level: verbosity >= 4 ? 'debug' : 'info', base: { component: 'kubelet' } }, pino.destination(2));
+  const level = process.env['TSKUBE_LOG_LEVEL'] ?? (verbosity >= 4 ? 'debug' : 'info');
+  return pino({ name: 'kubelet', level, base: { component: 'kubelet' } }, pino.destination(2));
 }
 
 /** The node's addresses when --node-ip is not given: every global unicast address of the host. */
@@ -78,7 +80,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   const cfg = options.config;
   const cri = new CriClient({ endpoint: cfg.containerRuntimeEndpoint, imageEndpoint: cfg.imageServiceEndpoint || cfg.containerRuntimeEndpoint, timeoutMs: cfg.runtimeRequestTimeout });
   const runtimeVersion = await waitForRuntime(cri, log, signal);
-  const api: ApiConnection | undefined = options.kubeconfig || options.bootstrapKubeconfig ? await connectToApi(options, log, signal) : undefined;
+  const podConfig = new PodConfig();
+  const api: ApiConnection | undefined = options.kubeconfig || options.bootstrapKubeconfig ? await connectToApi(options, podConfig, log, signal) : undefined;
   const hostIPs = options.nodeIPs.length ? options.nodeIPs : detectHostIPs();
   const resolvText = cfg.resolvConf ? await readFile(cfg.resolvConf, 'utf8').catch(() => '') : '';
   const { totalmem, availableParallelism } = await import('node:os');
@@ -149,13 +152,14 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     resyncMs: Math.min(cfg.syncFrequency || 10_000, 10_000),
   });
 
+  podConfig.subscribe((source, pods) => reconciler.setPods(source, pods));
   log.info({ node: options.nodeName, runtime: runtimeVersion, mode: api ? 'cluster' : 'standalone', staticPodPath: cfg.staticPodPath || undefined }, 'kubelet starting');
   const running = [
     cache.run(signal),
     statuses.run(signal),
     reconciler.run(signal),
-    ...startPodSources({ options, api, reconciler, log, signal }),
-    ...(api ? [api.runNode({ options, hostIPs, runtimeVersion, cri, log, signal })] : []),
+    ...startFileSource(options, podConfig, log, signal),
+    ...(api ? api.run({ cri, signal }) : []),
   ];
   try {
     await Promise.all(running);

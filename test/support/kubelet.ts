@@ -21,6 +21,9 @@ export interface TestKubelet {
   destroy(): Promise<void>;
 }
 
+// Tests read the kubelet's effects, not its log; TSKUBE_LOG_LEVEL=info shows it.
+process.env['TSKUBE_LOG_LEVEL'] ??= 'warn';
+
 export async function startTestKubelet(options: { nodeName: string; extraConfig?: Record<string, unknown>; args?: string[] }): Promise<TestKubelet> {
   const dir = mkdtempSync(join(tmpdir(), 'tskube-kubelet-'));
   const manifests = join(dir, 'manifests');
