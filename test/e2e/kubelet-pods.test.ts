@@ -30,6 +30,7 @@ describe('kubelet joined to a control plane', () => {
   beforeAll(async () => {
     kubelet = await startTestKubelet({
       nodeName,
+      namespaces: [namespace],
       args: ['--bootstrap-kubeconfig', tb.bootstrapKubeconfig, '--kubeconfig', join('/tmp', `tskube-e2e-${suffix}.kubeconfig`)],
     });
     await eventually(`node ${nodeName} Ready`, async () => {
@@ -41,8 +42,8 @@ describe('kubelet joined to a control plane', () => {
 
   afterAll(async () => {
     await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    // Give the kubelet a moment to stop what the namespace deletion asks it to.
-    await new Promise((r) => setTimeout(r, 3000));
+    // The namespace controller deletes the pods; the kubelet stops them and finishes each deletion.
+    await eventually('the namespace pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), 60_000).catch(() => undefined);
     await kubelet?.destroy();
     await core.deleteNode({ name: nodeName }).catch(() => undefined);
   }, 120_000);

@@ -24,7 +24,13 @@ export interface TestKubelet {
 // Tests read the kubelet's effects, not its log; TSKUBE_LOG_LEVEL=info shows it.
 process.env['TSKUBE_LOG_LEVEL'] ??= 'warn';
 
-export async function startTestKubelet(options: { nodeName: string; extraConfig?: Record<string, unknown>; args?: string[] }): Promise<TestKubelet> {
+export async function startTestKubelet(options: {
+  nodeName: string;
+  extraConfig?: Record<string, unknown>;
+  args?: string[];
+  /** API namespaces the test runs pods in: destroy() removes their sandboxes too. */
+  namespaces?: string[];
+}): Promise<TestKubelet> {
   const dir = mkdtempSync(join(tmpdir(), 'tskube-kubelet-'));
   const manifests = join(dir, 'manifests');
   mkdirSync(manifests);
@@ -70,7 +76,9 @@ export async function startTestKubelet(options: { nodeName: string; extraConfig?
       const client = newClient();
       try {
         const { items } = await client.runtime.call('ListPodSandbox', {});
-        for (const p of items.filter((s) => s.metadata?.name.endsWith(`-${options.nodeName}`))) {
+        const ours = (s: (typeof items)[number]) =>
+          (s.metadata?.name ?? '').endsWith(`-${options.nodeName}`) || (options.namespaces ?? []).includes(s.labels['io.kubernetes.pod.namespace'] ?? '');
+        for (const p of items.filter(ours)) {
           await client.runtime.call('StopPodSandbox', { podSandboxId: p.id }).catch(() => undefined);
           await client.runtime.call('RemovePodSandbox', { podSandboxId: p.id }).catch(() => undefined);
         }
@@ -78,6 +86,7 @@ export async function startTestKubelet(options: { nodeName: string; extraConfig?
         client.close();
       }
       rmSync(dir, { recursive: true, force: true });
+      for (const arg of options.args ?? []) if (arg.endsWith('.kubeconfig')) rmSync(arg, { force: true });
     },
   };
   kubelet.start();
