@@ -86,7 +86,10 @@ export async function startTestKubelet(options: {
         client.close();
       }
       rmSync(dir, { recursive: true, force: true });
-      for (const arg of options.args ?? []) if (arg.endsWith('.kubeconfig')) rmSync(arg, { force: true });
+      // The kubeconfig the TLS bootstrap wrote is ours; the bootstrap kubeconfig is the testbed's.
+      const args = options.args ?? [];
+      const written = args[args.indexOf('--kubeconfig') + 1];
+      if (args.includes('--kubeconfig') && written) rmSync(written, { force: true });
     },
   };
   kubelet.start();
