@@ -24,7 +24,8 @@ async function startContainer(name: string, script: string): Promise<string> {
 beforeAll(async () => {
   config = podConfig(uniqueName('logs'));
   podId = (await client.runtime.call('RunPodSandbox', { config })).podSandboxId;
-  finishedId = await startContainer('finished', 'echo one; echo two >&2; echo three; printf "no newline"');
+  // Pauses between writes: stdout and stderr reach the log through separate pipes.
+  finishedId = await startContainer('finished', 'echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three; sleep 0.1; printf "no newline"');
   liveId = await startContainer('live', 'i=0; while true; do echo live $i; i=$((i+1)); sleep 0.2; done');
   // Wait for the short one to exit so its log is complete.
   for (let i = 0; i < 100; i++) {
