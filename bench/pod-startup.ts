@@ -29,7 +29,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const tb = await up({ log: (m) => process.stderr.write(`[testbed] ${m}\n`) });
+// Bundled, the testbed cannot find build.sh beside itself: the wrapper built and names the binaries.
+const binDir = process.env['TSKUBE_TESTBED_BIN'];
+const tb = await up({ log: (m) => process.stderr.write(`[testbed] ${m}\n`), ...(binDir ? { binDir } : {}) });
 const dir = mkdtempSync(join(tmpdir(), 'tskube-bench-kubelet-'));
 const kc = new KubeConfig();
 kc.loadFromFile(tb.adminKubeconfig);

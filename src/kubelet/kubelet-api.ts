@@ -33,7 +33,7 @@ export interface ApiConnection {
   /** Where a pod's status is written: the pod itself, or a static pod's mirror pod (once it exists). */
   statusTarget: (pod: V1Pod) => StatusTarget | undefined;
   /** Runs the API side: pods bound here, mirror pods, events, the Node and its Lease, certificate rotation. */
-  run(ctx: ApiRunContext): Promise<void>[];
+  run(ctx: ApiRunContext): Record<string, Promise<void>>;
 }
 
 export async function connectToApi(options: KubeletOptions, config: PodConfig, log: Logger, signal: AbortSignal): Promise<ApiConnection> {
@@ -71,7 +71,12 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
       const source = new ApiSource({ rest, nodeName: options.nodeName, onPods: (pods) => config.set('api', pods), logger: log });
       const mirrors = new MirrorPodSyncer({ config, client: new MirrorPodClient({ rest, nodeName: options.nodeName, logger: log }), logger: log });
       const node = nodeControllerFromOptions(options, { kubeConfig: kc, cri: ctx.cri, kubeletVersion, logger: log });
-      const running = [recorder.run(ctx.signal), source.run(ctx.signal), mirrors.run(ctx.signal), node.run(ctx.signal)];
+      const running: Record<string, Promise<void>> = {
+        events: recorder.run(ctx.signal),
+        'api pod source': source.run(ctx.signal),
+        'mirror pods': mirrors.run(ctx.signal),
+        node: node.run(ctx.signal),
+      };
       if (options.config.rotateCertificates && options.bootstrapKubeconfig) {
         const rotator = new ClientCertificateRotator({
           kubeconfigPath,
@@ -82,7 +87,7 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
           // lifetime (rotation starts at 70-90% of it); a restart picks up the new one.
           onRotated: () => log.warn('client certificate rotated; restart the kubelet before the old one expires to use it'),
         });
-        running.push(rotator.run(ctx.signal));
+        running['certificate rotation'] = rotator.run(ctx.signal);
       }
       return running;
     },

@@ -4,9 +4,9 @@ import { FileSource } from './pods/sources/file-source.js';
 import type { PodConfig } from './pods/sources/pod-config.js';
 
 /** Starts the static pod file source when staticPodPath is set; it reports its pod set to PodConfig. */
-export function startFileSource(options: KubeletOptions, config: PodConfig, log: Logger, signal: AbortSignal): Promise<void>[] {
+export function startFileSource(options: KubeletOptions, config: PodConfig, log: Logger, signal: AbortSignal): Record<string, Promise<void>> {
   const path = options.config.staticPodPath;
-  if (!path) return [];
+  if (!path) return {};
   const files = new FileSource({
     path,
     nodeName: options.nodeName,
@@ -14,5 +14,5 @@ export function startFileSource(options: KubeletOptions, config: PodConfig, log:
     logger: log,
     onPods: (pods) => config.set('file', pods),
   });
-  return [files.run(signal)];
+  return { 'static pod files': files.run(signal) };
 }

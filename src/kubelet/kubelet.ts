@@ -75,6 +75,33 @@ function logEvents(log: Logger): PodEvents {
   return { normal: line('info'), warning: line('warn') };
 }
 
+/**
+ * Runs the kubelet's long-lived parts until the signal aborts. The first part to fail
+ * stops the kubelet; after an abort every part gets a few seconds to finish, and the
+ * ones that do not are named in the log rather than holding the process.
+ */
+async function runParts(parts: Record<string, Promise<void>>, signal: AbortSignal, log: Logger): Promise<void> {
+  const pending = new Set(Object.keys(parts));
+  const settled = Object.entries(parts).map(([name, p]) =>
+    p.then(
+      () => {
+        pending.delete(name);
+        if (!signal.aborted) log.warn({ part: name }, 'kubelet part ended early');
+      },
+      (err: unknown) => {
+        pending.delete(name);
+        if (!signal.aborted) throw TskubeError.from(err).wrap(name);
+      },
+    ),
+  );
+  const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  await Promise.race([Promise.all(settled), aborted.then(() => undefined)]);
+  if (!signal.aborted) return;
+  const grace = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
+  await Promise.race([Promise.allSettled(settled), grace]);
+  if (pending.size > 0) log.warn({ parts: [...pending] }, 'parts still stopping at exit');
+}
+
 export async function runKubelet(options: KubeletOptions, signal: AbortSignal): Promise<void> {
   const log = kubeletLogger(options.verbosity);
   const cfg = options.config;
@@ -154,15 +181,15 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
 
   podConfig.subscribe((source, pods) => reconciler.setPods(source, pods));
   log.info({ node: options.nodeName, runtime: runtimeVersion, mode: api ? 'cluster' : 'standalone', staticPodPath: cfg.staticPodPath || undefined }, 'kubelet starting');
-  const running = [
-    cache.run(signal),
-    statuses.run(signal),
-    reconciler.run(signal),
+  const parts: Record<string, Promise<void>> = {
+    'runtime relist': cache.run(signal),
+    'pod status': statuses.run(signal),
+    reconciler: reconciler.run(signal),
     ...startFileSource(options, podConfig, log, signal),
-    ...(api ? api.run({ cri, signal }) : []),
-  ];
+    ...(api ? api.run({ cri, signal }) : {}),
+  };
   try {
-    await Promise.all(running);
+    await runParts(parts, signal, log);
   } finally {
     workers.stop();
     cri.close();

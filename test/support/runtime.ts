@@ -1,10 +1,13 @@
 // What integration tests share about the real containerd the setup started.
 import { randomBytes } from 'node:crypto';
+import { rmdirSync, rmSync } from 'node:fs';
 import { CriClient } from '../../src/cri-client/index.js';
 import type { PodSandboxConfig } from '../../src/gen/cri/runtime/v1/PodSandboxConfig.js';
 import { crictl } from '../../src/cli/crictl/crictl.js';
 import { memoryIo } from '../../src/cli/io.js';
 
+/** Where test sandboxes' container logs go; removed with the pods. */
+export const testLogRoot = '/tmp/tskube-test-logs';
 export const runtimeEndpoint = process.env['TSKUBE_TEST_RUNTIME_ENDPOINT'] ?? 'unix:///run/containerd/containerd.sock';
 /** busybox-static image built and imported by the setup (sh, sleep, httpd, nc, ...). */
 export const testImage = 'localhost/tskube/busybox:latest';
@@ -26,7 +29,7 @@ export function podConfig(name: string, overrides: Partial<PodSandboxConfig> = {
   return {
     metadata: { name, namespace: 'tskube-test', uid: randomBytes(8).toString('hex'), attempt: 0 },
     hostname: name,
-    logDirectory: `/tmp/tskube-test-logs/${name}`,
+    logDirectory: `${testLogRoot}/${name}`,
     labels: { ...testLabel },
     linux: {},
     ...overrides,
@@ -49,5 +52,12 @@ export async function removeTestPods(client: CriClient, extraLabels: Record<stri
   for (const p of items) {
     await client.runtime.call('StopPodSandbox', { podSandboxId: p.id }).catch(() => undefined);
     await client.runtime.call('RemovePodSandbox', { podSandboxId: p.id }).catch(() => undefined);
+    rmSync(`${testLogRoot}/${p.metadata?.name ?? ''}`, { recursive: true, force: true });
+  }
+  // The shared parent goes once no test pod uses it.
+  try {
+    rmdirSync(testLogRoot);
+  } catch {
+    // not empty, or already gone
   }
 }

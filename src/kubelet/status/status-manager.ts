@@ -91,7 +91,13 @@ export class StatusManager {
           await api.patchStatus(target.namespace, target.name, target.uid, status);
           entry.written = status;
         } catch (err) {
-          this.#options.onError?.(entry.pod, TskubeError.from(err));
+          const e = TskubeError.from(err);
+          // The pod is gone (404) or is another pod now (UID conflict): nothing to report to.
+          if (e.code === 'not-found' || e.code === 'already-exists') {
+            this.forget(uid);
+            continue;
+          }
+          this.#options.onError?.(entry.pod, e);
           setTimeout(() => {
             if (this.#entries.has(uid)) this.#dirty.add(uid);
             this.#wake?.();
