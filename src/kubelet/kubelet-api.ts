@@ -27,7 +27,8 @@ export interface ApiRunContext {
 }
 
 export interface ApiConnection {
-  core: CoreV1Api;
+  /** The typed core API, rebuilt after a client certificate rotation. */
+  core: () => CoreV1Api;
   events: PodEvents;
   podStatus: PodStatusApi;
   /** Where a pod's status is written: the pod itself, or a static pod's mirror pod (once it exists). */
@@ -47,7 +48,7 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
   }
   const kc = loadKubeconfig(kubeconfigPath);
   const rest = new RestClient(kc, { userAgent: `tskube-kubelet/${kubeletVersion} (${options.nodeName})` });
-  const { core } = makeKubeClients(kc);
+  let core = makeKubeClients(kc).core;
   const recorder = new EventRecorder({ rest, component: 'kubelet', host: options.nodeName, logger: log });
   const events: PodEvents = {
     normal: (pod, reason, message) => recorder.normal(podReference(pod), reason, message),
@@ -63,9 +64,9 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
   };
 
   return {
-    core,
+    core: () => core,
     events,
-    podStatus: kubePodStatusApi(core),
+    podStatus: kubePodStatusApi(() => core),
     statusTarget,
     run(ctx) {
       const source = new ApiSource({ rest, nodeName: options.nodeName, onPods: (pods) => config.set('api', pods), logger: log });
@@ -83,9 +84,12 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
           certDir: options.certDir,
           nodeName: options.nodeName,
           log: (e) => log.info(e, 'client certificate rotation'),
-          // The API clients hold the old certificate, which stays valid for the rest of its
-          // lifetime (rotation starts at 70-90% of it); a restart picks up the new one.
-          onRotated: () => log.warn('client certificate rotated; restart the kubelet before the old one expires to use it'),
+          // The typed client reads its certificate once: build a new one. The REST client
+          // (reflector, events, node) re-reads its credentials by itself.
+          onRotated: () => {
+            core = makeKubeClients(loadKubeconfig(kubeconfigPath)).core;
+            log.info('client certificate rotated; API clients use the new one');
+          },
         });
         running['certificate rotation'] = rotator.run(ctx.signal);
       }

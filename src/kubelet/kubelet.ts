@@ -27,6 +27,7 @@ import { PodWorkers } from './pods/pod-workers.js';
 import { ReferencedObjectCache } from './referenced-objects.js';
 import type { PodEvents } from './runtime/executor-deps.js';
 import { ImagePuller } from './runtime/image-puller.js';
+import { decideCgroupDriver, queryRuntimeCgroupDriver } from './node/cgroup-driver.js';
 import { removePodDir } from './runtime/pod-dirs.js';
 import { RuntimeCache } from './runtime/runtime-cache.js';
 import { RuntimeObserver } from './runtime/runtime-observer.js';
@@ -107,6 +108,12 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   const cfg = options.config;
   const cri = new CriClient({ endpoint: cfg.containerRuntimeEndpoint, imageEndpoint: cfg.imageServiceEndpoint || cfg.containerRuntimeEndpoint, timeoutMs: cfg.runtimeRequestTimeout });
   const runtimeVersion = await waitForRuntime(cri, log, signal);
+  // One clear error (and exit 1) on a mismatch, rather than pods failing one by one.
+  const cgroup = decideCgroupDriver(await queryRuntimeCgroupDriver(cri, { timeoutMs: 5000, signal }), cfg.cgroupDriver === 'systemd' ? 'systemd' : 'cgroupfs', cri.endpoint);
+  if (!cgroup.ok) {
+    cri.close();
+    throw cgroup.error;
+  }
   const podConfig = new PodConfig();
   const api: ApiConnection | undefined = options.kubeconfig || options.bootstrapKubeconfig ? await connectToApi(options, podConfig, log, signal) : undefined;
   const hostIPs = options.nodeIPs.length ? options.nodeIPs : detectHostIPs();
@@ -119,7 +126,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     clusterDomain: cfg.clusterDomain,
     hostResolv: parseResolvConf(resolvText),
     podLogsRoot: cfg.podLogsDir || '/var/log/pods',
-    cgroupDriver: cfg.cgroupDriver === 'systemd' ? 'systemd' : 'cgroupfs',
+    cgroupDriver: cgroup.driver,
     nodeMemoryCapacityBytes: totalmem(),
     allocatable: { cpu: String(availableParallelism()), memory: String(totalmem()) },
     rootDir: options.rootDir,
@@ -180,7 +187,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   });
 
   podConfig.subscribe((source, pods) => reconciler.setPods(source, pods));
-  log.info({ node: options.nodeName, runtime: runtimeVersion, mode: api ? 'cluster' : 'standalone', staticPodPath: cfg.staticPodPath || undefined }, 'kubelet starting');
+  log.info({ node: options.nodeName, runtime: runtimeVersion, cgroupDriver: `${cgroup.driver} (from the ${cgroup.source})`, mode: api ? 'cluster' : 'standalone', staticPodPath: cfg.staticPodPath || undefined }, 'kubelet starting');
   const parts: Record<string, Promise<void>> = {
     'runtime relist': cache.run(signal),
     'pod status': statuses.run(signal),

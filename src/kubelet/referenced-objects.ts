@@ -25,16 +25,16 @@ export function referencedObjects(pod: V1Pod): { configMaps: Set<string>; secret
  * A missing object is simply absent (the resolver names it in CreateContainerConfigError).
  */
 export class ReferencedObjectCache implements ObjectLookup {
-  readonly #core: CoreV1Api | undefined;
+  readonly #core: (() => CoreV1Api) | undefined;
   readonly #configMaps = new Map<string, V1ConfigMap>();
   readonly #secrets = new Map<string, V1Secret>();
 
-  constructor(core: CoreV1Api | undefined) {
+  constructor(core: (() => CoreV1Api) | undefined) {
     this.#core = core;
   }
 
   async prefetch(pod: V1Pod): Promise<void> {
-    const core = this.#core;
+    const core = this.#core?.();
     if (!core) return;
     const namespace = pod.metadata?.namespace ?? 'default';
     const { configMaps, secrets } = referencedObjects(pod);

@@ -18,12 +18,12 @@ function apiError(err: unknown, what: string): TskubeError {
 }
 
 /** PodStatusApi on the real API server. */
-export function kubePodStatusApi(core: CoreV1Api): PodStatusApi {
+export function kubePodStatusApi(coreApi: () => CoreV1Api): PodStatusApi {
   return {
     async patchStatus(namespace, name, uid, status: V1PodStatus) {
       // A merge patch replaces lists whole, so the status we send is the status stored;
       // the UID in the patch makes the server refuse it for a recreated pod of the same name.
-      await core
+      await coreApi()
         .patchNamespacedPodStatus({ name, namespace, body: { metadata: { uid }, status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
         .catch((err: unknown) => {
           throw apiError(err, `patching the status of pod ${namespace}/${name}`);
@@ -31,14 +31,14 @@ export function kubePodStatusApi(core: CoreV1Api): PodStatusApi {
     },
     async deleteFinal(namespace, name, uid) {
       try {
-        await core.deleteNamespacedPod({ name, namespace, body: { gracePeriodSeconds: 0, preconditions: { uid } } });
+        await coreApi().deleteNamespacedPod({ name, namespace, body: { gracePeriodSeconds: 0, preconditions: { uid } } });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
     },
     async get(namespace, name) {
       try {
-        return await core.readNamespacedPod({ name, namespace });
+        return await coreApi().readNamespacedPod({ name, namespace });
       } catch (err) {
         if (isNotFound(err)) return undefined;
         throw err;
