@@ -133,10 +133,10 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   };
   const objects = new ReferencedObjectCache(api?.core);
   const events = api?.events ?? logEvents(log);
-  const deps = { cri, images: new ImagePuller(cri), builders: podConfigBuilders(node, objects), events };
+  const deps = { cri, rootDir: options.rootDir, images: new ImagePuller(cri), builders: podConfigBuilders(node, objects), events };
 
   let workers: PodWorkers | undefined;
-  const cache = new RuntimeCache(new RuntimeObserver(cri), {
+  const cache = new RuntimeCache(new RuntimeObserver(cri, { rootDir: options.rootDir }), {
     onPodChanged: (uid) => workers?.resync(uid),
     onHealth: (healthy, err) => (healthy ? log.info('runtime relist recovered') : log.error({ err: err?.message }, 'runtime relist failing')),
   });
@@ -161,13 +161,15 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     terminate: (pod, grace, s) => syncer.terminate(pod, grace, s),
     terminated: async (pod) => {
       // The containers are gone: finish the API deletion so `kubectl delete` returns.
-      if (api && pod.metadata?.deletionTimestamp && pod.metadata.annotations?.['kubernetes.io/config.source'] !== 'file') {
-        await api.podStatus.deleteFinal(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', pod.metadata.uid ?? '');
-      }
+      if (pod.metadata?.deletionTimestamp) await finishDeletion(pod);
       reconciler.trigger();
     },
     onError: (pod, op, err, retryIn) => log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, op, retryInMs: retryIn }, err.message),
   });
+  const finishDeletion = async (pod: V1Pod): Promise<void> => {
+    if (!api || pod.metadata?.annotations?.['kubernetes.io/config.source'] === 'file') return;
+    await api.podStatus.deleteFinal(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', pod.metadata?.uid ?? '');
+  };
   const sourceNames: PodSourceName[] = [...(cfg.staticPodPath ? (['file'] as const) : []), ...(api ? (['api'] as const) : [])];
   const reconciler = new PodReconciler({
     workers,
@@ -177,6 +179,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
       const phase = statuses.statusOf(uid)?.phase;
       return phase === 'Succeeded' || phase === 'Failed';
     },
+    finishDeletion,
     remove: async (uid) => {
       await syncer.removeFromRuntime(uid);
       await removePodDir(options.rootDir, uid);

@@ -129,6 +129,26 @@ describe('kubelet joined to a control plane', () => {
     expect(message).toContain('localhost:1/tskube/none:1');
   });
 
+  it('reports the termination message a container wrote, or its log tail under FallbackToLogsOnError', async () => {
+    await core.createNamespacedPod({
+      namespace,
+      body: pod('last-words', {
+        restartPolicy: 'Never',
+        containers: [
+          { name: 'file', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'printf "bye from file" > /dev/termination-log; exit 2'] },
+          { name: 'logs', image, imagePullPolicy: 'IfNotPresent', terminationMessagePolicy: 'FallbackToLogsOnError', command: ['sh', '-c', 'echo first; echo oops; exit 1'] },
+        ],
+      }),
+    });
+    await expect.poll(async () => (await readPod('last-words')).status?.phase, { timeout: 30_000, interval: 500 }).toBe('Failed');
+    const byName = new Map((await readPod('last-words')).status?.containerStatuses?.map((c) => [c.name, c.state?.terminated]) ?? []);
+    expect(byName.get('file')).toMatchObject({ exitCode: 2, message: 'bye from file' });
+    expect(byName.get('logs')).toMatchObject({ exitCode: 1, message: 'first\noops\n' });
+    // A finished pod's deletion completes too (its containers already stopped).
+    await core.deleteNamespacedPod({ name: 'last-words', namespace });
+    await expect.poll(async () => (await readPod('last-words').catch(() => undefined)) === undefined, { timeout: 15_000, interval: 500 }).toBe(true);
+  });
+
   it('runs a Deployment scheduled onto the node', async () => {
     await apps.createNamespacedDeployment({
       namespace,

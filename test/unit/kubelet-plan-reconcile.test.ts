@@ -8,7 +8,10 @@ const pod = (uid: string, extra: V1Pod['metadata'] = {}, grace = 30): V1Pod => (
 function input(over: Partial<ReconcileInput>): ReconcileInput {
   return { desired: new Map(), workers: new Map(), lastKnown: new Map(), inRuntime: new Set(), sourcesReady: true, isFinished: () => false, ...over };
 }
-const summary = (i: ReconcileInput) => planReconcile(i).map((a) => (a.kind === 'remove' ? `remove ${a.uid}` : a.kind === 'terminate' ? `terminate ${a.pod.metadata?.uid} ${a.gracePeriodSeconds}s (${a.why})` : `sync ${a.pod.metadata?.uid}`));
+const summary = (i: ReconcileInput) =>
+  planReconcile(i).map((a) =>
+    a.kind === 'remove' ? `remove ${a.uid}` : a.kind === 'terminate' ? `terminate ${a.pod.metadata?.uid} ${a.gracePeriodSeconds}s (${a.why})` : `${a.kind} ${a.pod.metadata?.uid}`,
+  );
 
 describe('planReconcile', () => {
   it('syncs wanted pods and terminates deleted ones with their deletion grace period', () => {
@@ -17,6 +20,12 @@ describe('planReconcile', () => {
       ['b', pod('b', { deletionTimestamp: new Date(), deletionGracePeriodSeconds: 5 })],
     ]);
     expect(summary(input({ desired }))).toEqual(['sync a', 'terminate b 5s (deleted)']);
+  });
+
+  it('completes the API deletion of a deleted pod whose containers already stopped', () => {
+    const desired = new Map([['a', pod('a', { deletionTimestamp: new Date() })]]);
+    const actions = planReconcile(input({ desired, workers: new Map([['a', 'terminated' as WorkerPhase]]) }));
+    expect(actions.map((a) => a.kind)).toEqual(['finish-deletion']);
   });
 
   it('stops the containers of a finished pod once, then leaves it alone', () => {

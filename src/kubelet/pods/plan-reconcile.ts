@@ -19,7 +19,9 @@ export interface ReconcileInput {
 export type ReconcileAction =
   | { kind: 'sync'; pod: V1Pod }
   | { kind: 'terminate'; pod: V1Pod; gracePeriodSeconds: number; why: string }
-  | { kind: 'remove'; uid: string; why: string };
+  | { kind: 'remove'; uid: string; why: string }
+  /** A deleted pod whose containers are already stopped (it had finished): complete the API deletion. */
+  | { kind: 'finish-deletion'; pod: V1Pod };
 
 function graceOf(pod: V1Pod): number {
   return Math.max(0, pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
@@ -40,7 +42,8 @@ export function planReconcile(input: ReconcileInput): ReconcileAction[] {
   const actions: ReconcileAction[] = [];
   for (const [uid, pod] of input.desired) {
     if (pod.metadata?.deletionTimestamp) {
-      actions.push({ kind: 'terminate', pod, gracePeriodSeconds: graceOf(pod), why: 'deleted' });
+      if (input.workers.get(uid) === 'terminated') actions.push({ kind: 'finish-deletion', pod });
+      else actions.push({ kind: 'terminate', pod, gracePeriodSeconds: graceOf(pod), why: 'deleted' });
     } else if (input.isFinished(uid) && input.workers.get(uid) !== 'terminated') {
       // A finished pod keeps its API object but none of its containers run any more.
       actions.push({ kind: 'terminate', pod, gracePeriodSeconds: graceOf(pod), why: 'finished' });

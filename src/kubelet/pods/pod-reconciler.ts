@@ -20,6 +20,8 @@ export interface PodReconcilerOptions {
   isFinished: (uid: string) => boolean;
   /** Removes what the runtime and the disk keep of a terminated pod nobody wants. */
   remove: (uid: string) => Promise<void>;
+  /** Completes the API deletion of a pod whose containers are stopped. */
+  finishDeletion: (pod: V1Pod) => Promise<void>;
   log: Logger;
   resyncMs?: number;
 }
@@ -29,6 +31,7 @@ export class PodReconciler {
   readonly #bySource = new Map<PodSourceName, Map<string, V1Pod>>();
   readonly #lastKnown = new Map<string, V1Pod>();
   readonly #removing = new Set<string>();
+  readonly #finishing = new Set<string>();
   #pending = false;
   #wake: (() => void) | undefined;
 
@@ -71,6 +74,15 @@ export class PodReconciler {
     });
     for (const a of actions) {
       if (a.kind === 'sync') this.#o.workers.update(a.pod);
+      else if (a.kind === 'finish-deletion') {
+        const uid = a.pod.metadata?.uid ?? '';
+        if (this.#finishing.has(uid)) continue;
+        this.#finishing.add(uid);
+        void this.#o
+          .finishDeletion(a.pod)
+          .catch((err: unknown) => this.#o.log.warn({ uid, err: (err as Error).message }, 'finishing a pod deletion failed; will retry'))
+          .finally(() => this.#finishing.delete(uid));
+      }
       else if (a.kind === 'terminate') {
         if (this.#o.workers.phase(a.pod.metadata?.uid ?? '') === undefined) {
           this.#o.log.info({ pod: `${a.pod.metadata?.namespace}/${a.pod.metadata?.name}`, uid: a.pod.metadata?.uid, why: a.why }, 'terminating pod');

@@ -5,6 +5,7 @@ import { TskubeError } from '../../common/errors.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import { runLifecycleHandler } from './lifecycle-hooks.js';
 import { authForImage } from './pull-secrets.js';
+import { prepareTerminationMessageFile, terminationMessageFile } from './termination-message.js';
 import type { RunningSandbox } from './sandbox-run.js';
 
 /** Started, or why the container waits (the reason the container status shows). */
@@ -38,9 +39,13 @@ export async function startContainer(deps: ExecutorDeps, pod: V1Pod, container: 
     return env;
   }
 
+  // The container writes its termination message to a host file the kubelet reads after it exits.
+  const messageFile = terminationMessageFile(deps.rootDir, uid, container.name, attempt);
+  await prepareTerminationMessageFile(messageFile);
+  const mounts = [{ containerPath: container.terminationMessagePath || '/dev/termination-log', hostPath: messageFile, readonly: false }];
   let config;
   try {
-    config = deps.builders.container(pod, container, attempt, { env: env.env, imageRef: pulled.imageRef, podIPs: sandbox.ips });
+    config = deps.builders.container(pod, container, attempt, { env: env.env, imageRef: pulled.imageRef, podIPs: sandbox.ips, mounts });
   } catch (err) {
     const message = TskubeError.from(err).detail;
     deps.events.warning(pod, 'Failed', `Error: ${message}`);

@@ -2,7 +2,9 @@ import type { ContainerStatus__Output } from '../../gen/cri/runtime/v1/Container
 import type { PodSandboxStatus__Output } from '../../gen/cri/runtime/v1/PodSandboxStatus.js';
 import type { CriClient } from '../../cri-client/index.js';
 import type { PodRuntimeState } from '../pods/runtime-state.js';
+import { containerNameLabel, containerTerminationMessagePolicyAnnotation, podUidLabel } from '../pods/labels.js';
 import { groupRuntimeState } from './group-runtime-state.js';
+import { readTerminationMessage, terminationMessageFile } from './termination-message.js';
 
 /**
  * Reads the runtime's view of every kubelet-made pod. One relist costs two list calls,
@@ -14,8 +16,12 @@ export class RuntimeObserver {
   readonly #statuses = new Map<string, ContainerStatus__Output>();
   readonly #sandboxes = new Map<string, PodSandboxStatus__Output>();
 
-  constructor(client: CriClient) {
+  readonly #rootDir: string | undefined;
+
+  /** With rootDir, an exited container's termination message is read into its status. */
+  constructor(client: CriClient, options: { rootDir?: string } = {}) {
     this.#client = client;
+    this.#rootDir = options.rootDir;
   }
 
   async relist(signal?: AbortSignal): Promise<Map<string, PodRuntimeState>> {
@@ -35,7 +41,17 @@ export class RuntimeObserver {
     };
     const containerStatus = async (id: string) => {
       const reply = await this.#client.runtime.call('ContainerStatus', { containerId: id }, opts).catch(() => undefined);
-      if (reply?.status) this.#statuses.set(id, reply.status);
+      const status = reply?.status;
+      if (!status) return;
+      if (status.state === 'CONTAINER_EXITED' && this.#rootDir) {
+        const uid = status.labels[podUidLabel] ?? '';
+        const name = status.labels[containerNameLabel] ?? '';
+        const file = terminationMessageFile(this.#rootDir, uid, name, status.metadata?.attempt ?? 0);
+        const policy = status.annotations[containerTerminationMessagePolicyAnnotation] ?? 'File';
+        const message = await readTerminationMessage(file, { policy, exitCode: status.exitCode, logPath: status.logPath });
+        if (message) status.message = message;
+      }
+      this.#statuses.set(id, status);
     };
     // A sandbox's network does not change while it is ready: ask once per sandbox.
     // A container's status (start time, exit code) changes only with its state, so
