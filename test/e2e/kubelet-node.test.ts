@@ -22,6 +22,7 @@ import { buildNode } from '../../src/kubelet/node/build-node.ts';
 import { decideCgroupDriver, queryRuntimeCgroupDriver } from '../../src/kubelet/node/cgroup-driver.ts';
 import { nodeControllerFromOptions } from '../../src/kubelet/node/node-controller.ts';
 import { resolveKubeletOptions } from '../../src/kubelet/config/options.ts';
+import { eventually } from '../testbed/eventually.ts';
 
 const tb = inject('testbed');
 const log = pino({ level: process.env['TSKUBE_TEST_LOG'] ?? 'silent' });
@@ -67,20 +68,6 @@ const probe = new RuntimeProbe({
 });
 const gatherer = new NodeFactsGatherer({ rootDir: '/var/lib/kubelet', detectHostIPs: true });
 
-async function eventually<T>(what: string, probeFn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probeFn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`, { cause: last });
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const getNode = async (): Promise<Node> => {
   const node = await api.getNode(nodeName, AbortSignal.timeout(10_000));

@@ -16,6 +16,7 @@ import { FileSource } from '../../src/kubelet/pods/sources/file-source.ts';
 import { PodConfig } from '../../src/kubelet/pods/sources/pod-config.ts';
 import { run } from '../testbed/exec.ts';
 import { renderKubeconfig } from '../testbed/kubeconfig.ts';
+import { eventually } from '../testbed/eventually.ts';
 
 const tb = inject('testbed');
 const log = pino({ level: process.env['TSKUBE_TEST_LOG'] ?? 'silent' });
@@ -25,20 +26,6 @@ let work: string;
 let admin: RestClient;
 let node: RestClient;
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`, { cause: last });
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const getPod = (name: string, ns = 'default') => admin.request<V1Pod>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
 const gone = (name: string, ns = 'default') =>

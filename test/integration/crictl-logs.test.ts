@@ -1,9 +1,8 @@
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crictl } from '../../src/cli/crictl/crictl.js';
 import { memoryIo } from '../../src/cli/io.js';
 import type { PodSandboxConfig } from '../../src/gen/cri/runtime/v1/PodSandboxConfig.js';
-import { newClient, podConfig, runCrictl, runtimeEndpoint, testImage, testLabel, uniqueName } from '../support/runtime.js';
+import { newClient, podConfig, runCrictl, runtimeEndpoint, testImage, testLabel, uniqueName, removePod } from '../support/runtime.js';
 
 const client = newClient();
 let podId = '';
@@ -36,11 +35,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (podId) {
-    await client.runtime.call('StopPodSandbox', { podSandboxId: podId }).catch(() => undefined);
-    await client.runtime.call('RemovePodSandbox', { podSandboxId: podId }).catch(() => undefined);
-  }
-  if (config?.logDirectory) rmSync(config.logDirectory, { recursive: true, force: true });
+  await removePod(client, podId, config?.logDirectory);
   client.close();
 });
 

@@ -61,3 +61,12 @@ export async function removeTestPods(client: CriClient, extraLabels: Record<stri
     // not empty, or already gone
   }
 }
+
+/** Stops and removes one test sandbox (with its containers) and its log directory. */
+export async function removePod(client: CriClient, podSandboxId: string | undefined, logDirectory?: string): Promise<void> {
+  if (podSandboxId) {
+    await client.runtime.call('StopPodSandbox', { podSandboxId }).catch(() => undefined);
+    await client.runtime.call('RemovePodSandbox', { podSandboxId }).catch(() => undefined);
+  }
+  if (logDirectory) rmSync(logDirectory, { recursive: true, force: true });
+}

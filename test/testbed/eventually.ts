@@ -4,7 +4,7 @@ import { sleep } from './processes.ts';
 // Calls `probe` until it returns something other than undefined. Errors
 // from `probe` count as "not yet"; the last one becomes the cause of the
 // timeout error, so a failure says what never happened and why.
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 500): Promise<T> {
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, intervalMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
