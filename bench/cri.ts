@@ -2,7 +2,7 @@
 // other; p50/p99 of each call as the client saw it, beside containerd's own time for
 // the same call (from its log), and the wall time of `tskube crictl ps -a`.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriClient } from '../src/cri-client/index.js';
 import { readContainerdLog, serverDurations, type CriCall } from './lib/containerd-log.js';
@@ -14,6 +14,7 @@ const logPath = process.env['CONTAINERD_LOG'] ?? '/var/log/tskube-containerd.log
 const root = process.env['TSKUBE_ROOT'] ?? process.cwd();
 const image = 'localhost/tskube/busybox:latest';
 const label = { 'tskube.bench/run': String(process.pid) };
+const logRoot = `/tmp/tskube-bench-${process.pid}`;
 
 const client = new CriClient({ endpoint, timeoutMs: 60_000 });
 const clientMs = new Map<CriCall, { key: string; ms: number }[]>();
@@ -31,7 +32,7 @@ const pods: string[] = [];
 try {
   for (let i = 0; i < count; i++) {
     const name = `bench-${process.pid}-${i}`;
-    const config = { metadata: { name, namespace: 'tskube-bench', uid: `${process.pid}-${i}`, attempt: 0 }, labels: label, logDirectory: `/tmp/tskube-bench/${name}`, linux: {} };
+    const config = { metadata: { name, namespace: 'tskube-bench', uid: `${process.pid}-${i}`, attempt: 0 }, labels: label, logDirectory: `${logRoot}/${name}`, linux: {} };
     const { podSandboxId } = await timed('RunPodSandbox', (r: { podSandboxId: string }) => r.podSandboxId, () => client.runtime.call('RunPodSandbox', { config }));
     pods.push(podSandboxId);
     const { containerId } = await timed('CreateContainer', (r: { containerId: string }) => r.containerId, () =>
@@ -81,4 +82,5 @@ try {
     await client.runtime.call('RemovePodSandbox', { podSandboxId }).catch(() => undefined);
   }
   client.close();
+  rmSync(logRoot, { recursive: true, force: true });
 }

@@ -7,13 +7,13 @@ import { parse as parseYaml } from 'yaml';
 import { rfc3339Nano } from '../../src/cli/crictl/list/go-format.js';
 import type { CriClient } from '../../src/cri-client/index.js';
 import type { PodSandboxConfig } from '../../src/gen/cri/runtime/v1/PodSandboxConfig.js';
-import { newClient, runCrictl, testImage, testLabel, uniqueName } from '../support/runtime.js';
+import { newClient, runCrictl, testImage, testLabel, uniqueName, testLogRoot } from '../support/runtime.js';
 
 // Other test files share this containerd: everything here is selected by this run's label.
 const run = randomBytes(4).toString('hex');
 const runLabel = { 'tskube.test/run': run };
 const byRun = ['--label', `tskube.test/run=${run}`];
-const logRoot = `/tmp/tskube-test-logs/crictl-list-${run}`;
+const logRoot = `${testLogRoot}/crictl-list-${run}`;
 // containerd 1.6 has pod stats only for sandboxes with a cgroup parent (cgroupfs driver here).
 const cgroupParent = `/tskube-test-${run}`;
 
@@ -86,6 +86,12 @@ afterAll(async () => {
   removeCgroupParent();
   client.close();
   rmSync(logRoot, { recursive: true, force: true });
+  // The shared parent goes too once no other test uses it.
+  try {
+    rmdirSync(testLogRoot);
+  } catch {
+    // not empty, or already gone
+  }
 });
 
 async function crictlOk(args: string[]): Promise<string> {
