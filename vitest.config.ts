@@ -31,6 +31,9 @@ export default defineConfig({
           hookTimeout: 180_000,
           fileParallelism: false,
           globalSetup: ['test/testbed/global-setup.ts'],
+          // After the integration project, never beside it: both run kubelets on the one
+          // containerd, and a kubelet rightly removes kubelet-made pods it does not know.
+          sequence: { groupOrder: 1 },
         },
       },
     ],
