@@ -105,7 +105,9 @@ describe('kubelet joined to a control plane', () => {
     await expect.poll(() => waitingReason('crash'), { timeout: 40_000, interval: 500 }).toBe('CrashLoopBackOff');
     const cs = (await readPod('crash')).status?.containerStatuses?.[0];
     expect(cs?.restartCount).toBeGreaterThanOrEqual(1);
-    expect(cs?.state?.waiting?.message).toMatch(/^back-off \d+s restarting failed container=crash pod=crash_/);
+    expect(cs?.state?.waiting?.message).toMatch(/^back-off \d+s restarting failed container=crash pod=crash_[^ ]+; next restart at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const nextRestart = Date.parse(/next restart at (\S+)$/.exec(cs?.state?.waiting?.message ?? '')?.[1] ?? '');
+    expect(nextRestart).toBeGreaterThan(Date.now() - 1000);
     expect(cs?.lastState?.terminated?.exitCode).toBe(1);
   });
 

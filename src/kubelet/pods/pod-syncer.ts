@@ -69,7 +69,9 @@ export class PodSyncer {
     const waiting = new Map<string, Waiting>();
     const requeueAt: number[] = [];
     for (const b of actions.backingOff) {
-      waiting.set(b.name, { reason: 'CrashLoopBackOff', message: crashLoopMessage(pod, b.name, b.delayMs) });
+      // Upstream's words first (tools match on them), then when the restart will come.
+      const at = new Date(b.retryAt).toISOString().replace(/\.\d+Z$/, 'Z');
+      waiting.set(b.name, { reason: 'CrashLoopBackOff', message: `${crashLoopMessage(pod, b.name, b.delayMs)}; next restart at ${at}` });
       deps.events.warning(pod, 'BackOff', crashLoopEventMessage(pod, b.name));
       requeueAt.push(b.retryAt);
     }
