@@ -141,3 +141,10 @@ ensure_containerd() {
   tail -n 20 "$CONTAINERD_LOG" >&2 2>/dev/null
   die "containerd did not answer on $CONTAINERD_SOCKET within 10 s"
 }
+
+# crictl (and tskube crictl) read this; without it every call warns and probes sockets.
+write_crictl_config() {
+  [ -e /etc/crictl.yaml ] && return 0
+  printf '%s\nruntime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: 10\n' "$TSKUBE_CONFIG_MARK" "$CONTAINERD_SOCKET" "$CONTAINERD_SOCKET" > /etc/crictl.yaml
+  say "wrote /etc/crictl.yaml (runtime-endpoint unix://$CONTAINERD_SOCKET)"
+}
