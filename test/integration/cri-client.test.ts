@@ -2,7 +2,7 @@ import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { TskubeError } from '../../src/common/errors.js';
 import { CriClient } from '../../src/cri-client/index.js';
 import { criDefinitions } from '../../src/cri-client/descriptor.js';
@@ -33,6 +33,8 @@ describe('CRI client against the real containerd', () => {
   it('runs a sandbox and a container through their whole life', async () => {
     const name = uniqueName('cri');
     const config = podConfig(name);
+    // The test removes the sandbox itself, so afterEach finds nothing; its log directory goes here.
+    onTestFinished(() => rmSync(config.logDirectory ?? '', { recursive: true, force: true }));
     const { podSandboxId } = await client.runtime.call('RunPodSandbox', { config });
     const pod = await client.runtime.call('PodSandboxStatus', { podSandboxId });
     expect(pod.status?.state).toBe('SANDBOX_READY');
