@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { resolveKubeletOptions } from '../../src/kubelet/config/index.js';
 import { runKubelet } from '../../src/kubelet/kubelet.js';
-import { newClient, runtimeEndpoint } from './runtime.js';
+import { CriClient } from '../../src/cri-client/index.js';
+import { runtimeEndpoint } from './runtime.js';
 
 export interface TestKubelet {
   dir: string;
@@ -30,7 +31,10 @@ export async function startTestKubelet(options: {
   args?: string[];
   /** API namespaces the test runs pods in: destroy() removes their sandboxes too. */
   namespaces?: string[];
+  /** CRI endpoint when not the shared containerd's. */
+  runtimeEndpoint?: string;
 }): Promise<TestKubelet> {
+  const endpoint = options.runtimeEndpoint ?? runtimeEndpoint;
   const dir = mkdtempSync(join(tmpdir(), 'tskube-kubelet-'));
   const manifests = join(dir, 'manifests');
   mkdirSync(manifests);
@@ -42,7 +46,7 @@ export async function startTestKubelet(options: {
       kind: 'KubeletConfiguration',
       staticPodPath: manifests,
       fileCheckFrequency: '1s',
-      containerRuntimeEndpoint: runtimeEndpoint,
+      containerRuntimeEndpoint: endpoint,
       cgroupDriver: 'cgroupfs',
       clusterDomain: 'cluster.local',
       podLogsDir: join(dir, 'pod-logs'),
@@ -73,7 +77,7 @@ export async function startTestKubelet(options: {
     },
     async destroy() {
       await kubelet.stop();
-      const client = newClient();
+      const client = new CriClient({ endpoint, timeoutMs: 30_000 });
       try {
         const { items } = await client.runtime.call('ListPodSandbox', {});
         const ours = (s: (typeof items)[number]) =>

@@ -1,7 +1,7 @@
 // A second, private containerd (own root, state and socket under a temp dir) for tests
 // that stop or misconfigure the runtime without disturbing the shared one.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,14 +10,24 @@ export interface PrivateContainerd {
   dir: string;
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Stops it and removes its files. */
+  /** Copies images from the shared containerd (k8s.io namespace) into this one. */
+  importImages(refs: string[]): void;
+  /** Stops it, ends any shim it left, unmounts what is under its folder and removes its files. */
   destroy(): Promise<void>;
 }
 
-export function privateContainerd(options: { cri: boolean }): PrivateContainerd {
+const sharedCniConf = '/etc/cni/net.d/10-tskube-bridge.conflist';
+const pauseImage = 'registry.k8s.io/pause:3.10';
+
+/**
+ * cri: serve CRI at all; pods: also the setup's CNI network (the same bridge and IP
+ * store, so addresses never collide with the shared runtime's) and its sandbox image.
+ */
+export function privateContainerd(options: { cri: boolean; pods?: boolean }): PrivateContainerd {
   const dir = mkdtempSync(join(tmpdir(), 'tskube-ctd-'));
   const socket = join(dir, 'containerd.sock');
   mkdirSync(join(dir, 'cni'), { recursive: true });
+  if (options.pods) copyFileSync(sharedCniConf, join(dir, 'cni', '10-tskube-bridge.conflist'));
   writeFileSync(
     join(dir, 'config.toml'),
     [
@@ -33,6 +43,7 @@ export function privateContainerd(options: { cri: boolean }): PrivateContainerd 
       '  restrict_oom_score_adj = true',
       '  stream_server_address = "127.0.0.1"',
       '  stream_server_port = "0"',
+      options.pods ? `  sandbox_image = "${pauseImage}"` : '',
       '  [plugins."io.containerd.grpc.v1.cri".cni]',
       `    conf_dir = "${dir}/cni"`,
       '    bin_dir = "/usr/lib/cni"',
@@ -65,10 +76,42 @@ export function privateContainerd(options: { cri: boolean }): PrivateContainerd 
       if (c.exitCode === null) c.kill('SIGKILL');
       rmSync(socket, { force: true });
     },
+    importImages(refs) {
+      for (const ref of refs) {
+        const archive = execFileSync('ctr', ['-n', 'k8s.io', 'images', 'export', '-', ref], { maxBuffer: 256 * 1024 * 1024 });
+        execFileSync('ctr', ['--address', socket, '-n', 'k8s.io', 'images', 'import', '-'], { input: archive, stdio: ['pipe', 'ignore', 'inherit'] });
+      }
+    },
     async destroy() {
       await this.stop();
-      // The overlay snapshotter may leave nothing mounted here (no containers ran).
+      killShimsOf(socket);
+      unmountUnder(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Shims outlive their containerd by design; a test's private one must not leave any. */
+function killShimsOf(socket: string): void {
+  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (cmdline.startsWith('containerd-shim') || cmdline.includes('/containerd-shim')) {
+      if (cmdline.split('\0').includes(socket)) process.kill(Number(pid), 'SIGKILL');
+    }
+  }
+}
+
+/** Deepest first, so a mount inside another comes off before its parent. */
+function unmountUnder(dir: string): void {
+  const targets = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .filter((target) => target.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const target of targets) execFileSync('umount', ['-l', target]);
 }
