@@ -1,21 +1,8 @@
 import { ApiException, PatchStrategy, setHeaderOptions, type CoreV1Api, type V1PodStatus } from '@kubernetes/client-node';
-import { TskubeError, type ErrorCode } from '../../common/errors.js';
+import { clientNodeError } from '../../kube/client-node-error.js';
 import type { PodStatusApi } from './pod-status-api.js';
 
 const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
-
-/** client-node's exception carries headers and the raw body; keep the status message. */
-function apiError(err: unknown, what: string): TskubeError {
-  if (!(err instanceof ApiException)) return TskubeError.from(err).wrap(what);
-  let message = String(err.body ?? err.message);
-  try {
-    message = (JSON.parse(String(err.body)) as { message?: string }).message ?? message;
-  } catch {
-    // not a Status object
-  }
-  const code: ErrorCode = err.code === 404 ? 'not-found' : err.code === 409 ? 'already-exists' : err.code === 403 ? 'permission-denied' : err.code >= 500 ? 'unavailable' : 'unknown';
-  return new TskubeError(code, `${what}: ${message} (HTTP ${err.code})`, { cause: err });
-}
 
 /** PodStatusApi on the real API server. */
 export function kubePodStatusApi(coreApi: () => CoreV1Api): PodStatusApi {
@@ -26,7 +13,7 @@ export function kubePodStatusApi(coreApi: () => CoreV1Api): PodStatusApi {
       await coreApi()
         .patchNamespacedPodStatus({ name, namespace, body: { metadata: { uid }, status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
         .catch((err: unknown) => {
-          throw apiError(err, `patching the status of pod ${namespace}/${name}`);
+          throw clientNodeError(err, `patching the status of pod ${namespace}/${name}`);
         });
     },
     async deleteFinal(namespace, name, uid) {

@@ -92,8 +92,8 @@ export class StatusManager {
           entry.written = status;
         } catch (err) {
           const e = TskubeError.from(err);
-          // The pod is gone (404) or is another pod now (UID conflict): nothing to report to.
-          if (e.code === 'not-found' || e.code === 'already-exists') {
+          // The pod is gone (404) or is another pod now (409, the UID precondition): nothing to report to.
+          if (e.code === 'not-found' || e.code === 'failed-precondition') {
             this.forget(uid);
             continue;
           }
