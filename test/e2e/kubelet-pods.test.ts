@@ -151,6 +151,26 @@ describe('kubelet joined to a control plane', () => {
     await expect.poll(async () => (await readPod('last-words').catch(() => undefined)) === undefined, { timeout: 15_000, interval: 500 }).toBe(true);
   });
 
+  it('ends a job-like pod Succeeded and stops its sandbox without calling it a sandbox change', async () => {
+    await core.createNamespacedPod({
+      namespace,
+      body: pod('job', { restartPolicy: 'OnFailure', containers: [{ name: 'work', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo done'] }] }),
+    });
+    await expect.poll(async () => (await readPod('job')).status?.phase, { timeout: 30_000, interval: 500 }).toBe('Succeeded');
+    const uid = (await readPod('job')).metadata?.uid ?? '';
+    const client = newClient();
+    try {
+      await expect
+        .poll(async () => (await client.runtime.call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.uid': uid } } })).items.map((s) => s.state), { timeout: 15_000 })
+        .toEqual(['SANDBOX_NOTREADY']);
+    } finally {
+      client.close();
+    }
+    const reasons = (await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=job' })).items.map((e) => e.reason);
+    expect(reasons).toContain('Started');
+    expect(reasons).not.toContain('SandboxChanged');
+  });
+
   it('runs a Deployment scheduled onto the node', async () => {
     await apps.createNamespacedDeployment({
       namespace,

@@ -79,7 +79,8 @@ export class PodSyncer {
     let acted = false;
 
     if (actions.killPod) {
-      if (state.sandboxes.length > 0) deps.events.normal(pod, 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+      // Only a replacement is a change; a finished pod's sandbox just stops (upstream says nothing then).
+      if (actions.createSandbox && state.sandboxes.length > 0) deps.events.normal(pod, 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
       await this.#stopEverything(pod, state, grace, signal);
       acted = true;
     }
