@@ -9,7 +9,7 @@
  *
  * Standalone mode (no kubeconfig): only static pods, no API writes.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { V1Pod } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
@@ -29,6 +29,8 @@ import type { PodEvents } from './runtime/executor-deps.js';
 import { ImagePuller } from './runtime/image-puller.js';
 import { decideCgroupDriver, queryRuntimeCgroupDriver } from './node/cgroup-driver.js';
 import { removePodDir } from './runtime/pod-dirs.js';
+import { ContainerGc } from './gc/container-gc.js';
+import { removePodLogs } from './gc/log-links.js';
 import { RuntimeCache } from './runtime/runtime-cache.js';
 import { RuntimeObserver } from './runtime/runtime-observer.js';
 import { StatusManager } from './status/status-manager.js';
@@ -133,7 +135,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   };
   const objects = new ReferencedObjectCache(api?.core);
   const events = api?.events ?? logEvents(log);
-  const deps = { cri, rootDir: options.rootDir, images: new ImagePuller(cri), builders: podConfigBuilders(node, objects), events };
+  const deps = { cri, rootDir: options.rootDir, containerLogLinksDir: options.containerLogLinksDir, images: new ImagePuller(cri), builders: podConfigBuilders(node, objects), events };
 
   let workers: PodWorkers | undefined;
   const cache = new RuntimeCache(new RuntimeObserver(cri, { rootDir: options.rootDir }), {
@@ -183,11 +185,23 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     remove: async (uid) => {
       await syncer.removeFromRuntime(uid);
       await removePodDir(options.rootDir, uid);
+      await removePodLogs(node.podLogsRoot, options.containerLogLinksDir, uid);
       statuses.forget(uid);
     },
     log,
     resyncMs: Math.min(cfg.syncFrequency || 10_000, 10_000),
   });
+
+  const gc = new ContainerGc({
+    cri,
+    runtimePods: () => cache.all(Date.now()),
+    knownPodUids: () => reconciler.knownPodUids(),
+    podLogsRoot: node.podLogsRoot,
+    linksDir: options.containerLogLinksDir,
+    periodMs: options.containerGcPeriodMs,
+    log,
+  });
+  await mkdir(options.containerLogLinksDir, { recursive: true, mode: 0o755 });
 
   podConfig.subscribe((source, pods) => reconciler.setPods(source, pods));
   log.info({ node: options.nodeName, runtime: runtimeVersion, cgroupDriver: `${cgroup.driver} (from the ${cgroup.source})`, mode: api ? 'cluster' : 'standalone', staticPodPath: cfg.staticPodPath || undefined }, 'kubelet starting');
@@ -195,6 +209,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     'runtime relist': cache.run(signal),
     'pod status': statuses.run(signal),
     reconciler: reconciler.run(signal),
+    'container gc': gc.run(signal),
     ...startFileSource(options, podConfig, log, signal),
     ...(api ? api.run({ cri, signal }) : {}),
   };

@@ -1,5 +1,8 @@
 // The standalone kubelet (no API server) on the real containerd: static pods from files.
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ContainerStatus__Output } from '../../src/gen/cri/runtime/v1/ContainerStatus.js';
 import type { CriClient } from '../../src/cri-client/index.js';
 import { startTestKubelet, type TestKubelet } from '../support/kubelet.js';
 import { newClient, testImage, uniqueName } from '../support/runtime.js';
@@ -92,21 +95,45 @@ describe('standalone kubelet', () => {
     expect((await podContainers(client, podName)).containers).toHaveLength(3);
   });
 
-  it('restarts a crashing container with back-off (CrashLoopBackOff) from the second crash on', async () => {
+  it('restarts a crashing container with back-off (CrashLoopBackOff) from the second crash on, collecting old instances', async () => {
     kubelet.writeManifest('crash.yaml', staticPod('crash', { containers: [{ name: 'crash', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'exit 3'] }] }));
     const podName = `crash-${node}`;
+    // Container GC removes older dead instances, so note each attempt's status as it is seen.
+    const seen = new Map<number, ContainerStatus__Output>();
+    const collect = async () => {
+      for (const c of (await podContainers(client, podName)).containers) {
+        const status = (await client.runtime.call('ContainerStatus', { containerId: c.id }).catch(() => undefined))?.status;
+        if (status?.state === 'CONTAINER_EXITED' || !seen.has(c.metadata?.attempt ?? 0)) if (status) seen.set(status.metadata?.attempt ?? 0, status);
+      }
+      return [...seen.keys()].sort();
+    };
     // As upstream: attempt 0 crashes and is restarted at once; attempt 1 crashes and the
     // back-off (10 s) must pass before attempt 2.
-    await expect
-      .poll(async () => (await podContainers(client, podName)).containers.map((c) => c.metadata?.attempt).sort(), { timeout: 45_000, interval: 500 })
-      .toEqual([0, 1, 2]);
-    const { containers } = await podContainers(client, podName);
-    const statuses = await Promise.all(containers.map(async (c) => (await client.runtime.call('ContainerStatus', { containerId: c.id })).status!));
-    const [, second, third] = statuses.sort((a, b) => a.metadata!.attempt - b.metadata!.attempt);
-    expect(second?.exitCode).toBe(3);
-    const gapMs = Number((BigInt(third!.createdAt) - BigInt(second!.finishedAt)) / 1_000_000n);
+    await expect.poll(collect, { timeout: 45_000, interval: 250 }).toEqual([0, 1, 2]);
+    const second = seen.get(1)!;
+    const third = seen.get(2)!;
+    expect(second.exitCode).toBe(3);
+    const gapMs = Number((BigInt(third.createdAt) - BigInt(second.finishedAt)) / 1_000_000n);
     expect(gapMs).toBeGreaterThanOrEqual(9_000);
     expect(gapMs).toBeLessThan(20_000);
+
+    // Upstream's GC: one dead instance per container is kept, older ones go with their log files.
+    await expect.poll(async () => (await podContainers(client, podName)).containers.map((c) => c.metadata?.attempt).sort(), { timeout: 10_000 }).not.toContain(0);
+    const { containers } = await podContainers(client, podName);
+    expect(containers.length).toBeLessThanOrEqual(2);
+    const logDir = readdirSync(kubelet.podLogs).find((d) => d.startsWith(`default_${podName}_`));
+    expect(readdirSync(join(kubelet.podLogs, logDir!, 'crash'))).not.toContain('0.log');
+    expect(readdirSync(kubelet.containerLogLinks).filter((l) => l.includes(seen.get(0)!.id))).toEqual([]);
+  });
+
+  it('links each container log into the containers folder under the name log shippers parse', async () => {
+    const { containers } = await podContainers(client, `web-${node}`);
+    const id = containers[0]!.id;
+    const link = join(kubelet.containerLogLinks, `web-${node}_default_httpd-${id}.log`);
+    const target = readlinkSync(link);
+    expect(target).toMatch(new RegExp(`/pod-logs/default_web-${node}_[0-9a-f]{32}/httpd/0\\.log$`));
+    // The link resolves to the log file the runtime writes.
+    expect(statSync(link).isFile()).toBe(true);
   });
 
   it('keeps other pods running when one manifest is invalid', async () => {
@@ -129,5 +156,8 @@ describe('standalone kubelet', () => {
   it('stops and removes a pod whose manifest is removed', async () => {
     kubelet.removeManifest('web.yaml');
     await expect.poll(async () => (await podContainers(client, `web-${node}`)).sandboxes.length, { timeout: 60_000, interval: 500 }).toBe(0);
+    // Its log directory and the links into it go with it.
+    await expect.poll(() => readdirSync(kubelet.podLogs).filter((d) => d.startsWith(`default_web-${node}_`)), { timeout: 10_000 }).toEqual([]);
+    expect(readdirSync(kubelet.containerLogLinks).filter((l) => l.startsWith(`web-${node}_`))).toEqual([]);
   });
 });

@@ -11,6 +11,10 @@ import { runtimeEndpoint } from './runtime.js';
 
 export interface TestKubelet {
   dir: string;
+  /** The kubelet's podLogsDir (its /var/log/pods). */
+  podLogs: string;
+  /** Its /var/log/containers. */
+  containerLogLinks: string;
   manifests: string;
   nodeName: string;
   writeManifest(file: string, pod: object): void;
@@ -57,10 +61,16 @@ export async function startTestKubelet(options: {
     ['--config', configPath, '--root-dir', join(dir, 'root'), '--hostname-override', options.nodeName, '--v', '0', ...(options.args ?? [])],
     { hostname: options.nodeName },
   );
+  // Links go beside the pod logs, not into the host's /var/log/containers; a short GC
+  // period lets tests see dead containers and gone pods' logs collected.
+  resolved.containerLogLinksDir = join(dir, 'containers');
+  resolved.containerGcPeriodMs = 1000;
   let controller: AbortController | undefined;
   let running: Promise<void> | undefined;
   const kubelet: TestKubelet = {
     dir,
+    podLogs: join(dir, 'pod-logs'),
+    containerLogLinks: resolved.containerLogLinksDir,
     manifests,
     nodeName: options.nodeName,
     writeManifest: (file, pod) => writeFileSync(join(manifests, file), stringify(pod)),

@@ -194,6 +194,8 @@ describe('node settings from the kubelet options', () => {
     nodeIPs: ['10.0.0.1'],
     nodeLabels: { 'node.kubernetes.io/pool': 'a' },
     rootDir: '/var/lib/kubelet',
+    containerLogLinksDir: '/var/log/containers',
+    containerGcPeriodMs: 60_000,
     certDir: '/var/lib/kubelet/pki',
     verbosity: 0,
     config: { ...defaultKubeletConfiguration(), ...over },

@@ -34,6 +34,10 @@ export interface KubeletOptions {
   verbosity: number;
   /** The KubeletConfiguration with flags applied over the file and defaults. */
   config: KubeletConfiguration;
+  /** Where the per-container log links go (upstream fixes it at /var/log/containers; tests move it). */
+  containerLogLinksDir: string;
+  /** How often dead containers and the logs of gone pods are collected (upstream: every minute). */
+  containerGcPeriodMs: number;
 }
 
 export interface ResolvedKubeletOptions {
@@ -224,6 +228,8 @@ export async function resolveKubeletOptions(argv: readonly string[], host: Kubel
     certDir: nonEmpty(last(values, 'cert-dir')) ?? join(rootDir, 'pki'),
     verbosity: config.logging.verbosity,
     config,
+    containerLogLinksDir: '/var/log/containers',
+    containerGcPeriodMs: 60_000,
     ...(hostnameOverride !== undefined && { hostnameOverride }),
     ...(kubeconfig !== undefined && { kubeconfig }),
     ...(bootstrapKubeconfig !== undefined && { bootstrapKubeconfig }),

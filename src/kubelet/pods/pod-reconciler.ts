@@ -54,6 +54,12 @@ export class PodReconciler {
     return all;
   }
 
+  /** Pods wanted, being handled or just removed; undefined until every source has listed. */
+  knownPodUids(): ReadonlySet<string> | undefined {
+    if (!this.#o.sources.every((s) => this.#bySource.has(s))) return undefined;
+    return new Set([...this.desired().keys(), ...this.#o.workers.uids(), ...this.#lastKnown.keys(), ...this.#removing]);
+  }
+
   trigger(): void {
     this.#pending = true;
     this.#wake?.();

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
 import type { ExecutorDeps } from './executor-deps.js';
+import { containerLogLinkPath, linkContainerLog } from './container-log-link.js';
 import { runLifecycleHandler } from './lifecycle-hooks.js';
 import { authForImage } from './pull-secrets.js';
 import { prepareTerminationMessageFile, terminationMessageFile } from './termination-message.js';
@@ -71,6 +72,11 @@ export async function startContainer(deps: ExecutorDeps, pod: V1Pod, container: 
     return { ok: false, reason: 'RunContainerError', message };
   }
   deps.events.normal(pod, 'Started', `Started container ${container.name}`);
+  if (sandbox.config.logDirectory && config.logPath) {
+    const link = containerLogLinkPath(deps.containerLogLinksDir, pod.metadata?.name ?? '', pod.metadata?.namespace ?? '', container.name, containerId);
+    // Only log shippers miss the link: the container runs and `kubectl logs` works without it.
+    await linkContainerLog(link, join(sandbox.config.logDirectory, config.logPath)).catch(() => undefined);
+  }
 
   const postStart = container.lifecycle?.postStart;
   if (postStart) {

@@ -23,6 +23,8 @@ export interface ExecutorDeps {
   cri: CriClient;
   /** The kubelet's --root-dir: per-pod files (termination messages, volumes) live below it. */
   rootDir: string;
+  /** Where the /var/log/containers-style link to each container's log goes. */
+  containerLogLinksDir: string;
   images: ImagePuller;
   builders: ConfigBuilders;
   events: PodEvents;
