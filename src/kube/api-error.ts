@@ -10,6 +10,7 @@ export interface ApiStatus {
   message?: string;
   reason?: string;
   code?: number;
+  details?: { causes?: { type?: string; message?: string; field?: string }[] };
 }
 
 export class KubeApiError extends TskubeError {
@@ -17,18 +18,31 @@ export class KubeApiError extends TskubeError {
   readonly status: number;
   /** metav1.StatusReason, e.g. NotFound, AlreadyExists, Conflict, Expired, Gone. */
   readonly reason: string;
+  /** details.causes[].type of the Status, e.g. NamespaceTerminating, FieldValueInvalid. */
+  readonly causes: readonly string[];
 
-  constructor(status: number, reason: string, detail: string, options?: { cause?: unknown }) {
+  constructor(status: number, reason: string, detail: string, options?: { cause?: unknown; causes?: readonly string[] }) {
     super(codeForStatus(status, reason), detail, options);
     this.status = status;
     this.reason = reason;
+    this.causes = options?.causes ?? [];
   }
 
   static fromStatus(status: number, body: ApiStatus | undefined, what: string): KubeApiError {
     const reason = body?.reason ?? reasonForStatus(status);
     const message = body?.message ?? `HTTP ${status}`;
-    return new KubeApiError(status, reason, `${what}: ${message} (HTTP ${status}, ${reason})`);
+    const causes = (body?.details?.causes ?? []).map((c) => c.type ?? '').filter((t) => t !== '');
+    return new KubeApiError(status, reason, `${what}: ${message} (HTTP ${status}, ${reason})`, { causes });
   }
+}
+
+/**
+ * The apiserver refused because the object's namespace is being deleted. It names the
+ * cause in details.causes for a ConfigMap, but not for an Event (seen with v1.36), so
+ * the 403's wording counts too.
+ */
+export function isNamespaceTerminating(err: unknown): boolean {
+  return err instanceof KubeApiError && (err.causes.includes('NamespaceTerminating') || (err.status === 403 && err.message.includes('because it is being terminated')));
 }
 
 export function isApiError(err: unknown, reason: string): boolean {

@@ -10,7 +10,7 @@ export function clientNodeError(err: unknown, doing: string): TskubeError {
   if (err instanceof TskubeError) return err.wrap(doing);
   if (err instanceof ApiException) {
     const apiError = KubeApiError.fromStatus(err.code, statusOf(err.body), doing);
-    return new KubeApiError(apiError.status, apiError.reason, apiError.detail, { cause: err });
+    return new KubeApiError(apiError.status, apiError.reason, apiError.detail, { cause: err, causes: apiError.causes });
   }
   const network = networkCause(err);
   if (network) return new TskubeError('unavailable', `${doing}: ${network}`, { cause: err });

@@ -5,7 +5,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { TskubeError } from '../common/errors.js';
-import { KubeApiError } from './api-error.js';
+import { isNamespaceTerminating, KubeApiError } from './api-error.js';
 import { backoffDelay } from './backoff.js';
 import { type CorrelatorLimits, EventCorrelator, type EventType, type ObjectReference } from './event-correlator.js';
 import { defaultLogger } from './logger.js';
@@ -145,7 +145,10 @@ export class EventRecorder {
           this.dropping = true;
         } else {
           // A rejected event (namespace gone, forbidden) is dropped alone; the API itself is fine.
-          this.log.warn({ err: e.message, reason: q.reason, object: `${q.ref.namespace ?? ''}/${q.ref.name ?? ''}` }, 'event rejected; dropped');
+          // Into a namespace being deleted that is expected (its pods are being killed), so it is
+          // only a debug line, as in client-go.
+          const level = isNamespaceTerminating(err) ? 'debug' : 'warn';
+          this.log[level]({ err: e.message, reason: q.reason, object: `${q.ref.namespace ?? ''}/${q.ref.name ?? ''}` }, 'event rejected; dropped');
           this.correlator.forget(c.key);
         }
         return;

@@ -100,8 +100,12 @@ async function runParts(parts: Record<string, Promise<void>>, signal: AbortSigna
   const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   await Promise.race([Promise.all(settled), aborted.then(() => undefined)]);
   if (!signal.aborted) return;
-  const grace = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
+  // Not unref'd: a part stuck on a promise that holds no handle would otherwise let the
+  // loop drain with the kubelet's own promise unsettled (Node exits 13, not 0).
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)));
   await Promise.race([Promise.allSettled(settled), grace]);
+  clearTimeout(timer);
   if (pending.size > 0) log.warn({ parts: [...pending] }, 'parts still stopping at exit');
 }
 
@@ -207,7 +211,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   log.info({ node: options.nodeName, runtime: runtimeVersion, cgroupDriver: `${cgroup.driver} (from the ${cgroup.source})`, mode: api ? 'cluster' : 'standalone', staticPodPath: cfg.staticPodPath || undefined }, 'kubelet starting');
   const parts: Record<string, Promise<void>> = {
     'runtime relist': cache.run(signal),
-    'pod status': statuses.run(signal),
+    // Standalone, statuses are only kept for the planner: nothing to write them to.
+    ...(api ? { 'pod status': statuses.run(signal) } : {}),
     reconciler: reconciler.run(signal),
     'container gc': gc.run(signal),
     ...startFileSource(options, podConfig, log, signal),

@@ -101,4 +101,30 @@ describe('event recorder', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('drops an event into a namespace being deleted with a debug line, not a warning (its pods are being killed)', async () => {
+    // A finalizer on a ConfigMap holds its namespace in Terminating until the test lets go.
+    const held = `${ns}-held`;
+    await rest.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: held } } });
+    const cm = await rest.request<{ metadata: { uid: string } }>('POST', `/api/v1/namespaces/${held}/configmaps`, {
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'held', finalizers: ['tskube.test/hold'] } },
+    });
+    const lines: string[] = [];
+    const recorder = new EventRecorder({ rest, component: 'kubelet', host: 'node-e2e', logger: pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) }) });
+    const stop = new AbortController();
+    const running = recorder.run(stop.signal);
+    try {
+      await rest.request('DELETE', `/api/v1/namespaces/${held}`);
+      recorder.normal({ apiVersion: 'v1', kind: 'ConfigMap', namespace: held, name: 'held', uid: cm.metadata.uid }, 'Killing', 'Stopping container app');
+      await recorder.flush();
+      const rejected = lines.filter((l) => l.includes('event rejected')).map((l) => JSON.parse(l) as { level: number; err: string });
+      expect(rejected).toHaveLength(1);
+      expect(rejected[0]?.level).toBe(20);
+      expect(rejected[0]?.err).toContain('is being terminated');
+    } finally {
+      stop.abort();
+      await running;
+      await rest.request('PATCH', `/api/v1/namespaces/${held}/configmaps/held`, { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' }).catch(() => {});
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { KubeApiError } from '../../src/kube/api-error.ts';
+import { isNamespaceTerminating, KubeApiError } from '../../src/kube/api-error.ts';
 import { clientNodeError } from '../../src/kube/client-node-error.ts';
 
 const status = (code: number, reason: string, message: string) => JSON.stringify({ kind: 'Status', status: 'Failure', code, reason, message });
@@ -36,5 +36,16 @@ describe('clientNodeError', () => {
   it('keeps an abort as canceled', () => {
     const abort = new DOMException('This operation was aborted', 'AbortError');
     expect(clientNodeError(abort, 'x').code).toBe('canceled');
+  });
+});
+
+describe('isNamespaceTerminating', () => {
+  it('knows the refusal by its Status cause, or by the 403 wording when the cause is missing', () => {
+    const withCause = KubeApiError.fromStatus(403, { reason: 'Forbidden', message: 'forbidden', details: { causes: [{ type: 'NamespaceTerminating', field: 'metadata.namespace' }] } }, 'POST');
+    expect(withCause.causes).toEqual(['NamespaceTerminating']);
+    expect(isNamespaceTerminating(withCause)).toBe(true);
+    const wordingOnly = KubeApiError.fromStatus(403, { reason: 'Forbidden', message: 'unable to create new content in namespace x because it is being terminated' }, 'POST');
+    expect(isNamespaceTerminating(wordingOnly)).toBe(true);
+    expect(isNamespaceTerminating(KubeApiError.fromStatus(403, { reason: 'Forbidden', message: 'user cannot create events' }, 'POST'))).toBe(false);
   });
 });
