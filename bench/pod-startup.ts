@@ -4,7 +4,7 @@
 // Pods are bound with spec.nodeName, so the figure is the kubelet's, not the scheduler's.
 import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { down, up } from '../test/testbed/index.ts';
@@ -103,4 +103,6 @@ try {
   cri.close();
   await down(tb.dir);
   rmSync(dir, { recursive: true, force: true });
+  // The kubelet links container logs in the host's /var/log/containers; its pod log dir is gone now.
+  for (const name of readdirSync('/var/log/containers').filter((n) => n.includes(`_${namespace}_`))) rmSync(join('/var/log/containers', name), { force: true });
 }

@@ -7,7 +7,7 @@ import { TskubeError } from '../../src/common/errors.js';
 import { CriClient } from '../../src/cri-client/index.js';
 import { criDefinitions } from '../../src/cri-client/descriptor.js';
 import { privateContainerd, type PrivateContainerd } from '../support/private-containerd.js';
-import { newClient, podConfig, removeTestPods, testImage, testLabel, uniqueName } from '../support/runtime.js';
+import { newClient, podConfig, removeTestLogDir, removeTestPods, testImage, testLabel, uniqueName } from '../support/runtime.js';
 
 async function failure(p: Promise<unknown>): Promise<TskubeError> {
   try {
@@ -34,7 +34,7 @@ describe('CRI client against the real containerd', () => {
     const name = uniqueName('cri');
     const config = podConfig(name);
     // The test removes the sandbox itself, so afterEach finds nothing; its log directory goes here.
-    onTestFinished(() => rmSync(config.logDirectory ?? '', { recursive: true, force: true }));
+    onTestFinished(() => removeTestLogDir(config.logDirectory ?? ''));
     const { podSandboxId } = await client.runtime.call('RunPodSandbox', { config });
     const pod = await client.runtime.call('PodSandboxStatus', { podSandboxId });
     expect(pod.status?.state).toBe('SANDBOX_READY');

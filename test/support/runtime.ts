@@ -54,7 +54,16 @@ export async function removeTestPods(client: CriClient, extraLabels: Record<stri
     await client.runtime.call('RemovePodSandbox', { podSandboxId: p.id }).catch(() => undefined);
     rmSync(`${testLogRoot}/${p.metadata?.name ?? ''}`, { recursive: true, force: true });
   }
-  // The shared parent goes once no test pod uses it.
+  removeLogRootIfEmpty();
+}
+
+/** Removes one test sandbox's log directory, and the shared parent once no test pod uses it. */
+export function removeTestLogDir(logDirectory: string): void {
+  rmSync(logDirectory, { recursive: true, force: true });
+  removeLogRootIfEmpty();
+}
+
+function removeLogRootIfEmpty(): void {
   try {
     rmdirSync(testLogRoot);
   } catch {
@@ -68,5 +77,5 @@ export async function removePod(client: CriClient, podSandboxId: string | undefi
     await client.runtime.call('StopPodSandbox', { podSandboxId }).catch(() => undefined);
     await client.runtime.call('RemovePodSandbox', { podSandboxId }).catch(() => undefined);
   }
-  if (logDirectory) rmSync(logDirectory, { recursive: true, force: true });
+  if (logDirectory) removeTestLogDir(logDirectory);
 }
