@@ -37,6 +37,7 @@ import { StatusManager } from './status/status-manager.js';
 import { startFileSource } from './kubelet-sources.js';
 import { connectToApi, type ApiConnection } from './kubelet-api.js';
 import { PodConfig } from './pods/sources/pod-config.js';
+import { sleep } from '../kube/sleep.js';
 
 export function kubeletLogger(verbosity: number): Logger {
   const level = process.env['TSKUBE_LOG_LEVEL'] ?? (verbosity >= 4 ? 'debug' : 'info');
@@ -67,7 +68,7 @@ async function waitForRuntime(cri: CriClient, log: Logger, signal: AbortSignal):
       if (signal.aborted) throw TskubeError.from(err);
       if (!said) log.error({ endpoint: cri.endpoint, err: TskubeError.from(err).message }, 'waiting for the container runtime');
       said = true;
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay, signal);
     }
   }
 }
@@ -198,7 +199,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
 
   const gc = new ContainerGc({
     cri,
-    runtimePods: () => cache.all(Date.now()),
+    runtimePods: () => cache.all(),
     knownPodUids: () => reconciler.knownPodUids(),
     podLogsRoot: node.podLogsRoot,
     linksDir: options.containerLogLinksDir,

@@ -4,6 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mountsUnder } from '../../src/kubelet/runtime/pod-dirs.js';
 
 export interface PrivateContainerd {
   endpoint: string;
@@ -108,10 +109,6 @@ function killShimsOf(socket: string): void {
 
 /** Deepest first, so a mount inside another comes off before its parent. */
 function unmountUnder(dir: string): void {
-  const targets = readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[1] ?? '')
-    .filter((target) => target.startsWith(`${dir}/`))
-    .sort((a, b) => b.length - a.length);
+  const targets = mountsUnder(readFileSync('/proc/self/mountinfo', 'utf8'), dir).sort((a, b) => b.length - a.length);
   for (const target of targets) execFileSync('umount', ['-l', target]);
 }

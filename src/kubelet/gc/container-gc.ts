@@ -12,6 +12,7 @@ import { containerLogLinkPath, unlinkQuietly } from '../runtime/container-log-li
 import { planContainerGc, type ContainerRemoval } from './plan-container-gc.js';
 import { readLogLinks } from './log-links.js';
 import { planLogSweep } from './plan-log-sweep.js';
+import { sleep } from '../../kube/sleep.js';
 
 export interface ContainerGcOptions {
   cri: CriClient;
@@ -35,10 +36,7 @@ export class ContainerGc {
 
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      await new Promise<void>((done) => {
-        const t = setTimeout(done, this.#o.periodMs);
-        signal.addEventListener('abort', () => (clearTimeout(t), done()), { once: true });
-      });
+      await sleep(this.#o.periodMs, signal);
       if (signal.aborted) return;
       try {
         await this.collectOnce(signal);

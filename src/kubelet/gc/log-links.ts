@@ -3,7 +3,7 @@
 import { lstat, readdir, readlink, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { unlinkQuietly } from '../runtime/container-log-link.js';
-import type { ContainerLogLink } from './plan-log-sweep.js';
+import { linksInto, podUidOfLogDir, type ContainerLogLink } from './plan-log-sweep.js';
 
 export async function readLogLinks(dir: string): Promise<ContainerLogLink[]> {
   const names = await readdir(dir).catch(() => []);
@@ -23,10 +23,8 @@ export async function readLogLinks(dir: string): Promise<ContainerLogLink[]> {
 
 /** A removed pod's log directory and the links into it, right away rather than at the next sweep. */
 export async function removePodLogs(podLogsRoot: string, linksDir: string, uid: string): Promise<void> {
-  const dirs = (await readdir(podLogsRoot).catch(() => [])).filter((name) => name.endsWith(`_${uid}`));
+  const dirs = (await readdir(podLogsRoot).catch(() => [])).filter((name) => podUidOfLogDir(name) === uid);
   if (dirs.length === 0) return;
-  const links = await readLogLinks(linksDir);
-  const root = podLogsRoot.replace(/\/+$/, '');
-  for (const l of links) if (dirs.some((d) => l.target.startsWith(`${root}/${d}/`))) await unlinkQuietly(join(linksDir, l.name));
+  for (const name of linksInto(await readLogLinks(linksDir), podLogsRoot, dirs)) await unlinkQuietly(join(linksDir, name));
   for (const d of dirs) await rm(join(podLogsRoot, d), { recursive: true, force: true });
 }

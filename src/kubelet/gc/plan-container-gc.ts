@@ -4,7 +4,7 @@
 // so restart counts, lastState and `logs --previous` keep what they read; older
 // instances that are not running go, and so does a sandbox that is neither the pod's
 // newest nor holds a container any more. Pods no source wants are the reconciler's.
-import type { ContainerState, PodRuntimeState } from '../pods/runtime-state.js';
+import { newestFirst, type ContainerState, type PodRuntimeState } from '../pods/runtime-state.js';
 
 export interface ContainerRemoval {
   id: string;
@@ -37,16 +37,16 @@ export function planContainerGc(pods: Iterable<PodRuntimeState>, policy: Contain
   for (const pod of pods) {
     const doomed = new Set<string>();
     for (const instances of byName(pod.containers).values()) {
-      const newestFirst = [...instances].sort((a, b) => (a.createdAt === b.createdAt ? 0 : a.createdAt > b.createdAt ? -1 : 1));
-      const dead = newestFirst.filter((c, i) => i > 0 && c.phase !== 'running' && c.phase !== 'unknown');
+      const newest = [...instances].sort(newestFirst);
+      const dead = newest.filter((c, i) => i > 0 && isDead(c));
       // The newest instance counts against the allowance when it is dead itself.
-      const allowance = Math.max(0, policy.maxDeadPerContainer - (isDead(newestFirst[0]) ? 1 : 0));
+      const allowance = Math.max(0, policy.maxDeadPerContainer - (isDead(newest[0]) ? 1 : 0));
       for (const c of dead.slice(allowance)) {
         doomed.add(c.id);
         plan.containers.push({ id: c.id, podUid: pod.uid, podName: pod.name, podNamespace: pod.namespace, containerName: c.name, attempt: c.attempt });
       }
     }
-    const newestSandbox = [...pod.sandboxes].sort((a, b) => (a.createdAt === b.createdAt ? 0 : a.createdAt > b.createdAt ? -1 : 1))[0];
+    const newestSandbox = [...pod.sandboxes].sort(newestFirst)[0];
     for (const s of pod.sandboxes) {
       if (s === newestSandbox || s.phase === 'ready') continue;
       if (pod.containers.some((c) => c.sandboxId === s.id && !doomed.has(c.id))) continue;

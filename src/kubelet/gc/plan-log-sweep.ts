@@ -43,9 +43,21 @@ export function planLogSweep(input: LogSweepInput): LogSweepPlan {
     })
     .map((d) => d.name);
   const removed = new Set(dirs);
-  const links = input.links
-    .filter((l) => l.name.endsWith('.log') && l.target.startsWith(`${root}/`))
-    .filter((l) => !l.targetExists || removed.has(l.target.slice(root.length + 1).split('/')[0] ?? ''))
-    .map((l) => l.name);
+  const links = input.links.filter((l) => isKubeletLink(l, root) && (!l.targetExists || pointsInto(l, root, removed))).map((l) => l.name);
   return { dirs, links };
+}
+
+/** The kubelet's links that point into the given pod log directories. */
+export function linksInto(links: ContainerLogLink[], podLogsRoot: string, dirs: readonly string[]): string[] {
+  const root = podLogsRoot.replace(/\/+$/, '');
+  const set = new Set(dirs);
+  return links.filter((l) => isKubeletLink(l, root) && pointsInto(l, root, set)).map((l) => l.name);
+}
+
+function isKubeletLink(l: ContainerLogLink, root: string): boolean {
+  return l.name.endsWith('.log') && l.target.startsWith(`${root}/`);
+}
+
+function pointsInto(l: ContainerLogLink, root: string, dirs: ReadonlySet<string>): boolean {
+  return dirs.has(l.target.slice(root.length + 1).split('/')[0] ?? '');
 }

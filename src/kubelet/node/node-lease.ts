@@ -11,7 +11,8 @@ import { TskubeError } from '../../common/errors.js';
 import { backoffDelay } from '../../kube/backoff.js';
 import type { Logger } from '../../kube/logger.js';
 import { leaseNeedsOwner, newLease, nodeLeaseNamespace, nodeOwnerReference, renewedLease, renewIntervalMs, type LeaseInputs } from './lease-plan.js';
-import { leaseBackoff, sleep } from './loop-timing.js';
+import { sleep } from '../../kube/sleep.js';
+import { leaseBackoff } from './loop-timing.js';
 import { isAlreadyExists, isConflict, type NodeApi } from './node-api.js';
 import type { Lease, OwnerReference } from './node-wire.js';
 

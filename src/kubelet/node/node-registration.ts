@@ -4,7 +4,8 @@
 import { TskubeError } from '../../common/errors.js';
 import { backoffDelay } from '../../kube/backoff.js';
 import type { Logger } from '../../kube/logger.js';
-import { registrationBackoff, sleep } from './loop-timing.js';
+import { sleep } from '../../kube/sleep.js';
+import { registrationBackoff } from './loop-timing.js';
 import { isAlreadyExists, type NodeApi } from './node-api.js';
 import type { Node } from './node-wire.js';
 import { reconcileExistingNode } from './reconcile-node.js';

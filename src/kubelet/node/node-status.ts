@@ -7,7 +7,7 @@ import { TskubeError } from '../../common/errors.js';
 import { backoffDelay, type BackoffPolicy } from '../../kube/backoff.js';
 import type { Logger } from '../../kube/logger.js';
 import { buildNodeStatus, readyCondition } from './build-node.js';
-import { sleep } from './loop-timing.js';
+import { sleep } from '../../kube/sleep.js';
 import type { NodeApi } from './node-api.js';
 import type { NodeFacts, NodeImage, RuntimeFacts } from './node-facts.js';
 import type { NodeSettings } from './node-settings.js';

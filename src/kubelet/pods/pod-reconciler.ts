@@ -8,6 +8,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { planReconcile } from './plan-reconcile.js';
 import type { PodWorkers } from './pod-workers.js';
+import { sleep } from '../../kube/sleep.js';
 
 export type PodSourceName = 'api' | 'file';
 
@@ -47,6 +48,11 @@ export class PodReconciler {
     this.trigger();
   }
 
+  /** Whether every source has delivered its first full list: before that, absence means nothing. */
+  get #sourcesReady(): boolean {
+    return this.#o.sources.every((s) => this.#bySource.has(s));
+  }
+
   /** All pods some source wants, by UID. */
   desired(): Map<string, V1Pod> {
     const all = new Map<string, V1Pod>();
@@ -56,7 +62,7 @@ export class PodReconciler {
 
   /** Pods wanted, being handled or just removed; undefined until every source has listed. */
   knownPodUids(): ReadonlySet<string> | undefined {
-    if (!this.#o.sources.every((s) => this.#bySource.has(s))) return undefined;
+    if (!this.#sourcesReady) return undefined;
     return new Set([...this.desired().keys(), ...this.#o.workers.uids(), ...this.#lastKnown.keys(), ...this.#removing]);
   }
 
@@ -75,7 +81,7 @@ export class PodReconciler {
       workers,
       lastKnown: this.#lastKnown,
       inRuntime,
-      sourcesReady: this.#o.sources.every((s) => this.#bySource.has(s)),
+      sourcesReady: this.#sourcesReady,
       isFinished: this.#o.isFinished,
     });
     for (const a of actions) {
@@ -113,15 +119,13 @@ export class PodReconciler {
     while (!signal.aborted) {
       this.#pending = false;
       await this.reconcileOnce().catch((err: unknown) => this.#o.log.error({ err: (err as Error).message }, 'reconcile failed'));
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, resyncMs);
-        this.#wake = () => (clearTimeout(t), resolve());
-        if (this.#pending) this.#wake();
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      await sleep(resyncMs, signal, (wake) => {
+        this.#wake = wake;
+        if (this.#pending) wake();
       });
       this.#wake = undefined;
       // Coalesce bursts of source updates into one pass.
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50, signal);
     }
   }
 }

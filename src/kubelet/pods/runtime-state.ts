@@ -53,6 +53,11 @@ export interface PodRuntimeState {
   containers: ContainerState[];
 }
 
+/** Sort order of sandboxes and containers: by creation time, newest first. */
+export function newestFirst<T extends { createdAt: bigint }>(a: T, b: T): number {
+  return a.createdAt === b.createdAt ? 0 : a.createdAt > b.createdAt ? -1 : 1;
+}
+
 export function emptyRuntimeState(uid: string, name: string, namespace: string): PodRuntimeState {
   return { uid, name, namespace, sandboxes: [], containers: [] };
 }

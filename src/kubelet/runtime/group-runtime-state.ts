@@ -3,7 +3,7 @@ import type { ContainerStatus__Output } from '../../gen/cri/runtime/v1/Container
 import type { PodSandbox__Output } from '../../gen/cri/runtime/v1/PodSandbox.js';
 import type { PodSandboxStatus__Output } from '../../gen/cri/runtime/v1/PodSandboxStatus.js';
 import { containerHashAnnotation, containerNameLabel, podNameLabel, podNamespaceLabel, podUidLabel } from '../pods/labels.js';
-import type { ContainerPhase, ContainerState, PodRuntimeState, SandboxState } from '../pods/runtime-state.js';
+import { newestFirst, type ContainerPhase, type ContainerState, type PodRuntimeState, type SandboxState } from '../pods/runtime-state.js';
 
 export interface RuntimeListing {
   sandboxes: PodSandbox__Output[];
@@ -22,7 +22,6 @@ const phaseOf: Record<string, ContainerPhase> = {
 };
 
 const nonZero = (ns: string | undefined) => (ns && ns !== '0' ? BigInt(ns) : undefined);
-const newestFirst = <T extends { createdAt: bigint }>(a: T, b: T) => (a.createdAt === b.createdAt ? 0 : a.createdAt > b.createdAt ? -1 : 1);
 
 function sandboxState(s: PodSandbox__Output, status: PodSandboxStatus__Output | undefined): SandboxState {
   const network = status?.network;

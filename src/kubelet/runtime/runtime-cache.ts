@@ -7,6 +7,7 @@
 import { TskubeError } from '../../common/errors.js';
 import type { PodRuntimeState } from '../pods/runtime-state.js';
 import type { RuntimeObserver } from './runtime-observer.js';
+import { sleep } from '../../kube/sleep.js';
 
 export interface RuntimeCacheOptions {
   intervalMs?: number;
@@ -67,10 +68,7 @@ export class RuntimeCache {
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       await this.#relist().catch(() => undefined);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.#intervalMs);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+      await sleep(this.#intervalMs, signal);
     }
   }
 

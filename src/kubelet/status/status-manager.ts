@@ -7,6 +7,7 @@
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
 import type { PodStatusApi } from './pod-status-api.js';
+import { sleep } from '../../kube/sleep.js';
 
 export interface StatusTarget {
   namespace: string;
@@ -104,10 +105,9 @@ export class StatusManager {
           }, retryMs).unref();
         }
       }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        if (this.#dirty.size > 0) resolve();
-        signal.addEventListener('abort', () => resolve(), { once: true });
+      await sleep(Infinity, signal, (wake) => {
+        this.#wake = wake;
+        if (this.#dirty.size > 0) wake();
       });
       this.#wake = undefined;
     }

@@ -3,10 +3,9 @@ import type { ContainerStatsFilter } from '../../../gen/cri/runtime/v1/Container
 import { parseFlags } from '../../args.js';
 import type { CrictlContext } from '../context.js';
 import { parseLabelSelector } from '../list/label-selector.js';
-import { toSortedYaml, withoutNulls } from '../list/proto-json.js';
-import { displayLoop, parseSeconds, pause } from '../list/sample-loop.js';
+import { displayLoop, parseSeconds, statsScreen } from '../list/sample-loop.js';
 import { containerStatsTable, selectContainerStats } from '../list/stats-table.js';
-import { parseOutputFormat, toJson } from '../output.js';
+import { parseOutputFormat } from '../output.js';
 import { resolveContainerIds, resolvePodIds } from '../resolve-id.js';
 
 /** `crictl stats [ID]`: CPU, memory and writable-layer usage of containers. */
@@ -31,12 +30,6 @@ export async function run(argv: string[], ctx: CrictlContext): Promise<number> {
   const client = await ctx.client();
   const all = values.all ?? false;
   const sample = async () => selectContainerStats((await client.runtime.call('ListContainerStats', { filter }, { signal: ctx.io.signal })).stats, all);
-  await displayLoop(ctx.io, values.watch ?? false, async () => {
-    if (format === 'json') return `${toJson(withoutNulls({ stats: await sample() }))}\n`;
-    if (format === 'yaml') return toSortedYaml(withoutNulls({ stats: await sample() }));
-    const before = await sample();
-    if (!(await pause(seconds * 1000, ctx.io.signal))) return '';
-    return containerStatsTable(before, await sample());
-  });
+  await displayLoop(ctx.io, values.watch ?? false, () => statsScreen(format, seconds, ctx.io.signal, sample, containerStatsTable));
   return 0;
 }

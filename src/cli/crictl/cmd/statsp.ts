@@ -3,10 +3,9 @@ import type { PodSandboxStatsFilter } from '../../../gen/cri/runtime/v1/PodSandb
 import { parseFlags } from '../../args.js';
 import type { CrictlContext } from '../context.js';
 import { parseLabelSelector } from '../list/label-selector.js';
-import { toSortedYaml, withoutNulls } from '../list/proto-json.js';
-import { displayLoop, parseSeconds, pause } from '../list/sample-loop.js';
+import { displayLoop, parseSeconds, statsScreen } from '../list/sample-loop.js';
 import { podStatsTable, sortPodStats } from '../list/stats-table.js';
-import { parseOutputFormat, toJson } from '../output.js';
+import { parseOutputFormat } from '../output.js';
 import { resolvePodIds } from '../resolve-id.js';
 
 /** `crictl statsp [ID]`: CPU and memory usage of pods. */
@@ -27,12 +26,6 @@ export async function run(argv: string[], ctx: CrictlContext): Promise<number> {
 
   const client = await ctx.client();
   const sample = async () => sortPodStats((await client.runtime.call('ListPodSandboxStats', { filter }, { signal: ctx.io.signal })).stats);
-  await displayLoop(ctx.io, values.watch ?? false, async () => {
-    if (format === 'json') return `${toJson(withoutNulls({ stats: await sample() }))}\n`;
-    if (format === 'yaml') return toSortedYaml(withoutNulls({ stats: await sample() }));
-    const before = await sample();
-    if (!(await pause(seconds * 1000, ctx.io.signal))) return '';
-    return podStatsTable(before, await sample());
-  });
+  await displayLoop(ctx.io, values.watch ?? false, () => statsScreen(format, seconds, ctx.io.signal, sample, podStatsTable));
   return 0;
 }

@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TskubeError } from '../../../common/errors.js';
 import { parseInteger } from '../../args.js';
 import type { CommandIo } from '../../io.js';
+import { toJson, type OutputFormat } from '../output.js';
+import { toSortedYaml, withoutNulls } from './proto-json.js';
 
 /** --seconds/-s: the CPU sampling interval, a positive whole number of seconds. */
 export function parseSeconds(text: string | undefined): number {
@@ -40,4 +42,22 @@ export async function displayLoop(io: CommandIo, watch: boolean, show: () => Pro
     io.stdout.write(io.stdoutIsTTY ? `\x1b[2J\x1b[H${screen}` : screen);
     if (!(await pause(500, io.signal))) return;
   }
+}
+
+/**
+ * One screen of `stats`/`statsp`: the stats as JSON or YAML, or a table of the usage
+ * between two samples `seconds` apart (CPU is a rate, so a table needs both).
+ */
+export async function statsScreen<T>(
+  format: OutputFormat,
+  seconds: number,
+  signal: AbortSignal,
+  sample: () => Promise<T[]>,
+  table: (before: T[], after: T[]) => string,
+): Promise<string> {
+  if (format === 'json') return `${toJson(withoutNulls({ stats: await sample() }))}\n`;
+  if (format === 'yaml') return toSortedYaml(withoutNulls({ stats: await sample() }));
+  const before = await sample();
+  if (!(await pause(seconds * 1000, signal))) return '';
+  return table(before, await sample());
 }
