@@ -1,9 +1,6 @@
 import { TskubeError } from '../common/errors.js';
 import type { Command, CommandIo } from './io.js';
 
-
-
-
 /** Top-level subcommands, loaded only when called so `tskube crictl ps` loads no kubelet code. */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   crictl: { summary: 'CRI client for debugging the container runtime (like crictl)', load: async () => (await import('./crictl/crictl.js')).crictl },
@@ -34,4 +31,3 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     return 1;
   }
 }
-

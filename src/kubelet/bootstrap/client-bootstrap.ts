@@ -100,7 +100,7 @@ async function pendingKey(certDir: string): Promise<string> {
 
 /** The first certificate of the issued chain, checked against the key and the node's identity. */
 export function checkIssued(certificatePem: string, keyPem: string, csrName: string, nodeName: string): string {
-  let pair;
+  let pair: ReturnType<typeof parseClientPair>;
   try {
     pair = parseClientPair(`${certificatePem.trimEnd()}\n${keyPem}`, `CertificateSigningRequest ${csrName}`);
   } catch (err) {
