@@ -49,29 +49,42 @@ const maxOutputBytes = 4 * 1024 * 1024;
 const busyRetries = 5;
 const busyDelayMs = 1000;
 
-export const processPluginExec: PluginExec = {
-  async find(type, dirs) {
-    for (const dir of dirs) {
-      const path = join(dir, type);
-      try {
-        const st = await stat(path);
-        if (st.isFile()) return { path, mtimeMs: st.mtimeMs, size: st.size };
-      } catch {
-        // not in this directory
-      }
-    }
-    return undefined;
-  },
-  async run(binary, request) {
-    for (let attempt = 0; ; attempt++) {
-      const run = await runOnce(binary, request);
-      if (run.spawnError?.code !== 'ETXTBSY' || attempt >= busyRetries) return run;
-      await new Promise((r) => setTimeout(r, busyDelayMs));
-    }
-  },
-};
+/** Runs plugin binaries as child processes of this one, in its network namespace (SPEC: the runtime's). */
+export const processPluginExec: PluginExec = prefixedPluginExec([]);
 
-function runOnce(binary: string, request: PluginRequest): Promise<PluginRun> {
+/**
+ * Runs each plugin as `prefix... binary`: `['ip', 'netns', 'exec', NS]` runs them in
+ * another namespace, which is how tests give plugins a host of their own.
+ */
+export function prefixedPluginExec(prefix: readonly string[]): PluginExec {
+  return {
+    find: findPlugin,
+    async run(binary, request) {
+      const file = prefix[0] ?? binary;
+      const args = prefix.length ? [...prefix.slice(1), binary] : [];
+      for (let attempt = 0; ; attempt++) {
+        const run = await runOnce(file, args, request);
+        if (run.spawnError?.code !== 'ETXTBSY' || attempt >= busyRetries) return run;
+        await new Promise((r) => setTimeout(r, busyDelayMs));
+      }
+    },
+  };
+}
+
+async function findPlugin(type: string, dirs: readonly string[]): Promise<PluginBinary | undefined> {
+  for (const dir of dirs) {
+    const path = join(dir, type);
+    try {
+      const st = await stat(path);
+      if (st.isFile()) return { path, mtimeMs: st.mtimeMs, size: st.size };
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+function runOnce(file: string, args: readonly string[], request: PluginRequest): Promise<PluginRun> {
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -82,7 +95,7 @@ function runOnce(binary: string, request: PluginRequest): Promise<PluginRun> {
     let settled = false;
     let exitGrace: NodeJS.Timeout | undefined;
     // Its own process group, so a timeout also ends what it started (an IPAM plugin it delegated to).
-    const child = spawn(binary, [], { env: { ...request.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = spawn(file, args, { env: { ...request.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const killGroup = () => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
