@@ -1,5 +1,6 @@
 // What one plugin invocation is given (SPEC sections 2 and 3): the request
 // configuration on stdin and the CNI_* environment. Pure.
+import { TskubeError } from '../common/errors.js';
 import type { Attachment, AttachmentKey, NetworkConfig, PluginConfig } from './network-config.js';
 import { currentSpecVersion } from './version.js';
 
@@ -77,4 +78,14 @@ export function pluginEnv(
 /** "K1=V1;K2=V2", as libcni joins the pairs. */
 export function formatCniArgs(args: readonly (readonly [string, string])[]): string {
   return args.map(([k, v]) => `${k}=${v}`).join(';');
+}
+
+/** "K1=V1;K2=V2" into pairs; every pair needs a key and a value (cnitool's parseArgs). */
+export function parseCniArgs(text: string): [string, string][] {
+  if (text === '') return [];
+  return text.split(';').map((pair) => {
+    const parts = pair.split('=');
+    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new TskubeError('invalid-argument', `CNI_ARGS: invalid pair "${pair}" (want KEY=VALUE;KEY=VALUE)`);
+    return [parts[0], parts[1]];
+  });
 }
