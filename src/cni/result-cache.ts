@@ -90,7 +90,8 @@ export function decodeCacheEntry(text: string): DecodedCache {
 }
 
 export async function writeCacheEntry(cacheDir: string, entry: CacheEntry): Promise<void> {
-  await writeFileAtomic(cacheFilePath(cacheDir, entry.networkName, entry), encodeCacheEntry(entry), 0o600);
+  // No fsync: the namespaces the entry describes do not survive a reboot either.
+  await writeFileAtomic(cacheFilePath(cacheDir, entry.networkName, entry), encodeCacheEntry(entry), 0o600, { sync: false });
 }
 
 /** The entry of one attachment; undefined when there is none (libcni ignores read errors too). */
