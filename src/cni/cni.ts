@@ -219,7 +219,7 @@ export class Cni {
     for (const plugin of network.plugins) {
       const binary = await this.#exec.find(plugin.type, this.pluginDirs);
       if (binary) binaries.set(plugin, binary);
-      else problems.push(missingBinary(plugin, this.pluginDirs));
+      else problems.push(missingBinary(plugin, this.pluginDirs, true));
     }
     if (problems.length) return { problems };
     try {
@@ -323,9 +323,10 @@ export class Cni {
 
   /** Every plugin's binary, before anything runs: an unknown type fails the command with nothing done. */
   async #findAll(network: NetworkConfig, command: CniCommand): Promise<Map<PluginConfig, PluginBinary>> {
+    const binaries = await Promise.all(network.plugins.map((plugin) => this.#exec.find(plugin.type, this.pluginDirs)));
     const found = new Map<PluginConfig, PluginBinary>();
-    for (const plugin of network.plugins) {
-      const binary = await this.#exec.find(plugin.type, this.pluginDirs);
+    for (const [i, plugin] of network.plugins.entries()) {
+      const binary = binaries[i];
       if (!binary) {
         throw new CniError('not-found', { command, plugin: plugin.type, network: network.name, source: plugin.source }, missingBinary(plugin, this.pluginDirs));
       }
@@ -429,6 +430,6 @@ function withCachedArgs(attachment: Attachment, entry: CacheEntry | undefined): 
   };
 }
 
-function missingBinary(plugin: PluginConfig, dirs: readonly string[]): string {
-  return `no plugin binary "${plugin.type}" in CNI_PATH ${dirs.join(':')} (plugin from ${plugin.source})`;
+function missingBinary(plugin: PluginConfig, dirs: readonly string[], withSource = false): string {
+  return `no plugin binary "${plugin.type}" in CNI_PATH ${dirs.join(':')}${withSource ? ` (plugin from ${plugin.source})` : ''}`;
 }

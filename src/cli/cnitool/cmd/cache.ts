@@ -23,7 +23,8 @@ export async function run(argv: string[], ctx: CnitoolContext): Promise<number> 
     await printStructured(ctx.io.stdout, format, { cacheDir: settings.cacheDir, entries: rows, skipped: listing.skipped });
     return 0;
   }
-  ctx.io.stdout.write(rows.length ? cacheTable(rows, values['no-trunc'] === true) : `no cached attachments in ${settings.cacheDir}/results\n`);
+  const none = values.stale && listing.entries.length ? `none of the ${listing.entries.length} cached attachments is stale` : 'no cached attachments';
+  ctx.io.stdout.write(rows.length ? cacheTable(rows, values['no-trunc'] === true) : `${none} in ${settings.cacheDir}/results\n`);
   for (const s of listing.skipped) ctx.io.stderr.write(`skipped ${s.file}: ${s.reason}\n`);
   const stale = rows.filter((r) => r.stale);
   if (stale.length) {
