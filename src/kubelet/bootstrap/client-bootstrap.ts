@@ -1,8 +1,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic-write.js';
 import { TskubeError } from '../../common/errors.js';
 import { currentClientPairPath, pendingClientKeyFile } from './cert-files.js';
-import { isCurrentlyValid, parseClientPair, readCurrentPair, storeClientPair, writeFileAtomic } from './cert-store.js';
+import { isCurrentlyValid, parseClientPair, readCurrentPair, storeClientPair } from './cert-store.js';
 import { csrApi, type CsrApi } from './csr-api.js';
 import { newClientKeyPem } from './key-and-request.js';
 import { checkNodeKubeconfig, clusterOf, loadKubeconfig } from './kubeconfig-files.js';
