@@ -8,7 +8,7 @@ import { makeKubeClients } from '../kube/clients.js';
 import { EventRecorder, podReference } from '../kube/event-recorder.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { RestClient } from '../kube/rest-client.js';
-import type { CriClient } from '../cri-client/index.js';
+import type { CriRuntime } from './runtime/cri-runtime.js';
 import { bootstrapClientCertificate, ClientCertificateRotator } from './bootstrap/index.js';
 import type { KubeletOptions } from './config/options.js';
 import { nodeControllerFromOptions } from './node/node-controller.js';
@@ -22,7 +22,7 @@ import type { StatusTarget } from './status/status-manager.js';
 import { kubeletVersion } from './version.js';
 
 export interface ApiRunContext {
-  cri: CriClient;
+  cri: CriRuntime;
   signal: AbortSignal;
 }
 

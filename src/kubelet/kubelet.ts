@@ -15,6 +15,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { TskubeError } from '../common/errors.js';
 import { CriClient } from '../cri-client/index.js';
+import { type CriRuntime, runtimeVersion } from './runtime/cri-runtime.js';
 import type { KubeletOptions } from './config/options.js';
 import { containerSpecHash } from './cri-config/container-hash.js';
 import { parseResolvConf } from './cri-config/resolv-conf.js';
@@ -57,11 +58,11 @@ export function detectHostIPs(): string[] {
   return [...v4.slice(0, 1), ...v6.slice(0, 1)];
 }
 
-async function waitForRuntime(cri: CriClient, log: Logger, signal: AbortSignal): Promise<string> {
+async function waitForRuntime(cri: CriRuntime, log: Logger, signal: AbortSignal): Promise<string> {
   let said = false;
   for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
     try {
-      const v = await cri.version({ signal });
+      const v = await runtimeVersion(cri, { signal });
       if (said) log.info({ endpoint: cri.endpoint }, 'container runtime is back');
       return `${v.runtimeName}://${v.runtimeVersion}`;
     } catch (err) {

@@ -5,7 +5,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { TskubeError } from '../../common/errors.js';
-import type { CriClient } from '../../cri-client/index.js';
+import type { CriRuntime } from '../runtime/cri-runtime.js';
 import { containerLogPath, podLogDirectory } from '../cri-config/index.js';
 import type { PodRuntimeState } from '../pods/runtime-state.js';
 import { containerLogLinkPath, unlinkQuietly } from '../runtime/container-log-link.js';
@@ -15,7 +15,7 @@ import { planLogSweep } from './plan-log-sweep.js';
 import { sleep } from '../../kube/sleep.js';
 
 export interface ContainerGcOptions {
-  cri: CriClient;
+  cri: CriRuntime;
   /** The runtime's view of the kubelet's pods, fresh enough to act on. */
   runtimePods: () => Promise<ReadonlyMap<string, PodRuntimeState>>;
   /** UIDs the kubelet still wants or handles; undefined until every pod source has listed. */

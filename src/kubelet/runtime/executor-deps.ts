@@ -2,7 +2,7 @@ import type { V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { ContainerConfig } from '../../gen/cri/runtime/v1/ContainerConfig.js';
 import type { Mount } from '../../gen/cri/runtime/v1/Mount.js';
 import type { PodSandboxConfig } from '../../gen/cri/runtime/v1/PodSandboxConfig.js';
-import type { CriClient } from '../../cri-client/index.js';
+import type { CriRuntime } from './cri-runtime.js';
 import type { ImagePuller } from './image-puller.js';
 
 /** Pod → CRI config, bound to this node's settings by the kubelet (see cri-config/). */
@@ -29,7 +29,7 @@ export interface PodEvents {
 }
 
 export interface ExecutorDeps {
-  cri: CriClient;
+  cri: CriRuntime;
   /** The kubelet's --root-dir: per-pod files (termination messages, volumes) live below it. */
   rootDir: string;
   /** Where the /var/log/containers-style link to each container's log goes. */

@@ -1,6 +1,6 @@
 import type { AuthConfig } from '../../gen/cri/runtime/v1/AuthConfig.js';
 import { TskubeError } from '../../common/errors.js';
-import type { CriClient } from '../../cri-client/index.js';
+import type { CriRuntime } from './cri-runtime.js';
 import { defaultPullPolicy } from './pull-secrets.js';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
@@ -25,11 +25,11 @@ const maxBackoffMs = 300_000;
  * the back-off the container waits with ImagePullBackOff and no pull is attempted.
  */
 export class ImagePuller {
-  readonly #client: CriClient;
+  readonly #client: CriRuntime;
   readonly #now: () => number;
   readonly #backoff = new Map<string, { until: number; delay: number }>();
 
-  constructor(client: CriClient, now: () => number = Date.now) {
+  constructor(client: CriRuntime, now: () => number = Date.now) {
     this.#client = client;
     this.#now = now;
   }

@@ -1,6 +1,6 @@
 import type { V1LifecycleHandler } from '@kubernetes/client-node';
 import { errorMessage, TskubeError } from '../../common/errors.js';
-import type { CriClient } from '../../cri-client/index.js';
+import type { CriRuntime } from './cri-runtime.js';
 
 export interface HookTarget {
   containerId: string;
@@ -16,7 +16,7 @@ export interface HookTarget {
  * FailedPostStartHook / FailedPreStopHook event.
  */
 export async function runLifecycleHandler(
-  cri: CriClient,
+  cri: CriRuntime,
   handler: V1LifecycleHandler,
   target: HookTarget,
   timeoutSeconds: number,
