@@ -3,7 +3,7 @@
 // `unreachable`, naming the call, the endpoint and how long it took, which the Ready
 // condition then carries to `kubectl describe node`.
 import { TskubeError } from '../../common/errors.js';
-import { type CriRuntime, runtimeVersion } from '../runtime/cri-runtime.js';
+import { askVersion, type CriRuntime } from '../runtime/cri-runtime.js';
 import type { NodeImage, RuntimeCondition, RuntimeFacts } from './node-facts.js';
 
 /** The CRI calls the probe makes, as plain functions, so tests can stand in for a runtime. */
@@ -17,7 +17,7 @@ export interface RuntimeCalls {
 export function criRuntimeCalls(client: CriRuntime): RuntimeCalls {
   return {
     endpoint: client.endpoint,
-    version: (o) => runtimeVersion(client, o),
+    version: (o) => askVersion(client, o),
     status: async (o) => {
       const reply = await client.runtime.call('Status', { verbose: false }, o);
       return { conditions: reply.status?.conditions ?? [] };

@@ -45,6 +45,6 @@ export interface CriRuntime {
 }
 
 /** Version, asked the way the upstream kubelet asks (the CRI API version it speaks). */
-export function runtimeVersion(rt: CriRuntime, options?: CallOptions): Promise<VersionResponse__Output> {
+export function askVersion(rt: CriRuntime, options?: CallOptions): Promise<VersionResponse__Output> {
   return rt.runtime.call('Version', { version: criApiVersion }, options);
 }
