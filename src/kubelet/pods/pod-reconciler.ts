@@ -73,7 +73,10 @@ export class PodReconciler {
   }
 
   async reconcileOnce(): Promise<void> {
+    // One snapshot of the sources: a source that lists while the runtime is read must not
+    // count as ready with pods missing from `desired`, or its running pods look like leftovers.
     const desired = this.desired();
+    const sourcesReady = this.#sourcesReady;
     for (const [uid, p] of desired) this.#lastKnown.set(uid, p);
     const workers = new Map(this.#o.workers.uids().map((uid) => [uid, this.#o.workers.phase(uid) ?? 'syncing'] as const));
     const inRuntime = await this.#o.runtimeUids().catch(() => new Set<string>());
@@ -82,7 +85,7 @@ export class PodReconciler {
       workers,
       lastKnown: this.#lastKnown,
       inRuntime,
-      sourcesReady: this.#sourcesReady,
+      sourcesReady,
       isFinished: this.#o.isFinished,
     });
     for (const a of actions) {

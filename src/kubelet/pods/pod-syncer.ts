@@ -55,9 +55,9 @@ export class PodSyncer {
     this.#now = options.now ?? Date.now;
   }
 
-  async #state(pod: V1Pod, newerThan = 0): Promise<PodRuntimeState> {
+  async #state(pod: V1Pod, fresh = false): Promise<PodRuntimeState> {
     const uid = pod.metadata?.uid ?? '';
-    return (await this.#o.cache.pod(uid, newerThan)) ?? emptyRuntimeState(uid, pod.metadata?.name ?? '', pod.metadata?.namespace ?? 'default');
+    return (await this.#o.cache.pod(uid, fresh)) ?? emptyRuntimeState(uid, pod.metadata?.name ?? '', pod.metadata?.namespace ?? 'default');
   }
 
   async sync(pod: V1Pod, signal: AbortSignal): Promise<SyncResult> {
@@ -116,7 +116,7 @@ export class PodSyncer {
       }
     }
 
-    const fresh = acted ? await this.#state(pod, this.#now()) : state;
+    const fresh = acted ? await this.#state(pod, true) : state;
     this.#report(pod, fresh, waiting);
     if (requeueAt.length === 0) return {};
     return { requeueAfterMs: Math.max(0, Math.min(...requeueAt) - this.#now()) + 100 };
@@ -129,7 +129,7 @@ export class PodSyncer {
    */
   async terminate(pod: V1Pod, gracePeriodSeconds: number, signal: AbortSignal): Promise<void> {
     const { deps, log } = this.#o;
-    const state = await this.#state(pod, this.#now());
+    const state = await this.#state(pod, true);
     const deadline = this.#now() + gracePeriodSeconds * 1000;
     for (const step of planTermination(pod, state, gracePeriodSeconds)) {
       // Later steps (sidecars) get what is left of the grace period, never less than the minimum.
@@ -156,17 +156,20 @@ export class PodSyncer {
         clearTimeout(stuck);
       }
     }
-    this.#report(pod, await this.#state(pod, this.#now()), new Map(), true);
+    this.#report(pod, await this.#state(pod, true), new Map(), true);
   }
 
   /** After termination: remove what the runtime keeps of the pod. */
   async removeFromRuntime(uid: string): Promise<void> {
-    const state = await this.#o.cache.pod(uid, this.#now());
+    const state = await this.#o.cache.pod(uid, true);
     for (const s of state?.sandboxes ?? []) {
       // RemovePodSandbox removes the sandbox's containers too.
       await this.#o.deps.cri.runtime.call('StopPodSandbox', { podSandboxId: s.id }, { timeoutMs: 60_000 }).catch(() => undefined);
       await this.#o.deps.cri.runtime.call('RemovePodSandbox', { podSandboxId: s.id }, { timeoutMs: 60_000 });
     }
+    // The view the reconciler reads must not show the pod any more, or it would take it
+    // for a leftover of an unknown pod and terminate it again.
+    if (state) await this.#o.cache.all(true);
   }
 
   async #stopEverything(pod: V1Pod, state: PodRuntimeState, grace: number, signal: AbortSignal): Promise<void> {
