@@ -156,6 +156,8 @@ interface InjectedFault {
 export interface RecordedCall {
   method: RuntimeRpc | ImageRpc;
   request: Record<string, unknown>;
+  /** What it was about when it came, by name: "web" (a pod), "web/app" (a container), an image. */
+  target: string;
 }
 
 const sigkillExit = 137;
@@ -249,6 +251,11 @@ export class InMemoryRuntime implements CriRuntime {
     this.#down = undefined;
   }
 
+  /** The registry gets an image a later PullImage can fetch. */
+  publish(seed: ImageSeed): void {
+    this.#registry.set(normalizeImageRef(seed.ref), seed);
+  }
+
   addImage(seed: ImageSeed): string {
     const ref = normalizeImageRef(seed.ref);
     const id = `sha256:${hex64(`image ${ref}`)}`;
@@ -274,12 +281,23 @@ export class InMemoryRuntime implements CriRuntime {
   }
 
   /** Containers by pod and container name, oldest first. */
-  containersOf(podName: string, containerName?: string): { id: string; state: ContainerStateName; attempt: number; exitCode: number; sandboxId: string }[] {
+  containersOf(
+    podName: string,
+    containerName?: string,
+  ): { id: string; state: ContainerStateName; attempt: number; exitCode: number; sandboxId: string; startedAt: bigint; finishedAt: bigint }[] {
     this.#settle();
     return [...this.#containers.values()]
       .filter((c) => this.#sandboxes.get(c.sandboxId)?.config.metadata?.name === podName && (containerName === undefined || c.name === containerName))
       .sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1))
-      .map((c) => ({ id: c.id, state: c.state, attempt: c.config.metadata?.attempt ?? 0, exitCode: c.exitCode, sandboxId: c.sandboxId }));
+      .map((c) => ({
+        id: c.id,
+        state: c.state,
+        attempt: c.config.metadata?.attempt ?? 0,
+        exitCode: c.exitCode,
+        sandboxId: c.sandboxId,
+        startedAt: c.startedAt,
+        finishedAt: c.finishedAt,
+      }));
   }
 
   sandboxesOf(podName: string): { id: string; state: SandboxStateName; attempt: number; ip: string }[] {
@@ -291,7 +309,7 @@ export class InMemoryRuntime implements CriRuntime {
 
   /** The calls made so far, as "Method target" lines (the pod/container names, not IDs). */
   callLog(filter?: (method: string) => boolean): string[] {
-    return this.calls.filter((c) => !filter || filter(c.method)).map((c) => `${c.method}${this.#describe(c.request)}`);
+    return this.calls.filter((c) => !filter || filter(c.method)).map((c) => (c.target ? `${c.method} ${c.target}` : c.method));
   }
 
   /**
@@ -341,7 +359,7 @@ export class InMemoryRuntime implements CriRuntime {
     const signal = options.signal;
     if (signal?.aborted) throw TskubeError.from(signal.reason, 'canceled').wrap(method);
     const wire = def.requestDeserialize(def.requestSerialize(request)) as Record<string, unknown>;
-    this.calls.push({ method: method as RuntimeRpc, request: wire });
+    this.calls.push({ method: method as RuntimeRpc, request: wire, target: this.#describe(wire) });
 
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
@@ -465,18 +483,18 @@ export class InMemoryRuntime implements CriRuntime {
     const cid = request['containerId'];
     if (typeof cid === 'string' && cid) {
       const c = this.#containers.get(cid);
-      return c ? ` ${this.#sandboxes.get(c.sandboxId)?.config.metadata?.name ?? '?'}/${c.name}` : ` ${cid.slice(0, 12)}`;
+      return c ? `${this.#sandboxes.get(c.sandboxId)?.config.metadata?.name ?? '?'}/${c.name}` : cid.slice(0, 12);
     }
     const sid = request['podSandboxId'];
     const config = request['config'] as { metadata?: { name?: string } } | null | undefined;
     if (typeof sid === 'string' && sid) {
       const s = this.#sandboxes.get(sid);
       const pod = s?.config.metadata?.name ?? sid.slice(0, 12);
-      return config?.metadata?.name ? ` ${pod}/${config.metadata.name}` : ` ${pod}`;
+      return config?.metadata?.name ? `${pod}/${config.metadata.name}` : pod;
     }
-    if (config?.metadata?.name) return ` ${config.metadata.name}`;
+    if (config?.metadata?.name) return config.metadata.name;
     const image = request['image'] as { image?: string } | null | undefined;
-    return image?.image ? ` ${image.image}` : '';
+    return image?.image ?? '';
   }
 
   #sandbox(id: string, what: string): SandboxRecord {
