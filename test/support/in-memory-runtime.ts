@@ -87,7 +87,9 @@ export type Fault = { code: StatusName; message: string } | 'hang';
 export interface ImageSeed {
   /** A reference as users write it; stored normalised (docker.io/library/busybox:latest). */
   ref: string;
-  /** Further tags and digests of the same image. */
+  /** Its ID (sha256:…); made up from the reference when not given. */
+  id?: string;
+  /** Its repo digests. */
   repoDigests?: string[];
   size?: number;
 }
@@ -258,7 +260,7 @@ export class InMemoryRuntime implements CriRuntime {
 
   addImage(seed: ImageSeed): string {
     const ref = normalizeImageRef(seed.ref);
-    const id = `sha256:${hex64(`image ${ref}`)}`;
+    const id = seed.id ?? `sha256:${hex64(`image ${ref}`)}`;
     const existing = this.#images.get(id);
     if (existing) return id;
     this.#images.set(id, { id, repoTags: [ref], repoDigests: seed.repoDigests ?? [], size: seed.size ?? 1_000_000 });
