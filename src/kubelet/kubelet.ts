@@ -21,6 +21,7 @@ import type { KubeletOptions } from './config/options.js';
 import { parseResolvConf } from './cri-config/resolv-conf.js';
 import type { NodeContext } from './pod-config-builders.js';
 import { PodLifecycle } from './pod-lifecycle.js';
+import { podKey } from './pods/pod-names.js';
 import { ReferencedObjectCache } from './referenced-objects.js';
 import type { PodEvents } from './runtime/executor-deps.js';
 import { decideCgroupDriver, queryRuntimeCgroupDriver } from './node/cgroup-driver.js';
@@ -64,8 +65,7 @@ async function waitForRuntime(cri: CriRuntime, log: Logger, signal: AbortSignal)
 }
 
 function logEvents(log: Logger): PodEvents {
-  const line = (level: 'info' | 'warn') => (pod: V1Pod, reason: string, message: string) =>
-    log[level]({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason }, message);
+  const line = (level: 'info' | 'warn') => (pod: V1Pod, reason: string, message: string) => log[level]({ pod: podKey(pod), reason }, message);
   return { normal: line('info'), warning: line('warn') };
 }
 

@@ -13,6 +13,7 @@ import { removePodLogs } from './gc/log-links.js';
 import { type NodeContext, type ObjectLookup, podConfigBuilders } from './pod-config-builders.js';
 import { podStatusEqual } from './pods/compute-pod-status.js';
 import { CrashBackoff } from './pods/crash-backoff.js';
+import { podKey } from './pods/pod-names.js';
 import { PodReconciler, type PodSourceName } from './pods/pod-reconciler.js';
 import { PodSyncer } from './pods/pod-syncer.js';
 import { PodWorkers } from './pods/pod-workers.js';
@@ -67,6 +68,7 @@ export class PodLifecycle {
       images: new ImagePuller(o.runtime),
       builders: podConfigBuilders(node, o.objects),
       events: o.events,
+      log,
     };
     this.cache = new RuntimeCache(new RuntimeObserver(o.runtime, { rootDir: o.rootDir }), {
       onPodChanged: (uid) => this.workers.resync(uid),
@@ -75,7 +77,7 @@ export class PodLifecycle {
     this.statuses = new StatusManager({
       ...(o.statusApi ? { api: o.statusApi.api, target: o.statusApi.target } : {}),
       equal: (a, b) => podStatusEqual(a, b),
-      onError: (pod, err) => log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, err: err.message }, 'writing pod status failed; will retry'),
+      onError: (pod, err) => log.warn({ pod: podKey(pod), err: err.message }, 'writing pod status failed; will retry'),
     });
     this.syncer = new PodSyncer({
       deps,
@@ -96,7 +98,7 @@ export class PodLifecycle {
         if (pod.metadata?.deletionTimestamp) await o.finishDeletion(pod);
         this.reconciler.trigger();
       },
-      onError: (pod, op, err, retryIn) => log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, op, retryInMs: retryIn }, err.message),
+      onError: (pod, op, err, retryIn) => log.warn({ pod: podKey(pod), op, retryInMs: retryIn }, err.message),
     });
     this.reconciler = new PodReconciler({
       workers: this.workers,

@@ -27,6 +27,8 @@ export interface PodHarness {
   podLogsRoot: string;
   linksDir: string;
   events: RecordedEvent[];
+  /** The kubelet's log lines (info and above), parsed. */
+  logs: { level: number; msg: string; [field: string]: unknown }[];
   /** A source's complete set of pods (the API's by default). */
   setPods(pods: V1Pod[], source?: PodSourceName): void;
   status(pod: V1Pod): V1PodStatus | undefined;
@@ -76,7 +78,8 @@ export function startPodHarness(options: {
   const events: RecordedEvent[] = [];
   const record = (type: RecordedEvent['type']) => (pod: V1Pod, reason: string, message: string) =>
     events.push({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, type, reason, message });
-  const log = pino({ level: process.env['TSKUBE_LOG_LEVEL'] ?? 'silent' });
+  const logs: PodHarness['logs'] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const sources = options.sources ?? ['api'];
   const lifecycle = new PodLifecycle({
     runtime: options.runtime,
@@ -116,6 +119,7 @@ export function startPodHarness(options: {
     podLogsRoot,
     linksDir,
     events,
+    logs,
     setPods: (pods, source = sources[0] ?? 'api') => lifecycle.reconciler.setPods(source, pods),
     status: (pod) => lifecycle.statuses.statusOf(pod.metadata?.uid ?? ''),
     history: (pod) => history.get(pod.metadata?.uid ?? '') ?? [],

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { podConfigBuilders } from '../../src/kubelet/pod-config-builders.js';
 import { startContainer } from '../../src/kubelet/runtime/container-start.js';
@@ -27,6 +28,7 @@ describe('startContainer on the in-memory runtime', () => {
       images: new ImagePuller(rt),
       builders: podConfigBuilders(testNode(join(dir, 'root'), join(dir, 'pod-logs')), { configMap: () => undefined, secret: () => undefined }),
       events: { normal: (_p, reason, message) => events.push(`${reason}: ${message}`), warning: (_p, reason, message) => events.push(`${reason}: ${message}`) },
+      log: pino({ level: 'silent' }),
     };
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));

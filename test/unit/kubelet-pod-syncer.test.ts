@@ -177,4 +177,44 @@ describe('PodSyncer on the in-memory runtime', () => {
     const file = join(h.rootDir, 'pods', pod.metadata?.uid ?? '', 'containers/app/termination-log-0');
     expect(readFileSync(file, 'utf8')).toBe('bye\n');
   });
+
+  it('stops a container whose postStart failed under its own deadline, and logs a stop that does not come', async () => {
+    rt.program('app', { exec: () => ({ exitCode: 1 }) });
+    rt.inject('StopContainer', 'hang');
+    const pod = testPod('web', { containers: [container('app', { lifecycle: { postStart: { exec: { command: ['false'] } } } })] });
+    h.setPods([pod]);
+    const failedStop = () => h.logs.find((l) => l.msg === 'stopping a container whose postStart hook failed failed');
+    const took = await tickUntil(() => failedStop() !== undefined, 40_000);
+    expect(took).toBeGreaterThanOrEqual(30_000);
+    expect(failedStop()).toMatchObject({
+      err: expect.stringMatching(/^deadline-exceeded: StopContainer container ".*": the runtime at .* did not answer within 30000 ms$/),
+    });
+    // The sync went on: it reported the hook's failure.
+    expect(h.eventsOf(pod)).toContain(
+      `FailedPostStartHook: Exec lifecycle hook (["false"]) for Container in Pod failed - error: command 'false' exited with 1: `,
+    );
+  });
+
+  it('reports a pod whose init container failed under restartPolicy Never as terminal: it terminates at once', async () => {
+    rt.program('init', { exitAfterMs: 100, exitCode: 1 });
+    const pod = testPod('web', { restartPolicy: 'Never', initContainers: [container('init')], containers: [container('app')] });
+    h.setPods([pod]);
+    await tickUntil(() => h.lifecycle.workers.phase(pod.metadata?.uid ?? '') === 'terminated', 5_000);
+    expect(h.status(pod)?.phase).toBe('Failed');
+    expect(h.logs.map((l) => l.msg)).toContain('init container init failed (exit code 1, Error) and restartPolicy is Never');
+    expect(rt.containersOf('web', 'app')).toEqual([]);
+  });
+
+  it('logs a sandbox stop that fails while a pod is removed, and removes the sandbox all the same', async () => {
+    const pod = testPod('web', { containers: [container('app')] });
+    h.setPods([pod]);
+    await tickUntil(() => h.status(pod)?.phase === 'Running');
+    await h.stop();
+    rt.inject('StopPodSandbox', { code: 'UNKNOWN', message: 'failed to destroy network for sandbox: plugin type="bridge" failed' });
+    await h.lifecycle.syncer.removeFromRuntime(pod.metadata?.uid ?? '');
+    expect(rt.sandboxesOf('web')).toEqual([]);
+    expect(h.logs.filter((l) => l.msg === 'stopping the sandbox of a removed pod failed').map((l) => l['err'])).toEqual([
+      expect.stringContaining('failed to destroy network for sandbox: plugin type="bridge" failed'),
+    ]);
+  });
 });

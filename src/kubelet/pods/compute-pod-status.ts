@@ -7,6 +7,7 @@
 // API server compares equal to the one computed again from the same state.
 import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import type { ContainerState, PodRuntimeState } from './runtime-state.js';
+import type { WaitingReason } from './waiting-reason.js';
 import { qosClass } from './qos.js';
 import { configSourceAnnotation } from './labels.js';
 import { sandboxChange } from './compute-pod-actions.js';
@@ -21,11 +22,6 @@ import {
   regularContainers,
   shouldContainerBeRestarted,
 } from './container-outcome.js';
-
-export interface WaitingReason {
-  reason: string;
-  message: string;
-}
 
 export interface PodStatusInput {
   now: Date;

@@ -107,8 +107,3 @@ export function hasAnyRegularContainerCreated(pod: V1Pod, state: PodRuntimeState
 export function nsToMs(ns: bigint): number {
   return Number(ns / 1_000_000n);
 }
-
-/** The pod as upstream names it in messages: name_namespace(uid). */
-export function podDescription(pod: V1Pod): string {
-  return `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}(${pod.metadata?.uid ?? ''})`;
-}

@@ -13,7 +13,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
 import type { ContainerToStart } from './pod-actions.js';
 import type { PodRuntimeState } from './runtime-state.js';
-import { latestExited, nsToMs, podDescription } from './container-outcome.js';
+import { latestExited, nsToMs } from './container-outcome.js';
+import { podDescription } from './pod-names.js';
 
 export const defaultInitialBackoffMs = 10_000;
 /** KubeletConfiguration crashLoopBackOff.maxContainerRestartPeriod defaults to 300s. */

@@ -17,14 +17,10 @@ import { defaultLogger } from '../../kube/logger.js';
 import type { RestClient } from '../../kube/rest-client.js';
 import { sleep } from '../../kube/sleep.js';
 import { configHashAnnotation, configMirrorAnnotation } from './labels.js';
+import { podFullName } from './pod-names.js';
 import type { PodConfig } from './sources/pod-config.js';
 
 export type MirrorPodAction = { type: 'create'; staticPod: V1Pod } | { type: 'delete'; mirrorPod: V1Pod; reason: 'outdated' | 'orphaned' | 'terminating' };
-
-/** Upstream's pod full name, "<name>_<namespace>": how a static pod finds its mirror. */
-export function podFullName(pod: V1Pod): string {
-  return `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}`;
-}
 
 /** The hash a mirror pod must carry: the static pod's config.hash (its UID when unset). */
 export function staticPodHash(pod: V1Pod): string {

@@ -7,6 +7,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { planReconcile } from './plan-reconcile.js';
+import { podKey } from './pod-names.js';
 import type { PodWorkers } from './pod-workers.js';
 import { sleep } from '../../kube/sleep.js';
 import { errorMessage } from '../../common/errors.js';
@@ -100,7 +101,7 @@ export class PodReconciler {
           .finally(() => this.#finishing.delete(uid));
       } else if (a.kind === 'terminate') {
         if (this.#o.workers.phase(a.pod.metadata?.uid ?? '') === undefined) {
-          this.#o.log.info({ pod: `${a.pod.metadata?.namespace}/${a.pod.metadata?.name}`, uid: a.pod.metadata?.uid, why: a.why }, 'terminating pod');
+          this.#o.log.info({ pod: podKey(a.pod), uid: a.pod.metadata?.uid, why: a.why }, 'terminating pod');
         }
         this.#o.workers.terminate(a.pod, a.gracePeriodSeconds);
       } else if (!this.#removing.has(a.uid)) {

@@ -1,4 +1,5 @@
 import type { V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import type { ContainerConfig } from '../../gen/cri/runtime/v1/ContainerConfig.js';
 import type { Mount } from '../../gen/cri/runtime/v1/Mount.js';
 import type { PodSandboxConfig } from '../../gen/cri/runtime/v1/PodSandboxConfig.js';
@@ -18,7 +19,7 @@ export interface ConfigBuilders {
     pod: V1Pod,
     container: V1Container,
     podIPs: string[],
-  ): { ok: true; env: { name: string; value: string }[] } | { ok: false; reason: string; message: string };
+  ): { ok: true; env: { name: string; value: string }[] } | { ok: false; reason: 'CreateContainerConfigError'; message: string };
   pullSecrets(pod: V1Pod): V1Secret[];
 }
 
@@ -37,4 +38,6 @@ export interface ExecutorDeps {
   images: ImagePuller;
   builders: ConfigBuilders;
   events: PodEvents;
+  /** For what the steps cannot report otherwise: cleanups that failed, links not made. */
+  log: Logger;
 }

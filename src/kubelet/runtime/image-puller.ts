@@ -1,5 +1,6 @@
 import type { AuthConfig } from '../../gen/cri/runtime/v1/AuthConfig.js';
 import { TskubeError } from '../../common/errors.js';
+import type { WaitingReason } from '../pods/waiting-reason.js';
 import type { CriRuntime } from './cri-runtime.js';
 import { defaultPullPolicy } from './pull-secrets.js';
 
@@ -8,7 +9,7 @@ export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 /** The outcome the container status shows: the image to run, or why the container waits. */
 export type ImageOutcome =
   | { ok: true; imageRef: string }
-  | { ok: false; reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull' | 'InvalidImageName'; message: string };
+  | ({ ok: false } & WaitingReason & { reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull' | 'InvalidImageName' });
 
 export interface PullEvents {
   pulling(image: string): void;

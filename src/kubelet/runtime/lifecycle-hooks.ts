@@ -1,4 +1,4 @@
-import type { V1LifecycleHandler } from '@kubernetes/client-node';
+import type { V1Container, V1LifecycleHandler } from '@kubernetes/client-node';
 import { errorMessage, TskubeError } from '../../common/errors.js';
 import type { CriRuntime } from './cri-runtime.js';
 
@@ -8,6 +8,11 @@ export interface HookTarget {
   podIP: string;
   /** Named ports of the container, for httpGet.port given by name. */
   ports: Record<string, number>;
+}
+
+/** The container's named ports, for an httpGet handler whose port is a name. */
+export function namedPorts(container: V1Container | undefined): Record<string, number> {
+  return Object.fromEntries((container?.ports ?? []).filter((p) => p.name).map((p) => [p.name as string, p.containerPort]));
 }
 
 /**
