@@ -13,7 +13,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { V1Pod } from '@kubernetes/client-node';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { backoffDelay, type BackoffPolicy } from '../common/backoff.js';
+import { stderrLogger } from '../common/logger.js';
 import { TskubeError } from '../common/errors.js';
 import { CriClient } from '../cri-client/index.js';
 import { askVersion, type CriRuntime } from './runtime/cri-runtime.js';
@@ -28,11 +30,10 @@ import { decideCgroupDriver, queryRuntimeCgroupDriver } from './node/cgroup-driv
 import { startFileSource } from './kubelet-sources.js';
 import { connectToApi, type ApiConnection } from './kubelet-api.js';
 import { PodConfig } from './pods/sources/pod-config.js';
-import { sleep } from '../kube/sleep.js';
+import { sleep } from '../common/sleep.js';
 
 export function kubeletLogger(verbosity: number): Logger {
-  const level = process.env['TSKUBE_LOG_LEVEL'] ?? (verbosity >= 4 ? 'debug' : 'info');
-  return pino({ name: 'kubelet', level, base: { component: 'kubelet' } }, pino.destination(2));
+  return stderrLogger('kubelet', process.env['TSKUBE_LOG_LEVEL'] ?? (verbosity >= 4 ? 'debug' : 'info'), { component: 'kubelet' });
 }
 
 /** The node's addresses when --node-ip is not given: every global unicast address of the host. */
@@ -48,9 +49,12 @@ export function detectHostIPs(): string[] {
   return [...v4.slice(0, 1), ...v6.slice(0, 1)];
 }
 
+/** Asking a runtime that is not there yet: 0.5 s doubling to 10 s. */
+const runtimeWaitBackoff: BackoffPolicy = { initialMs: 500, maxMs: 10_000, factor: 2, jitter: 0 };
+
 async function waitForRuntime(cri: CriRuntime, log: Logger, signal: AbortSignal): Promise<string> {
   let said = false;
-  for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+  for (let attempt = 0; ; attempt++) {
     try {
       const v = await askVersion(cri, { signal });
       if (said) log.info({ endpoint: cri.endpoint }, 'container runtime is back');
@@ -59,7 +63,7 @@ async function waitForRuntime(cri: CriRuntime, log: Logger, signal: AbortSignal)
       if (signal.aborted) throw TskubeError.from(err);
       if (!said) log.error({ endpoint: cri.endpoint, err: TskubeError.from(err).message }, 'waiting for the container runtime');
       said = true;
-      await sleep(delay, signal);
+      await sleep(backoffDelay(runtimeWaitBackoff, attempt, 0), signal);
     }
   }
 }

@@ -1,6 +1,7 @@
-import { randomBytes, X509Certificate, createPrivateKey } from 'node:crypto';
-import { mkdir, open, readFile, realpath, rename, rm, symlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { mkdir, readFile, realpath } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { replaceSymlink, writeFileAtomic } from '../../common/atomic-write.js';
 import { TskubeError } from '../../common/errors.js';
 import { clientPairFileName, currentClientPairPath } from './cert-files.js';
 
@@ -16,24 +17,10 @@ export interface ClientPair {
   cert: X509Certificate;
 }
 
-/** Writes `data` to `path` through a temp file, fsync and rename, so readers see all or nothing. */
-export async function writeFileAtomic(path: string, data: string, mode: number): Promise<void> {
+/** A credential file (kubeconfig, key, certificate): 0600 in a 0700 folder, replaced whole. */
+export async function writePrivateFile(path: string, data: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${randomBytes(4).toString('hex')}`);
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.chmod(mode);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(path, data, 0o600);
 }
 
 const pemBlocks = (text: string, label: RegExp) =>
@@ -69,15 +56,7 @@ export async function storeClientPair(certDir: string, certPem: string, keyPem: 
   const file = join(certDir, clientPairFileName(now));
   const text = `${certPem.trimEnd()}\n${keyPem.trimEnd()}\n`;
   parseClientPair(text, file);
-  await writeFileAtomic(file, text, 0o600);
-  const current = currentClientPairPath(certDir);
-  const tmpLink = join(certDir, `.${basename(current)}.tmp-${randomBytes(4).toString('hex')}`);
-  await symlink(file, tmpLink);
-  try {
-    await rename(tmpLink, current);
-  } catch (err) {
-    await rm(tmpLink, { force: true });
-    throw err;
-  }
+  await writePrivateFile(file, text);
+  await replaceSymlink(file, currentClientPairPath(certDir));
   return file;
 }

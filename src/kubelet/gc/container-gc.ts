@@ -12,7 +12,7 @@ import { containerLogLinkPath, unlinkQuietly } from '../runtime/container-log-li
 import { planContainerGc, type ContainerRemoval } from './plan-container-gc.js';
 import { readLogLinks } from './log-links.js';
 import { planLogSweep } from './plan-log-sweep.js';
-import { sleep } from '../../kube/sleep.js';
+import { sleep } from '../../common/sleep.js';
 
 export interface ContainerGcOptions {
   cri: CriRuntime;

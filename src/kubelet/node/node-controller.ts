@@ -5,7 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
 import type { CriRuntime } from '../runtime/cri-runtime.js';
-import type { Logger } from '../../kube/logger.js';
+import type { Logger } from '../../common/logger.js';
 import { RestClient } from '../../kube/rest-client.js';
 import type { KubeletOptions } from '../config/options.js';
 import { buildNode, buildNodeStatus } from './build-node.js';

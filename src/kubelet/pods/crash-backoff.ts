@@ -10,6 +10,7 @@
 // finishedAt + delay. Time is always a parameter (ms since the epoch): nothing here
 // reads a clock, so the planner that asks and the tests that check stay pure.
 import type { V1Pod } from '@kubernetes/client-node';
+import { backoffDelay } from '../../common/backoff.js';
 import { TskubeError } from '../../common/errors.js';
 import type { ContainerToStart } from './pod-actions.js';
 import type { PodRuntimeState } from './runtime-state.js';
@@ -26,6 +27,8 @@ export interface CrashBackoffOptions {
 }
 
 interface Entry {
+  /** Restarts since the back-off was armed (0: the first restart). */
+  restarts: number;
   delayMs: number;
   /** When the back-off last moved (the last restart), ms since the epoch. */
   lastUpdate: number;
@@ -78,8 +81,9 @@ export class CrashBackoff {
    */
   next(key: string, finishedAt: number, now: number): number {
     const e = this.#entries.get(key);
-    const delayMs = !e || this.#expired(e, finishedAt) ? this.initialMs : Math.min(e.delayMs * 2, this.maxMs);
-    this.#entries.set(key, { delayMs, lastUpdate: now });
+    const restarts = !e || this.#expired(e, finishedAt) ? 0 : e.restarts + 1;
+    const delayMs = backoffDelay({ initialMs: this.initialMs, maxMs: this.maxMs, factor: 2, jitter: 0 }, restarts, 0);
+    this.#entries.set(key, { restarts, delayMs, lastUpdate: now });
     return delayMs;
   }
 

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { planReconcile } from './plan-reconcile.js';
 import { podKey } from './pod-names.js';
 import type { PodWorkers } from './pod-workers.js';
-import { sleep } from '../../kube/sleep.js';
+import { sleep } from '../../common/sleep.js';
 import { errorMessage } from '../../common/errors.js';
 
 export type PodSourceName = 'api' | 'file';

@@ -11,6 +11,7 @@
  * to be run again after a delay (crash-loop back-off ends, image pull back-off ends).
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { backoffDelay } from '../../common/backoff.js';
 import { TskubeError } from '../../common/errors.js';
 import { podGracePeriodSeconds } from './plan-termination.js';
 
@@ -201,7 +202,7 @@ export class PodWorkers {
       }
     } catch (err) {
       if (!controller.signal.aborted) {
-        const delay = Math.min(this.#retryInitialMs * 2 ** w.failures, this.#retryMaxMs);
+        const delay = backoffDelay({ initialMs: this.#retryInitialMs, maxMs: this.#retryMaxMs, factor: 2, jitter: 0 }, w.failures, 0);
         w.failures++;
         this.#hooks.onError?.(pod, op, TskubeError.from(err), delay);
         this.#schedule(w, delay);

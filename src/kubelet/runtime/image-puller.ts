@@ -1,4 +1,5 @@
 import type { AuthConfig } from '../../gen/cri/runtime/v1/AuthConfig.js';
+import { backoffDelay, type BackoffPolicy } from '../../common/backoff.js';
 import { TskubeError } from '../../common/errors.js';
 import type { WaitingReason } from '../pods/waiting-reason.js';
 import type { CriRuntime } from './cri-runtime.js';
@@ -17,8 +18,8 @@ export interface PullEvents {
   failed(image: string, reason: string, message: string): void;
 }
 
-const initialBackoffMs = 10_000;
-const maxBackoffMs = 300_000;
+/** Upstream's image pull back-off: 10 s doubling to 5 min, per image and pod. */
+const pullBackoff: BackoffPolicy = { initialMs: 10_000, maxMs: 300_000, factor: 2, jitter: 0 };
 
 /**
  * Makes sure a container's image is present per its pull policy. A failed pull puts
@@ -28,7 +29,7 @@ const maxBackoffMs = 300_000;
 export class ImagePuller {
   readonly #client: CriRuntime;
   readonly #now: () => number;
-  readonly #backoff = new Map<string, { until: number; delay: number }>();
+  readonly #backoff = new Map<string, { until: number; failures: number }>();
 
   constructor(client: CriRuntime, now: () => number = Date.now) {
     this.#client = client;
@@ -73,8 +74,8 @@ export class ImagePuller {
     } catch (err) {
       const e = TskubeError.from(err);
       if (e.code === 'canceled') throw e;
-      const delay = b ? Math.min(b.delay * 2, maxBackoffMs) : initialBackoffMs;
-      this.#backoff.set(key, { until: this.#now() + delay, delay });
+      const failures = (b?.failures ?? 0) + 1;
+      this.#backoff.set(key, { until: this.#now() + backoffDelay(pullBackoff, failures - 1, 0), failures });
       const message = `Failed to pull image "${image}": ${e.detail}`;
       events.failed(image, 'ErrImagePull', message);
       return { ok: false, reason: 'ErrImagePull', message };

@@ -9,7 +9,7 @@
 import { TskubeError } from '../../common/errors.js';
 import type { PodRuntimeState } from '../pods/runtime-state.js';
 import type { RuntimeObserver } from './runtime-observer.js';
-import { sleep } from '../../kube/sleep.js';
+import { sleep } from '../../common/sleep.js';
 
 export interface RuntimeCacheOptions {
   intervalMs?: number;

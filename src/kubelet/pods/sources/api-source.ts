@@ -4,7 +4,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { decodePod } from '../../../kube/codec.js';
-import { defaultLogger } from '../../../kube/logger.js';
+import { defaultLogger } from '../../../common/logger.js';
 import { type Reflector, reflectorFor } from '../../../kube/reflector.js';
 import type { RestClient } from '../../../kube/rest-client.js';
 

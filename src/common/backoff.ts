@@ -1,5 +1,6 @@
-// Exponential back-off with jitter, as client-go's reflector uses it (800 ms doubling
-// to 30 s, jitter factor 1.0: each delay lands in [d, 2d), capped at the maximum).
+// The project's one exponential back-off: every loop that waits longer after each failure
+// takes its delay from backoffDelay with its own policy (client-go's wait.Backoff: an
+// initial delay, a factor, a cap, and jitter that spreads retries of many clients).
 export interface BackoffPolicy {
   initialMs: number;
   maxMs: number;
@@ -7,8 +8,6 @@ export interface BackoffPolicy {
   /** 0 = none; 1.0 = up to twice the delay. */
   jitter: number;
 }
-
-export const reflectorBackoff: BackoffPolicy = { initialMs: 800, maxMs: 30_000, factor: 2, jitter: 1 };
 
 /** The delay before retry number `attempt` (0-based); `random` in [0, 1). */
 export function backoffDelay(policy: BackoffPolicy, attempt: number, random: number): number {
