@@ -14,6 +14,7 @@ import type { KubeletOptions } from './config/options.js';
 import { nodeControllerFromOptions } from './node/node-controller.js';
 import { MirrorPodClient, MirrorPodSyncer } from './pods/mirror-pods.js';
 import { podFullName } from './pods/pod-names.js';
+import { isStaticPod } from './pods/pod-source.js';
 import { ApiSource } from './pods/sources/api-source.js';
 import type { PodConfig } from './pods/sources/pod-config.js';
 import type { PodEvents } from './runtime/executor-deps.js';
@@ -62,9 +63,9 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
     warning: (pod, reason, message) => recorder.warning(podReference(pod), reason, message),
   };
   const statusTarget = (pod: V1Pod): StatusTarget | undefined => {
-    const { namespace = 'default', name, uid, annotations } = pod.metadata ?? {};
+    const { namespace = 'default', name, uid } = pod.metadata ?? {};
     if (!name || !uid) return undefined;
-    if (annotations?.['kubernetes.io/config.source'] === 'api' || annotations?.['kubernetes.io/config.source'] === undefined) return { namespace, name, uid };
+    if (!isStaticPod(pod)) return { namespace, name, uid };
     // A static pod's status is shown on its mirror pod.
     const mirror = config.mirrorPods().find((m) => podFullName(m) === podFullName(pod));
     return mirror?.metadata?.uid ? { namespace, name, uid: mirror.metadata.uid } : undefined;

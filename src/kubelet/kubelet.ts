@@ -24,6 +24,7 @@ import { parseResolvConf } from './cri-config/resolv-conf.js';
 import type { NodeContext } from './pod-config-builders.js';
 import { PodLifecycle } from './pod-lifecycle.js';
 import { podKey } from './pods/pod-names.js';
+import { isStaticPod } from './pods/pod-source.js';
 import { ReferencedObjectCache } from './referenced-objects.js';
 import type { PodEvents } from './runtime/executor-deps.js';
 import { decideCgroupDriver, queryRuntimeCgroupDriver } from './node/cgroup-driver.js';
@@ -142,7 +143,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   };
   const objects = new ReferencedObjectCache(api?.core);
   const finishDeletion = async (pod: V1Pod): Promise<void> => {
-    if (!api || pod.metadata?.annotations?.['kubernetes.io/config.source'] === 'file') return;
+    if (!api || isStaticPod(pod)) return;
     await api.podStatus.deleteFinal(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', pod.metadata?.uid ?? '');
   };
   const pods = new PodLifecycle({

@@ -14,7 +14,8 @@ import { type NodeContext, type ObjectLookup, podConfigBuilders } from './pod-co
 import { podStatusEqual } from './pods/compute-pod-status.js';
 import { CrashBackoff } from './pods/crash-backoff.js';
 import { podKey } from './pods/pod-names.js';
-import { PodReconciler, type PodSourceName } from './pods/pod-reconciler.js';
+import { PodReconciler } from './pods/pod-reconciler.js';
+import type { PodSourceName } from './pods/pod-source.js';
 import { PodSyncer } from './pods/pod-syncer.js';
 import { PodWorkers } from './pods/pod-workers.js';
 import type { CriRuntime } from './runtime/cri-runtime.js';

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { vi } from 'vitest';
 import type { NodeContext } from '../../src/kubelet/pod-config-builders.js';
 import { PodLifecycle, type PodLifecycleOptions } from '../../src/kubelet/pod-lifecycle.js';
-import type { PodSourceName } from '../../src/kubelet/pods/pod-reconciler.js';
+import type { PodSourceName } from '../../src/kubelet/pods/pod-source.js';
 import type { CriRuntime } from '../../src/kubelet/runtime/cri-runtime.js';
 
 export interface RecordedEvent {

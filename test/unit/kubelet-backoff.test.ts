@@ -1,15 +1,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { TskubeError } from '../../src/common/errors.js';
-import {
-  CrashBackoff,
-  crashBackoffKey,
-  crashLoopEventMessage,
-  crashLoopMessage,
-  exitedAtMs,
-  formatGoDuration,
-  recordRestarts,
-} from '../../src/kubelet/pods/crash-backoff.js';
+import { formatGoDuration } from '../../src/common/go-duration.js';
+import { CrashBackoff, crashBackoffKey, crashLoopEventMessage, crashLoopMessage, exitedAtMs, recordRestarts } from '../../src/kubelet/pods/crash-backoff.js';
 import type { PodRuntimeState } from '../../src/kubelet/pods/runtime-state.js';
 
 const T0 = 1_700_000_000_000;

@@ -2,14 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { errorMessage, isCode } from '../../src/common/errors.js';
-import {
-  defaultKubeletConfiguration,
-  formatGoDuration,
-  loadKubeletConfig,
-  parseGoDuration,
-  parseKubeletConfig,
-  parseQuantity,
-} from '../../src/kubelet/config/index.js';
+import { formatGoDuration, parseGoDuration } from '../../src/common/go-duration.js';
+import { tryParseQuantity as parseQuantity } from '../../src/kube/quantity.js';
+import { defaultKubeletConfiguration, loadKubeletConfig, parseKubeletConfig } from '../../src/kubelet/config/index.js';
 
 const fixtures = resolve(import.meta.dirname, '../fixtures/kubelet-config');
 const head = 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TskubeError } from '../../src/common/errors.js';
-import { cpuMillis, memoryBytes, parseQuantity, quantityMillis, quantityValue } from '../../src/kubelet/cri-config/quantity.js';
+import { cpuMillis, memoryBytes, parseQuantity, quantityMillis, quantityValue } from '../../src/kube/quantity.js';
 
 describe('parseQuantity', () => {
   it('reads plain numbers, decimal and binary suffixes, and exponents', () => {

@@ -1,7 +1,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { mirrorPodFor, planMirrorPods } from '../../src/kubelet/pods/mirror-pods.js';
-import { isMirrorPod, isStaticPod, PodConfig } from '../../src/kubelet/pods/sources/pod-config.js';
+import { isMirrorPod, isStaticPod } from '../../src/kubelet/pods/pod-source.js';
+import { PodConfig } from '../../src/kubelet/pods/sources/pod-config.js';
 
 const staticPod = (name: string, hash: string): V1Pod => ({
   metadata: {

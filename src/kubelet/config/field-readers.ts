@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { TskubeError } from '../../common/errors.js';
-import { parseGoDuration } from './go-duration.js';
-import { parseQuantity } from './quantity.js';
+import { parseGoDuration } from '../../common/go-duration.js';
+import { tryParseQuantity } from '../../kube/quantity.js';
 import { evictionSignals, taintEffects, type Taint, type TaintEffect } from './types.js';
 
 // One reader per wire type of KubeletConfiguration. Each takes the decoded YAML/JSON
@@ -97,7 +97,7 @@ export function stringMap(checkEntry?: (key: string, value: string, path: string
 
 /** kubeReserved / systemReserved: resource name → quantity. */
 export const reservedResources = stringMap((_k, value, path) => {
-  const q = parseQuantity(value);
+  const q = tryParseQuantity(value);
   if (q === undefined) throw invalid(path, value, 'want a quantity such as "100m" or "1Gi"');
   if (q < 0) throw invalid(path, value, 'must not be negative');
 });
@@ -112,7 +112,7 @@ export const evictionThresholds = stringMap((key, value, path) => {
     if (Number(pct[1]) > 100) throw invalid(path, value, 'a percentage must be from 0% to 100%');
     return;
   }
-  const q = parseQuantity(value);
+  const q = tryParseQuantity(value);
   if (q === undefined || q < 0) throw invalid(path, value, 'want a quantity such as "100Mi" or a percentage such as "10%"');
 });
 

@@ -1,5 +1,4 @@
 export { defaultKubeletConfiguration, defaultEvictionHard, maxContainerBackOffMs } from './defaults.js';
-export { formatGoDuration, parseGoDuration } from './go-duration.js';
 export { loadKubeletConfig, parseKubeletConfig, type ReadTextFile } from './load.js';
 export {
   kubeletUsage,
@@ -10,6 +9,5 @@ export {
   type KubeletOptions,
   type ResolvedKubeletOptions,
 } from './options.js';
-export { parseQuantity } from './quantity.js';
 export * from './types.js';
 export { validateKubeletConfiguration } from './validate.js';

@@ -1,8 +1,8 @@
 import { isAbsolute, normalize } from 'node:path';
 import { TskubeError } from '../../common/errors.js';
 import { show } from './field-readers.js';
-import { formatGoDuration } from './go-duration.js';
-import { parseQuantity } from './quantity.js';
+import { formatGoDuration } from '../../common/go-duration.js';
+import { tryParseQuantity } from '../../kube/quantity.js';
 import { nodeAllocatableEnforcements, type KubeletConfiguration } from './types.js';
 
 // Cross-field rules of upstream's ValidateKubeletConfiguration that apply to the
@@ -61,7 +61,7 @@ export function validateKubeletConfiguration(c: KubeletConfiguration): void {
     throw fail('podLogsDir', c.podLogsDir, 'must be an absolute, normalized path');
   }
   if (c.containerLogMaxFiles <= 1) throw fail('containerLogMaxFiles', c.containerLogMaxFiles, 'must be greater than 1');
-  const logSize = parseQuantity(c.containerLogMaxSize);
+  const logSize = tryParseQuantity(c.containerLogMaxSize);
   if (logSize === undefined || logSize <= 0) throw fail('containerLogMaxSize', c.containerLogMaxSize, 'want a positive quantity such as 10Mi');
   if (c.logging.flushFrequency <= 0) throw fail('logging.flushFrequency', dur(c.logging.flushFrequency), 'must be positive');
   if (c.clusterDomain !== '' && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\.?$/.test(c.clusterDomain)) {

@@ -1,6 +1,6 @@
 import type { V1Container, V1ObjectFieldSelector, V1Pod, V1ResourceFieldSelector } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
-import { parseExactQuantity } from './quantity.js';
+import { parseExactQuantity } from '../../kube/quantity.js';
 
 export interface FieldRefSources {
   hostIPs: string[];

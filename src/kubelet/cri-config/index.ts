@@ -7,7 +7,6 @@ export { podDnsConfig, type DnsWarning, type PodDnsContext, type PodDnsResult } 
 export { podHostnameAndDomain, kernelHostname } from './hostname.js';
 export { containerSpecHash, canonicalJson } from './container-hash.js';
 export { containerAnnotations, containerLabels, sandboxLabels, podDeletionGracePeriodAnnotation } from './container-annotations.js';
-export { parseQuantity, parseExactQuantity, quantityMillis, quantityValue, cpuMillis, memoryBytes, type ExactQuantity } from './quantity.js';
 export { resolveEnv, secretValues, isValidEnvVarName, type EnvSources, type ResolvedEnv } from './env.js';
 export { expandVars, lookupIn, type VarLookup } from './expansion.js';
 export { serviceEnvMap, serviceEnvVars } from './service-env.js';

@@ -3,7 +3,7 @@ import type { HugepageLimit } from '../../gen/cri/runtime/v1/HugepageLimit.js';
 import type { LinuxContainerResources } from '../../gen/cri/runtime/v1/LinuxContainerResources.js';
 import { containerOomScoreAdj } from './oom-score.js';
 import { containerField, millisOf, podTotal, resourceValue } from './pod-resources.js';
-import { quantityValue } from './quantity.js';
+import { quantityValue } from '../../kube/quantity.js';
 
 // cgroup cpu constants the kubelet uses (pkg/kubelet/cm/helpers_linux.go).
 export const minCpuShares = 2;

@@ -1,5 +1,5 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import { quantityMillis, quantityValue } from './quantity.js';
+import { quantityMillis, quantityValue } from '../../kube/quantity.js';
 
 // Reading resource quantities out of a pod spec, with the field named in any error.
 

@@ -9,7 +9,7 @@ import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodCond
 import type { ContainerState, PodRuntimeState } from './runtime-state.js';
 import type { WaitingReason } from './waiting-reason.js';
 import { qosClass } from './qos.js';
-import { configSourceAnnotation } from './labels.js';
+import { isStaticPod } from './pod-source.js';
 import { sandboxChange } from './compute-pod-actions.js';
 import {
   hasAnyRegularContainerCreated,
@@ -401,11 +401,6 @@ function podIPsFor(pod: V1Pod, state: PodRuntimeState, hostIPs: readonly string[
   const primary = newest.ips.find((ip) => isV6(ip) === primaryV6);
   const secondary = newest.ips.find((ip) => isV6(ip) !== primaryV6);
   return [primary, secondary].filter((ip): ip is string => ip !== undefined);
-}
-
-function isStaticPod(pod: V1Pod): boolean {
-  const source = pod.metadata?.annotations?.[configSourceAnnotation];
-  return source !== undefined && source !== 'api';
 }
 
 function isV6(ip: string): boolean {

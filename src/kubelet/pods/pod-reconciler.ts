@@ -8,11 +8,10 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { planReconcile } from './plan-reconcile.js';
 import { podKey } from './pod-names.js';
+import type { PodSourceName } from './pod-source.js';
 import type { PodWorkers } from './pod-workers.js';
 import { sleep } from '../../common/sleep.js';
 import { errorMessage } from '../../common/errors.js';
-
-export type PodSourceName = 'api' | 'file';
 
 export interface PodReconcilerOptions {
   workers: PodWorkers;

@@ -4,9 +4,9 @@
 // pod, and keeps mirror pods (the API's copies of static pods) out of what the workers
 // run: they are handed to the mirror pod syncer instead.
 import type { V1Pod } from '@kubernetes/client-node';
-import { configMirrorAnnotation, configSeenAnnotation, configSourceAnnotation } from '../labels.js';
+import { configSeenAnnotation, configSourceAnnotation } from '../labels.js';
+import { isMirrorPod, isStaticPod, type PodSourceName } from '../pod-source.js';
 
-export type PodSourceName = 'api' | 'file';
 export type PodsListener = (source: PodSourceName, pods: V1Pod[]) => void;
 
 export interface PodConfigOptions {
@@ -89,16 +89,6 @@ export class PodConfig {
     const live = new Set(this.pods().map((p) => p.metadata?.uid ?? ''));
     for (const uid of this.#firstSeen.keys()) if (!live.has(uid)) this.#firstSeen.delete(uid);
   }
-}
-
-export function isMirrorPod(pod: V1Pod): boolean {
-  return pod.metadata?.annotations?.[configMirrorAnnotation] !== undefined;
-}
-
-/** From a file (or URL) rather than the API; upstream's kubetypes.IsStaticPod. */
-export function isStaticPod(pod: V1Pod): boolean {
-  const source = pod.metadata?.annotations?.[configSourceAnnotation];
-  return source !== undefined && source !== 'api';
 }
 
 export function splitMirrorPods(pods: readonly V1Pod[]): { runnable: V1Pod[]; mirrors: V1Pod[] } {

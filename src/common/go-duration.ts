@@ -1,7 +1,8 @@
-import { TskubeError } from '../../common/errors.js';
+import { TskubeError } from './errors.js';
 
-// Go's time.ParseDuration / Duration.String, which KubeletConfiguration (metav1.Duration)
-// uses on the wire. Values are carried as milliseconds (fractions allowed for µs/ns).
+// Go's time.ParseDuration / Duration.String: how Kubernetes configuration (metav1.Duration)
+// writes durations, and how upstream's messages print them ("back-off 1m20s"). Values are
+// carried as milliseconds (fractions allowed for µs/ns).
 
 const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

@@ -1,7 +1,8 @@
-import { TskubeError } from '../../common/errors.js';
+import { TskubeError } from '../common/errors.js';
 
 /**
- * Kubernetes resource quantities ("100m", "1.5", "128Mi", "1G", "1e3"), parsed exactly.
+ * Kubernetes resource quantities ("100m", "1.5", "128Mi", "1G", "1e3"), parsed exactly:
+ * the project's one parser, for pod resources, KubeletConfiguration fields and Node status.
  *
  * The value is kept as a fraction of two bigints so "0.1" times 1000 is exactly 100 and
  * rounding happens once, upward, as the API machinery's Value()/MilliValue() do.
@@ -91,3 +92,57 @@ export function quantityValue(q: string | number, field?: string): number {
 export const cpuMillis = quantityMillis;
 /** Bytes of a memory (or storage) quantity. */
 export const memoryBytes = quantityValue;
+
+/** The value, or undefined when `text` is not a quantity (for readers that report their own error). */
+export function tryParseQuantity(text: string): number | undefined {
+  try {
+    return parseQuantity(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The value, or an invalid-argument error naming `what` (a flag or configuration field). */
+export function requireQuantity(text: string, what: string): number {
+  const q = tryParseQuantity(text);
+  if (q === undefined) throw new TskubeError('invalid-argument', `${what}: invalid quantity "${text}" (want e.g. 100m, 512Mi, 1Gi)`);
+  return q;
+}
+
+// Quantities written the way the apiserver writes them back (canonical form), so a status
+// the kubelet builds compares equal to the one stored and no patch goes out for a mere
+// change of spelling.
+
+const binarySuffixes = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
+
+/** Bytes as a BinarySI quantity: the largest power of 1024 that divides it exactly. */
+export function formatBytes(bytes: number): string {
+  let n = Math.max(0, Math.floor(bytes));
+  if (n < 1024) return String(n);
+  let i = 0;
+  while (i < binarySuffixes.length - 1 && n % 1024 === 0) {
+    n /= 1024;
+    i++;
+  }
+  return `${n}${binarySuffixes[i] ?? ''}`;
+}
+
+/** CPU millicores as a DecimalSI quantity: "2" for whole cores, else "1900m". */
+export function formatCpuMillis(millis: number): string {
+  const m = Math.max(0, Math.floor(millis));
+  return m % 1000 === 0 ? String(m / 1000) : `${m}m`;
+}
+
+/** Whether two resource lists hold the same amounts, however each is spelled. */
+export function sameResources(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  const ka = Object.keys(a ?? {});
+  const kb = Object.keys(b ?? {});
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    const x = a?.[k];
+    const y = b?.[k];
+    if (x === undefined || y === undefined) return false;
+    if (x !== y && tryParseQuantity(x) !== tryParseQuantity(y)) return false;
+  }
+  return true;
+}
