@@ -10,13 +10,13 @@ import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { RestClient } from '../kube/rest-client.js';
 import type { CriRuntime } from './runtime/cri-runtime.js';
 import { bootstrapClientCertificate, ClientCertificateRotator } from './bootstrap/index.js';
-import type { KubeletOptions } from './config/options.js';
+import type { KubeletOptions } from './options/kubelet-options.js';
 import { nodeControllerFromOptions } from './node/node-controller.js';
 import { MirrorPodClient, MirrorPodSyncer } from './pods/mirror-pods.js';
 import { podFullName } from './pods/pod-names.js';
 import { isStaticPod } from './pods/pod-source.js';
 import { ApiSource } from './pods/sources/api-source.js';
-import type { PodConfig } from './pods/sources/pod-config.js';
+import type { PodSourceMerger } from './pods/sources/pod-source-merger.js';
 import type { PodEvents } from './runtime/executor-deps.js';
 import { kubePodStatusApi } from './status/kube-pod-status-api.js';
 import type { PodStatusApi } from './status/pod-status-api.js';
@@ -39,7 +39,7 @@ export interface ApiConnection {
   run(ctx: ApiRunContext): Record<string, Promise<void>>;
 }
 
-export async function connectToApi(options: KubeletOptions, config: PodConfig, log: Logger, signal: AbortSignal): Promise<ApiConnection> {
+export async function connectToApi(options: KubeletOptions, sources: PodSourceMerger, log: Logger, signal: AbortSignal): Promise<ApiConnection> {
   const kubeconfigPath = options.kubeconfig ?? '';
   if (options.bootstrapKubeconfig) {
     const result = await bootstrapClientCertificate(
@@ -67,7 +67,7 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
     if (!name || !uid) return undefined;
     if (!isStaticPod(pod)) return { namespace, name, uid };
     // A static pod's status is shown on its mirror pod.
-    const mirror = config.mirrorPods().find((m) => podFullName(m) === podFullName(pod));
+    const mirror = sources.mirrorPods().find((m) => podFullName(m) === podFullName(pod));
     return mirror?.metadata?.uid ? { namespace, name, uid: mirror.metadata.uid } : undefined;
   };
 
@@ -77,8 +77,8 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
     podStatus: kubePodStatusApi(() => core),
     statusTarget,
     run(ctx) {
-      const source = new ApiSource({ rest, nodeName: options.nodeName, onPods: (pods) => config.set('api', pods), logger: log });
-      const mirrors = new MirrorPodSyncer({ config, client: new MirrorPodClient({ rest, nodeName: options.nodeName, logger: log }), logger: log });
+      const source = new ApiSource({ rest, nodeName: options.nodeName, onPods: (pods) => sources.set('api', pods), logger: log });
+      const mirrors = new MirrorPodSyncer({ sources, client: new MirrorPodClient({ rest, nodeName: options.nodeName, logger: log }), logger: log });
       const node = nodeControllerFromOptions(options, { kubeConfig: kc, cri: ctx.cri, kubeletVersion, logger: log });
       const running: Record<string, Promise<void>> = {
         events: recorder.run(ctx.signal),

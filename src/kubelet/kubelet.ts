@@ -2,7 +2,7 @@
  * The kubelet's composition root: builds every part from the resolved options and runs
  * them until the signal aborts. Parts, in the order a pod meets them:
  *
- *   sources (API pods bound here, static pod files) ─► PodConfig ─► PodReconciler ─► PodWorkers ─► PodSyncer
+ *   sources (API pods bound here, static pod files) ─► PodSourceMerger ─► PodReconciler ─► PodWorkers ─► PodSyncer
  *        ▲                                                               ▲                 │ plan: computePodActions
  *        │                              RuntimeCache (relist │ every 1 s) ◄───┤ act:  runtime/ (CRI)
  *   NodeController (register, lease, status)                                 └ report: StatusManager ─► API
@@ -19,9 +19,9 @@ import { stderrLogger } from '../common/logger.js';
 import { TskubeError } from '../common/errors.js';
 import { CriClient } from '../cri-client/index.js';
 import { askVersion, type CriRuntime } from './runtime/cri-runtime.js';
-import type { KubeletOptions } from './config/options.js';
-import { parseResolvConf } from './cri-config/resolv-conf.js';
-import type { NodeContext } from './pod-config-builders.js';
+import type { KubeletOptions } from './options/kubelet-options.js';
+import { parseResolvConf } from './cri-requests/resolv-conf.js';
+import type { NodeContext } from './cri-request-builders.js';
 import { PodLifecycle } from './pod-lifecycle.js';
 import { podKey } from './pods/pod-names.js';
 import { isStaticPod } from './pods/pod-source.js';
@@ -30,7 +30,7 @@ import type { PodEvents } from './runtime/executor-deps.js';
 import { decideCgroupDriver, queryRuntimeCgroupDriver } from './node/cgroup-driver.js';
 import { startFileSource } from './kubelet-sources.js';
 import { connectToApi, type ApiConnection } from './kubelet-api.js';
-import { PodConfig } from './pods/sources/pod-config.js';
+import { PodSourceMerger } from './pods/sources/pod-source-merger.js';
 import { sleep } from '../common/sleep.js';
 
 export function kubeletLogger(verbosity: number): Logger {
@@ -124,8 +124,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     cri.close();
     throw cgroup.error;
   }
-  const podConfig = new PodConfig();
-  const api: ApiConnection | undefined = options.kubeconfig || options.bootstrapKubeconfig ? await connectToApi(options, podConfig, log, signal) : undefined;
+  const podSources = new PodSourceMerger();
+  const api: ApiConnection | undefined = options.kubeconfig || options.bootstrapKubeconfig ? await connectToApi(options, podSources, log, signal) : undefined;
   const hostIPs = options.nodeIPs.length ? options.nodeIPs : detectHostIPs();
   const resolvText = cfg.resolvConf ? await readFile(cfg.resolvConf, 'utf8').catch(() => '') : '';
   const { totalmem, availableParallelism } = await import('node:os');
@@ -164,7 +164,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   });
   await mkdir(options.containerLogLinksDir, { recursive: true, mode: 0o755 });
 
-  podConfig.subscribe((source, list) => pods.reconciler.setPods(source, list));
+  podSources.subscribe((source, list) => pods.reconciler.setPods(source, list));
   log.info(
     {
       node: options.nodeName,
@@ -177,7 +177,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   );
   const parts: Record<string, Promise<void>> = {
     ...pods.run(signal),
-    ...startFileSource(options, podConfig, log, signal),
+    ...startFileSource(options, podSources, log, signal),
     ...(api ? api.run({ cri, signal }) : {}),
   };
   try {

@@ -7,10 +7,10 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { containerSpecHash } from './cri-config/container-hash.js';
+import { containerSpecHash } from './cri-requests/container-hash.js';
 import { ContainerGc } from './gc/container-gc.js';
 import { removePodLogs } from './gc/log-links.js';
-import { type NodeContext, type ObjectLookup, podConfigBuilders } from './pod-config-builders.js';
+import { type NodeContext, type ObjectLookup, criRequestBuilders } from './cri-request-builders.js';
 import { podStatusEqual } from './pods/compute-pod-status.js';
 import { CrashBackoff } from './pods/crash-backoff.js';
 import { podKey } from './pods/pod-names.js';
@@ -67,7 +67,7 @@ export class PodLifecycle {
       rootDir: o.rootDir,
       containerLogLinksDir: o.containerLogLinksDir,
       images: new ImagePuller(o.runtime),
-      builders: podConfigBuilders(node, o.objects),
+      builders: criRequestBuilders(node, o.objects),
       events: o.events,
       log,
     };

@@ -1,5 +1,5 @@
 import { ApiException, type CoreV1Api, type V1ConfigMap, type V1Pod, type V1Secret } from '@kubernetes/client-node';
-import type { ObjectLookup } from './pod-config-builders.js';
+import type { ObjectLookup } from './cri-request-builders.js';
 
 /** The ConfigMaps and Secrets a pod's env, envFrom and imagePullSecrets name. */
 export function referencedObjects(pod: V1Pod): { configMaps: Set<string>; secrets: Set<string> } {

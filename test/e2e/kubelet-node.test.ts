@@ -21,7 +21,7 @@ import { criRuntimeCalls, RuntimeProbe, type RuntimeCalls } from '../../src/kube
 import { buildNode } from '../../src/kubelet/node/build-node.js';
 import { decideCgroupDriver, queryRuntimeCgroupDriver } from '../../src/kubelet/node/cgroup-driver.js';
 import { nodeControllerFromOptions } from '../../src/kubelet/node/node-controller.js';
-import { resolveKubeletOptions } from '../../src/kubelet/config/options.js';
+import { resolveKubeletOptions } from '../../src/kubelet/options/kubelet-options.js';
 import { eventually } from '../testbed/eventually.js';
 
 const tb = inject('testbed');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { V1Container, V1Pod, V1PodSpec, V1PodStatus } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { vi } from 'vitest';
-import type { NodeContext } from '../../src/kubelet/pod-config-builders.js';
+import type { NodeContext } from '../../src/kubelet/cri-request-builders.js';
 import { PodLifecycle, type PodLifecycleOptions } from '../../src/kubelet/pod-lifecycle.js';
 import type { PodSourceName } from '../../src/kubelet/pods/pod-source.js';
 import type { CriRuntime } from '../../src/kubelet/runtime/cri-runtime.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { errorMessage, isCode } from '../../src/common/errors.js';
 import { formatGoDuration, parseGoDuration } from '../../src/common/go-duration.js';
 import { tryParseQuantity as parseQuantity } from '../../src/kube/quantity.js';
-import { defaultKubeletConfiguration, loadKubeletConfig, parseKubeletConfig } from '../../src/kubelet/config/index.js';
+import { defaultKubeletConfiguration, loadKubeletConfig, parseKubeletConfig } from '../../src/kubelet/options/index.js';
 
 const fixtures = resolve(import.meta.dirname, '../fixtures/kubelet-config');
 const head = 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { podConfigBuilders } from '../../src/kubelet/pod-config-builders.js';
+import { criRequestBuilders } from '../../src/kubelet/cri-request-builders.js';
 import { startContainer } from '../../src/kubelet/runtime/container-start.js';
 import type { ExecutorDeps } from '../../src/kubelet/runtime/executor-deps.js';
 import { ImagePuller } from '../../src/kubelet/runtime/image-puller.js';
@@ -26,7 +26,7 @@ describe('startContainer on the in-memory runtime', () => {
       rootDir: join(dir, 'root'),
       containerLogLinksDir: join(dir, 'containers'),
       images: new ImagePuller(rt),
-      builders: podConfigBuilders(testNode(join(dir, 'root'), join(dir, 'pod-logs')), { configMap: () => undefined, secret: () => undefined }),
+      builders: criRequestBuilders(testNode(join(dir, 'root'), join(dir, 'pod-logs')), { configMap: () => undefined, secret: () => undefined }),
       events: { normal: (_p, reason, message) => events.push(`${reason}: ${message}`), warning: (_p, reason, message) => events.push(`${reason}: ${message}`) },
       log: pino({ level: 'silent' }),
     };

@@ -1,10 +1,10 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { buildContainerConfig, type ContainerContext } from '../../src/kubelet/cri-config/container-config.js';
-import { canonicalJson, containerSpecHash } from '../../src/kubelet/cri-config/container-hash.js';
-import { containerLinuxResources, hugePageUnitSize, milliCpuToQuota, milliCpuToShares } from '../../src/kubelet/cri-config/linux-resources.js';
-import { containerOomScoreAdj } from '../../src/kubelet/cri-config/oom-score.js';
-import { containerSecurityContext, defaultMaskedPaths, defaultReadonlyPaths, runAsNonRootViolation } from '../../src/kubelet/cri-config/security-context.js';
+import { buildContainerConfig, type ContainerContext } from '../../src/kubelet/cri-requests/container-config.js';
+import { canonicalJson, containerSpecHash } from '../../src/kubelet/cri-requests/container-hash.js';
+import { containerLinuxResources, hugePageUnitSize, milliCpuToQuota, milliCpuToShares } from '../../src/kubelet/cri-requests/linux-resources.js';
+import { containerOomScoreAdj } from '../../src/kubelet/cri-requests/oom-score.js';
+import { containerSecurityContext, defaultMaskedPaths, defaultReadonlyPaths, runAsNonRootViolation } from '../../src/kubelet/cri-requests/security-context.js';
 
 const GiB = 2 ** 30;
 const ctx: ContainerContext = {

@@ -1,10 +1,10 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { TskubeError } from '../../src/common/errors.js';
-import { kernelHostname } from '../../src/kubelet/cri-config/hostname.js';
-import { containerPortMappings } from '../../src/kubelet/cri-config/port-mappings.js';
-import { parseResolvConf } from '../../src/kubelet/cri-config/resolv-conf.js';
-import { buildSandboxConfig, normalizeSysctlName, sandboxConfigWarnings, type SandboxContext } from '../../src/kubelet/cri-config/sandbox-config.js';
+import { kernelHostname } from '../../src/kubelet/cri-requests/hostname.js';
+import { containerPortMappings } from '../../src/kubelet/cri-requests/port-mappings.js';
+import { parseResolvConf } from '../../src/kubelet/cri-requests/resolv-conf.js';
+import { buildSandboxConfig, normalizeSysctlName, sandboxConfigWarnings, type SandboxContext } from '../../src/kubelet/cri-requests/sandbox-config.js';
 
 const ctx: SandboxContext = {
   nodeName: 'node-a',

@@ -3,10 +3,10 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { criDefinitions } from '../../src/cri-client/descriptor.js';
-import { buildContainerConfig } from '../../src/kubelet/cri-config/container-config.js';
-import { resolveEnv } from '../../src/kubelet/cri-config/env.js';
-import { parseResolvConf } from '../../src/kubelet/cri-config/resolv-conf.js';
-import { buildSandboxConfig } from '../../src/kubelet/cri-config/sandbox-config.js';
+import { buildContainerConfig } from '../../src/kubelet/cri-requests/container-config.js';
+import { resolveEnv } from '../../src/kubelet/cri-requests/env.js';
+import { parseResolvConf } from '../../src/kubelet/cri-requests/resolv-conf.js';
+import { buildSandboxConfig } from '../../src/kubelet/cri-requests/sandbox-config.js';
 
 const pod: V1Pod = {
   metadata: { name: 'web', namespace: 'default', uid: 'uid-1', labels: { app: 'web' }, annotations: { note: 'x' } },

@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { podDnsConfig, type PodDnsContext } from '../../src/kubelet/cri-config/pod-dns.js';
-import { parseResolvConf } from '../../src/kubelet/cri-config/resolv-conf.js';
+import { podDnsConfig, type PodDnsContext } from '../../src/kubelet/cri-requests/pod-dns.js';
+import { parseResolvConf } from '../../src/kubelet/cri-requests/resolv-conf.js';
 
 describe('parseResolvConf', () => {
   it('accumulates nameservers; the last search and options lines win', () => {

@@ -1,8 +1,8 @@
 import type { V1ConfigMap, V1Container, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { resolveEnv, type EnvSources, type ResolvedEnv } from '../../src/kubelet/cri-config/env.js';
-import { expandVars, lookupIn } from '../../src/kubelet/cri-config/expansion.js';
-import { serviceEnvVars } from '../../src/kubelet/cri-config/service-env.js';
+import { resolveEnv, type EnvSources, type ResolvedEnv } from '../../src/kubelet/cri-requests/env.js';
+import { expandVars, lookupIn } from '../../src/kubelet/cri-requests/expansion.js';
+import { serviceEnvVars } from '../../src/kubelet/cri-requests/service-env.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 

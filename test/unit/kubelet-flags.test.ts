@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { memoryIo } from '../../src/cli/io.js';
 import { kubeletCommand } from '../../src/cli/kubelet.js';
-import type { KubeletOptions } from '../../src/kubelet/config/index.js';
-import { resolveKubeletOptions } from '../../src/kubelet/config/index.js';
+import type { KubeletOptions } from '../../src/kubelet/options/index.js';
+import { resolveKubeletOptions } from '../../src/kubelet/options/index.js';
 
 const fixtures = resolve(import.meta.dirname, '../fixtures/kubelet-config');
 const host = { hostname: 'Node-1.Example.COM' };

@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { mirrorPodFor, planMirrorPods } from '../../src/kubelet/pods/mirror-pods.js';
 import { isMirrorPod, isStaticPod } from '../../src/kubelet/pods/pod-source.js';
-import { PodConfig } from '../../src/kubelet/pods/sources/pod-config.js';
+import { PodSourceMerger } from '../../src/kubelet/pods/sources/pod-source-merger.js';
 
 const staticPod = (name: string, hash: string): V1Pod => ({
   metadata: {
@@ -66,11 +66,11 @@ describe('mirrorPodFor', () => {
   });
 });
 
-describe('PodConfig', () => {
+describe('PodSourceMerger', () => {
   const now = () => new Date('2026-01-01T00:00:00.000Z');
 
   it('hands on each source set, stamps config.source and config.seen, and keeps mirror pods apart', () => {
-    const config = new PodConfig({ now });
+    const config = new PodSourceMerger({ now });
     const seen: [string, string[]][] = [];
     config.subscribe((source, pods) => seen.push([source, pods.map((p) => p.metadata?.name ?? '')]));
     config.set('api', [apiPod('web'), mirror('a-n1', 'h1')]);
@@ -89,14 +89,14 @@ describe('PodConfig', () => {
   });
 
   it('does not change the objects the source handed in (the reflector store shares them)', () => {
-    const config = new PodConfig({ now });
+    const config = new PodSourceMerger({ now });
     const pod = apiPod('web');
     config.set('api', [pod]);
     expect(pod.metadata?.annotations).toBeUndefined();
   });
 
   it('stays quiet when a set did not change; a mirror-only change reaches onChange but not the workers', () => {
-    const config = new PodConfig({ now });
+    const config = new PodSourceMerger({ now });
     let sets = 0;
     let changes = 0;
     config.subscribe(() => sets++);
@@ -112,7 +112,7 @@ describe('PodConfig', () => {
 
   it('keeps the first-seen time of a pod across updates', () => {
     let t = 0;
-    const config = new PodConfig({ now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, t++)) });
+    const config = new PodSourceMerger({ now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, t++)) });
     config.set('api', [apiPod('web', '1')]);
     config.set('api', [apiPod('web', '2')]);
     expect(config.pods('api')[0]?.metadata?.annotations?.['kubernetes.io/config.seen']).toBe('2026-01-01T00:00:00.000Z');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { TskubeError } from '../../common/errors.js';
 import type { CriRuntime } from '../runtime/cri-runtime.js';
-import { containerLogPath, podLogDirectory } from '../cri-config/index.js';
+import { containerLogPath, podLogDirectory } from '../cri-requests/index.js';
 import type { PodRuntimeState } from '../pods/runtime-state.js';
 import { containerLogLinkPath, unlinkQuietly } from '../runtime/container-log-link.js';
 import { planContainerGc, type ContainerRemoval } from './plan-container-gc.js';

@@ -5,7 +5,7 @@
 // cgroups the runtime does not manage.
 import { isCode, TskubeError } from '../../common/errors.js';
 import type { CriRuntime } from '../runtime/cri-runtime.js';
-import type { CgroupDriver } from '../config/types.js';
+import type { CgroupDriver } from '../options/types.js';
 
 export type RuntimeCgroupDriver = { kind: 'answered'; driver: CgroupDriver } | { kind: 'unimplemented' };
 

@@ -7,7 +7,7 @@ import { TskubeError } from '../../common/errors.js';
 import type { CriRuntime } from '../runtime/cri-runtime.js';
 import type { Logger } from '../../common/logger.js';
 import { RestClient } from '../../kube/rest-client.js';
-import type { KubeletOptions } from '../config/options.js';
+import type { KubeletOptions } from '../options/kubelet-options.js';
 import { buildNode, buildNodeStatus } from './build-node.js';
 import { NodeFactsGatherer } from './gather-node-facts.js';
 import { restNodeApi, type NodeApi } from './node-api.js';

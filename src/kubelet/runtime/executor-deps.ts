@@ -6,8 +6,8 @@ import type { PodSandboxConfig } from '../../gen/cri/runtime/v1/PodSandboxConfig
 import type { CriRuntime } from './cri-runtime.js';
 import type { ImagePuller } from './image-puller.js';
 
-/** Pod → CRI config, bound to this node's settings by the kubelet (see cri-config/). */
-export interface ConfigBuilders {
+/** Pod → CRI requests (PodSandboxConfig, ContainerConfig), bound to this node by cri-request-builders.ts (see cri-requests/). */
+export interface CriRequestBuilders {
   sandbox(pod: V1Pod, attempt: number): PodSandboxConfig;
   container(
     pod: V1Pod,
@@ -36,7 +36,7 @@ export interface ExecutorDeps {
   /** Where the /var/log/containers-style link to each container's log goes. */
   containerLogLinksDir: string;
   images: ImagePuller;
-  builders: ConfigBuilders;
+  builders: CriRequestBuilders;
   events: PodEvents;
   /** For what the steps cannot report otherwise: cleanups that failed, links not made. */
   log: Logger;

@@ -1,10 +1,12 @@
+// The CRI request builders of cri-requests/, bound to this node's settings and to the
+// objects pods refer to; the executor calls them through ExecutorDeps.builders.
 import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
-import { buildContainerConfig } from './cri-config/container-config.js';
-import { resolveEnv } from './cri-config/env.js';
-import type { ResolvConf } from './cri-config/resolv-conf.js';
-import { buildSandboxConfig } from './cri-config/sandbox-config.js';
+import { buildContainerConfig } from './cri-requests/container-config.js';
+import { resolveEnv } from './cri-requests/env.js';
+import type { ResolvConf } from './cri-requests/resolv-conf.js';
+import { buildSandboxConfig } from './cri-requests/sandbox-config.js';
 import { qosClass } from './pods/qos.js';
-import type { ConfigBuilders } from './runtime/executor-deps.js';
+import type { CriRequestBuilders } from './runtime/executor-deps.js';
 
 export interface NodeContext {
   nodeName: string;
@@ -39,7 +41,7 @@ export function podCgroupParent(pod: V1Pod, driver: 'cgroupfs' | 'systemd'): str
 }
 
 /** Binds the pure pod → CRI config functions to this node. */
-export function podConfigBuilders(node: NodeContext, objects: ObjectLookup): ConfigBuilders {
+export function criRequestBuilders(node: NodeContext, objects: ObjectLookup): CriRequestBuilders {
   const resources = { nodeMemoryCapacityBytes: node.nodeMemoryCapacityBytes };
   return {
     sandbox: (pod, attempt) =>

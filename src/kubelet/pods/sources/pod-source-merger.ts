@@ -1,6 +1,6 @@
 // Merges the pod sources into "the desired pods now", per source, as snapshots: the
 // pod reconciler takes a source's complete set (PodReconciler.setPods). Like upstream's
-// PodConfig it stamps kubernetes.io/config.source and config.seen (first seen) on each
+// PodConfig (pkg/kubelet/config) it stamps kubernetes.io/config.source and config.seen (first seen) on each
 // pod, and keeps mirror pods (the API's copies of static pods) out of what the workers
 // run: they are handed to the mirror pod syncer instead.
 import type { V1Pod } from '@kubernetes/client-node';
@@ -9,7 +9,7 @@ import { isMirrorPod, isStaticPod, type PodSourceName } from '../pod-source.js';
 
 export type PodsListener = (source: PodSourceName, pods: V1Pod[]) => void;
 
-export interface PodConfigOptions {
+export interface PodSourceMergerOptions {
   now?: () => Date;
 }
 
@@ -20,14 +20,14 @@ interface SourceState {
   mirrorSignature: string;
 }
 
-export class PodConfig {
+export class PodSourceMerger {
   readonly #sources = new Map<PodSourceName, SourceState>();
   readonly #firstSeen = new Map<string, string>();
   readonly #listeners = new Set<PodsListener>();
   readonly #changeListeners = new Set<() => void>();
   readonly #now: () => Date;
 
-  constructor(options: PodConfigOptions = {}) {
+  constructor(options: PodSourceMergerOptions = {}) {
     this.#now = options.now ?? (() => new Date());
   }
 

@@ -1,4 +1,5 @@
-// Turning a Pod into CRI configs: pure functions, no I/O. The executor fetches what they
+// Turning a Pod into the CRI requests' configs (PodSandboxConfig, ContainerConfig): pure
+// functions, no I/O. The executor fetches what they
 // need (resolv.conf, ConfigMaps, Secrets, Services, image user, node facts) and passes it in.
 export { buildSandboxConfig, sandboxConfigWarnings, podLogDirectory, normalizeSysctlName, defaultPodLogsRoot, type SandboxContext } from './sandbox-config.js';
 export { buildContainerConfig, containerLogPath, expandCommandAndArgs, type ContainerContext, type EnvVarValue } from './container-config.js';

@@ -1,3 +1,5 @@
+// The kubelet's options: its flags and the KubeletConfiguration file, decoded, defaulted,
+// validated and resolved into KubeletOptions before anything on the node is touched.
 export { defaultKubeletConfiguration, defaultEvictionHard, maxContainerBackOffMs } from './defaults.js';
 export { loadKubeletConfig, parseKubeletConfig, type ReadTextFile } from './load.js';
 export {
@@ -8,6 +10,6 @@ export {
   type KubeletHost,
   type KubeletOptions,
   type ResolvedKubeletOptions,
-} from './options.js';
+} from './kubelet-options.js';
 export * from './types.js';
 export { validateKubeletConfiguration } from './validate.js';
