@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TskubeError } from '../../src/common/errors.js';
-import { cpuMillis, memoryBytes, parseQuantity, quantityMillis, quantityValue } from '../../src/kube/quantity.js';
+import { cpuMillis, memoryBytes, parseQuantity, quantityMillis, quantityValue, tryParseQuantity } from '../../src/kube/quantity.js';
 
 describe('parseQuantity', () => {
   it('reads plain numbers, decimal and binary suffixes, and exponents', () => {
@@ -53,5 +53,15 @@ describe('quantityMillis / quantityValue', () => {
 
   it('refuses values too large to hold exactly', () => {
     expect(() => memoryBytes('100Ei')).toThrow('too large');
+  });
+});
+
+describe('tryParseQuantity', () => {
+  it('parses binary and decimal suffixes', () => {
+    expect(tryParseQuantity('100m')).toBeCloseTo(0.1);
+    expect(tryParseQuantity('1Gi')).toBe(2 ** 30);
+    expect(tryParseQuantity('2k')).toBe(2000);
+    expect(tryParseQuantity('1e3')).toBe(1000);
+    expect(tryParseQuantity('1GB')).toBeUndefined();
   });
 });

@@ -2,8 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { errorMessage, isCode } from '../../src/common/errors.js';
-import { formatGoDuration, parseGoDuration } from '../../src/common/go-duration.js';
-import { tryParseQuantity as parseQuantity } from '../../src/kube/quantity.js';
 import { defaultKubeletConfiguration, loadKubeletConfig, parseKubeletConfig } from '../../src/kubelet/options/index.js';
 
 const fixtures = resolve(import.meta.dirname, '../fixtures/kubelet-config');
@@ -18,33 +16,6 @@ const errorOf = (body: string) => {
   }
   throw new Error('expected an error');
 };
-
-describe('Go durations', () => {
-  it('parses what metav1.Duration accepts', () => {
-    expect(parseGoDuration('10s')).toBe(10_000);
-    expect(parseGoDuration('5m0s')).toBe(300_000);
-    expect(parseGoDuration('1h30m')).toBe(5_400_000);
-    expect(parseGoDuration('1.5s')).toBe(1500);
-    expect(parseGoDuration('100ms')).toBe(100);
-    expect(parseGoDuration('-2s')).toBe(-2000);
-    expect(parseGoDuration('0')).toBe(0);
-    for (const bad of ['', '10', 's', '1d', '10 s', '1m-1s']) expect(parseGoDuration(bad)).toBeUndefined();
-  });
-
-  it('prints the way Go does', () => {
-    expect([0, 100, 10_000, 300_000, 3_600_000, 5_400_500].map(formatGoDuration)).toEqual(['0s', '100ms', '10s', '5m0s', '1h0m0s', '1h30m0.5s']);
-  });
-});
-
-describe('quantities', () => {
-  it('parses binary and decimal suffixes', () => {
-    expect(parseQuantity('100m')).toBeCloseTo(0.1);
-    expect(parseQuantity('1Gi')).toBe(2 ** 30);
-    expect(parseQuantity('2k')).toBe(2000);
-    expect(parseQuantity('1e3')).toBe(1000);
-    expect(parseQuantity('1GB')).toBeUndefined();
-  });
-});
 
 describe('KubeletConfiguration', () => {
   it('applies upstream defaults where the file is silent', () => {
