@@ -1,6 +1,7 @@
 import type { V1Container, V1ObjectFieldSelector, V1Pod, V1ResourceFieldSelector } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
 import { parseExactQuantity } from '../../kube/quantity.js';
+import { containerSpec } from '../pods/container-outcome.js';
 
 export interface FieldRefSources {
   hostIPs: string[];
@@ -74,8 +75,7 @@ function ceilDiv(num: bigint, den: bigint): bigint {
 export function resourceFieldRefValue(pod: V1Pod, container: V1Container, ref: V1ResourceFieldSelector, allocatable: NodeAllocatable, field: string): string {
   let target = container;
   if (ref.containerName) {
-    const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
-    const found = all.find((c) => c.name === ref.containerName);
+    const found = containerSpec(pod, ref.containerName);
     if (!found) throw new TskubeError('invalid-argument', `${field}.containerName: no container named ${JSON.stringify(ref.containerName)}`);
     target = found;
   }

@@ -6,6 +6,7 @@ import type { SecurityProfile } from '../../gen/cri/runtime/v1/SecurityProfile.j
 import type { SupplementalGroupsPolicy } from '../../gen/cri/runtime/v1/SupplementalGroupsPolicy.js';
 import { namespacesForPod } from './namespaces.js';
 import { containerField } from './pod-resources.js';
+import { specContainers } from '../pods/container-outcome.js';
 
 /** Paths the kubelet asks the runtime to mask unless procMount is Unmasked (kept in step with moby's defaults). */
 export const defaultMaskedPaths: readonly string[] = [
@@ -34,9 +35,9 @@ export interface SecurityOptions {
   imageUser?: { uid?: number; username?: string };
 }
 
+/** The spec's containers and the ephemeral ones (`kubectl debug`). */
 function allContainers(pod: V1Pod): V1Container[] {
-  const ephemeral = (pod.spec?.ephemeralContainers ?? []) as V1Container[];
-  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...ephemeral];
+  return [...specContainers(pod), ...((pod.spec?.ephemeralContainers ?? []) as V1Container[])];
 }
 
 function supplementalGroups(psc: V1PodSecurityContext | undefined): number[] {

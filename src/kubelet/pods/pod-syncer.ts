@@ -17,8 +17,9 @@ import { type RunningSandbox, runSandbox } from '../runtime/sandbox-run.js';
 import type { StatusManager } from '../status/status-manager.js';
 import { computePodActions } from './compute-pod-actions.js';
 import { computePodStatus } from './compute-pod-status.js';
+import { containerSpec } from './container-outcome.js';
 import { type CrashBackoff, recordRestarts } from './crash-backoff.js';
-import { minimumStopGraceSeconds, planTermination } from './plan-termination.js';
+import { defaultTerminationGraceSeconds, minimumStopGraceSeconds, planTermination } from './plan-termination.js';
 import { podKey } from './pod-names.js';
 import { decidedSteps, foldReports, reportStep, type StepReport } from './plan-sync-report.js';
 import type { SyncResult } from './pod-workers.js';
@@ -43,10 +44,6 @@ export interface PodSyncerOptions {
 /** StopPodSandbox of a pod being removed: CNI teardown included, so longer than a plain call. */
 const removalStopTimeoutMs = 60_000;
 
-function specOf(pod: V1Pod, name: string): V1Container | undefined {
-  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === name);
-}
-
 export class PodSyncer {
   readonly #o: PodSyncerOptions;
   readonly #now: () => number;
@@ -70,7 +67,7 @@ export class PodSyncer {
     const reports: StepReport[] = [];
     const report = (result: StepResult) => reports.push(this.#say(pod, reportStep(pod, result, now)));
     for (const step of decidedSteps(actions, state)) report(step);
-    const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const grace = pod.spec?.terminationGracePeriodSeconds ?? defaultTerminationGraceSeconds;
     const acting = actions.killPod || actions.containersToKill.length > 0 || actions.createSandbox;
 
     if (actions.killPod) await this.#stopEverything(pod, state, grace, signal);
@@ -86,7 +83,7 @@ export class PodSyncer {
     const starts = sandbox ? [...(actions.nextInitContainer ? [actions.nextInitContainer] : []), ...actions.containersToStart] : [];
     recordRestarts(backoff, state, starts, now);
     for (const s of starts) {
-      const spec = specOf(pod, s.name);
+      const spec = containerSpec(pod, s.name);
       if (!spec || !sandbox) continue;
       const outcome = await startContainer(deps, pod, spec, s.attempt, sandbox, signal);
       const imageRetryAt = outcome.ok ? undefined : deps.images.retryAt(pod.metadata?.uid ?? '', spec.image ?? '');
@@ -167,7 +164,7 @@ export class PodSyncer {
 
   /** killContainer with the container's spec (its preStop hook) and the pod's IP (an httpGet hook's host). */
   #kill(pod: V1Pod, state: PodRuntimeState, c: { id: string; name: string }, grace: number, message: string, signal: AbortSignal): Promise<void> {
-    const spec = specOf(pod, c.name);
+    const spec = containerSpec(pod, c.name);
     const podIP = state.sandboxes.find((s) => s.phase === 'ready')?.ips[0];
     return killContainer(this.#o.deps, pod, { id: c.id, name: c.name, ...(spec ? { spec } : {}), ...(podIP ? { podIP } : {}) }, grace, message, signal);
   }

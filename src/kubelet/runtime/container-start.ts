@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
+import { defaultTerminationGraceSeconds } from '../pods/plan-termination.js';
 import type { WaitingReason } from '../pods/waiting-reason.js';
 import { cleanup } from './cleanup.js';
 import type { ExecutorDeps } from './executor-deps.js';
@@ -98,7 +99,7 @@ export async function startContainer(
   if (postStart) {
     try {
       const target = { containerId, podIP: sandbox.ips[0] ?? '127.0.0.1', ports: namedPorts(container) };
-      await runLifecycleHandler(deps.cri, postStart, target, pod.spec?.terminationGracePeriodSeconds ?? 30, signal);
+      await runLifecycleHandler(deps.cri, postStart, target, pod.spec?.terminationGracePeriodSeconds ?? defaultTerminationGraceSeconds, signal);
     } catch (err) {
       const message = TskubeError.from(err).detail;
       deps.events.warning(pod, 'FailedPostStartHook', message);
