@@ -4,6 +4,7 @@ import { fieldRefValue, resourceFieldRefValue, type NodeAllocatable } from './en
 import { expandVars, lookupIn } from './expansion.js';
 import { containerField } from './pod-resources.js';
 import { serviceEnvMap } from './service-env.js';
+import type { WaitingReason } from '../pods/waiting-reason.js';
 
 /** What resolveEnv needs from outside; the caller fetches it, resolveEnv stays pure. */
 export interface EnvSources {
@@ -28,7 +29,7 @@ export type ResolvedEnv =
       /** Things to report as Warning events (InvalidEnvironmentVariableNames). */
       warnings: string[];
     }
-  | { ok: false; reason: 'CreateContainerConfigError'; message: string };
+  | ({ ok: false } & WaitingReason & { reason: 'CreateContainerConfigError' });
 
 /** Env var names the kubelet accepts (relaxed validation): printable ASCII without '='. */
 export function isValidEnvVarName(name: string): boolean {

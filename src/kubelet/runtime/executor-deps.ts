@@ -5,6 +5,7 @@ import type { Mount } from '../../gen/cri/runtime/v1/Mount.js';
 import type { PodSandboxConfig } from '../../gen/cri/runtime/v1/PodSandboxConfig.js';
 import type { CriRuntime } from './cri-runtime.js';
 import type { ImagePuller } from './image-puller.js';
+import type { ResolvedEnv } from '../cri-requests/env.js';
 
 /** Pod → CRI requests (PodSandboxConfig, ContainerConfig), bound to this node by cri-request-builders.ts (see cri-requests/). */
 export interface CriRequestBuilders {
@@ -15,11 +16,7 @@ export interface CriRequestBuilders {
     attempt: number,
     ctx: { env: { name: string; value: string }[]; imageRef: string; podIPs: string[]; mounts?: Mount[] },
   ): ContainerConfig;
-  env(
-    pod: V1Pod,
-    container: V1Container,
-    podIPs: string[],
-  ): { ok: true; env: { name: string; value: string }[] } | { ok: false; reason: 'CreateContainerConfigError'; message: string };
+  env(pod: V1Pod, container: V1Container, podIPs: string[]): ResolvedEnv;
   pullSecrets(pod: V1Pod): V1Secret[];
 }
 
