@@ -5,15 +5,9 @@ import type { CallOptions } from '../../cri-client/service-caller.js';
 /**
  * Runs a cleanup (undoing half of a step, stopping what is being removed) under its own
  * deadline, never the caller's signal, which may be what ended the step. A cleanup that
- * fails leaves something behind: it is logged, and the caller carries on.
+ * fails leaves something behind: it is logged as `<what> failed`, and the caller goes on.
  */
-export async function cleanup(
-  log: Logger,
-  what: string,
-  fields: Record<string, unknown>,
-  timeoutMs: number,
-  fn: (options: CallOptions) => Promise<unknown>,
-): Promise<void> {
+export async function cleanup(log: Logger, what: string, fields: object, timeoutMs: number, fn: (o: CallOptions) => Promise<unknown>): Promise<void> {
   try {
     await fn({ timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {

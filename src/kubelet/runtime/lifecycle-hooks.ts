@@ -1,5 +1,6 @@
 import type { V1Container, V1LifecycleHandler } from '@kubernetes/client-node';
 import { errorMessage, TskubeError } from '../../common/errors.js';
+import { sleep } from '../../common/sleep.js';
 import type { CriRuntime } from './cri-runtime.js';
 
 export interface HookTarget {
@@ -64,18 +65,7 @@ export async function runLifecycleHandler(
     return;
   }
   if (handler.sleep) {
-    const ms = Math.min(handler.sleep.seconds * 1000, timeoutMs);
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(t);
-          resolve();
-        },
-        { once: true },
-      );
-    });
+    await sleep(Math.min(handler.sleep.seconds * 1000, timeoutMs), signal);
     return;
   }
   throw new TskubeError('invalid-argument', 'lifecycle handler has none of exec, httpGet, sleep');
