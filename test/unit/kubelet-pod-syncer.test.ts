@@ -217,4 +217,15 @@ describe('PodSyncer on the in-memory runtime', () => {
       expect.stringContaining('failed to destroy network for sandbox: plugin type="bridge" failed'),
     ]);
   });
+
+  it('waits out a preStop sleep handler before stopping the container', async () => {
+    const pod = testPod('web', { containers: [container('app', { lifecycle: { preStop: { sleep: { seconds: 5 } } } })] });
+    h.setPods([pod]);
+    await tickUntil(() => h.status(pod)?.phase === 'Running');
+    h.lifecycle.workers.terminate(pod, 30);
+    const took = await tickUntil(() => rt.containersOf('web', 'app')[0]?.state === 'CONTAINER_EXITED');
+    expect(took).toBeGreaterThanOrEqual(5000);
+    expect(took).toBeLessThan(6000);
+    expect(rt.calls.find((c) => c.method === 'StopContainer')?.request).toMatchObject({ timeout: '25' });
+  });
 });
