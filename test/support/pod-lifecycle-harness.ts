@@ -133,6 +133,8 @@ export function startPodHarness(options: {
     stop,
     async destroy() {
       await stop();
+      // A sync the stop aborted may still be writing files (real I/O, not timers): let it end first.
+      await Promise.race([lifecycle.workers.idle(), new Promise((resolve) => realSetTimeout(resolve, 2000))]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
