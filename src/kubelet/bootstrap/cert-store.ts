@@ -1,6 +1,6 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { mkdir, readFile, realpath } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
 import { replaceSymlink, writeFileAtomic } from '../../common/atomic-write.js';
 import { TskubeError } from '../../common/errors.js';
 import { clientPairFileName, currentClientPairPath } from './cert-files.js';
@@ -15,12 +15,6 @@ export interface ClientPair {
   certPem: string;
   keyPem: string;
   cert: X509Certificate;
-}
-
-/** A credential file (kubeconfig, key, certificate): 0600 in a 0700 folder, replaced whole. */
-export async function writePrivateFile(path: string, data: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(path, data, 0o600);
 }
 
 const pemBlocks = (text: string, label: RegExp) =>
@@ -56,7 +50,7 @@ export async function storeClientPair(certDir: string, certPem: string, keyPem: 
   const file = join(certDir, clientPairFileName(now));
   const text = `${certPem.trimEnd()}\n${keyPem.trimEnd()}\n`;
   parseClientPair(text, file);
-  await writePrivateFile(file, text);
+  await writeFileAtomic(file, text, 0o600);
   await replaceSymlink(file, currentClientPairPath(certDir));
   return file;
 }

@@ -1,8 +1,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic-write.js';
 import { TskubeError } from '../../common/errors.js';
 import { currentClientPairPath, pendingClientKeyFile } from './cert-files.js';
-import { isCurrentlyValid, parseClientPair, readCurrentPair, storeClientPair, writePrivateFile } from './cert-store.js';
+import { isCurrentlyValid, parseClientPair, readCurrentPair, storeClientPair } from './cert-store.js';
 import { csrApi, type CsrApi } from './csr-api.js';
 import { newClientKeyPem } from './key-and-request.js';
 import { checkNodeKubeconfig, clusterOf, loadKubeconfig } from './kubeconfig-files.js';
@@ -56,7 +57,8 @@ export async function bootstrapClientCertificate(o: ClientBootstrapOptions, sign
 
   const bootstrap = loadKubeconfig(o.bootstrapKubeconfigPath, '--bootstrap-kubeconfig');
   const cluster = await clusterOf(bootstrap);
-  const writeKubeconfig = () => writePrivateFile(o.kubeconfigPath, renderNodeKubeconfig({ ...cluster, clientPairFile: currentClientPairPath(o.certDir) }));
+  const writeKubeconfig = () =>
+    writeFileAtomic(o.kubeconfigPath, renderNodeKubeconfig({ ...cluster, clientPairFile: currentClientPairPath(o.certDir) }), 0o600);
 
   const current = await readCurrentPair(o.certDir);
   if (current && isCurrentlyValid(current.cert, now())) {
@@ -93,7 +95,7 @@ async function pendingKey(certDir: string): Promise<string> {
     // none yet
   }
   const pem = newClientKeyPem();
-  await writePrivateFile(path, pem);
+  await writeFileAtomic(path, pem, 0o600);
   return pem;
 }
 

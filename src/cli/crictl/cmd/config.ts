@@ -130,6 +130,6 @@ export async function run(argv: string[], ctx: CrictlContext): Promise<number> {
   const typed = updates.map(([k, v]) => [k, parseOptionValue(k, v)] as const);
   for (const [k, v] of typed) doc.set(k, v);
   await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, doc.toString());
+  await writeFileAtomic(path, doc.toString(), 0o644);
   return 0;
 }
