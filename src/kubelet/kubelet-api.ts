@@ -8,13 +8,15 @@ import { makeKubeClients } from '../kube/clients.js';
 import { EventRecorder, podReference } from '../kube/event-recorder.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { RestClient } from '../kube/rest-client.js';
-import type { CriClient } from '../cri-client/index.js';
+import type { CriRuntime } from './runtime/cri-runtime.js';
 import { bootstrapClientCertificate, ClientCertificateRotator } from './bootstrap/index.js';
-import type { KubeletOptions } from './config/options.js';
+import type { KubeletOptions } from './options/kubelet-options.js';
 import { nodeControllerFromOptions } from './node/node-controller.js';
-import { MirrorPodClient, MirrorPodSyncer, podFullName } from './pods/mirror-pods.js';
+import { MirrorPodClient, MirrorPodSyncer } from './pods/mirror-pods.js';
+import { podFullName } from './pods/pod-names.js';
+import { isStaticPod } from './pods/pod-source.js';
 import { ApiSource } from './pods/sources/api-source.js';
-import type { PodConfig } from './pods/sources/pod-config.js';
+import type { PodSourceMerger } from './pods/sources/pod-source-merger.js';
 import type { PodEvents } from './runtime/executor-deps.js';
 import { kubePodStatusApi } from './status/kube-pod-status-api.js';
 import type { PodStatusApi } from './status/pod-status-api.js';
@@ -22,7 +24,7 @@ import type { StatusTarget } from './status/status-manager.js';
 import { kubeletVersion } from './version.js';
 
 export interface ApiRunContext {
-  cri: CriClient;
+  cri: CriRuntime;
   signal: AbortSignal;
 }
 
@@ -37,7 +39,7 @@ export interface ApiConnection {
   run(ctx: ApiRunContext): Record<string, Promise<void>>;
 }
 
-export async function connectToApi(options: KubeletOptions, config: PodConfig, log: Logger, signal: AbortSignal): Promise<ApiConnection> {
+export async function connectToApi(options: KubeletOptions, sources: PodSourceMerger, log: Logger, signal: AbortSignal): Promise<ApiConnection> {
   const kubeconfigPath = options.kubeconfig ?? '';
   if (options.bootstrapKubeconfig) {
     const result = await bootstrapClientCertificate(
@@ -61,11 +63,11 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
     warning: (pod, reason, message) => recorder.warning(podReference(pod), reason, message),
   };
   const statusTarget = (pod: V1Pod): StatusTarget | undefined => {
-    const { namespace = 'default', name, uid, annotations } = pod.metadata ?? {};
+    const { namespace = 'default', name, uid } = pod.metadata ?? {};
     if (!name || !uid) return undefined;
-    if (annotations?.['kubernetes.io/config.source'] === 'api' || annotations?.['kubernetes.io/config.source'] === undefined) return { namespace, name, uid };
+    if (!isStaticPod(pod)) return { namespace, name, uid };
     // A static pod's status is shown on its mirror pod.
-    const mirror = config.mirrorPods().find((m) => podFullName(m) === podFullName(pod));
+    const mirror = sources.mirrorPods().find((m) => podFullName(m) === podFullName(pod));
     return mirror?.metadata?.uid ? { namespace, name, uid: mirror.metadata.uid } : undefined;
   };
 
@@ -75,8 +77,8 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
     podStatus: kubePodStatusApi(() => core),
     statusTarget,
     run(ctx) {
-      const source = new ApiSource({ rest, nodeName: options.nodeName, onPods: (pods) => config.set('api', pods), logger: log });
-      const mirrors = new MirrorPodSyncer({ config, client: new MirrorPodClient({ rest, nodeName: options.nodeName, logger: log }), logger: log });
+      const source = new ApiSource({ rest, nodeName: options.nodeName, onPods: (pods) => sources.set('api', pods), logger: log });
+      const mirrors = new MirrorPodSyncer({ sources, client: new MirrorPodClient({ rest, nodeName: options.nodeName, logger: log }), logger: log });
       const node = nodeControllerFromOptions(options, { kubeConfig: kc, cri: ctx.cri, kubeletVersion, logger: log });
       const running: Record<string, Promise<void>> = {
         events: recorder.run(ctx.signal),

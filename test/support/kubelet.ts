@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { resolveKubeletOptions } from '../../src/kubelet/config/index.js';
+import { resolveKubeletOptions } from '../../src/kubelet/options/index.js';
 import { runKubelet } from '../../src/kubelet/kubelet.js';
 import { CriClient } from '../../src/cri-client/index.js';
 import { runtimeEndpoint } from './runtime.js';

@@ -1,8 +1,8 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TskubeError } from '../../common/errors.js';
 import { fixedNanoTimestamp, parseCriLogLine } from './cri-log-line.js';
 import { LogMessageAssembler, selectMessages, type LogMessage, type LogSelection } from './log-message.js';
+import { sleep } from '../../common/sleep.js';
 
 export interface Writer {
   write(chunk: string): unknown;
@@ -72,7 +72,7 @@ export async function readLogs(path: string, options: ReadLogsOptions, sinks: { 
           return;
         }
       }
-      await sleep(options.pollMs ?? 200, undefined, { signal: options.signal }).catch(() => undefined);
+      await sleep(options.pollMs ?? 200, options.signal);
     }
   } finally {
     await file.handle.close();

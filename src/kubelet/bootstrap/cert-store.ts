@@ -1,7 +1,7 @@
-import { randomBytes, X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFile, realpath, rename, rm, symlink } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { writeFileAtomic } from '../../common/atomic-write.js';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFile, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import { replaceSymlink, writeFileAtomic } from '../../common/atomic-write.js';
 import { TskubeError } from '../../common/errors.js';
 import { clientPairFileName, currentClientPairPath } from './cert-files.js';
 
@@ -51,14 +51,6 @@ export async function storeClientPair(certDir: string, certPem: string, keyPem: 
   const text = `${certPem.trimEnd()}\n${keyPem.trimEnd()}\n`;
   parseClientPair(text, file);
   await writeFileAtomic(file, text, 0o600);
-  const current = currentClientPairPath(certDir);
-  const tmpLink = join(certDir, `.${basename(current)}.tmp-${randomBytes(4).toString('hex')}`);
-  await symlink(file, tmpLink);
-  try {
-    await rename(tmpLink, current);
-  } catch (err) {
-    await rm(tmpLink, { force: true });
-    throw err;
-  }
+  await replaceSymlink(file, currentClientPairPath(certDir));
   return file;
 }

@@ -1,6 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { backoffDelay, type BackoffPolicy } from '../../common/backoff.js';
 import { TskubeError } from '../../common/errors.js';
+import { sleep } from '../../common/sleep.js';
 import { isRetryable, type CsrApi } from './csr-api.js';
 import { csrOutcome, describeFinal } from './csr-status.js';
 import { certificateRequestPem, csrObjectName, kubeletClientSigner, kubeletClientUsages, nodeSubject } from './key-and-request.js';
@@ -38,8 +39,8 @@ export function buildCsrObject(name: string, requestPem: string, expirationSecon
   };
 }
 
-const initialPollMs = 200;
-const maxPollMs = 2000;
+/** Polling the CSR for its certificate: 200 ms doubling to 2 s. */
+const pollBackoff: BackoffPolicy = { initialMs: 200, maxMs: 2000, factor: 2, jitter: 0 };
 
 export async function requestClientCertificate(api: CsrApi, o: RequestCertificateOptions): Promise<IssuedCertificate> {
   const subject = nodeSubject(o.nodeName);
@@ -47,7 +48,7 @@ export async function requestClientCertificate(api: CsrApi, o: RequestCertificat
   const body = buildCsrObject(name, await certificateRequestPem(o.keyPem, subject), o.expirationSeconds);
   const deadline = Date.now() + o.timeoutMs;
   const signal = AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]);
-  let delay = initialPollMs;
+  let polls = 0;
   let lastError: unknown;
   let created = false;
   for (;;) {
@@ -74,13 +75,9 @@ export async function requestClientCertificate(api: CsrApi, o: RequestCertificat
         { cause: lastError },
       );
     }
-    try {
-      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), undefined, { signal });
-    } catch {
-      // Timed out or canceled while sleeping: the top of the loop reports which.
-    }
+    // Timed out or canceled while sleeping: the top of the loop reports which.
+    await sleep(Math.min(backoffDelay(pollBackoff, polls++, 0), Math.max(0, deadline - Date.now())), signal);
     if (o.signal.aborted) throw new TskubeError('canceled', `waiting for CertificateSigningRequest ${name}: canceled`);
-    delay = Math.min(delay * 2, maxPollMs);
   }
 }
 

@@ -5,7 +5,7 @@ import type { NodeFacts, NodeImage, RuntimeFacts } from './node-facts.js';
 import type { NodeSettings } from './node-settings.js';
 import { thresholdAmount } from './node-settings.js';
 import { apiTime, type Node, type NodeCondition, type NodeStatus } from './node-wire.js';
-import { formatBytes, formatCpuMillis } from './resource-quantity.js';
+import { formatBytes, formatCpuMillis } from '../../kube/quantity.js';
 
 /** The labels the kubelet owns and puts back on a re-registration (upstream updateDefaultLabels). */
 export const defaultLabelKeys = [

@@ -4,10 +4,10 @@
 // Node is registered.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
-import type { CriClient } from '../../cri-client/index.js';
-import type { Logger } from '../../kube/logger.js';
+import type { CriRuntime } from '../runtime/cri-runtime.js';
+import type { Logger } from '../../common/logger.js';
 import { RestClient } from '../../kube/rest-client.js';
-import type { KubeletOptions } from '../config/options.js';
+import type { KubeletOptions } from '../options/kubelet-options.js';
 import { buildNode, buildNodeStatus } from './build-node.js';
 import { NodeFactsGatherer } from './gather-node-facts.js';
 import { restNodeApi, type NodeApi } from './node-api.js';
@@ -109,8 +109,8 @@ export class NodeController {
 export interface NodeControllerDeps {
   /** The kubelet's kubeconfig (its node credentials). */
   kubeConfig: KubeConfig;
-  /** The CRI client the kubelet uses (runtime and image endpoints). */
-  cri: CriClient;
+  /** The container runtime the kubelet uses (runtime and image services). */
+  cri: CriRuntime;
   /** nodeInfo.kubeletVersion, e.g. "v1.36.3". */
   kubeletVersion: string;
   logger: Logger;

@@ -2,8 +2,8 @@
 // kubelet's options: reservations and hard eviction thresholds parsed from their
 // quantity strings, so the builders never parse and never fail.
 import { TskubeError } from '../../common/errors.js';
-import type { KubeletOptions } from '../config/options.js';
-import { requireQuantity } from '../config/quantity.js';
+import type { KubeletOptions } from '../options/kubelet-options.js';
+import { requireQuantity } from '../../kube/quantity.js';
 import type { Taint } from './node-wire.js';
 
 /** A hard eviction threshold: an absolute amount, or a fraction (0..1) of capacity. */

@@ -4,10 +4,10 @@
 // One log line when Ready flips, one when reporting starts failing and one when it
 // recovers; nothing per tick.
 import { TskubeError } from '../../common/errors.js';
-import { backoffDelay, type BackoffPolicy } from '../../kube/backoff.js';
-import type { Logger } from '../../kube/logger.js';
+import { backoffDelay, type BackoffPolicy } from '../../common/backoff.js';
+import type { Logger } from '../../common/logger.js';
 import { buildNodeStatus, readyCondition } from './build-node.js';
-import { sleep } from '../../kube/sleep.js';
+import { sleep } from '../../common/sleep.js';
 import type { NodeApi } from './node-api.js';
 import type { NodeFacts, NodeImage, RuntimeFacts } from './node-facts.js';
 import type { NodeSettings } from './node-settings.js';

@@ -7,11 +7,11 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { planReconcile } from './plan-reconcile.js';
+import { podKey } from './pod-names.js';
+import type { PodSourceName } from './pod-source.js';
 import type { PodWorkers } from './pod-workers.js';
-import { sleep } from '../../kube/sleep.js';
+import { sleep } from '../../common/sleep.js';
 import { errorMessage } from '../../common/errors.js';
-
-export type PodSourceName = 'api' | 'file';
 
 export interface PodReconcilerOptions {
   workers: PodWorkers;
@@ -73,7 +73,10 @@ export class PodReconciler {
   }
 
   async reconcileOnce(): Promise<void> {
+    // One snapshot of the sources: a source that lists while the runtime is read must not
+    // count as ready with pods missing from `desired`, or its running pods look like leftovers.
     const desired = this.desired();
+    const sourcesReady = this.#sourcesReady;
     for (const [uid, p] of desired) this.#lastKnown.set(uid, p);
     const workers = new Map(this.#o.workers.uids().map((uid) => [uid, this.#o.workers.phase(uid) ?? 'syncing'] as const));
     const inRuntime = await this.#o.runtimeUids().catch(() => new Set<string>());
@@ -82,7 +85,7 @@ export class PodReconciler {
       workers,
       lastKnown: this.#lastKnown,
       inRuntime,
-      sourcesReady: this.#sourcesReady,
+      sourcesReady,
       isFinished: this.#o.isFinished,
     });
     for (const a of actions) {
@@ -97,7 +100,7 @@ export class PodReconciler {
           .finally(() => this.#finishing.delete(uid));
       } else if (a.kind === 'terminate') {
         if (this.#o.workers.phase(a.pod.metadata?.uid ?? '') === undefined) {
-          this.#o.log.info({ pod: `${a.pod.metadata?.namespace}/${a.pod.metadata?.name}`, uid: a.pod.metadata?.uid, why: a.why }, 'terminating pod');
+          this.#o.log.info({ pod: podKey(a.pod), uid: a.pod.metadata?.uid, why: a.why }, 'terminating pod');
         }
         this.#o.workers.terminate(a.pod, a.gracePeriodSeconds);
       } else if (!this.#removing.has(a.uid)) {

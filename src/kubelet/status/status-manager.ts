@@ -7,7 +7,7 @@
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
 import type { PodStatusApi } from './pod-status-api.js';
-import { sleep } from '../../kube/sleep.js';
+import { sleep } from '../../common/sleep.js';
 
 export interface StatusTarget {
   namespace: string;
