@@ -4,9 +4,11 @@ import { TskubeError } from '../../common/errors.js';
 import { isRetryable, type CsrApi } from './csr-api.js';
 import { csrOutcome, describeFinal } from './csr-status.js';
 import { certificateRequestPem, csrObjectName, kubeletClientSigner, kubeletClientUsages, nodeSubject } from './key-and-request.js';
+import type { CsrAltNames } from './pkcs10.js';
 
-// Files a CertificateSigningRequest for the node's client certificate and waits,
-// polling with backoff, until it is issued, denied or failed, or the time is up.
+// Files a CertificateSigningRequest for one of the node's certificates (its client
+// certificate, or its serving certificate) and waits, polling with backoff, until it is
+// issued, denied or failed, or the time is up.
 
 export interface RequestCertificateOptions {
   nodeName: string;
@@ -17,6 +19,10 @@ export interface RequestCertificateOptions {
   signal: AbortSignal;
   /** Called once the CSR exists, with its name (for logs and cleanup). */
   onCreated?: (name: string) => void;
+  /** Called at each look that finds it still waiting for approval. */
+  onPending?: (name: string) => void;
+  /** Longest wait between looks (default 2 s; a serving CSR that may wait for a human asks less often). */
+  maxPollMs?: number;
 }
 
 export interface IssuedCertificate {
@@ -24,15 +30,24 @@ export interface IssuedCertificate {
   certificatePem: string;
 }
 
-export function buildCsrObject(name: string, requestPem: string, expirationSeconds?: number): V1CertificateSigningRequest {
+/** What distinguishes one kind of node certificate request from another. */
+export interface CertificateKind {
+  signerName: string;
+  usages: readonly string[];
+  altNames?: CsrAltNames;
+  /** A fixed object name (the bootstrap's, so a restart finds its request), else a generated "csr-" one. */
+  name?: string;
+}
+
+export function buildCsrObject(name: string, requestPem: string, expirationSeconds?: number, kind?: Omit<CertificateKind, 'name'>): V1CertificateSigningRequest {
   return {
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'CertificateSigningRequest',
-    metadata: { name },
+    metadata: name ? { name } : { generateName: 'csr-' },
     spec: {
       request: Buffer.from(requestPem).toString('base64'),
-      signerName: kubeletClientSigner,
-      usages: [...kubeletClientUsages],
+      signerName: kind?.signerName ?? kubeletClientSigner,
+      usages: [...(kind?.usages ?? kubeletClientUsages)],
       ...(expirationSeconds !== undefined && { expirationSeconds }),
     },
   };
@@ -41,10 +56,15 @@ export function buildCsrObject(name: string, requestPem: string, expirationSecon
 const initialPollMs = 200;
 const maxPollMs = 2000;
 
-export async function requestClientCertificate(api: CsrApi, o: RequestCertificateOptions): Promise<IssuedCertificate> {
+export function requestClientCertificate(api: CsrApi, o: RequestCertificateOptions): Promise<IssuedCertificate> {
+  const name = csrObjectName(o.keyPem, nodeSubject(o.nodeName), kubeletClientUsages);
+  return requestCertificate(api, { signerName: kubeletClientSigner, usages: kubeletClientUsages, name }, o);
+}
+
+export async function requestCertificate(api: CsrApi, kind: CertificateKind, o: RequestCertificateOptions): Promise<IssuedCertificate> {
   const subject = nodeSubject(o.nodeName);
-  const name = csrObjectName(o.keyPem, subject, kubeletClientUsages);
-  const body = buildCsrObject(name, await certificateRequestPem(o.keyPem, subject), o.expirationSeconds);
+  let name = kind.name ?? '';
+  const body = buildCsrObject(name, await certificateRequestPem(o.keyPem, subject, kind.altNames), o.expirationSeconds, kind);
   const deadline = Date.now() + o.timeoutMs;
   const signal = AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]);
   let delay = initialPollMs;
@@ -55,11 +75,13 @@ export async function requestClientCertificate(api: CsrApi, o: RequestCertificat
       const csr = created ? await abortable(api.read(name), signal) : await abortable(api.create(body), signal);
       if (!created) {
         created = true;
+        name = csr.metadata?.name ?? name;
         o.onCreated?.(name);
       }
       const outcome = csrOutcome(csr);
       if (outcome.state === 'issued') return { csrName: name, certificatePem: outcome.certificatePem };
       if (outcome.state !== 'pending') throw new TskubeError('permission-denied', describeFinal(name, outcome));
+      o.onPending?.(name);
       lastError = undefined;
     } catch (err) {
       if (o.signal.aborted) throw new TskubeError('canceled', `waiting for CertificateSigningRequest ${name}: canceled`, { cause: err });
@@ -76,7 +98,7 @@ export async function requestClientCertificate(api: CsrApi, o: RequestCertificat
       // Timed out or canceled while sleeping: the top of the loop reports which.
     }
     if (o.signal.aborted) throw new TskubeError('canceled', `waiting for CertificateSigningRequest ${name}: canceled`);
-    delay = Math.min(delay * 2, maxPollMs);
+    delay = Math.min(delay * 2, o.maxPollMs ?? maxPollMs);
   }
 }
 
