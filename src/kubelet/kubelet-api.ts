@@ -24,11 +24,15 @@ import { kubeletVersion } from './version.js';
 export interface ApiRunContext {
   cri: CriClient;
   signal: AbortSignal;
+  /** Notes for the Node's Ready condition (the serving certificate's state). */
+  notes?: () => string[];
 }
 
 export interface ApiConnection {
   /** The typed core API, rebuilt after a client certificate rotation. */
   core: () => CoreV1Api;
+  /** The REST client on the node's credentials (the kubelet API's TokenReviews and SubjectAccessReviews). */
+  rest: RestClient;
   events: PodEvents;
   podStatus: PodStatusApi;
   /** Where a pod's status is written: the pod itself, or a static pod's mirror pod (once it exists). */
@@ -65,13 +69,14 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
 
   return {
     core: () => core,
+    rest,
     events,
     podStatus: kubePodStatusApi(() => core),
     statusTarget,
     run(ctx) {
       const source = new ApiSource({ rest, nodeName: options.nodeName, onPods: (pods) => config.set('api', pods), logger: log });
       const mirrors = new MirrorPodSyncer({ config, client: new MirrorPodClient({ rest, nodeName: options.nodeName, logger: log }), logger: log });
-      const node = nodeControllerFromOptions(options, { kubeConfig: kc, cri: ctx.cri, kubeletVersion, logger: log });
+      const node = nodeControllerFromOptions(options, { kubeConfig: kc, cri: ctx.cri, kubeletVersion, logger: log, ...(ctx.notes ? { notes: ctx.notes } : {}) });
       const running: Record<string, Promise<void>> = {
         events: recorder.run(ctx.signal),
         'api pod source': source.run(ctx.signal),

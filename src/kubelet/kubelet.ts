@@ -38,6 +38,8 @@ import { startFileSource } from './kubelet-sources.js';
 import { connectToApi, type ApiConnection } from './kubelet-api.js';
 import { PodConfig } from './pods/sources/pod-config.js';
 import { sleep } from '../kube/sleep.js';
+import { KubeletMetrics } from './metrics/kubelet-metrics.js';
+import { prepareKubeletApi } from './kubelet-serving.js';
 
 export function kubeletLogger(verbosity: number): Logger {
   const level = process.env['TSKUBE_LOG_LEVEL'] ?? (verbosity >= 4 ? 'debug' : 'info');
@@ -113,7 +115,13 @@ async function runParts(parts: Record<string, Promise<void>>, signal: AbortSigna
 export async function runKubelet(options: KubeletOptions, signal: AbortSignal): Promise<void> {
   const log = kubeletLogger(options.verbosity);
   const cfg = options.config;
-  const cri = new CriClient({ endpoint: cfg.containerRuntimeEndpoint, imageEndpoint: cfg.imageServiceEndpoint || cfg.containerRuntimeEndpoint, timeoutMs: cfg.runtimeRequestTimeout });
+  const metrics = new KubeletMetrics(options.nodeName);
+  const cri = new CriClient({
+    endpoint: cfg.containerRuntimeEndpoint,
+    imageEndpoint: cfg.imageServiceEndpoint || cfg.containerRuntimeEndpoint,
+    timeoutMs: cfg.runtimeRequestTimeout,
+    observe: metrics.runtimeOperation,
+  });
   const runtimeVersion = await waitForRuntime(cri, log, signal);
   // One clear error (and exit 1) on a mismatch, rather than pods failing one by one.
   const cgroup = decideCgroupDriver(await queryRuntimeCgroupDriver(cri, { timeoutMs: 5000, signal }), cfg.cgroupDriver === 'systemd' ? 'systemd' : 'cgroupfs', cri.endpoint);
@@ -146,11 +154,14 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   const cache = new RuntimeCache(new RuntimeObserver(cri, { rootDir: options.rootDir }), {
     onPodChanged: (uid) => workers?.resync(uid),
     onHealth: (healthy, err) => (healthy ? log.info('runtime relist recovered') : log.error({ err: err?.message }, 'runtime relist failing')),
+    onRelisted: metrics.relisted,
   });
+  metrics.setRuntimePods(() => cache.all());
   const statuses = new StatusManager({
     ...(api ? { api: api.podStatus, target: api.statusTarget } : {}),
     equal: (a, b) => podStatusEqual(a, b),
     onError: (pod, err) => log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, err: err.message }, 'writing pod status failed; will retry'),
+    onStatus: metrics.podStatus,
   });
   const syncer = new PodSyncer({
     deps,
@@ -192,6 +203,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
       await removePodDir(options.rootDir, uid);
       await removePodLogs(node.podLogsRoot, options.containerLogLinksDir, uid);
       statuses.forget(uid);
+      metrics.podRemoved(uid);
     },
     log,
     resyncMs: Math.min(cfg.syncFrequency || 10_000, 10_000),
@@ -207,6 +219,17 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     log,
   });
   await mkdir(options.containerLogLinksDir, { recursive: true, mode: 0o755 });
+  const kubeletApi = await prepareKubeletApi({
+    options,
+    cri,
+    metrics,
+    pods: () => podConfig.pods(),
+    podStatus: (uid) => statuses.statusOf(uid),
+    runtimePods: () => cache.all(),
+    hostIPs: () => hostIPs,
+    rest: api?.rest,
+    log,
+  });
 
   podConfig.subscribe((source, pods) => reconciler.setPods(source, pods));
   log.info({ node: options.nodeName, runtime: runtimeVersion, cgroupDriver: `${cgroup.driver} (from the ${cgroup.source})`, mode: api ? 'cluster' : 'standalone', staticPodPath: cfg.staticPodPath || undefined }, 'kubelet starting');
@@ -217,7 +240,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     reconciler: reconciler.run(signal),
     'container gc': gc.run(signal),
     ...startFileSource(options, podConfig, log, signal),
-    ...(api ? api.run({ cri, signal }) : {}),
+    ...(api ? api.run({ cri, signal, notes: kubeletApi.notes }) : {}),
+    ...kubeletApi.run(signal),
   };
   try {
     await runParts(parts, signal, log);
