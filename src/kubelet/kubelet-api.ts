@@ -45,7 +45,13 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
   const kubeconfigPath = options.kubeconfig ?? '';
   if (options.bootstrapKubeconfig) {
     const result = await bootstrapClientCertificate(
-      { kubeconfigPath, bootstrapKubeconfigPath: options.bootstrapKubeconfig, certDir: options.certDir, nodeName: options.nodeName, log: (e) => log.info(e, 'tls bootstrap') },
+      {
+        kubeconfigPath,
+        bootstrapKubeconfigPath: options.bootstrapKubeconfig,
+        certDir: options.certDir,
+        nodeName: options.nodeName,
+        log: (e) => log.info(e, 'tls bootstrap'),
+      },
       signal,
     );
     log.info({ action: result.action, notAfter: result.notAfter.toISOString() }, 'client certificate ready');
@@ -76,7 +82,13 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
     run(ctx) {
       const source = new ApiSource({ rest, nodeName: options.nodeName, onPods: (pods) => config.set('api', pods), logger: log });
       const mirrors = new MirrorPodSyncer({ config, client: new MirrorPodClient({ rest, nodeName: options.nodeName, logger: log }), logger: log });
-      const node = nodeControllerFromOptions(options, { kubeConfig: kc, cri: ctx.cri, kubeletVersion, logger: log, ...(ctx.notes ? { notes: ctx.notes } : {}) });
+      const node = nodeControllerFromOptions(options, {
+        kubeConfig: kc,
+        cri: ctx.cri,
+        kubeletVersion,
+        logger: log,
+        ...(ctx.notes ? { notes: ctx.notes } : {}),
+      });
       const running: Record<string, Promise<void>> = {
         events: recorder.run(ctx.signal),
         'api pod source': source.run(ctx.signal),

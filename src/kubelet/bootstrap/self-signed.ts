@@ -2,7 +2,8 @@ import { createPrivateKey, createPublicKey, randomBytes, sign, X509Certificate }
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bits, explicit, extension, name, oid, oids, seq, subjectAltNames, tlv, time, unsignedInt } from './der.js';
-import { isCurrentlyValid, writeFileAtomic } from './cert-store.js';
+import { writeFileAtomic } from '../../common/atomic-write.js';
+import { isCurrentlyValid } from './cert-store.js';
 import { newClientKeyPem } from './key-and-request.js';
 import { pem } from './pkcs10.js';
 

@@ -37,7 +37,17 @@ export function tunnelPortForward(o: TunnelOptions): Promise<void> {
   }
   return new Promise((resolve) => {
     // Content-Length 0: no chunked body whose end the runtime would read as SPDY bytes.
-    const headers = ['Host', o.target.host, 'Content-Length', '0', 'Connection', 'Upgrade', 'Upgrade', 'SPDY/3.1', ...protocols.flatMap((p) => ['X-Stream-Protocol-Version', p])];
+    const headers = [
+      'Host',
+      o.target.host,
+      'Content-Length',
+      '0',
+      'Connection',
+      'Upgrade',
+      'Upgrade',
+      'SPDY/3.1',
+      ...protocols.flatMap((p) => ['X-Stream-Protocol-Version', p]),
+    ];
     const backend = http.request(o.target, { method: 'POST', headers, agent: false });
     backend.on('upgrade', (answer, upstream, upstreamHead) => {
       const chosen = String(answer.headers['x-stream-protocol-version'] ?? '').trim();
