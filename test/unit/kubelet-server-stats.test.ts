@@ -1,13 +1,16 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { CriClient } from '../../src/cri-client/index.js';
 import type { ContainerStats__Output } from '../../src/gen/cri/runtime/v1/ContainerStats.js';
 import type { PodSandboxStats__Output } from '../../src/gen/cri/runtime/v1/PodSandboxStats.js';
 import { defaultKubeletConfiguration } from '../../src/kubelet/config/index.js';
 import { KubeletMetrics, runtimeOperationType } from '../../src/kubelet/metrics/kubelet-metrics.js';
 import type { PodRuntimeState } from '../../src/kubelet/pods/runtime-state.js';
 import { configzBody } from '../../src/kubelet/server/handlers/configz.js';
-import { runningPodList } from '../../src/kubelet/server/handlers/pods.js';
+import { PodListBody, runningPodList } from '../../src/kubelet/server/handlers/pods.js';
 import { buildSummary, type NodeSample } from '../../src/kubelet/server/stats/build-summary.js';
+import { SummaryCollector } from '../../src/kubelet/server/stats/collect-summary.js';
 import { defaultRouteInterface, parseKeyValues, parseNetDev } from '../../src/kubelet/server/stats/node-sampler.js';
 import { resourceMetricsText } from '../../src/kubelet/server/stats/resource-metrics.js';
 
@@ -307,5 +310,64 @@ describe('kubelet metrics', () => {
     expect(text).toMatch(/^kubelet_pleg_relist_duration_seconds_count 2$/m);
     expect(text).toMatch(/^kubelet_pleg_relist_interval_seconds_sum 1$/m);
     expect(text).toMatch(/^kubelet_node_name\{node="n1"\} 1$/m);
+  });
+});
+
+describe('collecting summaries', () => {
+  function fakeHost(calls: string[], failSandboxStats = false) {
+    const call = async (rpc: string) => {
+      calls.push(rpc);
+      await new Promise((r) => setTimeout(r, 20));
+      if (rpc === 'ListPodSandboxStats') {
+        if (failSandboxStats) throw new Error('cgroupPath is empty');
+        return { stats: [sandboxStats] };
+      }
+      return { stats: [containerStats('c-run', 2e9)] };
+    };
+    return {
+      nodeName: 'n1',
+      pods: () => [],
+      podStatus: () => undefined,
+      runtimePods: async () => pods,
+      cri: { runtime: { call } } as unknown as CriClient,
+      config: defaultKubeletConfiguration(),
+      rootDir: '/',
+      metrics: new KubeletMetrics('n1'),
+    };
+  }
+  const sampler = { sample: async () => node };
+  const log = pino({ level: 'silent' });
+
+  it('shares one collection among concurrent requests and reuses it for a second', async () => {
+    const calls: string[] = [];
+    const c = new SummaryCollector({ host: fakeHost(calls), sampler, log, maxAgeMs: 1000 });
+    const [a, b] = await Promise.all([c.get(), c.get()]);
+    expect(a).toBe(b);
+    expect(await c.get()).toBe(a);
+    expect(calls.sort()).toEqual(['ListContainerStats', 'ListPodSandboxStats']);
+    // CPU and memory only: no sandbox stats asked for.
+    const only = await c.get({ onlyCpuAndMemory: true });
+    expect(calls.filter((x) => x === 'ListPodSandboxStats')).toHaveLength(1);
+    expect(only.pods[0]?.cpu?.usageCoreNanoSeconds).toBe(2e9);
+  });
+
+  it("falls back to the containers' sums when the runtime cannot list sandbox stats", async () => {
+    const c = new SummaryCollector({ host: fakeHost([], true), sampler, log, maxAgeMs: 0 });
+    const s = await c.get();
+    expect(s.pods[0]?.memory?.workingSetBytes).toBe(4096);
+    expect(s.pods[0]?.network).toBeUndefined();
+  });
+});
+
+describe('/pods', () => {
+  it('writes the PodList again only when the pods changed', () => {
+    const body = new PodListBody();
+    const a: V1Pod = { metadata: { name: 'a' } };
+    const first = body.of([a]);
+    expect(JSON.parse(first)).toEqual({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [{ metadata: { name: 'a' } }] });
+    expect(body.of([a])).toBe(first);
+    const changed = body.of([{ metadata: { name: 'a', labels: { x: 'y' } } }]);
+    expect(JSON.parse(changed).items[0].metadata.labels).toEqual({ x: 'y' });
+    expect(JSON.parse(body.of([])).items).toEqual([]);
   });
 });

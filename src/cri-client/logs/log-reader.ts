@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -155,19 +154,27 @@ async function drained(sinks: { stdout: Writer; stderr: Writer }, signal: AbortS
     const stream = sink as Partial<NodeJS.WritableStream & { writableNeedDrain: boolean; destroyed: boolean }>;
     if (stream.destroyed) return false;
     if (!stream.writableNeedDrain || typeof stream.once !== 'function') continue;
-    const waited = await Promise.race([
-      once(stream as NodeJS.EventEmitter, 'drain', { signal }).then(
-        () => true,
-        () => false,
-      ),
-      once(stream as NodeJS.EventEmitter, 'close', { signal }).then(
-        () => false,
-        () => false,
-      ),
-    ]);
-    if (!waited) return false;
+    if (!(await drainOf(stream as NodeJS.WritableStream, signal))) return false;
   }
   return true;
+}
+
+/** True at 'drain'; false at 'close' or abort. Every listener goes again, whichever comes first. */
+function drainOf(stream: NodeJS.WritableStream, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const finish = (ok: boolean) => {
+      stream.off('drain', onDrain);
+      stream.off('close', onClose);
+      signal.removeEventListener('abort', onClose);
+      resolve(ok);
+    };
+    const onDrain = () => finish(true);
+    const onClose = () => finish(false);
+    if (signal.aborted) return resolve(false);
+    stream.on('drain', onDrain);
+    stream.on('close', onClose);
+    signal.addEventListener('abort', onClose, { once: true });
+  });
 }
 
 /** The last N messages seen, in order, without holding the rest. */

@@ -19,21 +19,20 @@ import { forbiddenMessage, requestAttributes } from './auth/request-attributes.j
 import { configzBody } from './handlers/configz.js';
 import { serveContainerLogs } from './handlers/container-logs.js';
 import { serveHealthz } from './handlers/healthz.js';
-import { podList, runningPodList } from './handlers/pods.js';
+import { PodListBody, runningPodList } from './handlers/pods.js';
 import { serveRun } from './handlers/run.js';
 import { serveExecOrAttach, servePortForward } from './handlers/streaming.js';
 import { replyJson, replyText } from './http-reply.js';
 import type { KubeletHost } from './kubelet-host.js';
 import type { RequestContext } from './request-context.js';
 import { debuggingRoutes, longRunningRoutes, matchRoute, metricBucket, readOnlyRoutes, type RouteName } from './routes.js';
-import { collectSummary } from './stats/collect-summary.js';
-import type { NodeSampler } from './stats/node-sampler.js';
+import type { SummaryCollector } from './stats/collect-summary.js';
 import { resourceMetricsText } from './stats/resource-metrics.js';
 
 export interface DispatcherOptions {
   host: KubeletHost;
   log: Logger;
-  sampler: NodeSampler;
+  summaries: SummaryCollector;
   /** Absent on the read-only port. */
   auth?: { authenticator: Authenticator; authorizer: Authorizer } | undefined;
 }
@@ -56,6 +55,7 @@ export function credentialsOf(req: IncomingMessage): Credentials {
 
 export class Dispatcher {
   readonly #o: DispatcherOptions;
+  readonly #podList = new PodListBody();
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -146,14 +146,18 @@ export class Dispatcher {
     switch (route) {
       case 'healthz':
         return serveHealthz(res, ctx.params.check, url.searchParams.has('verbose'));
-      case 'pods':
-        return replyJson(res, 200, podList(host.pods()));
+      case 'pods': {
+        const body = this.#podList.of(host.pods());
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
       case 'runningpods':
         return replyJson(res, 200, runningPodList(await host.runtimePods()));
       case 'configz':
         return replyJson(res, 200, configzBody(host.config));
       case 'stats-summary':
-        return replyJson(res, 200, await collectSummary(host, this.#o.sampler, { onlyCpuAndMemory: url.searchParams.get('only_cpu_and_memory') === 'true' }));
+        return replyJson(res, 200, await this.#o.summaries.get({ onlyCpuAndMemory: url.searchParams.get('only_cpu_and_memory') === 'true' }));
       case 'metrics': {
         const text = await host.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': host.metrics.registry.contentType });
@@ -161,7 +165,7 @@ export class Dispatcher {
         return;
       }
       case 'metrics-resource': {
-        const summary = await collectSummary(host, this.#o.sampler, { onlyCpuAndMemory: true }).catch((err: unknown) => {
+        const summary = await this.#o.summaries.get({ onlyCpuAndMemory: true }).catch((err: unknown) => {
           ctx.log.warn({ err: TskubeError.from(err).message }, 'collecting resource metrics failed');
           return undefined;
         });

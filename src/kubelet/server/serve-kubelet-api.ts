@@ -12,6 +12,7 @@ import { Dispatcher } from './dispatch.js';
 import type { KubeletHost } from './kubelet-host.js';
 import { runHealthzServer, runReadOnlyServer } from './plain-servers.js';
 import { runSecureServer } from './secure-server.js';
+import { SummaryCollector } from './stats/collect-summary.js';
 import { NodeSampler } from './stats/node-sampler.js';
 
 export interface KubeletApiOptions {
@@ -26,10 +27,11 @@ export interface KubeletApiOptions {
 export function serveKubeletApi(o: KubeletApiOptions, signal: AbortSignal): Record<string, Promise<void>> {
   const c = o.host.config;
   const log = o.log.child({ component: 'kubelet-api' });
-  const sampler = new NodeSampler({ rootDir: o.host.rootDir, cri: o.host.cri });
+  const summaries = new SummaryCollector({ host: o.host, sampler: new NodeSampler({ rootDir: o.host.rootDir, cri: o.host.cri }), log });
   const parts: Record<string, Promise<void>> = {};
   if (c.healthzPort > 0) parts['healthz server'] = runHealthzServer(c.healthzBindAddress, c.healthzPort, log, signal);
-  if (c.readOnlyPort > 0) parts['read-only server'] = runReadOnlyServer(c.address, c.readOnlyPort, new Dispatcher({ host: o.host, log, sampler }), log, signal);
+  if (c.readOnlyPort > 0)
+    parts['read-only server'] = runReadOnlyServer(c.address, c.readOnlyPort, new Dispatcher({ host: o.host, log, summaries }), log, signal);
   if (!c.enableServer) return parts;
 
   const webhookAuthn = c.authentication.webhook.enabled && o.review;
@@ -46,7 +48,7 @@ export function serveKubeletApi(o: KubeletApiOptions, signal: AbortSignal): Reco
       ? { api: o.review, allowedTtlMs: c.authorization.webhook.cacheAuthorizedTTL, deniedTtlMs: c.authorization.webhook.cacheUnauthorizedTTL }
       : undefined,
   });
-  const dispatcher = new Dispatcher({ host: o.host, log, sampler, auth: { authenticator, authorizer } });
+  const dispatcher = new Dispatcher({ host: o.host, log, summaries, auth: { authenticator, authorizer } });
   parts['kubelet API'] = runSecureServer(
     { config: c, certificates: o.certificates, dispatcher, log, ...(o.onListening ? { onListening: o.onListening } : {}) },
     signal,

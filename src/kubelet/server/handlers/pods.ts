@@ -9,6 +9,23 @@ export function podList(items: readonly V1Pod[]): object {
   return { kind: 'PodList', apiVersion: 'v1', metadata: {}, items };
 }
 
+/**
+ * /pods as JSON, written again only when the pods changed: the pod sources hand out the
+ * same objects until a pod comes, goes or changes, so comparing them is enough.
+ */
+export class PodListBody {
+  #items: readonly V1Pod[] = [];
+  #body: string | undefined;
+
+  of(items: readonly V1Pod[]): string {
+    if (this.#body === undefined || items.length !== this.#items.length || items.some((p, i) => p !== this.#items[i])) {
+      this.#items = items;
+      this.#body = JSON.stringify(podList(items));
+    }
+    return this.#body;
+  }
+}
+
 export function runningPodList(pods: ReadonlyMap<string, PodRuntimeState>): object {
   const items: object[] = [];
   for (const p of pods.values()) {
