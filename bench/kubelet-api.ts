@@ -20,6 +20,7 @@ import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { CriClient } from '../src/cri-client/index.js';
 import { detectHostIPs } from '../src/kubelet/kubelet.js';
+import { eventually } from '../test/testbed/eventually.ts';
 import { freePorts } from '../test/testbed/ports.ts';
 import { down, type Testbed, up } from '../test/testbed/index.ts';
 import { processUsage } from './lib/proc.js';
@@ -35,16 +36,7 @@ const endpoint = 'unix:///run/containerd/containerd.sock';
 const image = 'localhost/tskube/busybox:latest';
 const hostIP = detectHostIPs()[0] ?? '';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 180_000) => eventually(what, probe, timeoutMs, 250);
 
 function run(file: string, args: string[]): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {

@@ -6,11 +6,10 @@
  * websocket message into the runtime connection, each chunk from the runtime out as a
  * message. Nothing is decoded; the SPDY session is kubectl's and the runtime's.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import http from 'node:http';
 import { TskubeError } from '../../../common/errors.js';
 import { replyStatus, replyText } from '../http-reply.js';
-import { keepIdleTimeout } from './upgrade-proxy.js';
+import { keepIdleTimeout, type UpgradeProxyOptions } from './upgrade-proxy.js';
 import { acceptWebsocket, offeredProtocols } from './websocket-translator.js';
 
 export const tunnelingPrefix = 'SPDY/3.1+';
@@ -20,16 +19,7 @@ export function tunneledProtocols(offered: readonly string[]): string[] {
   return offered.filter((p) => p.startsWith(tunnelingPrefix) && p.endsWith('.k8s.io')).map((p) => p.slice(tunnelingPrefix.length));
 }
 
-export interface TunnelOptions {
-  req: IncomingMessage;
-  res: ServerResponse;
-  socket: Duplex;
-  head: Buffer;
-  target: URL;
-  idleTimeoutMs: number;
-}
-
-export function tunnelPortForward(o: TunnelOptions): Promise<void> {
+export function tunnelPortForward(o: UpgradeProxyOptions): Promise<void> {
   const protocols = tunneledProtocols(offeredProtocols(o.req));
   if (protocols.length === 0) {
     replyText(o.res, 400, 'unable to upgrade: no tunneling spdy protocols provided');
