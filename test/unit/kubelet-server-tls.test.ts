@@ -2,7 +2,9 @@
 // a small KubeletHost: TLS settings as Node negotiates them, and the request path
 // (401, 403, 404, 405, disabled debugging handlers) before any runtime is involved.
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +22,7 @@ import { Dispatcher } from '../../src/kubelet/server/dispatch.js';
 import type { KubeletHost } from '../../src/kubelet/server/kubelet-host.js';
 import { runSecureServer } from '../../src/kubelet/server/secure-server.js';
 import { SummaryCollector } from '../../src/kubelet/server/stats/collect-summary.js';
+import { acceptWebsocket } from '../../src/kubelet/server/streaming/websocket-translator.js';
 
 const log = pino({ level: 'silent' });
 const stops: (() => Promise<void>)[] = [];
@@ -128,5 +131,29 @@ describe('the kubelet API server', () => {
     const suites = await serve({ tlsCipherSuites: ['TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384'] }, () => true);
     expect(await handshake(suites, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' })).toMatch(/^refused: /);
     expect(await handshake(suites, { maxVersion: 'TLSv1.2' })).toBe('TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384');
+  });
+});
+
+describe('accepting websockets', () => {
+  it('gives up on a handshake ws refuses, instead of waiting forever', async () => {
+    let outcome: Promise<unknown> | undefined;
+    const server = http.createServer();
+    server.on('upgrade', (req, socket, head) => {
+      outcome = acceptWebsocket(req, socket, head, 'v5.channel.k8s.io').then(
+        () => 'accepted',
+        (err: Error) => err.message,
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const reply = await new Promise<string>((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => c.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'));
+      let text = '';
+      c.on('data', (d: Buffer) => (text += d.toString()));
+      c.on('close', () => resolve(text));
+    });
+    server.close();
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await outcome).toBe('invalid-argument: the websocket handshake failed');
   });
 });

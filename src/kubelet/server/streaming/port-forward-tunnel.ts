@@ -41,7 +41,12 @@ export function tunnelPortForward(o: UpgradeProxyOptions): Promise<void> {
     const backend = http.request(o.target, { method: 'POST', headers, agent: false });
     backend.on('upgrade', (answer, upstream, upstreamHead) => {
       const chosen = String(answer.headers['x-stream-protocol-version'] ?? '').trim();
-      void acceptWebsocket(o.req, o.socket, o.head, chosen ? `${tunnelingPrefix}${chosen}` : '').then((ws) => {
+      const refused = () => {
+        // The client's websocket handshake failed: nothing to carry.
+        upstream.destroy();
+        resolve();
+      };
+      acceptWebsocket(o.req, o.socket, o.head, chosen ? `${tunnelingPrefix}${chosen}` : '').then((ws) => {
         keepIdleTimeout(o.socket, o.idleTimeoutMs);
         upstream.setNoDelay(true);
         if (upstreamHead.length > 0) ws.send(upstreamHead);
@@ -61,7 +66,7 @@ export function tunnelPortForward(o: UpgradeProxyOptions): Promise<void> {
         upstream.on('error', finish);
         ws.on('close', finish);
         ws.on('error', finish);
-      });
+      }, refused);
     });
     backend.on('response', (answer) => {
       let body = '';

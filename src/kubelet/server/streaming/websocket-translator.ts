@@ -54,9 +54,20 @@ export function exitStatusObject(exitCode: number): object {
 }
 
 /** Accepts a websocket with exactly `protocol` on an upgrade request. */
+/**
+ * Accepts a websocket with exactly `protocol` on an upgrade request. A handshake ws finds
+ * wrong is answered 400 and the connection closed: that rejects, so no handler waits forever.
+ */
 export function acceptWebsocket(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string): Promise<WebSocket> {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: () => protocol });
-  return new Promise((resolve) => wss.handleUpgrade(req, socket, head, (ws) => resolve(ws)));
+  return new Promise((resolve, reject) => {
+    const closed = () => reject(new TskubeError('invalid-argument', 'the websocket handshake failed'));
+    socket.once('close', closed);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('close', closed);
+      resolve(ws);
+    });
+  });
 }
 
 export interface TranslateOptions {
@@ -70,7 +81,12 @@ export interface TranslateOptions {
 }
 
 export async function translateWebsocketToSpdy(o: TranslateOptions): Promise<void> {
-  const ws = await acceptWebsocket(o.req, o.socket, o.head, websocketProtocols.v5);
+  let ws: WebSocket;
+  try {
+    ws = await acceptWebsocket(o.req, o.socket, o.head, websocketProtocols.v5);
+  } catch {
+    return; // ws answered the bad handshake with a 400 and closed the connection
+  }
   keepIdleTimeout(o.socket, o.idleTimeoutMs);
   const stop = new AbortController();
   const stdin = o.stream.stdin ? new PassThrough() : undefined;
