@@ -26,11 +26,15 @@ import { kubeletVersion } from './version.js';
 export interface ApiRunContext {
   cri: CriRuntime;
   signal: AbortSignal;
+  /** Notes for the Node's Ready condition (the serving certificate's state). */
+  notes?: () => string[];
 }
 
 export interface ApiConnection {
   /** The typed core API, rebuilt after a client certificate rotation. */
   core: () => CoreV1Api;
+  /** The REST client on the node's credentials (the kubelet API's TokenReviews and SubjectAccessReviews). */
+  rest: RestClient;
   events: PodEvents;
   podStatus: PodStatusApi;
   /** Where a pod's status is written: the pod itself, or a static pod's mirror pod (once it exists). */
@@ -73,13 +77,20 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
 
   return {
     core: () => core,
+    rest,
     events,
     podStatus: kubePodStatusApi(() => core),
     statusTarget,
     run(ctx) {
       const source = new ApiSource({ rest, nodeName: options.nodeName, onPods: (pods) => sources.set('api', pods), logger: log });
       const mirrors = new MirrorPodSyncer({ sources, client: new MirrorPodClient({ rest, nodeName: options.nodeName, logger: log }), logger: log });
-      const node = nodeControllerFromOptions(options, { kubeConfig: kc, cri: ctx.cri, kubeletVersion, logger: log });
+      const node = nodeControllerFromOptions(options, {
+        kubeConfig: kc,
+        cri: ctx.cri,
+        kubeletVersion,
+        logger: log,
+        ...(ctx.notes ? { notes: ctx.notes } : {}),
+      });
       const running: Record<string, Promise<void>> = {
         events: recorder.run(ctx.signal),
         'api pod source': source.run(ctx.signal),

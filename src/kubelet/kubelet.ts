@@ -32,6 +32,8 @@ import { startFileSource } from './kubelet-sources.js';
 import { connectToApi, type ApiConnection } from './kubelet-api.js';
 import { PodSourceMerger } from './pods/sources/pod-source-merger.js';
 import { sleep } from '../common/sleep.js';
+import { KubeletMetrics } from './metrics/kubelet-metrics.js';
+import { prepareKubeletApi } from './kubelet-serving.js';
 
 export function kubeletLogger(verbosity: number): Logger {
   return stderrLogger('kubelet', process.env['TSKUBE_LOG_LEVEL'] ?? (verbosity >= 4 ? 'debug' : 'info'), { component: 'kubelet' });
@@ -108,10 +110,12 @@ async function runParts(parts: Record<string, Promise<void>>, signal: AbortSigna
 export async function runKubelet(options: KubeletOptions, signal: AbortSignal): Promise<void> {
   const log = kubeletLogger(options.verbosity);
   const cfg = options.config;
+  const metrics = new KubeletMetrics(options.nodeName);
   const cri = new CriClient({
     endpoint: cfg.containerRuntimeEndpoint,
     imageEndpoint: cfg.imageServiceEndpoint || cfg.containerRuntimeEndpoint,
     timeoutMs: cfg.runtimeRequestTimeout,
+    observe: metrics.runtimeOperation,
   });
   const runtimeVersion = await waitForRuntime(cri, log, signal);
   // One clear error (and exit 1) on a mismatch, rather than pods failing one by one.
@@ -158,11 +162,24 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     rootDir: options.rootDir,
     containerLogLinksDir: options.containerLogLinksDir,
     containerGcPeriodMs: options.containerGcPeriodMs,
+    observe: { relisted: metrics.relisted, status: metrics.podStatus, removed: metrics.podRemoved },
     resyncMs: Math.min(cfg.syncFrequency || 10_000, 10_000),
     ...(cfg.crashLoopBackOff?.maxContainerRestartPeriod ? { maxContainerRestartPeriodMs: cfg.crashLoopBackOff.maxContainerRestartPeriod } : {}),
     log,
   });
   await mkdir(options.containerLogLinksDir, { recursive: true, mode: 0o755 });
+  metrics.setRuntimePods(() => pods.cache.all());
+  const kubeletApi = await prepareKubeletApi({
+    options,
+    cri,
+    metrics,
+    pods: () => podSources.pods(),
+    podStatus: (uid) => pods.statuses.statusOf(uid),
+    runtimePods: () => pods.cache.all(),
+    hostIPs: () => hostIPs,
+    rest: api?.rest,
+    log,
+  });
 
   podSources.subscribe((source, list) => pods.reconciler.setPods(source, list));
   log.info(
@@ -178,7 +195,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   const parts: Record<string, Promise<void>> = {
     ...pods.run(signal),
     ...startFileSource(options, podSources, log, signal),
-    ...(api ? api.run({ cri, signal }) : {}),
+    ...(api ? api.run({ cri, signal, notes: kubeletApi.notes }) : {}),
+    ...kubeletApi.run(signal),
   };
   try {
     await runParts(parts, signal, log);

@@ -5,7 +5,7 @@
  * it on the CRI client; unit tests build the same thing on the in-memory runtime, so what
  * they exercise is what runs on a node.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { containerSpecHash } from './cri-requests/container-hash.js';
 import { ContainerGc } from './gc/container-gc.js';
@@ -48,6 +48,14 @@ export interface PodLifecycleOptions {
   resyncMs: number;
   maxContainerRestartPeriodMs?: number;
   log: Logger;
+  /** Observers for the kubelet's metrics; none of them may throw. */
+  observe?: PodLifecycleObservers;
+}
+
+export interface PodLifecycleObservers {
+  relisted?: (durationMs: number, startedAt: number) => void;
+  status?: (pod: V1Pod, status: V1PodStatus) => void;
+  removed?: (uid: string) => void;
 }
 
 export class PodLifecycle {
@@ -74,11 +82,13 @@ export class PodLifecycle {
     this.cache = new RuntimeCache(new RuntimeObserver(o.runtime, { rootDir: o.rootDir }), {
       onPodChanged: (uid) => this.workers.resync(uid),
       onHealth: (healthy, err) => (healthy ? log.info('runtime relist recovered') : log.error({ err: err?.message }, 'runtime relist failing')),
+      ...(o.observe?.relisted ? { onRelisted: o.observe.relisted } : {}),
     });
     this.statuses = new StatusManager({
       ...(o.statusApi ? { api: o.statusApi.api, target: o.statusApi.target } : {}),
       equal: (a, b) => podStatusEqual(a, b),
       onError: (pod, err) => log.warn({ pod: podKey(pod), err: err.message }, 'writing pod status failed; will retry'),
+      ...(o.observe?.status ? { onStatus: o.observe.status } : {}),
     });
     this.syncer = new PodSyncer({
       deps,
@@ -115,6 +125,7 @@ export class PodLifecycle {
         await removePodDir(o.rootDir, uid);
         await removePodLogs(node.podLogsRoot, o.containerLogLinksDir, uid);
         this.statuses.forget(uid);
+        o.observe?.removed?.(uid);
       },
       log,
       resyncMs: o.resyncMs,

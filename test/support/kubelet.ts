@@ -8,6 +8,7 @@ import { resolveKubeletOptions } from '../../src/kubelet/options/index.js';
 import { runKubelet } from '../../src/kubelet/kubelet.js';
 import { CriClient } from '../../src/cri-client/index.js';
 import { runtimeEndpoint } from './runtime.js';
+import { freePorts } from '../testbed/ports.js';
 
 export interface TestKubelet {
   dir: string;
@@ -17,6 +18,8 @@ export interface TestKubelet {
   containerLogLinks: string;
   manifests: string;
   nodeName: string;
+  /** The kubelet API's HTTPS port (on 127.0.0.1 unless extraConfig says otherwise). */
+  apiPort: number;
   writeManifest(file: string, pod: object): void;
   removeManifest(file: string): void;
   /** Stops the kubelet; its pods keep running, as upstream's do. */
@@ -43,6 +46,8 @@ export async function startTestKubelet(options: {
   const manifests = join(dir, 'manifests');
   mkdirSync(manifests);
   const configPath = join(dir, 'config.yaml');
+  // The kubelet API on loopback and a free port, never the host's 0.0.0.0:10250; no healthz port.
+  const [apiPort = 0] = await freePorts(1);
   writeFileSync(
     configPath,
     stringify({
@@ -54,6 +59,9 @@ export async function startTestKubelet(options: {
       cgroupDriver: 'cgroupfs',
       clusterDomain: 'cluster.local',
       podLogsDir: join(dir, 'pod-logs'),
+      address: '127.0.0.1',
+      port: apiPort,
+      healthzPort: 0,
       ...options.extraConfig,
     }),
   );
@@ -73,6 +81,7 @@ export async function startTestKubelet(options: {
     containerLogLinks: resolved.containerLogLinksDir,
     manifests,
     nodeName: options.nodeName,
+    apiPort: Number(options.extraConfig?.['port'] ?? apiPort),
     writeManifest: (file, pod) => writeFileSync(join(manifests, file), stringify(pod)),
     removeManifest: (file) => rmSync(join(manifests, file), { force: true }),
     start() {

@@ -57,6 +57,8 @@ export interface StatusInputs {
   now: Date;
   /** The status the apiserver holds, for the transition times of unchanged conditions. */
   previous?: NodeStatus | undefined;
+  /** What the operator should know while the node is ready (a serving CSR waiting for approval), appended to Ready's message. */
+  notes?: string[] | undefined;
 }
 
 function condition(type: string, ok: boolean, reason: string, message: string, now: Date, previous: NodeStatus | undefined): NodeCondition {
@@ -136,7 +138,7 @@ export function buildNodeStatus(input: StatusInputs): NodeStatus {
         ? condition('PIDPressure', true, 'KubeletHasInsufficientPID', 'kubelet has insufficient PID available', now, previous)
         : condition('PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', now, previous),
       notReady === undefined
-        ? condition('Ready', true, 'KubeletReady', 'kubelet is posting ready status', now, previous)
+        ? condition('Ready', true, 'KubeletReady', ['kubelet is posting ready status', ...(input.notes ?? [])].join('; '), now, previous)
         : condition('Ready', false, 'KubeletNotReady', notReady, now, previous),
     ],
     addresses: [...ips.map((address) => ({ type: 'InternalIP', address })), { type: 'Hostname', address: settings.nodeName }],
@@ -154,6 +156,7 @@ export function buildNodeStatus(input: StatusInputs): NodeStatus {
       architecture: facts.architecture,
     },
     images: nodeImages(input.images, settings.maxImages),
+    ...(settings.declaredFeatures?.length ? { declaredFeatures: [...settings.declaredFeatures] } : {}),
   };
 }
 

@@ -25,6 +25,8 @@ export interface NodeControllerOptions {
   facts: (signal: AbortSignal) => Promise<NodeFacts>;
   runtime: (signal: AbortSignal) => Promise<RuntimeFacts>;
   images: (signal: AbortSignal) => Promise<NodeImage[]>;
+  /** Notes for the Ready condition's message. */
+  notes?: () => string[];
   /** registerNode: false = the Node is made by someone else; only lease and status. */
   registerNode?: boolean;
   /** nodeLeaseDurationSeconds (40). */
@@ -69,6 +71,7 @@ export class NodeController {
       runtime: options.runtime,
       images: options.images,
       logger: options.logger,
+      ...(options.notes ? { notes: options.notes } : {}),
       ...(options.statusUpdateFrequencyMs !== undefined ? { updateFrequencyMs: options.statusUpdateFrequencyMs } : {}),
       ...(options.statusReportFrequencyMs !== undefined ? { reportFrequencyMs: options.statusReportFrequencyMs } : {}),
     });
@@ -116,6 +119,8 @@ export interface NodeControllerDeps {
   logger: Logger;
   /** Deadline of each CRI call the status makes; default 5 s. */
   runtimeProbeTimeoutMs?: number;
+  /** Notes for the Ready condition's message (the serving certificate's state). */
+  notes?: () => string[];
 }
 
 /** A NodeController from the resolved kubelet options; throws invalid-argument for a bad reservation or threshold. */
@@ -138,5 +143,6 @@ export function nodeControllerFromOptions(options: KubeletOptions, deps: NodeCon
     statusUpdateFrequencyMs: c.nodeStatusUpdateFrequency,
     statusReportFrequencyMs: c.nodeStatusReportFrequency,
     logger: deps.logger,
+    ...(deps.notes ? { notes: deps.notes } : {}),
   });
 }

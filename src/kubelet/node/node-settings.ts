@@ -29,6 +29,11 @@ export interface NodeSettings {
   evictionHard: { memoryAvailable?: Threshold; nodefsAvailable?: Threshold; pidAvailable?: Threshold };
   /** nodeStatusMaxImages: -1 = all. */
   maxImages: number;
+  /**
+   * status.declaredFeatures: ExtendWebSocketsToKubelet when the kubelet API runs, so the
+   * API server passes `kubectl exec` websockets to it instead of translating them to SPDY.
+   */
+  declaredFeatures?: string[];
 }
 
 /** NodeSettings from the resolved kubelet options; throws invalid-argument naming the field. */
@@ -68,6 +73,7 @@ export function nodeSettingsFromOptions(options: KubeletOptions, kubeletVersion:
     },
     evictionHard,
     maxImages: c.nodeStatusMaxImages,
+    declaredFeatures: c.enableServer ? ['ExtendWebSocketsToKubelet'] : [],
   };
 }
 

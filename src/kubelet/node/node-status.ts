@@ -23,6 +23,8 @@ export interface NodeStatusReporterOptions {
   runtime: (signal: AbortSignal) => Promise<RuntimeFacts>;
   /** The images on the node (RuntimeProbe.images). */
   images: (signal: AbortSignal) => Promise<NodeImage[]>;
+  /** Notes for the Ready condition's message (a serving certificate waiting for approval). */
+  notes?: () => string[];
   /** nodeStatusUpdateFrequency; upstream default 10 s. */
   updateFrequencyMs?: number;
   /** nodeStatusReportFrequency; upstream default 5 min. */
@@ -98,7 +100,7 @@ export class NodeStatusReporter {
     ]);
     if (!node) throw new TskubeError('not-found', `node ${name} does not exist on the apiserver (deleted after registration?)`);
     const now = this.#now();
-    const ours = buildNodeStatus({ facts, runtime, settings: this.#o.settings, images, now, previous: node.status });
+    const ours = buildNodeStatus({ facts, runtime, settings: this.#o.settings, images, now, previous: node.status, notes: this.#o.notes?.() });
     const plan = planStatusReport({
       current: node.status,
       ours,

@@ -1,5 +1,6 @@
 import { defaultEvictionHard, defaultKubeletConfiguration } from './defaults.js';
 import * as r from './field-readers.js';
+import { goCipherSuites, goTlsVersionNames } from './tls-settings.js';
 import { isUnsupportedAtDefault, removedFields, unsupportedFields } from './unsupported-fields.js';
 import {
   authorizationModes,
@@ -118,6 +119,8 @@ const rules: Rules<KubeletConfiguration> = {
   readOnlyPort: plain(port),
   tlsCertFile: plain(r.str),
   tlsPrivateKeyFile: plain(r.str),
+  tlsCipherSuites: plain(r.list(r.oneOf(Object.keys(goCipherSuites)))),
+  tlsMinVersion: plain(r.oneOf(goTlsVersionNames), true),
   rotateCertificates: plain(r.bool),
   serverTLSBootstrap: plain(r.bool),
   authentication,

@@ -27,6 +27,8 @@ export function defaultKubeletConfiguration(): KubeletConfiguration {
     readOnlyPort: 0,
     tlsCertFile: '',
     tlsPrivateKeyFile: '',
+    tlsCipherSuites: [],
+    tlsMinVersion: '',
     rotateCertificates: false,
     serverTLSBootstrap: false,
     authentication: {

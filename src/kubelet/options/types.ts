@@ -80,6 +80,10 @@ export interface KubeletConfiguration {
   readOnlyPort: number;
   tlsCertFile: string;
   tlsPrivateKeyFile: string;
+  /** Go cipher suite names (tls-settings.ts); empty: Node's defaults. */
+  tlsCipherSuites: string[];
+  /** "" (Node's default, TLS 1.2) or VersionTLS10..VersionTLS13. */
+  tlsMinVersion: string;
   rotateCertificates: boolean;
   serverTLSBootstrap: boolean;
   authentication: KubeletAuthentication;

@@ -5,8 +5,6 @@
 export const unsupportedFields: Readonly<Record<string, unknown>> = {
   staticPodURL: '',
   staticPodURLHeader: {},
-  tlsCipherSuites: [],
-  tlsMinVersion: '',
   imagePullCredentialsVerificationPolicy: '',
   preloadedImagesVerificationAllowlist: [],
   enableContentionProfiling: false,

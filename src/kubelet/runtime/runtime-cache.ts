@@ -16,6 +16,8 @@ export interface RuntimeCacheOptions {
   onPodChanged?: (uid: string) => void;
   /** One line when relisting starts failing and one when it recovers. */
   onHealth?: (healthy: boolean, err?: TskubeError) => void;
+  /** After each successful relist: how long it took and when it started (ms), for the PLEG metrics. */
+  onRelisted?: (durationMs: number, startedAt: number) => void;
   now?: () => number;
 }
 
@@ -32,6 +34,7 @@ export class RuntimeCache {
   readonly #intervalMs: number;
   readonly #onPodChanged: (uid: string) => void;
   readonly #onHealth: (healthy: boolean, err?: TskubeError) => void;
+  readonly #onRelisted: (durationMs: number, startedAt: number) => void;
   readonly #now: () => number;
   #pods = new Map<string, PodRuntimeState>();
   #prints = new Map<string, string>();
@@ -48,6 +51,7 @@ export class RuntimeCache {
     this.#intervalMs = options.intervalMs ?? 1000;
     this.#onPodChanged = options.onPodChanged ?? (() => undefined);
     this.#onHealth = options.onHealth ?? (() => undefined);
+    this.#onRelisted = options.onRelisted ?? (() => undefined);
     this.#now = options.now ?? Date.now;
   }
 
@@ -111,6 +115,7 @@ export class RuntimeCache {
       this.#healthy = true;
       this.#onHealth(true);
     }
+    this.#onRelisted(this.#now() - started, started);
     const prints = new Map<string, string>();
     for (const [uid, state] of pods) prints.set(uid, fingerprint(state));
     const changed = new Set<string>();
