@@ -5,13 +5,16 @@
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { makeKubeClients } from '../kube/clients.js';
-import { EventRecorder, podReference } from '../kube/event-recorder.js';
+import { EventRecorder, nodeReference, podReference } from '../kube/event-recorder.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { RestClient } from '../kube/rest-client.js';
 import type { CriClient } from '../cri-client/index.js';
 import { bootstrapClientCertificate, ClientCertificateRotator } from './bootstrap/index.js';
 import type { KubeletOptions } from './config/options.js';
-import { nodeControllerFromOptions } from './node/node-controller.js';
+import { nodeControllerFromOptions, type NodeController } from './node/node-controller.js';
+import { restNodeApi } from './node/node-api.js';
+import type { NodeFacts } from './node/node-facts.js';
+import type { Node } from './node/node-wire.js';
 import { MirrorPodClient, MirrorPodSyncer, podFullName } from './pods/mirror-pods.js';
 import { ApiSource } from './pods/sources/api-source.js';
 import type { PodConfig } from './pods/sources/pod-config.js';
@@ -24,6 +27,16 @@ import { kubeletVersion } from './version.js';
 export interface ApiRunContext {
   cri: CriClient;
   signal: AbortSignal;
+  /** The machine's facts, as the rest of the kubelet sees them. */
+  facts: () => Promise<NodeFacts>;
+  /** The eviction manager's node conditions. */
+  pressure: () => { memory: boolean; disk: boolean; pid: boolean };
+}
+
+/** Events about the Node (eviction thresholds met, image GC failures), as `kubectl describe node` shows them. */
+export interface NodeEvents {
+  normal(reason: string, message: string): void;
+  warning(reason: string, message: string): void;
 }
 
 export interface ApiConnection {
@@ -33,6 +46,12 @@ export interface ApiConnection {
   podStatus: PodStatusApi;
   /** Where a pod's status is written: the pod itself, or a static pod's mirror pod (once it exists). */
   statusTarget: (pod: V1Pod) => StatusTarget | undefined;
+  /** This kubelet's Node as last read by the status loop (labels, taints); undefined before. */
+  node(): Node | undefined;
+  /** Reads this kubelet's Node now. */
+  fetchNode(): Promise<Node | undefined>;
+  /** Events about the Node itself. */
+  nodeEvents: NodeEvents;
   /** Runs the API side: pods bound here, mirror pods, events, the Node and its Lease, certificate rotation. */
   run(ctx: ApiRunContext): Record<string, Promise<void>>;
 }
@@ -69,15 +88,32 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
     return mirror?.metadata?.uid ? { namespace, name, uid: mirror.metadata.uid } : undefined;
   };
 
+  let controller: NodeController | undefined;
+  const nodeApi = restNodeApi(rest);
+  const nodeRef = nodeReference(options.nodeName);
   return {
     core: () => core,
     events,
+    node: () => controller?.status.node,
+    fetchNode: () => nodeApi.getNode(options.nodeName, AbortSignal.timeout(10_000)),
+    nodeEvents: {
+      normal: (reason, message) => recorder.normal(nodeRef, reason, message),
+      warning: (reason, message) => recorder.warning(nodeRef, reason, message),
+    },
     podStatus: kubePodStatusApi(() => core),
     statusTarget,
     run(ctx) {
       const source = new ApiSource({ rest, nodeName: options.nodeName, onPods: (pods) => config.set('api', pods), logger: log });
       const mirrors = new MirrorPodSyncer({ config, client: new MirrorPodClient({ rest, nodeName: options.nodeName, logger: log }), logger: log });
-      const node = nodeControllerFromOptions(options, { kubeConfig: kc, cri: ctx.cri, kubeletVersion, logger: log });
+      const node = nodeControllerFromOptions(options, {
+        kubeConfig: kc,
+        cri: ctx.cri,
+        kubeletVersion,
+        logger: log,
+        facts: ctx.facts,
+        pressure: ctx.pressure,
+      });
+      controller = node;
       const running: Record<string, Promise<void>> = {
         events: recorder.run(ctx.signal),
         'api pod source': source.run(ctx.signal),

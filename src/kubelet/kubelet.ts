@@ -38,6 +38,16 @@ import { startFileSource } from './kubelet-sources.js';
 import { connectToApi, type ApiConnection } from './kubelet-api.js';
 import { PodConfig } from './pods/sources/pod-config.js';
 import { sleep } from '../kube/sleep.js';
+import { kubeletAdmitter } from './kubelet-admission.js';
+import { nodeAllocatable } from './node/allocatable.js';
+import { nodeLabels } from './node/build-node.js';
+import { NodeFactsGatherer } from './node/gather-node-facts.js';
+import type { NodeFacts } from './node/node-facts.js';
+import { nodeSettingsFromOptions } from './node/node-settings.js';
+import { kubeletFailedStatus, type KubeletStop } from './pods/terminal-status.js';
+import { kubeletVersion } from './version.js';
+import { logCheck, pingCheck, syncLoopCheck } from './healthz/healthz.js';
+import { HealthzServer } from './healthz/healthz-server.js';
 
 export function kubeletLogger(verbosity: number): Logger {
   const level = process.env['TSKUBE_LOG_LEVEL'] ?? (verbosity >= 4 ? 'debug' : 'info');
@@ -129,6 +139,11 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     cri.close();
     throw cgroup.error;
   }
+  const settings = nodeSettingsFromOptions(options, kubeletVersion);
+  const gatherer = new NodeFactsGatherer({ rootDir: options.rootDir, detectHostIPs: options.nodeIPs.length === 0 });
+  // The machine's capacity for allocatable; refreshed with every gather (status, eviction).
+  let facts = await gatherer.gather();
+  const gatherFacts = async (): Promise<NodeFacts> => (facts = await gatherer.gather());
   const podConfig = new PodConfig();
   const api: ApiConnection | undefined = options.kubeconfig || options.bootstrapKubeconfig ? await connectToApi(options, podConfig, log, signal) : undefined;
   const hostIPs = options.nodeIPs.length ? options.nodeIPs : detectHostIPs();
@@ -193,7 +208,38 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     await api.podStatus.deleteFinal(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', pod.metadata?.uid ?? '');
   };
   const sourceNames: PodSourceName[] = [...(cfg.staticPodPath ? (['file'] as const) : []), ...(api ? (['api'] as const) : [])];
+  /** Stops a pod on the kubelet's own account: Failed with the reason, then terminated within the grace period. */
+  const stopPod = (pod: V1Pod, stop: KubeletStop, gracePeriodSeconds?: number): void => {
+    const uid = pod.metadata?.uid ?? '';
+    events.warning(pod, stop.reason, stop.message);
+    statuses.set(pod, kubeletFailedStatus(pod, statuses.statusOf(uid) ?? pod.status, stop, new Date()));
+    workers?.terminate(pod, gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
+  };
+  const admitter = kubeletAdmitter({
+    config: cfg,
+    nodeName: options.nodeName,
+    localNode: () => ({ name: options.nodeName, labels: nodeLabels(facts, settings), taints: settings.taints }),
+    ...(api ? { apiNode: () => api.node(), fetchNode: () => api.fetchNode() } : {}),
+    allocatable: () => nodeAllocatable(facts, settings),
+    pressure: () => ({ memory: false, disk: false, pid: false }),
+    shuttingDown: () => false,
+    reject: (pod, reason, message) => {
+      events.warning(pod, reason, message);
+      statuses.set(
+        pod,
+        kubeletFailedStatus(pod, statuses.statusOf(pod.metadata?.uid ?? '') ?? pod.status, { reason, message: `Pod was rejected: ${message}` }, new Date()),
+      );
+    },
+    preempt: (victim) =>
+      stopPod(victim, {
+        reason: 'Preempting',
+        message: 'Preempted in order to admit critical pod',
+        disruption: 'Pod was preempted by Kubelet to accommodate a critical pod.',
+      }),
+    log,
+  });
   const reconciler = new PodReconciler({
+    admission: admitter,
     workers,
     sources: sourceNames,
     runtimeUids: async () => new Set((await cache.all()).keys()),
@@ -207,6 +253,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
       await removePodDir(options.rootDir, uid);
       await removePodLogs(node.podLogsRoot, options.containerLogLinksDir, uid);
       statuses.forget(uid);
+      admitter.forget(uid);
     },
     log,
     resyncMs: Math.min(cfg.syncFrequency || 10_000, 10_000),
@@ -240,8 +287,18 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     ...(api ? { 'pod status': statuses.run(signal) } : {}),
     reconciler: reconciler.run(signal),
     'container gc': gc.run(signal),
+    ...(cfg.healthzPort > 0
+      ? {
+          healthz: new HealthzServer({
+            address: cfg.healthzBindAddress,
+            port: cfg.healthzPort,
+            checks: [pingCheck, logCheck, syncLoopCheck(() => reconciler.loopEnteredAt, cfg.syncFrequency)],
+            log,
+          }).run(signal),
+        }
+      : {}),
     ...startFileSource(options, podConfig, log, signal),
-    ...(api ? api.run({ cri, signal }) : {}),
+    ...(api ? api.run({ cri, signal, facts: gatherFacts, pressure: () => ({ memory: false, disk: false, pid: false }) }) : {}),
   };
   try {
     await runParts(parts, signal, log);

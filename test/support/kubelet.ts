@@ -54,6 +54,8 @@ export async function startTestKubelet(options: {
       cgroupDriver: 'cgroupfs',
       clusterDomain: 'cluster.local',
       podLogsDir: join(dir, 'pod-logs'),
+      // Kubelets of parallel suites must not fight over :10248; a test that reads /healthz sets a port.
+      healthzPort: 0,
       ...options.extraConfig,
     }),
   );

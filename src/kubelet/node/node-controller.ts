@@ -25,6 +25,8 @@ export interface NodeControllerOptions {
   facts: (signal: AbortSignal) => Promise<NodeFacts>;
   runtime: (signal: AbortSignal) => Promise<RuntimeFacts>;
   images: (signal: AbortSignal) => Promise<NodeImage[]>;
+  /** The eviction manager's node conditions. */
+  pressure?: () => { memory: boolean; disk: boolean; pid: boolean };
   /** registerNode: false = the Node is made by someone else; only lease and status. */
   registerNode?: boolean;
   /** nodeLeaseDurationSeconds (40). */
@@ -69,6 +71,7 @@ export class NodeController {
       runtime: options.runtime,
       images: options.images,
       logger: options.logger,
+      ...(options.pressure ? { pressure: options.pressure } : {}),
       ...(options.statusUpdateFrequencyMs !== undefined ? { updateFrequencyMs: options.statusUpdateFrequencyMs } : {}),
       ...(options.statusReportFrequencyMs !== undefined ? { reportFrequencyMs: options.statusReportFrequencyMs } : {}),
     });
@@ -102,7 +105,11 @@ export class NodeController {
   /** The Node to create, with a first status (upstream initialNode → setNodeStatus). */
   async #initialNode(signal: AbortSignal): Promise<Node> {
     const [facts, runtime, images] = await Promise.all([this.#o.facts(signal), this.#o.runtime(signal), this.#o.images(signal)]);
-    return buildNode(facts, this.#o.settings, buildNodeStatus({ facts, runtime, settings: this.#o.settings, images, now: new Date() }));
+    return buildNode(
+      facts,
+      this.#o.settings,
+      buildNodeStatus({ facts, runtime, settings: this.#o.settings, images, now: new Date(), pressure: this.#o.pressure?.() }),
+    );
   }
 }
 
@@ -116,6 +123,10 @@ export interface NodeControllerDeps {
   logger: Logger;
   /** Deadline of each CRI call the status makes; default 5 s. */
   runtimeProbeTimeoutMs?: number;
+  /** The machine's facts, shared with the rest of the kubelet; a gatherer of its own when absent. */
+  facts?: () => Promise<NodeFacts>;
+  /** The eviction manager's node conditions. */
+  pressure?: () => { memory: boolean; disk: boolean; pid: boolean };
 }
 
 /** A NodeController from the resolved kubelet options; throws invalid-argument for a bad reservation or threshold. */
@@ -130,7 +141,8 @@ export function nodeControllerFromOptions(options: KubeletOptions, deps: NodeCon
   return new NodeController({
     api: restNodeApi(new RestClient(deps.kubeConfig, { userAgent: `tskube-kubelet/${deps.kubeletVersion}` })),
     settings,
-    facts: () => gatherer.gather(),
+    facts: deps.facts ?? (() => gatherer.gather()),
+    ...(deps.pressure ? { pressure: deps.pressure } : {}),
     runtime: (s) => probe.facts(s),
     images: (s) => probe.images(s),
     registerNode: c.registerNode,

@@ -1,0 +1,35 @@
+// What a pod asks of the node, as the scheduler's resource fit counts it: the larger
+// of the regular containers plus sidecars and the init-container peak, pod-level
+// resources where set, plus the RuntimeClass overhead.
+import type { V1Pod } from '@kubernetes/client-node';
+import { podTotal, type ResourceList } from '../cri-config/pod-resources.js';
+import { quantityMillis, quantityValue } from '../cri-config/quantity.js';
+
+export interface PodRequests {
+  cpuMillis: number;
+  memoryBytes: number;
+  ephemeralBytes: number;
+}
+
+const pick = (name: string, value: (q: string | number, field: string) => number) => (list: ResourceList, field: string) => {
+  const q = list?.[name];
+  return q === undefined ? 0 : value(q, `${field}.${name}`);
+};
+
+export function podRequests(pod: V1Pod): PodRequests {
+  const overhead = pod.spec?.overhead ?? {};
+  const total = (name: string, value: (q: string | number, field: string) => number) =>
+    podTotal(pod, 'requests', pick(name, value)) + pick(name, value)(overhead, 'spec.overhead');
+  return {
+    cpuMillis: total('cpu', quantityMillis),
+    memoryBytes: total('memory', quantityValue),
+    ephemeralBytes: total('ephemeral-storage', quantityValue),
+  };
+}
+
+/** Requests of one resource, by upstream's resource names ("pods" counts 1). */
+export function podRequest(pod: V1Pod, resource: 'cpu' | 'memory' | 'ephemeral-storage' | 'pods'): number {
+  if (resource === 'pods') return 1;
+  const r = podRequests(pod);
+  return resource === 'cpu' ? r.cpuMillis : resource === 'memory' ? r.memoryBytes : r.ephemeralBytes;
+}
