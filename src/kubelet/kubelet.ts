@@ -39,6 +39,8 @@ import { connectToApi, type ApiConnection } from './kubelet-api.js';
 import { PodConfig } from './pods/sources/pod-config.js';
 import { sleep } from '../kube/sleep.js';
 import { kubeletAdmitter } from './kubelet-admission.js';
+import { detectCgroupLayout } from './cm/cgroup-layout.js';
+import { cgroupManagerFromConfig } from './cm/cgroup-manager-from-config.js';
 import { nodeAllocatable } from './node/allocatable.js';
 import { nodeLabels } from './node/build-node.js';
 import { NodeFactsGatherer } from './node/gather-node-facts.js';
@@ -149,6 +151,21 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   const hostIPs = options.nodeIPs.length ? options.nodeIPs : detectHostIPs();
   const resolvText = cfg.resolvConf ? await readFile(cfg.resolvConf, 'utf8').catch(() => '') : '';
   const { totalmem, availableParallelism } = await import('node:os');
+  const layout = await detectCgroupLayout();
+  let reconcilerRef: PodReconciler | undefined;
+  const cgroups = cfg.cgroupsPerQOS
+    ? cgroupManagerFromConfig({
+        config: cfg,
+        driver: cgroup.driver,
+        layout,
+        capacity: () => ({ cpuMillis: facts.cpuCores * 1000, memoryBytes: facts.memoryBytes, pids: facts.pidMax }),
+        activePods: () => [...(reconcilerRef?.desired().values() ?? [])].filter((p) => admitter.isAdmitted(p.metadata?.uid ?? '')),
+        knownPodUids: () => reconcilerRef?.knownPodUids(),
+        log,
+      })
+    : undefined;
+  // One clear error (and exit 1) when the cgroups cannot be made, before any pod starts.
+  await cgroups?.setup();
   const node: NodeContext = {
     nodeName: options.nodeName,
     hostIPs: () => hostIPs,
@@ -156,7 +173,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     clusterDomain: cfg.clusterDomain,
     hostResolv: parseResolvConf(resolvText),
     podLogsRoot: cfg.podLogsDir || '/var/log/pods',
-    cgroupDriver: cgroup.driver,
+    cgroupParent: (pod) => cgroups?.podCgroupParent(pod) ?? (cfg.cgroupRoot || ''),
+    cgroupV2: layout.version === 2,
     nodeMemoryCapacityBytes: totalmem(),
     allocatable: { cpu: String(availableParallelism()), memory: String(totalmem()) },
     rootDir: options.rootDir,
@@ -170,6 +188,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     images: new ImagePuller(cri),
     builders: podConfigBuilders(node, objects),
     events,
+    ...(cgroups ? { podCgroups: { ensure: (pod: V1Pod) => cgroups.ensurePod(pod) } } : {}),
   };
 
   let workers: PodWorkers | undefined;
@@ -254,10 +273,12 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
       await removePodLogs(node.podLogsRoot, options.containerLogLinksDir, uid);
       statuses.forget(uid);
       admitter.forget(uid);
+      await cgroups?.removePod(uid);
     },
     log,
     resyncMs: Math.min(cfg.syncFrequency || 10_000, 10_000),
   });
+  reconcilerRef = reconciler;
 
   const gc = new ContainerGc({
     cri,
@@ -287,6 +308,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     ...(api ? { 'pod status': statuses.run(signal) } : {}),
     reconciler: reconciler.run(signal),
     'container gc': gc.run(signal),
+    ...(cgroups ? { cgroups: cgroups.run(signal) } : {}),
     ...(cfg.healthzPort > 0
       ? {
           healthz: new HealthzServer({

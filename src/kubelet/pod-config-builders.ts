@@ -3,7 +3,6 @@ import { buildContainerConfig } from './cri-config/container-config.js';
 import { resolveEnv } from './cri-config/env.js';
 import type { ResolvConf } from './cri-config/resolv-conf.js';
 import { buildSandboxConfig } from './cri-config/sandbox-config.js';
-import { qosClass } from './pods/qos.js';
 import type { ConfigBuilders } from './runtime/executor-deps.js';
 
 export interface NodeContext {
@@ -13,7 +12,10 @@ export interface NodeContext {
   clusterDomain: string;
   hostResolv: ResolvConf;
   podLogsRoot: string;
-  cgroupDriver: 'cgroupfs' | 'systemd';
+  /** The pod's cgroup, the sandbox's cgroup parent (from the cgroup manager, or the cgroup root without cgroupsPerQOS). */
+  cgroupParent: (pod: V1Pod) => string;
+  /** The node runs the unified cgroup hierarchy (v2). */
+  cgroupV2: boolean;
   nodeMemoryCapacityBytes: number;
   allocatable: { cpu: string; memory: string };
   rootDir: string;
@@ -25,22 +27,9 @@ export interface ObjectLookup {
   secret(namespace: string, name: string): V1Secret | undefined;
 }
 
-/**
- * The pod's cgroup under the kubelet's QoS hierarchy: `/kubepods/burstable/pod<uid>` with
- * the cgroupfs driver, `kubepods-burstable-pod<uid>.slice` with systemd (Guaranteed pods
- * sit directly under kubepods), as upstream lays them out.
- */
-export function podCgroupParent(pod: V1Pod, driver: 'cgroupfs' | 'systemd'): string {
-  const uid = pod.metadata?.uid ?? '';
-  const qos = qosClass(pod);
-  const tier = qos === 'Guaranteed' ? '' : qos.toLowerCase();
-  if (driver === 'systemd') return `kubepods${tier ? `-${tier}` : ''}-pod${uid.replace(/-/g, '_')}.slice`;
-  return `/kubepods${tier ? `/${tier}` : ''}/pod${uid}`;
-}
-
 /** Binds the pure pod → CRI config functions to this node. */
 export function podConfigBuilders(node: NodeContext, objects: ObjectLookup): ConfigBuilders {
-  const resources = { nodeMemoryCapacityBytes: node.nodeMemoryCapacityBytes };
+  const resources = { nodeMemoryCapacityBytes: node.nodeMemoryCapacityBytes, cgroupV2: node.cgroupV2 };
   return {
     sandbox: (pod, attempt) =>
       buildSandboxConfig(pod, attempt, {
@@ -48,7 +37,7 @@ export function podConfigBuilders(node: NodeContext, objects: ObjectLookup): Con
         clusterDNS: node.clusterDNS,
         clusterDomain: node.clusterDomain,
         hostResolv: node.hostResolv,
-        cgroupParent: podCgroupParent(pod, node.cgroupDriver),
+        cgroupParent: node.cgroupParent(pod),
         podLogsRoot: node.podLogsRoot,
         resources,
       }),

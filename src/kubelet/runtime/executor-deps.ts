@@ -37,4 +37,6 @@ export interface ExecutorDeps {
   images: ImagePuller;
   builders: ConfigBuilders;
   events: PodEvents;
+  /** Makes the pod's cgroup with its limits before its sandbox (cgroupsPerQOS). */
+  podCgroups?: { ensure(pod: V1Pod): Promise<void> };
 }
