@@ -40,6 +40,8 @@ import { PodConfig } from './pods/sources/pod-config.js';
 import { sleep } from '../kube/sleep.js';
 import { kubeletAdmitter } from './kubelet-admission.js';
 import { detectCgroupLayout } from './cm/cgroup-layout.js';
+import { parseQuantity } from './config/quantity.js';
+import { ContainerLogRotator } from './logs/container-log-rotator.js';
 import { cgroupManagerFromConfig } from './cm/cgroup-manager-from-config.js';
 import { nodeAllocatable } from './node/allocatable.js';
 import { nodeLabels } from './node/build-node.js';
@@ -309,6 +311,14 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     reconciler: reconciler.run(signal),
     'container gc': gc.run(signal),
     ...(cgroups ? { cgroups: cgroups.run(signal) } : {}),
+    'log rotation': new ContainerLogRotator({
+      cri,
+      maxSizeBytes: parseQuantity(cfg.containerLogMaxSize) ?? 10 * 2 ** 20,
+      maxFiles: cfg.containerLogMaxFiles,
+      workers: cfg.containerLogMaxWorkers,
+      intervalMs: cfg.containerLogMonitorInterval,
+      log,
+    }).run(signal),
     ...(cfg.healthzPort > 0
       ? {
           healthz: new HealthzServer({

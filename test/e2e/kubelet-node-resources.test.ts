@@ -4,14 +4,15 @@
 // (resources, maxPods, node affinity, sysctls, critical-pod preemption) and /healthz.
 import { CoreV1Api, KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { createServer } from 'node:net';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { detectCgroupLayout, type CgroupLayout } from '../../src/kubelet/cm/cgroup-layout.js';
 import { cgroupRootName, startTestKubelet, type TestKubelet } from '../support/kubelet.js';
-import { newClient, testImage } from '../support/runtime.js';
+import { newClient, runCrictl, testImage } from '../support/runtime.js';
 import { eventually } from '../testbed/eventually.js';
 
 const tb = inject('testbed');
@@ -101,6 +102,9 @@ describe('kubelet node resources', () => {
         kubeReserved: { cpu: '500m', memory: '1Gi' },
         enforceNodeAllocatable: ['pods'],
         allowedUnsafeSysctls: ['net.core.somaxconn'],
+        containerLogMaxSize: '8Ki',
+        containerLogMaxFiles: 3,
+        containerLogMonitorInterval: '3s',
       },
       args: ['--bootstrap-kubeconfig', tb.bootstrapKubeconfig, '--kubeconfig', join('/tmp', `tskube-e2e-${suffix}.kubeconfig`), '--node-labels', 'pool=tskube'],
     });
@@ -224,6 +228,36 @@ describe('kubelet node resources', () => {
     expect((await readPod('burstable')).status?.phase).toBe('Running');
     // A terminating pod still counts against maxPods (as upstream's): wait until its container stopped.
     await eventually('the preempted pod to stop', async () => ((await readPod('filler')).status?.containerStatuses?.[0]?.state?.terminated ? true : undefined));
+  });
+
+  it('rotates container logs past containerLogMaxSize: older files gzipped, at most containerLogMaxFiles, crictl logs reads on', async () => {
+    const uid = await create(
+      pod('chatty', { containers: [{ ...sleeper(), command: ['sh', '-c', 'i=0; while true; do echo "line $i"; i=$((i+1)); usleep 2000; done'] }] }),
+    );
+    await phaseIs('chatty', 'Running');
+    const dir = join(kubelet.podLogs, `${namespace}_chatty_${uid}`, 'main');
+    const files = await eventually(
+      'a compressed rotated log',
+      () => {
+        const names = readdirSync(dir);
+        return names.some((n) => /^0\.log\.\d{8}-\d{6}\.gz$/.test(n)) ? names : undefined;
+      },
+      60_000,
+    );
+    expect(files).toContain('0.log');
+    expect(files.filter((n) => n.startsWith('0.log')).length).toBeLessThanOrEqual(3);
+    const gz = files.find((n) => n.endsWith('.gz')) as string;
+    expect(gunzipSync(readFileSync(join(dir, gz))).toString()).toMatch(/^\S+ stdout F line \d+$/m);
+    // The runtime writes on into the new current file, and crictl reads it.
+    const { containers } = await cri.runtime.call('ListContainers', { filter: { labelSelector: { 'io.kubernetes.pod.uid': uid } } });
+    const last = await eventually('crictl logs to show the newest lines', async () => {
+      const r = await runCrictl(['logs', '--tail', '1', containers[0]?.id ?? '']);
+      return r.code === 0 && /^line \d+$/.test(r.stdout.trim()) ? Number(r.stdout.trim().split(' ')[1]) : undefined;
+    });
+    const newest = readFileSync(join(dir, '0.log'), 'utf8').trim().split('\n').at(-1) ?? '';
+    expect(Number(newest.split(' ').at(-1))).toBeGreaterThanOrEqual(last);
+    await core.deleteNamespacedPod({ name: 'chatty', namespace });
+    await eventually('chatty gone', async () => ((await readPod('chatty').catch(() => undefined)) ? undefined : true));
   });
 
   it('refuses pods beyond maxPods with OutOfpods', async () => {
