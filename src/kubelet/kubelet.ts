@@ -42,6 +42,11 @@ import { kubeletAdmitter } from './kubelet-admission.js';
 import { detectCgroupLayout } from './cm/cgroup-layout.js';
 import { parseQuantity } from './config/quantity.js';
 import { ContainerLogRotator } from './logs/container-log-rotator.js';
+import { EvictionManager } from './eviction/eviction-manager.js';
+import { evictionThresholds } from './eviction/thresholds.js';
+import { ImageGc } from './gc/image-gc.js';
+import type { NodeEvents } from './kubelet-api.js';
+import { NodeStatsProvider } from './stats/node-stats.js';
 import { cgroupManagerFromConfig } from './cm/cgroup-manager-from-config.js';
 import { nodeAllocatable } from './node/allocatable.js';
 import { nodeLabels } from './node/build-node.js';
@@ -52,6 +57,8 @@ import { kubeletFailedStatus, type KubeletStop } from './pods/terminal-status.js
 import { kubeletVersion } from './version.js';
 import { logCheck, pingCheck, syncLoopCheck } from './healthz/healthz.js';
 import { HealthzServer } from './healthz/healthz-server.js';
+
+const statusIsFinal = (phase: string | undefined) => phase === 'Succeeded' || phase === 'Failed';
 
 export function kubeletLogger(verbosity: number): Logger {
   const level = process.env['TSKUBE_LOG_LEVEL'] ?? (verbosity >= 4 ? 'debug' : 'info');
@@ -161,7 +168,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
         driver: cgroup.driver,
         layout,
         capacity: () => ({ cpuMillis: facts.cpuCores * 1000, memoryBytes: facts.memoryBytes, pids: facts.pidMax }),
-        activePods: () => [...(reconcilerRef?.desired().values() ?? [])].filter((p) => admitter.isAdmitted(p.metadata?.uid ?? '')),
+        activePods: () => (reconcilerRef ? activePods() : []),
         knownPodUids: () => reconcilerRef?.knownPodUids(),
         log,
       })
@@ -229,6 +236,33 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     await api.podStatus.deleteFinal(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', pod.metadata?.uid ?? '');
   };
   const sourceNames: PodSourceName[] = [...(cfg.staticPodPath ? (['file'] as const) : []), ...(api ? (['api'] as const) : [])];
+  const nodeEvents: NodeEvents = api?.nodeEvents ?? {
+    normal: (reason, message) => log.info({ node: options.nodeName, reason }, message),
+    warning: (reason, message) => log.warn({ node: options.nodeName, reason }, message),
+  };
+  const activePods = (): V1Pod[] =>
+    [...reconciler.desired().values()].filter((p) => {
+      const uid = p.metadata?.uid ?? '';
+      return admitter.isAdmitted(uid) && workers?.phase(uid) === 'syncing' && !statusIsFinal(statuses.statusOf(uid)?.phase);
+    });
+  const stats = new NodeStatsProvider({
+    cri,
+    rootDir: options.rootDir,
+    ...(layout.version === 1 && layout.mounts.get('memory') ? { memoryCgroupMount: layout.mounts.get('memory') as string } : {}),
+  });
+  const imageGc = new ImageGc({
+    cri,
+    stats,
+    policy: {
+      highThresholdPercent: cfg.imageGCHighThresholdPercent,
+      lowThresholdPercent: cfg.imageGCLowThresholdPercent,
+      minAgeMs: cfg.imageMinimumGCAge,
+      maxAgeMs: cfg.imageMaximumGCAge,
+    },
+    events: nodeEvents,
+    log,
+    periodMs: options.imageGcPeriodMs,
+  });
   /** Stops a pod on the kubelet's own account: Failed with the reason, then terminated within the grace period. */
   const stopPod = (pod: V1Pod, stop: KubeletStop, gracePeriodSeconds?: number): void => {
     const uid = pod.metadata?.uid ?? '';
@@ -242,7 +276,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     localNode: () => ({ name: options.nodeName, labels: nodeLabels(facts, settings), taints: settings.taints }),
     ...(api ? { apiNode: () => api.node(), fetchNode: () => api.fetchNode() } : {}),
     allocatable: () => nodeAllocatable(facts, settings),
-    pressure: () => ({ memory: false, disk: false, pid: false }),
+    pressure: () => eviction.pressure(),
     shuttingDown: () => false,
     reject: (pod, reason, message) => {
       events.warning(pod, reason, message);
@@ -282,6 +316,20 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   });
   reconcilerRef = reconciler;
 
+  const eviction = new EvictionManager({
+    stats,
+    thresholds: evictionThresholds(cfg),
+    pressureTransitionPeriodMs: cfg.evictionPressureTransitionPeriod,
+    maxPodGracePeriodSeconds: cfg.evictionMaxPodGracePeriod,
+    activePods,
+    reclaimDisk: async () => {
+      await imageGc.collect();
+      await gc.collectOnce();
+    },
+    evict: (pod, stop, grace) => stopPod(pod, stop, grace),
+    events: nodeEvents,
+    log,
+  });
   const gc = new ContainerGc({
     cri,
     runtimePods: () => cache.all(),
@@ -310,6 +358,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     ...(api ? { 'pod status': statuses.run(signal) } : {}),
     reconciler: reconciler.run(signal),
     'container gc': gc.run(signal),
+    'image gc': imageGc.run(signal),
+    eviction: eviction.run(signal),
     ...(cgroups ? { cgroups: cgroups.run(signal) } : {}),
     'log rotation': new ContainerLogRotator({
       cri,
@@ -330,7 +380,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
         }
       : {}),
     ...startFileSource(options, podConfig, log, signal),
-    ...(api ? api.run({ cri, signal, facts: gatherFacts, pressure: () => ({ memory: false, disk: false, pid: false }) }) : {}),
+    ...(api ? api.run({ cri, signal, facts: gatherFacts, pressure: () => eviction.pressure() }) : {}),
   };
   try {
     await runParts(parts, signal, log);
