@@ -75,6 +75,8 @@ export async function startTestKubelet(options: {
   namespaces?: string[];
   /** CRI endpoint when not the shared containerd's. */
   runtimeEndpoint?: string;
+  /** Image GC period (default upstream's 5 minutes); only on a private containerd, whose images are the test's own. */
+  imageGcPeriodMs?: number;
 }): Promise<TestKubelet> {
   const endpoint = options.runtimeEndpoint ?? runtimeEndpoint;
   const dir = mkdtempSync(join(tmpdir(), 'tskube-kubelet-'));
@@ -108,6 +110,7 @@ export async function startTestKubelet(options: {
   // period lets tests see dead containers and gone pods' logs collected.
   resolved.containerLogLinksDir = join(dir, 'containers');
   resolved.containerGcPeriodMs = 1000;
+  if (options.imageGcPeriodMs !== undefined) resolved.imageGcPeriodMs = options.imageGcPeriodMs;
   let controller: AbortController | undefined;
   let running: Promise<void> | undefined;
   const kubelet: TestKubelet = {
