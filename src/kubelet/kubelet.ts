@@ -43,6 +43,7 @@ import { detectCgroupLayout } from './cm/cgroup-layout.js';
 import { parseQuantity } from './config/quantity.js';
 import { ContainerLogRotator } from './logs/container-log-rotator.js';
 import { EvictionManager } from './eviction/eviction-manager.js';
+import { ShutdownManager } from './shutdown/shutdown-manager.js';
 import { evictionThresholds } from './eviction/thresholds.js';
 import { ImageGc } from './gc/image-gc.js';
 import type { NodeEvents } from './kubelet-api.js';
@@ -270,6 +271,17 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     statuses.set(pod, kubeletFailedStatus(pod, statuses.statusOf(uid) ?? pod.status, stop, new Date()));
     workers?.terminate(pod, gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
   };
+  const shutdown = new ShutdownManager({
+    gracePeriodMs: cfg.shutdownGracePeriod,
+    criticalGracePeriodMs: cfg.shutdownGracePeriodCriticalPods,
+    activePods: () => activePods(),
+    stop: (pod, stop, grace) => stopPod(pod, stop, grace),
+    stopped: async (pod) => {
+      while (workers?.phase(pod.metadata?.uid ?? '') !== 'terminated' && !signal.aborted) await sleep(200, signal);
+    },
+    log,
+  });
+  await shutdown.checkLogind();
   const admitter = kubeletAdmitter({
     config: cfg,
     nodeName: options.nodeName,
@@ -277,7 +289,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     ...(api ? { apiNode: () => api.node(), fetchNode: () => api.fetchNode() } : {}),
     allocatable: () => nodeAllocatable(facts, settings),
     pressure: () => eviction.pressure(),
-    shuttingDown: () => false,
+    shuttingDown: () => shutdown.shuttingDown,
     reject: (pod, reason, message) => {
       events.warning(pod, reason, message);
       statuses.set(

@@ -1,6 +1,6 @@
 // Runs the real tskube kubelet in-process for a test: its own root dir, static pod
 // folder and config, stopped (and its pods removed from the runtime) by stop().
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -8,8 +8,7 @@ import { resolveKubeletOptions } from '../../src/kubelet/config/index.js';
 import { runKubelet } from '../../src/kubelet/kubelet.js';
 import { CriClient } from '../../src/cri-client/index.js';
 import { runtimeEndpoint } from './runtime.js';
-import { detectCgroupLayout } from '../../src/kubelet/cm/cgroup-layout.js';
-import { cgroupDirs } from '../../src/kubelet/cm/plan-cgroup-writes.js';
+import { removeCgroupTree } from './cgroups.js';
 
 export interface TestKubelet {
   dir: string;
@@ -34,37 +33,6 @@ process.env['TSKUBE_LOG_LEVEL'] ??= 'warn';
 /** The cgroup root a test kubelet's pods live under. */
 export function cgroupRootName(nodeName: string): string {
   return `tskube-test-${nodeName}`;
-}
-
-/** Removes a cgroup and everything below it in every hierarchy, killing what still runs there. */
-export async function removeCgroupTree(path: string): Promise<void> {
-  const layout = await detectCgroupLayout();
-  for (const dir of cgroupDirs(layout, path)) {
-    for (let attempt = 0; existsSync(dir) && attempt < 5; attempt++) {
-      try {
-        removeTree(dir);
-      } catch {
-        killTree(dir);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-  }
-}
-
-function removeTree(dir: string): void {
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeTree(join(dir, e.name));
-  rmdirSync(dir);
-}
-
-function killTree(dir: string): void {
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) killTree(join(dir, e.name));
-  for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
 }
 
 export async function startTestKubelet(options: {
