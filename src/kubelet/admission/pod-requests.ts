@@ -11,7 +11,8 @@ export interface PodRequests {
   ephemeralBytes: number;
 }
 
-const pick = (name: string, value: (q: string | number, field: string) => number) => (list: ResourceList, field: string) => {
+/** Reads one resource out of a resource list (0 when absent), naming the field in any error. */
+export const pickResource = (name: string, value: (q: string | number, field: string) => number) => (list: ResourceList, field: string) => {
   const q = list?.[name];
   return q === undefined ? 0 : value(q, `${field}.${name}`);
 };
@@ -19,7 +20,7 @@ const pick = (name: string, value: (q: string | number, field: string) => number
 export function podRequests(pod: V1Pod): PodRequests {
   const overhead = pod.spec?.overhead ?? {};
   const total = (name: string, value: (q: string | number, field: string) => number) =>
-    podTotal(pod, 'requests', pick(name, value)) + pick(name, value)(overhead, 'spec.overhead');
+    podTotal(pod, 'requests', pickResource(name, value)) + pickResource(name, value)(overhead, 'spec.overhead');
   return {
     cpuMillis: total('cpu', quantityMillis),
     memoryBytes: total('memory', quantityValue),

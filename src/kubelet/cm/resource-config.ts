@@ -4,7 +4,8 @@
 // kubepods cgroup limited to allocatable (or capacity when not enforced). Pure.
 import type { V1Pod } from '@kubernetes/client-node';
 import { milliCpuToQuota, milliCpuToShares, minCpuShares } from '../cri-config/linux-resources.js';
-import { podTotal, type ResourceList } from '../cri-config/pod-resources.js';
+import { pickResource } from '../admission/pod-requests.js';
+import { podTotal } from '../cri-config/pod-resources.js';
 import { quantityMillis, quantityValue } from '../cri-config/quantity.js';
 import { qosClass } from '../pods/qos.js';
 
@@ -26,13 +27,8 @@ export interface PodCgroupOptions {
   podPidsLimit: number;
 }
 
-const pick = (name: string, value: (q: string | number, field: string) => number) => (list: ResourceList, field: string) => {
-  const q = list?.[name];
-  return q === undefined ? 0 : value(q, `${field}.${name}`);
-};
-
 function overhead(pod: V1Pod, name: string, value: (q: string | number, field: string) => number): number {
-  return pick(name, value)(pod.spec?.overhead, 'spec.overhead');
+  return pickResource(name, value)(pod.spec?.overhead, 'spec.overhead');
 }
 
 /** Whether every container (init ones too) declares a limit for the resource. */
@@ -46,9 +42,9 @@ function allLimit(pod: V1Pod, name: string): boolean {
 }
 
 export function podResourceConfig(pod: V1Pod, o: PodCgroupOptions): ResourceConfig {
-  const cpuRequest = podTotal(pod, 'requests', pick('cpu', quantityMillis)) + overhead(pod, 'cpu', quantityMillis);
-  const cpuLimit = podTotal(pod, 'limits', pick('cpu', quantityMillis)) + overhead(pod, 'cpu', quantityMillis);
-  const memoryLimit = podTotal(pod, 'limits', pick('memory', quantityValue)) + overhead(pod, 'memory', quantityValue);
+  const cpuRequest = podTotal(pod, 'requests', pickResource('cpu', quantityMillis)) + overhead(pod, 'cpu', quantityMillis);
+  const cpuLimit = podTotal(pod, 'limits', pickResource('cpu', quantityMillis)) + overhead(pod, 'cpu', quantityMillis);
+  const memoryLimit = podTotal(pod, 'limits', pickResource('memory', quantityValue)) + overhead(pod, 'memory', quantityValue);
   const quota = o.enforceCpuLimits ? milliCpuToQuota(cpuLimit, o.cpuPeriodUs) : -1;
   const out: ResourceConfig = {};
   switch (qosClass(pod)) {
@@ -77,7 +73,7 @@ export function podResourceConfig(pod: V1Pod, o: PodCgroupOptions): ResourceConf
 /** The Burstable class shares the cpu its pods request; BestEffort gets the minimum (upstream qos container manager). */
 export function burstableCpuShares(pods: readonly V1Pod[]): number {
   let millis = 0;
-  for (const p of pods) if (qosClass(p) === 'Burstable') millis += podTotal(p, 'requests', pick('cpu', quantityMillis));
+  for (const p of pods) if (qosClass(p) === 'Burstable') millis += podTotal(p, 'requests', pickResource('cpu', quantityMillis));
   return milliCpuToShares(millis);
 }
 
