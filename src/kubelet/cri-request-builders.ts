@@ -5,7 +5,6 @@ import { buildContainerConfig } from './cri-requests/container-config.js';
 import { resolveEnv } from './cri-requests/env.js';
 import type { ResolvConf } from './cri-requests/resolv-conf.js';
 import { buildSandboxConfig } from './cri-requests/sandbox-config.js';
-import { qosClass } from './pods/qos.js';
 import type { CriRequestBuilders } from './runtime/executor-deps.js';
 
 export interface NodeContext {
@@ -15,7 +14,10 @@ export interface NodeContext {
   clusterDomain: string;
   hostResolv: ResolvConf;
   podLogsRoot: string;
-  cgroupDriver: 'cgroupfs' | 'systemd';
+  /** The pod's cgroup, the sandbox's cgroup parent (from the cgroup manager, or the cgroup root without cgroupsPerQOS). */
+  cgroupParent: (pod: V1Pod) => string;
+  /** The node runs the unified cgroup hierarchy (v2). */
+  cgroupV2: boolean;
   nodeMemoryCapacityBytes: number;
   allocatable: { cpu: string; memory: string };
   rootDir: string;
@@ -27,22 +29,9 @@ export interface ObjectLookup {
   secret(namespace: string, name: string): V1Secret | undefined;
 }
 
-/**
- * The pod's cgroup under the kubelet's QoS hierarchy: `/kubepods/burstable/pod<uid>` with
- * the cgroupfs driver, `kubepods-burstable-pod<uid>.slice` with systemd (Guaranteed pods
- * sit directly under kubepods), as upstream lays them out.
- */
-export function podCgroupParent(pod: V1Pod, driver: 'cgroupfs' | 'systemd'): string {
-  const uid = pod.metadata?.uid ?? '';
-  const qos = qosClass(pod);
-  const tier = qos === 'Guaranteed' ? '' : qos.toLowerCase();
-  if (driver === 'systemd') return `kubepods${tier ? `-${tier}` : ''}-pod${uid.replace(/-/g, '_')}.slice`;
-  return `/kubepods${tier ? `/${tier}` : ''}/pod${uid}`;
-}
-
 /** Binds the pure pod → CRI config functions to this node. */
 export function criRequestBuilders(node: NodeContext, objects: ObjectLookup): CriRequestBuilders {
-  const resources = { nodeMemoryCapacityBytes: node.nodeMemoryCapacityBytes };
+  const resources = { nodeMemoryCapacityBytes: node.nodeMemoryCapacityBytes, cgroupV2: node.cgroupV2 };
   return {
     sandbox: (pod, attempt) =>
       buildSandboxConfig(pod, attempt, {
@@ -50,7 +39,7 @@ export function criRequestBuilders(node: NodeContext, objects: ObjectLookup): Cr
         clusterDNS: node.clusterDNS,
         clusterDomain: node.clusterDomain,
         hostResolv: node.hostResolv,
-        cgroupParent: podCgroupParent(pod, node.cgroupDriver),
+        cgroupParent: node.cgroupParent(pod),
         podLogsRoot: node.podLogsRoot,
         resources,
       }),

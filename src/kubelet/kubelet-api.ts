@@ -5,13 +5,16 @@
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { makeKubeClients } from '../kube/clients.js';
-import { EventRecorder, podReference } from '../kube/event-recorder.js';
+import { EventRecorder, nodeReference, podReference } from '../kube/event-recorder.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { RestClient } from '../kube/rest-client.js';
 import type { CriRuntime } from './runtime/cri-runtime.js';
 import { bootstrapClientCertificate, ClientCertificateRotator } from './bootstrap/index.js';
 import type { KubeletOptions } from './options/kubelet-options.js';
-import { nodeControllerFromOptions } from './node/node-controller.js';
+import { nodeControllerFromOptions, type NodeController } from './node/node-controller.js';
+import { restNodeApi } from './node/node-api.js';
+import type { NodeFacts } from './node/node-facts.js';
+import type { Node } from './node/node-wire.js';
 import { MirrorPodClient, MirrorPodSyncer } from './pods/mirror-pods.js';
 import { podFullName } from './pods/pod-names.js';
 import { isStaticPod } from './pods/pod-source.js';
@@ -28,6 +31,16 @@ export interface ApiRunContext {
   signal: AbortSignal;
   /** Notes for the Node's Ready condition (the serving certificate's state). */
   notes?: () => string[];
+  /** The machine's facts, as the rest of the kubelet sees them. */
+  facts: () => Promise<NodeFacts>;
+  /** The eviction manager's node conditions. */
+  pressure: () => { memory: boolean; disk: boolean; pid: boolean };
+}
+
+/** Events about the Node (eviction thresholds met, image GC failures), as `kubectl describe node` shows them. */
+export interface NodeEvents {
+  normal(reason: string, message: string): void;
+  warning(reason: string, message: string): void;
 }
 
 export interface ApiConnection {
@@ -39,6 +52,12 @@ export interface ApiConnection {
   podStatus: PodStatusApi;
   /** Where a pod's status is written: the pod itself, or a static pod's mirror pod (once it exists). */
   statusTarget: (pod: V1Pod) => StatusTarget | undefined;
+  /** This kubelet's Node as last read by the status loop (labels, taints); undefined before. */
+  node(): Node | undefined;
+  /** Reads this kubelet's Node now. */
+  fetchNode(): Promise<Node | undefined>;
+  /** Events about the Node itself. */
+  nodeEvents: NodeEvents;
   /** Runs the API side: pods bound here, mirror pods, events, the Node and its Lease, certificate rotation. */
   run(ctx: ApiRunContext): Record<string, Promise<void>>;
 }
@@ -75,10 +94,19 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
     return mirror?.metadata?.uid ? { namespace, name, uid: mirror.metadata.uid } : undefined;
   };
 
+  let controller: NodeController | undefined;
+  const nodeApi = restNodeApi(rest);
+  const nodeRef = nodeReference(options.nodeName);
   return {
     core: () => core,
     rest,
     events,
+    node: () => controller?.status.node,
+    fetchNode: () => nodeApi.getNode(options.nodeName, AbortSignal.timeout(10_000)),
+    nodeEvents: {
+      normal: (reason, message) => recorder.normal(nodeRef, reason, message),
+      warning: (reason, message) => recorder.warning(nodeRef, reason, message),
+    },
     podStatus: kubePodStatusApi(() => core),
     statusTarget,
     run(ctx) {
@@ -90,7 +118,10 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
         kubeletVersion,
         logger: log,
         ...(ctx.notes ? { notes: ctx.notes } : {}),
+        facts: ctx.facts,
+        pressure: ctx.pressure,
       });
+      controller = node;
       const running: Record<string, Promise<void>> = {
         events: recorder.run(ctx.signal),
         'api pod source': source.run(ctx.signal),

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { CriClient } from '../cri-client/index.js';
 import type { RestClient } from '../kube/rest-client.js';
 import { ServingCertificates } from './bootstrap/serving-certificate.js';
+import { logCheck, pingCheck, syncLoopCheck } from './healthz/healthz.js';
 import type { KubeletOptions } from './options/kubelet-options.js';
 import type { KubeletMetrics } from './metrics/kubelet-metrics.js';
 import type { PodRuntimeState } from './pods/runtime-state.js';
@@ -23,6 +24,8 @@ export interface KubeletApiDeps {
   podStatus: (uid: string) => V1PodStatus | undefined;
   runtimePods: () => Promise<ReadonlyMap<string, PodRuntimeState>>;
   hostIPs: () => string[];
+  /** When the pod sync loop last started a pass (ms since the epoch), for /healthz's syncloop check. */
+  syncLoopEnteredAt: () => number;
   /** The API connection's REST client; absent in standalone mode. */
   rest?: RestClient | undefined;
   log: Logger;
@@ -59,6 +62,7 @@ export async function prepareKubeletApi(d: KubeletApiDeps): Promise<PreparedKube
     config: cfg,
     rootDir: d.options.rootDir,
     metrics: d.metrics,
+    healthChecks: [pingCheck, logCheck, syncLoopCheck(d.syncLoopEnteredAt, cfg.syncFrequency)],
   };
   const rest = d.rest;
   return {

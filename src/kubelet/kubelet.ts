@@ -34,6 +34,26 @@ import { PodSourceMerger } from './pods/sources/pod-source-merger.js';
 import { sleep } from '../common/sleep.js';
 import { KubeletMetrics } from './metrics/kubelet-metrics.js';
 import { prepareKubeletApi } from './kubelet-serving.js';
+import { kubeletAdmitter } from './kubelet-admission.js';
+import { detectCgroupLayout } from './cm/cgroup-layout.js';
+import { tryParseQuantity } from '../kube/quantity.js';
+import { ContainerLogRotator } from './logs/container-log-rotator.js';
+import { EvictionManager } from './eviction/eviction-manager.js';
+import { ShutdownManager } from './shutdown/shutdown-manager.js';
+import { evictionThresholds } from './eviction/thresholds.js';
+import { ImageGc } from './gc/image-gc.js';
+import type { NodeEvents } from './kubelet-api.js';
+import { NodeStatsProvider } from './stats/node-stats.js';
+import { cgroupManagerFromConfig } from './cm/cgroup-manager-from-config.js';
+import { nodeAllocatable } from './node/allocatable.js';
+import { nodeLabels } from './node/build-node.js';
+import { NodeFactsGatherer } from './node/gather-node-facts.js';
+import type { NodeFacts } from './node/node-facts.js';
+import { nodeSettingsFromOptions } from './node/node-settings.js';
+import { kubeletFailedStatus, type KubeletStop } from './pods/terminal-status.js';
+import { kubeletVersion } from './version.js';
+
+const statusIsFinal = (phase: string | undefined) => phase === 'Succeeded' || phase === 'Failed';
 
 export function kubeletLogger(verbosity: number): Logger {
   return stderrLogger('kubelet', process.env['TSKUBE_LOG_LEVEL'] ?? (verbosity >= 4 ? 'debug' : 'info'), { component: 'kubelet' });
@@ -128,11 +148,32 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     cri.close();
     throw cgroup.error;
   }
+  const settings = nodeSettingsFromOptions(options, kubeletVersion);
+  const gatherer = new NodeFactsGatherer({ rootDir: options.rootDir, detectHostIPs: options.nodeIPs.length === 0 });
+  // The machine's capacity for allocatable; refreshed with every gather (status, eviction).
+  let facts = await gatherer.gather();
+  const gatherFacts = async (): Promise<NodeFacts> => (facts = await gatherer.gather());
   const podSources = new PodSourceMerger();
   const api: ApiConnection | undefined = options.kubeconfig || options.bootstrapKubeconfig ? await connectToApi(options, podSources, log, signal) : undefined;
   const hostIPs = options.nodeIPs.length ? options.nodeIPs : detectHostIPs();
   const resolvText = cfg.resolvConf ? await readFile(cfg.resolvConf, 'utf8').catch(() => '') : '';
   const { totalmem, availableParallelism } = await import('node:os');
+  const layout = await detectCgroupLayout();
+  // The pod machinery is built below; the node-level parts reach it through these, called only once it runs.
+  let pods: PodLifecycle | undefined;
+  const cgroups = cfg.cgroupsPerQOS
+    ? cgroupManagerFromConfig({
+        config: cfg,
+        driver: cgroup.driver,
+        layout,
+        capacity: () => ({ cpuMillis: facts.cpuCores * 1000, memoryBytes: facts.memoryBytes, pids: facts.pidMax }),
+        activePods: () => activePods(),
+        knownPodUids: () => pods?.reconciler.knownPodUids(),
+        log,
+      })
+    : undefined;
+  // One clear error (and exit 1) when the cgroups cannot be made, before any pod starts.
+  await cgroups?.setup();
   const node: NodeContext = {
     nodeName: options.nodeName,
     hostIPs: () => hostIPs,
@@ -140,22 +181,116 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     clusterDomain: cfg.clusterDomain,
     hostResolv: parseResolvConf(resolvText),
     podLogsRoot: cfg.podLogsDir || '/var/log/pods',
-    cgroupDriver: cgroup.driver,
+    cgroupParent: (pod) => cgroups?.podCgroupParent(pod) ?? (cfg.cgroupRoot || ''),
+    cgroupV2: layout.version === 2,
     nodeMemoryCapacityBytes: totalmem(),
     allocatable: { cpu: String(availableParallelism()), memory: String(totalmem()) },
     rootDir: options.rootDir,
   };
   const objects = new ReferencedObjectCache(api?.core);
+  const events = api?.events ?? logEvents(log);
+  const nodeEvents: NodeEvents = api?.nodeEvents ?? {
+    normal: (reason, message) => log.info({ node: options.nodeName, reason }, message),
+    warning: (reason, message) => log.warn({ node: options.nodeName, reason }, message),
+  };
   const finishDeletion = async (pod: V1Pod): Promise<void> => {
     if (!api || isStaticPod(pod)) return;
     await api.podStatus.deleteFinal(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', pod.metadata?.uid ?? '');
   };
-  const pods = new PodLifecycle({
+  /** Pods admitted and still meant to run: what cgroups, eviction and shutdown act on. */
+  const activePods = (): V1Pod[] => {
+    if (!pods) return [];
+    const { reconciler, workers, statuses } = pods;
+    return [...reconciler.desired().values()].filter((p) => {
+      const uid = p.metadata?.uid ?? '';
+      return admitter.isAdmitted(uid) && workers.phase(uid) === 'syncing' && !statusIsFinal(statuses.statusOf(uid)?.phase);
+    });
+  };
+  /** Stops a pod on the kubelet's own account: Failed with the reason, then terminated within the grace period. */
+  const stopPod = (pod: V1Pod, stop: KubeletStop, gracePeriodSeconds?: number): void => {
+    if (!pods) return;
+    const uid = pod.metadata?.uid ?? '';
+    events.warning(pod, stop.reason, stop.message);
+    pods.statuses.set(pod, kubeletFailedStatus(pod, pods.statuses.statusOf(uid) ?? pod.status, stop, new Date()));
+    pods.workers.terminate(pod, gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
+  };
+  const stats = new NodeStatsProvider({
+    cri,
+    rootDir: options.rootDir,
+    ...(layout.version === 1 && layout.mounts.get('memory') ? { memoryCgroupMount: layout.mounts.get('memory') as string } : {}),
+  });
+  const imageGc = new ImageGc({
+    cri,
+    stats,
+    policy: {
+      highThresholdPercent: cfg.imageGCHighThresholdPercent,
+      lowThresholdPercent: cfg.imageGCLowThresholdPercent,
+      minAgeMs: cfg.imageMinimumGCAge,
+      maxAgeMs: cfg.imageMaximumGCAge,
+    },
+    events: nodeEvents,
+    log,
+    periodMs: options.imageGcPeriodMs,
+  });
+  const shutdown = new ShutdownManager({
+    gracePeriodMs: cfg.shutdownGracePeriod,
+    criticalGracePeriodMs: cfg.shutdownGracePeriodCriticalPods,
+    activePods,
+    stop: (pod, stop, grace) => stopPod(pod, stop, grace),
+    stopped: async (pod) => {
+      while (pods?.workers.phase(pod.metadata?.uid ?? '') !== 'terminated' && !signal.aborted) await sleep(200, signal);
+    },
+    log,
+  });
+  await shutdown.checkLogind();
+  const eviction = new EvictionManager({
+    stats,
+    thresholds: evictionThresholds(cfg),
+    pressureTransitionPeriodMs: cfg.evictionPressureTransitionPeriod,
+    maxPodGracePeriodSeconds: cfg.evictionMaxPodGracePeriod,
+    activePods,
+    reclaimDisk: async () => {
+      await imageGc.collect();
+      await pods?.gc.collectOnce();
+    },
+    evict: (pod, stop, grace) => stopPod(pod, stop, grace),
+    events: nodeEvents,
+    log,
+  });
+  const admitter = kubeletAdmitter({
+    config: cfg,
+    nodeName: options.nodeName,
+    localNode: () => ({ name: options.nodeName, labels: nodeLabels(facts, settings), taints: settings.taints }),
+    ...(api ? { apiNode: () => api.node(), fetchNode: () => api.fetchNode() } : {}),
+    allocatable: () => nodeAllocatable(facts, settings),
+    pressure: () => eviction.pressure(),
+    shuttingDown: () => shutdown.shuttingDown,
+    reject: (pod, reason, message) => {
+      events.warning(pod, reason, message);
+      pods?.statuses.set(
+        pod,
+        kubeletFailedStatus(
+          pod,
+          pods.statuses.statusOf(pod.metadata?.uid ?? '') ?? pod.status,
+          { reason, message: `Pod was rejected: ${message}` },
+          new Date(),
+        ),
+      );
+    },
+    preempt: (victim) =>
+      stopPod(victim, {
+        reason: 'Preempting',
+        message: 'Preempted in order to admit critical pod',
+        disruption: 'Pod was preempted by Kubelet to accommodate a critical pod.',
+      }),
+    log,
+  });
+  pods = new PodLifecycle({
     runtime: cri,
     runtimeName: runtimeVersion.split('://')[0] ?? 'containerd',
     node,
     objects,
-    events: api?.events ?? logEvents(log),
+    events,
     sources: [...(cfg.staticPodPath ? (['file'] as const) : []), ...(api ? (['api'] as const) : [])],
     ...(api ? { statusApi: { api: api.podStatus, target: api.statusTarget } } : {}),
     finishDeletion,
@@ -163,25 +298,33 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     containerLogLinksDir: options.containerLogLinksDir,
     containerGcPeriodMs: options.containerGcPeriodMs,
     observe: { relisted: metrics.relisted, status: metrics.podStatus, removed: metrics.podRemoved },
+    ...(cgroups ? { podCgroups: { ensure: (pod: V1Pod) => cgroups.ensurePod(pod) } } : {}),
+    admission: admitter,
+    onRemoved: async (uid) => {
+      admitter.forget(uid);
+      await cgroups?.removePod(uid);
+    },
     resyncMs: Math.min(cfg.syncFrequency || 10_000, 10_000),
     ...(cfg.crashLoopBackOff?.maxContainerRestartPeriod ? { maxContainerRestartPeriodMs: cfg.crashLoopBackOff.maxContainerRestartPeriod } : {}),
     log,
   });
+  const lifecycle = pods;
   await mkdir(options.containerLogLinksDir, { recursive: true, mode: 0o755 });
-  metrics.setRuntimePods(() => pods.cache.all());
+  metrics.setRuntimePods(() => lifecycle.cache.all());
   const kubeletApi = await prepareKubeletApi({
     options,
     cri,
     metrics,
     pods: () => podSources.pods(),
-    podStatus: (uid) => pods.statuses.statusOf(uid),
-    runtimePods: () => pods.cache.all(),
+    podStatus: (uid) => lifecycle.statuses.statusOf(uid),
+    runtimePods: () => lifecycle.cache.all(),
     hostIPs: () => hostIPs,
     rest: api?.rest,
+    syncLoopEnteredAt: () => lifecycle.reconciler.loopEnteredAt,
     log,
   });
 
-  podSources.subscribe((source, list) => pods.reconciler.setPods(source, list));
+  podSources.subscribe((source, list) => lifecycle.reconciler.setPods(source, list));
   log.info(
     {
       node: options.nodeName,
@@ -193,9 +336,20 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     'kubelet starting',
   );
   const parts: Record<string, Promise<void>> = {
-    ...pods.run(signal),
+    ...lifecycle.run(signal),
+    'image gc': imageGc.run(signal),
+    eviction: eviction.run(signal),
+    ...(cgroups ? { cgroups: cgroups.run(signal) } : {}),
+    'log rotation': new ContainerLogRotator({
+      cri,
+      maxSizeBytes: tryParseQuantity(cfg.containerLogMaxSize) ?? 10 * 2 ** 20,
+      maxFiles: cfg.containerLogMaxFiles,
+      workers: cfg.containerLogMaxWorkers,
+      intervalMs: cfg.containerLogMonitorInterval,
+      log,
+    }).run(signal),
     ...startFileSource(options, podSources, log, signal),
-    ...(api ? api.run({ cri, signal, notes: kubeletApi.notes }) : {}),
+    ...(api ? api.run({ cri, signal, notes: kubeletApi.notes, facts: gatherFacts, pressure: () => eviction.pressure() }) : {}),
     ...kubeletApi.run(signal),
   };
   try {

@@ -14,7 +14,7 @@ import { type NodeContext, type ObjectLookup, criRequestBuilders } from './cri-r
 import { podStatusEqual } from './pods/compute-pod-status.js';
 import { CrashBackoff } from './pods/crash-backoff.js';
 import { podKey } from './pods/pod-names.js';
-import { PodReconciler } from './pods/pod-reconciler.js';
+import { type PodAdmission, PodReconciler } from './pods/pod-reconciler.js';
 import type { PodSourceName } from './pods/pod-source.js';
 import { PodSyncer } from './pods/pod-syncer.js';
 import { PodWorkers } from './pods/pod-workers.js';
@@ -50,6 +50,12 @@ export interface PodLifecycleOptions {
   log: Logger;
   /** Observers for the kubelet's metrics; none of them may throw. */
   observe?: PodLifecycleObservers;
+  /** Makes each pod's cgroup before its sandbox (cgroupsPerQOS). */
+  podCgroups?: ExecutorDeps['podCgroups'];
+  /** Node-level admission of pods about to start for the first time. */
+  admission?: PodAdmission;
+  /** After a pod is removed from the runtime and disk: what else the kubelet keeps of it (its cgroup, its admission). */
+  onRemoved?: (uid: string) => Promise<void>;
 }
 
 export interface PodLifecycleObservers {
@@ -78,6 +84,7 @@ export class PodLifecycle {
       builders: criRequestBuilders(node, o.objects),
       events: o.events,
       log,
+      ...(o.podCgroups ? { podCgroups: o.podCgroups } : {}),
     };
     this.cache = new RuntimeCache(new RuntimeObserver(o.runtime, { rootDir: o.rootDir }), {
       onPodChanged: (uid) => this.workers.resync(uid),
@@ -112,6 +119,7 @@ export class PodLifecycle {
       onError: (pod, op, err, retryIn) => log.warn({ pod: podKey(pod), op, retryInMs: retryIn }, err.message),
     });
     this.reconciler = new PodReconciler({
+      ...(o.admission ? { admission: o.admission } : {}),
       workers: this.workers,
       sources: o.sources,
       runtimeUids: async () => new Set((await this.cache.all()).keys()),
@@ -125,6 +133,7 @@ export class PodLifecycle {
         await removePodDir(o.rootDir, uid);
         await removePodLogs(node.podLogsRoot, o.containerLogLinksDir, uid);
         this.statuses.forget(uid);
+        await o.onRemoved?.(uid);
         o.observe?.removed?.(uid);
       },
       log,

@@ -9,6 +9,7 @@ import { runKubelet } from '../../src/kubelet/kubelet.js';
 import { CriClient } from '../../src/cri-client/index.js';
 import { runtimeEndpoint } from './runtime.js';
 import { freePorts } from '../testbed/ports.js';
+import { removeCgroupTree } from './cgroups.js';
 
 export interface TestKubelet {
   dir: string;
@@ -32,6 +33,11 @@ export interface TestKubelet {
 // Tests read the kubelet's effects, not its log; TSKUBE_LOG_LEVEL=info shows it.
 process.env['TSKUBE_LOG_LEVEL'] ??= 'warn';
 
+/** The cgroup root a test kubelet's pods live under. */
+export function cgroupRootName(nodeName: string): string {
+  return `tskube-test-${nodeName}`;
+}
+
 export async function startTestKubelet(options: {
   nodeName: string;
   extraConfig?: Record<string, unknown>;
@@ -40,6 +46,8 @@ export async function startTestKubelet(options: {
   namespaces?: string[];
   /** CRI endpoint when not the shared containerd's. */
   runtimeEndpoint?: string;
+  /** Image GC period (default upstream's 5 minutes); only on a private containerd, whose images are the test's own. */
+  imageGcPeriodMs?: number;
 }): Promise<TestKubelet> {
   const endpoint = options.runtimeEndpoint ?? runtimeEndpoint;
   const dir = mkdtempSync(join(tmpdir(), 'tskube-kubelet-'));
@@ -61,7 +69,14 @@ export async function startTestKubelet(options: {
       podLogsDir: join(dir, 'pod-logs'),
       address: '127.0.0.1',
       port: apiPort,
+      // Kubelets of parallel suites must not fight over :10248; a test that reads /healthz sets a port.
       healthzPort: 0,
+      // Each test kubelet keeps its QoS cgroups under a root of its own: a kubelet removes pod
+      // cgroups no pod of its own owns, so two on one machine must not share a hierarchy.
+      cgroupRoot: `/${cgroupRootName(options.nodeName)}`,
+      // The shared containerd's images belong to every suite: no test kubelet collects them
+      // (100 % turns image GC off, as upstream); the image GC test sets its own thresholds.
+      imageGCHighThresholdPercent: 100,
       ...options.extraConfig,
     }),
   );
@@ -73,6 +88,7 @@ export async function startTestKubelet(options: {
   // period lets tests see dead containers and gone pods' logs collected.
   resolved.containerLogLinksDir = join(dir, 'containers');
   resolved.containerGcPeriodMs = 1000;
+  if (options.imageGcPeriodMs !== undefined) resolved.imageGcPeriodMs = options.imageGcPeriodMs;
   let controller: AbortController | undefined;
   let running: Promise<void> | undefined;
   const kubelet: TestKubelet = {
@@ -109,6 +125,7 @@ export async function startTestKubelet(options: {
         client.close();
       }
       rmSync(dir, { recursive: true, force: true });
+      await removeCgroupTree(`/${cgroupRootName(options.nodeName)}`);
       // The kubeconfig the TLS bootstrap wrote is ours; the bootstrap kubeconfig is the testbed's.
       const args = options.args ?? [];
       const written = args[args.indexOf('--kubeconfig') + 1];

@@ -221,6 +221,7 @@ describe('node settings from the kubelet options', () => {
     rootDir: '/var/lib/kubelet',
     containerLogLinksDir: '/var/log/containers',
     containerGcPeriodMs: 60_000,
+    imageGcPeriodMs: 300_000,
     certDir: '/var/lib/kubelet/pki',
     verbosity: 0,
     config: { ...defaultKubeletConfiguration(), ...over },

@@ -1,3 +1,4 @@
+import { pingCheck } from '../../src/kubelet/healthz/healthz.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -333,6 +334,7 @@ describe('collecting summaries', () => {
       config: defaultKubeletConfiguration(),
       rootDir: '/',
       metrics: new KubeletMetrics('n1'),
+      healthChecks: [pingCheck],
     };
   }
   const sampler = { sample: async () => node };

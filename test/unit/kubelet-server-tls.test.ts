@@ -1,6 +1,7 @@
 // The kubelet API's HTTPS server on loopback, with a self-signed serving certificate and
 // a small KubeletHost: TLS settings as Node negotiates them, and the request path
 // (401, 403, 404, 405, disabled debugging handlers) before any runtime is involved.
+import { pingCheck } from '../../src/kubelet/healthz/healthz.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -43,6 +44,7 @@ async function serve(over: Partial<KubeletConfiguration>, allow: (path: string) 
     config,
     rootDir: dir,
     metrics: new KubeletMetrics('n1'),
+    healthChecks: [pingCheck],
   };
   const certificates = new ServingCertificates({
     certDir: dir,

@@ -8,6 +8,9 @@ import { podDnsConfig, type DnsWarning } from './pod-dns.js';
 import { podPortMappings } from './port-mappings.js';
 import type { ResolvConf } from './resolv-conf.js';
 import { sandboxSecurityContext } from './security-context.js';
+import { normalizeSysctlName } from '../options/sysctl-names.js';
+
+export { normalizeSysctlName };
 
 export const defaultPodLogsRoot = '/var/log/pods';
 
@@ -32,17 +35,6 @@ export interface SandboxContext {
 /** `<root>/<namespace>_<name>_<uid>`: where the runtime writes the pod's container logs. */
 export function podLogDirectory(root: string, namespace: string, name: string, uid: string): string {
   return `${root.replace(/\/+$/, '')}/${namespace}_${name}_${uid}`;
-}
-
-/**
- * Sysctl names as the runtime wants them: dot-separated. A name whose first separator is
- * '/' is written in the slash form, where '.' stands for a '/' inside a component.
- */
-export function normalizeSysctlName(name: string): string {
-  const slash = name.indexOf('/');
-  const dot = name.indexOf('.');
-  if (slash < 0 || (dot >= 0 && dot < slash)) return name;
-  return name.replace(/[./]/g, (c) => (c === '/' ? '.' : '/'));
 }
 
 function linuxConfig(pod: V1Pod, ctx: SandboxContext): LinuxPodSandboxConfig {

@@ -27,6 +27,8 @@ export interface NodeControllerOptions {
   images: (signal: AbortSignal) => Promise<NodeImage[]>;
   /** Notes for the Ready condition's message. */
   notes?: () => string[];
+  /** The eviction manager's node conditions. */
+  pressure?: () => { memory: boolean; disk: boolean; pid: boolean };
   /** registerNode: false = the Node is made by someone else; only lease and status. */
   registerNode?: boolean;
   /** nodeLeaseDurationSeconds (40). */
@@ -72,6 +74,7 @@ export class NodeController {
       images: options.images,
       logger: options.logger,
       ...(options.notes ? { notes: options.notes } : {}),
+      ...(options.pressure ? { pressure: options.pressure } : {}),
       ...(options.statusUpdateFrequencyMs !== undefined ? { updateFrequencyMs: options.statusUpdateFrequencyMs } : {}),
       ...(options.statusReportFrequencyMs !== undefined ? { reportFrequencyMs: options.statusReportFrequencyMs } : {}),
     });
@@ -105,7 +108,11 @@ export class NodeController {
   /** The Node to create, with a first status (upstream initialNode → setNodeStatus). */
   async #initialNode(signal: AbortSignal): Promise<Node> {
     const [facts, runtime, images] = await Promise.all([this.#o.facts(signal), this.#o.runtime(signal), this.#o.images(signal)]);
-    return buildNode(facts, this.#o.settings, buildNodeStatus({ facts, runtime, settings: this.#o.settings, images, now: new Date() }));
+    return buildNode(
+      facts,
+      this.#o.settings,
+      buildNodeStatus({ facts, runtime, settings: this.#o.settings, images, now: new Date(), pressure: this.#o.pressure?.() }),
+    );
   }
 }
 
@@ -121,6 +128,10 @@ export interface NodeControllerDeps {
   runtimeProbeTimeoutMs?: number;
   /** Notes for the Ready condition's message (the serving certificate's state). */
   notes?: () => string[];
+  /** The machine's facts, shared with the rest of the kubelet; a gatherer of its own when absent. */
+  facts?: () => Promise<NodeFacts>;
+  /** The eviction manager's node conditions. */
+  pressure?: () => { memory: boolean; disk: boolean; pid: boolean };
 }
 
 /** A NodeController from the resolved kubelet options; throws invalid-argument for a bad reservation or threshold. */
@@ -135,7 +146,8 @@ export function nodeControllerFromOptions(options: KubeletOptions, deps: NodeCon
   return new NodeController({
     api: restNodeApi(new RestClient(deps.kubeConfig, { userAgent: `tskube-kubelet/${deps.kubeletVersion}` })),
     settings,
-    facts: () => gatherer.gather(),
+    facts: deps.facts ?? (() => gatherer.gather()),
+    ...(deps.pressure ? { pressure: deps.pressure } : {}),
     runtime: (s) => probe.facts(s),
     images: (s) => probe.images(s),
     registerNode: c.registerNode,

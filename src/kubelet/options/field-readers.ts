@@ -116,6 +116,15 @@ export const evictionThresholds = stringMap((key, value, path) => {
   if (q === undefined || q < 0) throw invalid(path, value, 'want a quantity such as "100Mi" or a percentage such as "10%"');
 });
 
+/** evictionSoftGracePeriod: signal → Go duration. */
+export const evictionGracePeriods = stringMap((key, value, path) => {
+  if (!(evictionSignals as readonly string[]).includes(key)) {
+    throw new TskubeError('invalid-argument', `${path}: unknown eviction signal ${show(key)}: want one of ${evictionSignals.join(', ')}`);
+  }
+  const ms = parseGoDuration(value);
+  if (ms === undefined || ms < 0) throw invalid(path, value, 'want a Go duration such as "1m30s"');
+});
+
 // Label/taint key syntax (k8s.io/apimachinery validation.IsQualifiedName).
 const qualifiedNamePart = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

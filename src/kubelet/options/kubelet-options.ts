@@ -38,6 +38,8 @@ export interface KubeletOptions {
   containerLogLinksDir: string;
   /** How often dead containers and the logs of gone pods are collected (upstream: every minute). */
   containerGcPeriodMs: number;
+  /** How often unused images are collected (upstream: every 5 minutes). */
+  imageGcPeriodMs: number;
 }
 
 export interface ResolvedKubeletOptions {
@@ -239,6 +241,7 @@ export async function resolveKubeletOptions(argv: readonly string[], host: Kubel
     config,
     containerLogLinksDir: '/var/log/containers',
     containerGcPeriodMs: 60_000,
+    imageGcPeriodMs: 300_000,
     ...(hostnameOverride !== undefined && { hostnameOverride }),
     ...(kubeconfig !== undefined && { kubeconfig }),
     ...(bootstrapKubeconfig !== undefined && { bootstrapKubeconfig }),

@@ -122,11 +122,25 @@ export interface KubeletConfiguration {
   maxParallelImagePulls?: number;
   nodeStatusMaxImages: number;
   evictionHard: Record<string, string>;
+  /** Signal → threshold, acted on only after the signal's evictionSoftGracePeriod. */
+  evictionSoft: Record<string, string>;
+  /** Signal → Go duration text ("1m30s"), one per evictionSoft signal. */
+  evictionSoftGracePeriod: Record<string, string>;
+  /** Cap on a pod's grace period when a soft threshold evicts it (seconds; 0: the pod's own). */
+  evictionMaxPodGracePeriod: number;
+  /** Signal → how much beyond the threshold to reclaim before pressure ends. */
+  evictionMinimumReclaim: Record<string, string>;
   evictionPressureTransitionPeriod: Millis;
   mergeDefaultEvictionSettings: boolean;
   failSwapOn: boolean;
   containerLogMaxSize: string;
   containerLogMaxFiles: number;
+  /** How many containers' logs are rotated at once. */
+  containerLogMaxWorkers: number;
+  /** How often log sizes are checked (at least 3 s). */
+  containerLogMonitorInterval: Millis;
+  /** Unsafe sysctls (or patterns ending in "*") pods may set beyond the safe set. */
+  allowedUnsafeSysctls: string[];
   /** Resource name → quantity text ("cpu": "100m"); parse with parseQuantity. */
   systemReserved: Record<string, string>;
   kubeReserved: Record<string, string>;

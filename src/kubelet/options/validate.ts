@@ -3,6 +3,7 @@ import { TskubeError } from '../../common/errors.js';
 import { show } from './field-readers.js';
 import { formatGoDuration } from '../../common/go-duration.js';
 import { tryParseQuantity } from '../../kube/quantity.js';
+import { sysctlPatternProblem } from './sysctl-names.js';
 import { nodeAllocatableEnforcements, type KubeletConfiguration } from './types.js';
 
 // Cross-field rules of upstream's ValidateKubeletConfiguration that apply to the
@@ -61,6 +62,13 @@ export function validateKubeletConfiguration(c: KubeletConfiguration): void {
     throw fail('podLogsDir', c.podLogsDir, 'must be an absolute, normalized path');
   }
   if (c.containerLogMaxFiles <= 1) throw fail('containerLogMaxFiles', c.containerLogMaxFiles, 'must be greater than 1');
+  if (c.containerLogMaxWorkers < 1) throw fail('containerLogMaxWorkers', c.containerLogMaxWorkers, 'must be at least 1');
+  if (c.containerLogMonitorInterval < 3000) throw fail('containerLogMonitorInterval', dur(c.containerLogMonitorInterval), 'must be at least 3s');
+  validateSoftEviction(c);
+  for (const pattern of c.allowedUnsafeSysctls) {
+    const problem = sysctlPatternProblem(pattern);
+    if (problem) throw fail('allowedUnsafeSysctls', pattern, problem);
+  }
   const logSize = tryParseQuantity(c.containerLogMaxSize);
   if (logSize === undefined || logSize <= 0) throw fail('containerLogMaxSize', c.containerLogMaxSize, 'want a positive quantity such as 10Mi');
   if (c.logging.flushFrequency <= 0) throw fail('logging.flushFrequency', dur(c.logging.flushFrequency), 'must be positive');
@@ -68,6 +76,25 @@ export function validateKubeletConfiguration(c: KubeletConfiguration): void {
     throw fail('clusterDomain', c.clusterDomain, 'must be a DNS domain such as cluster.local');
   }
   if (c.cgroupRoot !== '' && !c.cgroupRoot.startsWith('/')) throw fail('cgroupRoot', c.cgroupRoot, 'must be an absolute cgroup path');
+}
+
+// Upstream's ParseThresholdConfig: every soft threshold needs a grace period and the other way round.
+function validateSoftEviction(c: KubeletConfiguration): void {
+  for (const signal of Object.keys(c.evictionSoft)) {
+    if (c.evictionSoftGracePeriod[signal] === undefined) {
+      throw fail(`evictionSoft[${signal}]`, c.evictionSoft[signal], 'needs a grace period in evictionSoftGracePeriod');
+    }
+  }
+  for (const signal of Object.keys(c.evictionSoftGracePeriod)) {
+    if (c.evictionSoft[signal] === undefined) {
+      throw fail(`evictionSoftGracePeriod[${signal}]`, c.evictionSoftGracePeriod[signal], 'has no threshold in evictionSoft');
+    }
+  }
+  for (const signal of Object.keys(c.evictionMinimumReclaim)) {
+    if (c.evictionHard[signal] === undefined && c.evictionSoft[signal] === undefined) {
+      throw fail(`evictionMinimumReclaim[${signal}]`, c.evictionMinimumReclaim[signal], 'has no threshold in evictionHard or evictionSoft');
+    }
+  }
 }
 
 function validateEnforceNodeAllocatable(c: KubeletConfiguration): void {

@@ -37,4 +37,6 @@ export interface ExecutorDeps {
   events: PodEvents;
   /** For what the steps cannot report otherwise: cleanups that failed, links not made. */
   log: Logger;
+  /** Makes the pod's cgroup with its limits before its sandbox (cgroupsPerQOS). */
+  podCgroups?: { ensure(pod: V1Pod): Promise<void> };
 }

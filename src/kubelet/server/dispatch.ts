@@ -145,7 +145,7 @@ export class Dispatcher {
     const { host, res, url } = ctx;
     switch (route) {
       case 'healthz':
-        return serveHealthz(res, ctx.params.check, url.searchParams.has('verbose'));
+        return serveHealthz(res, url, host.healthChecks);
       case 'pods': {
         const body = this.#podList.of(host.pods());
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });

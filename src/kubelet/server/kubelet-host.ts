@@ -7,6 +7,7 @@
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { CriClient } from '../../cri-client/index.js';
 import type { KubeletConfiguration } from '../options/types.js';
+import type { HealthCheck } from '../healthz/healthz.js';
 import type { KubeletMetrics } from '../metrics/kubelet-metrics.js';
 import type { PodRuntimeState } from '../pods/runtime-state.js';
 
@@ -23,6 +24,8 @@ export interface KubeletHost {
   /** The kubelet's root dir, whose filesystem is the node's in /stats/summary. */
   rootDir: string;
   metrics: KubeletMetrics;
+  /** What /healthz checks (ping, log, syncloop). */
+  healthChecks: readonly HealthCheck[];
 }
 
 /** A pod by namespace and name, as the kubelet's pod manager finds it (a static pod answers to its mirror pod's name). */

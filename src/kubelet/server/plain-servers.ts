@@ -8,15 +8,14 @@ import http from 'node:http';
 import type { Logger } from '../../common/logger.js';
 import { sleep } from '../../common/sleep.js';
 import type { Dispatcher } from './dispatch.js';
+import { pingCheck } from '../healthz/healthz.js';
 import { serveHealthz } from './handlers/healthz.js';
-import { replyText } from './http-reply.js';
 import { close, listen } from './listen.js';
 
 export async function runHealthzServer(address: string, port: number, log: Logger, signal: AbortSignal): Promise<void> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://kubelet');
-    if (url.pathname === '/healthz') serveHealthz(res, undefined, url.searchParams.has('verbose'));
-    else replyText(res, 404, '404 page not found');
+    serveHealthz(res, url, [pingCheck]);
   });
   const at = await listen(server, address, port, 'healthzPort');
   log.info({ address: at.address, port: at.port }, 'healthz listening');

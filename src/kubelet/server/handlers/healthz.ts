@@ -1,22 +1,17 @@
 import type { ServerResponse } from 'node:http';
+import { type HealthCheck, healthzReply } from '../../healthz/healthz.js';
 import { replyText } from '../http-reply.js';
 
-// /healthz as upstream's healthz package answers it: "ok", the checks one per line with
-// ?verbose, and each check at /healthz/<name>. The kubelet's checks: ping (the server
-// answers), log (logging works) and syncloop (the kubelet's loops run; a kubelet whose
-// loops stopped has exited, so it passes whenever the server answers).
+// /healthz and /healthz/<check>, answered by the one pure healthz reply. The :10250 API
+// runs the kubelet's checks (ping, log, syncloop); the plain healthzPort only ping, as
+// upstream's does.
 
-const checks = ['ping', 'log', 'syncloop'];
-
-export function serveHealthz(res: ServerResponse, check: string | undefined, verbose: boolean): void {
-  if (check !== undefined) {
-    replyText(res, checks.includes(check) ? 200 : 404, checks.includes(check) ? 'ok' : '404 page not found');
+export function serveHealthz(res: ServerResponse, url: URL, checks: readonly HealthCheck[]): void {
+  const reply = healthzReply(url.pathname, url.searchParams, checks);
+  if (!reply) {
+    replyText(res, 404, '404 page not found');
     return;
   }
-  if (!verbose) {
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
-    res.end('ok');
-    return;
-  }
-  replyText(res, 200, `${checks.map((c) => `[+]${c} ok`).join('\n')}\nhealthz check passed\n`);
+  res.writeHead(reply.status, reply.headers);
+  res.end(reply.body);
 }
