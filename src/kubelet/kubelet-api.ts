@@ -82,8 +82,8 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
   let core = makeKubeClients(kc).core;
   const recorder = new EventRecorder({ rest, component: 'kubelet', host: options.nodeName, logger: log });
   const events: PodEvents = {
-    normal: (pod, reason, message) => recorder.normal(podReference(pod), reason, message),
-    warning: (pod, reason, message) => recorder.warning(podReference(pod), reason, message),
+    normal: (pod, reason, message, fieldPath) => recorder.normal(podReference(pod, fieldPath), reason, message),
+    warning: (pod, reason, message, fieldPath) => recorder.warning(podReference(pod, fieldPath), reason, message),
   };
   const statusTarget = (pod: V1Pod): StatusTarget | undefined => {
     const { namespace = 'default', name, uid } = pod.metadata ?? {};

@@ -297,7 +297,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     rootDir: options.rootDir,
     containerLogLinksDir: options.containerLogLinksDir,
     containerGcPeriodMs: options.containerGcPeriodMs,
-    observe: { relisted: metrics.relisted, status: metrics.podStatus, removed: metrics.podRemoved },
+    observe: { relisted: metrics.relisted, status: metrics.podStatus, removed: metrics.podRemoved, probes: metrics.probes },
     ...(cgroups ? { podCgroups: { ensure: (pod: V1Pod) => cgroups.ensurePod(pod) } } : {}),
     admission: admitter,
     onRemoved: async (uid) => {

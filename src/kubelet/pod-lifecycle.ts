@@ -1,7 +1,7 @@
 /*
  * The kubelet's pod machinery, assembled around one container runtime: the runtime cache
  * (relist every second), the pod syncer and its per-pod workers, the reconciler between
- * the pod sources and the workers, the status manager and container GC. kubelet.ts builds
+ * the pod sources and the workers, the status manager, the prober and container GC. kubelet.ts builds
  * it on the CRI client; unit tests build the same thing on the in-memory runtime, so what
  * they exercise is what runs on a node.
  */
@@ -25,6 +25,8 @@ import { removePodDir } from './runtime/pod-dirs.js';
 import { RuntimeCache } from './runtime/runtime-cache.js';
 import { RuntimeObserver } from './runtime/runtime-observer.js';
 import type { PodStatusApi } from './status/pod-status-api.js';
+import { ProberManager } from '../probes/prober-manager.js';
+import type { ProbeObserver } from '../probes/probe-worker.js';
 import { StatusManager, type StatusTarget } from './status/status-manager.js';
 
 export interface PodLifecycleOptions {
@@ -60,6 +62,8 @@ export interface PodLifecycleOptions {
 
 export interface PodLifecycleObservers {
   relisted?: (durationMs: number, startedAt: number) => void;
+  /** Probe runs (/metrics/probes). */
+  probes?: ProbeObserver;
   status?: (pod: V1Pod, status: V1PodStatus) => void;
   removed?: (uid: string) => void;
 }
@@ -67,6 +71,7 @@ export interface PodLifecycleObservers {
 export class PodLifecycle {
   readonly cache: RuntimeCache;
   readonly statuses: StatusManager;
+  readonly prober: ProberManager;
   readonly syncer: PodSyncer;
   readonly workers: PodWorkers;
   readonly reconciler: PodReconciler;
@@ -95,7 +100,18 @@ export class PodLifecycle {
       ...(o.statusApi ? { api: o.statusApi.api, target: o.statusApi.target } : {}),
       equal: (a, b) => podStatusEqual(a, b),
       onError: (pod, err) => log.warn({ pod: podKey(pod), err: err.message }, 'writing pod status failed; will retry'),
-      ...(o.observe?.status ? { onStatus: o.observe.status } : {}),
+      onStatus: (pod, status) => {
+        o.observe?.status?.(pod, status);
+        this.prober.statusChanged(pod, status);
+      },
+    });
+    this.prober = new ProberManager({
+      cri: o.runtime,
+      statusOf: (uid) => this.statuses.statusOf(uid),
+      onResultChanged: (uid) => this.workers.resync(uid),
+      warning: (pod, fieldPath, reason, message) => o.events.warning(pod, reason, message, fieldPath),
+      observe: o.observe?.probes,
+      log,
     });
     this.syncer = new PodSyncer({
       deps,
@@ -107,11 +123,20 @@ export class PodLifecycle {
       runtimeName: o.runtimeName,
       log,
       prefetch: async (pod) => o.objects.prefetch?.(pod),
+      probes: this.prober,
     });
     this.workers = new PodWorkers({
-      sync: (pod, s) => this.syncer.sync(pod, s),
-      terminate: (pod, grace, s) => this.syncer.terminate(pod, grace, s),
+      sync: (pod, s) => {
+        this.prober.addPod(pod);
+        return this.syncer.sync(pod, s);
+      },
+      terminate: (pod, grace, s) => {
+        // A terminating pod's containers are not restarted: no liveness or startup probe may kill one now.
+        this.prober.stopLivenessAndStartup(pod.metadata?.uid ?? '');
+        return this.syncer.terminate(pod, grace, s);
+      },
       terminated: async (pod) => {
+        this.prober.removePod(pod.metadata?.uid ?? '');
         // The containers are gone: finish the API deletion so `kubectl delete` returns.
         if (pod.metadata?.deletionTimestamp) await o.finishDeletion(pod);
         this.reconciler.trigger();
@@ -129,6 +154,7 @@ export class PodLifecycle {
       },
       finishDeletion: o.finishDeletion,
       remove: async (uid) => {
+        this.prober.removePod(uid);
         await this.syncer.removeFromRuntime(uid);
         await removePodDir(o.rootDir, uid);
         await removePodLogs(node.podLogsRoot, o.containerLogLinksDir, uid);
@@ -164,5 +190,6 @@ export class PodLifecycle {
   /** Aborts what the pod workers are doing (shutdown); containers keep running. */
   stop(): void {
     this.workers.stop();
+    this.prober.stop();
   }
 }

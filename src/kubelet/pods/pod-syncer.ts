@@ -19,13 +19,14 @@ import { computePodActions } from './compute-pod-actions.js';
 import { computePodStatus } from './compute-pod-status.js';
 import { containerSpec } from './container-outcome.js';
 import { type CrashBackoff, recordRestarts } from './crash-backoff.js';
-import { defaultTerminationGraceSeconds, minimumStopGraceSeconds, planTermination } from './plan-termination.js';
+import { containerKillGraceSeconds, minimumStopGraceSeconds, planTermination } from './plan-termination.js';
 import { podKey } from './pod-names.js';
 import { decidedSteps, foldReports, reportStep, type StepReport } from './plan-sync-report.js';
 import type { SyncResult } from './pod-workers.js';
 import { emptyRuntimeState, type PodRuntimeState } from './runtime-state.js';
 import type { StepResult } from './sync-steps.js';
 import type { WaitingReason } from './waiting-reason.js';
+import type { ProbeView } from '../../probes/probe-view.js';
 
 export interface PodSyncerOptions {
   deps: ExecutorDeps;
@@ -39,6 +40,8 @@ export interface PodSyncerOptions {
   now?: () => number;
   /** Fetches what the pod's env and pull secrets refer to, before planning. */
   prefetch?: (pod: V1Pod) => Promise<void>;
+  /** What the pod's probes say (liveness, readiness, startup), for its actions and status; no probes run without it. */
+  probes?: { view(pod: V1Pod, previous: V1PodStatus | undefined, containers: PodRuntimeState['containers']): ProbeView };
 }
 
 /** StopPodSandbox of a pod being removed: CNI teardown included, so longer than a plain call. */
@@ -63,15 +66,21 @@ export class PodSyncer {
     await this.#o.prefetch?.(pod);
     const now = this.#now();
     const state = await this.#state(pod);
-    const actions = computePodActions(pod, state, { now, backoff, specHash: this.#o.specHash });
+    const probes = this.#probeView(pod, state);
+    const actions = computePodActions(pod, state, {
+      now,
+      backoff,
+      specHash: this.#o.specHash,
+      ...(probes ? { livenessFailed: probes.livenessFailed, startupPassed: probes.started, startupFailed: probes.startupFailed } : {}),
+    });
     const reports: StepReport[] = [];
     const report = (result: StepResult) => reports.push(this.#say(pod, reportStep(pod, result, now)));
     for (const step of decidedSteps(actions, state)) report(step);
-    const grace = pod.spec?.terminationGracePeriodSeconds ?? defaultTerminationGraceSeconds;
     const acting = actions.killPod || actions.containersToKill.length > 0 || actions.createSandbox;
 
-    if (actions.killPod) await this.#stopEverything(pod, state, grace, signal);
-    for (const k of actions.containersToKill) await this.#kill(pod, state, k, grace, k.message, signal);
+    if (actions.killPod) await this.#stopEverything(pod, state, containerKillGraceSeconds(pod, undefined), signal);
+    for (const k of actions.containersToKill)
+      await this.#kill(pod, state, k, containerKillGraceSeconds(pod, containerSpec(pod, k.name), k.probe), k.message, signal);
     let sandbox: RunningSandbox | undefined;
     if (actions.createSandbox) {
       sandbox = await runSandbox(deps, pod, actions.sandboxAttempt, signal);
@@ -169,11 +178,18 @@ export class PodSyncer {
     return killContainer(this.#o.deps, pod, { id: c.id, name: c.name, ...(spec ? { spec } : {}), ...(podIP ? { podIP } : {}) }, grace, message, signal);
   }
 
+  #probeView(pod: V1Pod, state: PodRuntimeState): ProbeView | undefined {
+    const previous: V1PodStatus | undefined = this.#o.statuses.statusOf(pod.metadata?.uid ?? '') ?? pod.status;
+    return this.#o.probes?.view(pod, previous, state.containers);
+  }
+
   #report(pod: V1Pod, state: PodRuntimeState, waiting: ReadonlyMap<string, WaitingReason>, podIsTerminal = false): V1PodStatus | undefined {
     const uid = pod.metadata?.uid ?? '';
     const previous: V1PodStatus | undefined = this.#o.statuses.statusOf(uid) ?? pod.status;
     try {
+      const probes = this.#probeView(pod, state);
       const status = computePodStatus(pod, state, {
+        ...(probes ? { ready: probes.ready, started: probes.started } : {}),
         now: new Date(this.#now()),
         hostIPs: this.#o.hostIPs(),
         waiting,
