@@ -1,0 +1,314 @@
+// Probes end to end: the tskube kubelet on the real containerd, joined to the real control
+// plane (whose endpoint-slice controller turns readiness into Service endpoints). Probes go
+// from the host to the pods' IPs over the CNI bridge, or into containers with ExecSync; the
+// test changes what a container answers by writing files in it through CRI ExecSync.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import https from 'node:https';
+import { join } from 'node:path';
+import { CoreV1Api, DiscoveryV1Api, KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { CriClient } from '../../src/cri-client/index.js';
+import { startTestKubelet, type TestKubelet } from '../support/kubelet.js';
+import { newClient, testImage } from '../support/runtime.js';
+import { eventually } from '../testbed/eventually.js';
+
+const tb = inject('testbed');
+const suffix = randomBytes(3).toString('hex');
+const nodeName = `tskube-probes-${suffix}`;
+const namespace = `probes-e2e-${suffix}`;
+const grpcImage = 'localhost/tskube/grpc-health:latest';
+
+const kc = new KubeConfig();
+kc.loadFromFile(tb.adminKubeconfig);
+const core = kc.makeApiClient(CoreV1Api);
+const discovery = kc.makeApiClient(DiscoveryV1Api);
+
+const c = (name: string, extra: Partial<V1Container> = {}): V1Container => ({
+  name,
+  image: testImage,
+  imagePullPolicy: 'IfNotPresent',
+  command: ['sleep', '3600'],
+  ...extra,
+});
+const every1s = { periodSeconds: 1, failureThreshold: 1 };
+function pod(name: string, containers: V1Container[], extra: Partial<NonNullable<V1Pod['spec']>> = {}, labels: Record<string, string> = {}): V1Pod {
+  return { metadata: { name, namespace, labels }, spec: { nodeName, terminationGracePeriodSeconds: 2, containers, ...extra } };
+}
+
+/** A TCP server on 8080 that is down while /tmp/down exists (busybox httpd, started and killed by a shell loop). */
+const switchableServer = [
+  'sh',
+  '-c',
+  'while true; do if [ -e /tmp/down ]; then sleep 0.2; else httpd -f -p 8080 -h /var/www & pid=$!; while [ ! -e /tmp/down ]; do sleep 0.2; done; kill $pid; wait $pid; fi; done',
+];
+
+const pods: V1Pod[] = [
+  pod('ready-file', [c('app', { readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, ...every1s } })], {}, { app: `ready-file-${suffix}` }),
+  pod('liveness-http', [
+    c('web', {
+      command: ['sh', '-c', 'echo ok > /var/www/healthz; exec httpd -f -p 8080 -h /var/www'],
+      ports: [{ name: 'http', containerPort: 8080 }],
+      livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, ...every1s },
+    }),
+  ]),
+  pod('slow-start', [
+    c('app', {
+      command: ['sh', '-c', 'sleep 8; touch /tmp/started; exec sleep 3600'],
+      startupProbe: { exec: { command: ['cat', '/tmp/started'] }, periodSeconds: 1, failureThreshold: 30 },
+      // Would kill the container at its first run: it must not run before the startup probe passed.
+      livenessProbe: { exec: { command: ['cat', '/tmp/started'] }, ...every1s },
+    }),
+  ]),
+  pod('tcp', [c('server', { command: switchableServer, readinessProbe: { tcpSocket: { port: 8080 }, ...every1s } })]),
+  pod('grpc', [c('server', { image: grpcImage, command: undefined, args: ['-port', '9000'], readinessProbe: { grpc: { port: 9000 }, ...every1s } })]),
+  pod('grpc-db', [
+    c('server', {
+      image: grpcImage,
+      command: undefined,
+      args: ['-port', '9000', '-service', 'db'],
+      livenessProbe: { grpc: { port: 9000, service: 'db' }, ...every1s },
+    }),
+  ]),
+  // Ignores SIGTERM (sleep as PID 1): only the SIGKILL at the end of the grace period stops it.
+  pod('grace', [c('app', { livenessProbe: { exec: { command: ['cat', '/tmp/never'] }, ...every1s, terminationGracePeriodSeconds: 2 } })], {
+    terminationGracePeriodSeconds: 60,
+  }),
+  pod('bad', [
+    c('good', { command: ['httpd', '-f', '-p', '8080', '-h', '/var/www'], readinessProbe: { httpGet: { path: '/', port: 8080 }, ...every1s } }),
+    c('refused', { readinessProbe: { httpGet: { path: '/healthz', port: 8081 }, ...every1s } }),
+    c('nocmd', { readinessProbe: { exec: { command: ['/no/such/binary'] }, ...every1s } }),
+    c('hang', { readinessProbe: { exec: { command: ['sleep', '10'] }, periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 1 } }),
+  ]),
+  pod('grpc-nohealth', [
+    c('server', { image: grpcImage, command: undefined, args: ['-port', '9000', '-no-health'], readinessProbe: { grpc: { port: 9000 }, ...every1s } }),
+  ]),
+  pod('gated', [c('app')], { readinessGates: [{ conditionType: 'tskube.test/gate' }] }),
+];
+
+const readPod = (name: string) => core.readNamespacedPod({ name, namespace });
+const condition = (p: V1Pod, type: string) => p.status?.conditions?.find((x) => x.type === type);
+const containerStatus = (p: V1Pod, name: string) => p.status?.containerStatuses?.find((s) => s.name === name);
+const isReady = async (name: string) => condition(await readPod(name), 'Ready')?.status === 'True';
+
+/** The messages of the pod's events with this reason (aggregated repeats count once). */
+async function eventMessages(name: string, reason: string): Promise<string[]> {
+  const { items } = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name},reason=${reason}` });
+  return items.map((e) => e.message ?? '');
+}
+
+async function waitForEvent(name: string, reason: string, match: RegExp | string): Promise<string> {
+  return eventually(`a ${reason} event on ${name} matching ${match}`, async () =>
+    (await eventMessages(name, reason)).find((m) => (typeof match === 'string' ? m === match : match.test(m))),
+  );
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  await eventually(what, async () => ((await check()) ? true : undefined), timeoutMs);
+}
+
+describe('probes', () => {
+  let kubelet: TestKubelet;
+  let cri: CriClient;
+
+  /** Runs a command in a pod's container through CRI, as `kubectl exec` would. */
+  async function execIn(podName: string, container: string, cmd: string[]): Promise<void> {
+    const id = containerStatus(await readPod(podName), container)?.containerID?.replace(/^containerd:\/\//, '') ?? '';
+    const r = await cri.runtime.call('ExecSync', { containerId: id, cmd, timeout: 10 });
+    expect(r.exitCode, `${cmd.join(' ')} in ${podName}/${container}: ${r.stderr.toString()}`).toBe(0);
+  }
+
+  beforeAll(async () => {
+    // The gRPC health server image is built locally (Go module proxy) and cached; test/run does the same.
+    const bin = execFileSync(join(import.meta.dirname, '../images/grpc-health/build.sh'), { encoding: 'utf8' }).trim();
+    execFileSync(process.execPath, [join(import.meta.dirname, '../images/build-images.ts'), '--grpc-health', bin], { stdio: 'ignore' });
+    cri = newClient();
+    kubelet = await startTestKubelet({
+      nodeName,
+      namespaces: [namespace],
+      args: ['--bootstrap-kubeconfig', tb.bootstrapKubeconfig, '--kubeconfig', join('/tmp', `tskube-probes-${suffix}.kubeconfig`)],
+      extraConfig: { authentication: { anonymous: { enabled: true } }, authorization: { mode: 'AlwaysAllow' } },
+    });
+    await eventually(`node ${nodeName} Ready`, async () => {
+      const ready = (await core.readNode({ name: nodeName }).catch(() => undefined))?.status?.conditions?.find((x) => x.type === 'Ready')?.status;
+      return ready === 'True' ? true : undefined;
+    });
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await core.createNamespacedService({
+      namespace,
+      body: { metadata: { name: 'ready-file' }, spec: { selector: { app: `ready-file-${suffix}` }, ports: [{ port: 80, targetPort: 8080 }] } },
+    });
+    await Promise.all(pods.map((body) => core.createNamespacedPod({ namespace, body })));
+    // A static pod: the API would refuse its header name, so only a node's own manifest can carry it.
+    kubelet.writeManifest('bad-header.yaml', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'bad-header', namespace },
+      spec: {
+        terminationGracePeriodSeconds: 2,
+        containers: [
+          c('web', {
+            command: ['httpd', '-f', '-p', '8080', '-h', '/var/www'],
+            readinessProbe: { httpGet: { path: '/', port: 8080, httpHeaders: [{ name: 'bad header', value: 'x' }] }, ...every1s },
+          }),
+        ],
+      },
+    });
+    await waitFor('every pod Running', async () => {
+      const { items } = await core.listNamespacedPod({ namespace });
+      return pods.every((p) => items.find((i) => i.metadata?.name === p.metadata?.name)?.status?.phase === 'Running');
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    kubelet?.removeManifest('bad-header.yaml');
+    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    await eventually(
+      'the namespace pods to go',
+      async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined),
+      60_000,
+    ).catch(() => undefined);
+    await kubelet?.destroy();
+    cri?.close();
+    await core.deleteNode({ name: nodeName }).catch(() => undefined);
+  }, 120_000);
+
+  it('readiness from a file: Ready only once the file exists; in and out of the Service EndpointSlice with it', async () => {
+    const ip = (await readPod('ready-file')).status?.podIP ?? '';
+    // The probe looked and found no file.
+    await waitForEvent('ready-file', 'Unhealthy', /^Readiness probe failed: cat: can't open '\/tmp\/ready': No such file or directory/);
+    const before = await readPod('ready-file');
+    expect(condition(before, 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    expect(containerStatus(before, 'app')).toMatchObject({ ready: false, started: true });
+    const endpoint = async () => {
+      const { items } = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: 'kubernetes.io/service-name=ready-file' });
+      return items.flatMap((s) => s.endpoints ?? []).find((e) => e.addresses.includes(ip));
+    };
+    await waitFor('the pod in the EndpointSlice, not ready', async () => (await endpoint())?.conditions?.ready === false);
+
+    await execIn('ready-file', 'app', ['touch', '/tmp/ready']);
+    await waitFor('the pod Ready', () => isReady('ready-file'), 30_000);
+    expect(containerStatus(await readPod('ready-file'), 'app')?.ready).toBe(true);
+    await waitFor('the pod ready in the EndpointSlice', async () => (await endpoint())?.conditions?.ready === true, 30_000);
+
+    await execIn('ready-file', 'app', ['rm', '/tmp/ready']);
+    await waitFor('the pod not Ready', async () => !(await isReady('ready-file')), 30_000);
+    await waitFor('the pod out of the ready endpoints', async () => (await endpoint())?.conditions?.ready === false, 30_000);
+    expect(containerStatus(await readPod('ready-file'), 'app')?.restartCount).toBe(0);
+  });
+
+  it('liveness over HTTP: a probe that starts failing restarts the container, and the events say why', async () => {
+    await waitFor('the web container running', async () => containerStatus(await readPod('liveness-http'), 'web')?.state?.running !== undefined);
+    expect(containerStatus(await readPod('liveness-http'), 'web')?.restartCount).toBe(0);
+    await execIn('liveness-http', 'web', ['rm', '/var/www/healthz']);
+    await waitFor('a restart', async () => (containerStatus(await readPod('liveness-http'), 'web')?.restartCount ?? 0) >= 1, 30_000);
+    await waitForEvent('liveness-http', 'Unhealthy', 'Liveness probe failed: HTTP probe failed with statuscode: 404');
+    await waitForEvent('liveness-http', 'Killing', 'Container web failed liveness probe, will be restarted');
+    // The new instance writes the file again: it runs on and stays.
+    await waitFor('the web container running again', async () => containerStatus(await readPod('liveness-http'), 'web')?.state?.running !== undefined);
+  });
+
+  it('a slow starter with a startup probe is not killed by its liveness probe', async () => {
+    await waitFor('started', async () => containerStatus(await readPod('slow-start'), 'app')?.started === true, 40_000);
+    await waitFor('Ready', () => isReady('slow-start'), 10_000);
+    const s = containerStatus(await readPod('slow-start'), 'app');
+    expect(s?.restartCount).toBe(0);
+    // The startup probe did fail meanwhile; the liveness probe never ran before it passed.
+    expect((await eventMessages('slow-start', 'Unhealthy')).some((m) => m.startsWith('Startup probe failed: '))).toBe(true);
+    expect((await eventMessages('slow-start', 'Unhealthy')).some((m) => m.startsWith('Liveness'))).toBe(false);
+  });
+
+  it('a TCP probe passes and fails as the server does', async () => {
+    await waitFor('Ready', () => isReady('tcp'), 30_000);
+    const ip = (await readPod('tcp')).status?.podIP;
+    await execIn('tcp', 'server', ['touch', '/tmp/down']);
+    await waitFor('not Ready', async () => !(await isReady('tcp')), 30_000);
+    await waitForEvent('tcp', 'Unhealthy', `Readiness probe failed: dial tcp ${ip}:8080: connect: connection refused`);
+    await execIn('tcp', 'server', ['rm', '/tmp/down']);
+    await waitFor('Ready again', () => isReady('tcp'), 30_000);
+  });
+
+  it('a gRPC probe passes and fails as the health server says', async () => {
+    await waitFor('Ready', () => isReady('grpc'), 30_000);
+    await execIn('grpc', 'server', ['touch', '/tmp/not-serving']);
+    await waitFor('not Ready', async () => !(await isReady('grpc')), 30_000);
+    await waitForEvent('grpc', 'Unhealthy', 'Readiness probe failed: service unhealthy (responded with "NOT_SERVING")');
+    await execIn('grpc', 'server', ['rm', '/tmp/not-serving']);
+    await waitFor('Ready again', () => isReady('grpc'), 30_000);
+  });
+
+  it('a gRPC liveness probe of a named service restarts the server when it stops serving', async () => {
+    await waitFor('Ready', () => isReady('grpc-db'), 30_000);
+    await execIn('grpc-db', 'server', ['touch', '/tmp/not-serving']);
+    await waitFor('a restart', async () => (containerStatus(await readPod('grpc-db'), 'server')?.restartCount ?? 0) >= 1, 30_000);
+    await waitForEvent('grpc-db', 'Killing', 'Container server failed liveness probe, will be restarted');
+  });
+
+  it("a liveness probe's terminationGracePeriodSeconds shortens the kill", async () => {
+    await waitFor('a restart', async () => (containerStatus(await readPod('grace'), 'app')?.restartCount ?? 0) >= 1, 40_000);
+    const last = containerStatus(await readPod('grace'), 'app')?.lastState?.terminated;
+    expect(last?.exitCode).toBe(137); // SIGKILL: it ignored SIGTERM for the whole grace period
+    const ranMs = new Date(String(last?.finishedAt)).getTime() - new Date(String(last?.startedAt)).getTime();
+    // The pod's own grace period is 60 s: killed after the probe's 2 s instead.
+    expect(ranMs).toBeLessThan(15_000);
+  });
+
+  it('bad probes fail with a clear Unhealthy event each, and hold up no other probe', async () => {
+    const ip = (await readPod('bad')).status?.podIP;
+    await waitForEvent('bad', 'Unhealthy', `Readiness probe failed: Get "http://${ip}:8081/healthz": dial tcp ${ip}:8081: connect: connection refused`);
+    await waitForEvent(
+      'bad',
+      'Unhealthy',
+      /^Readiness probe errored and resulted in unknown state: rpc error: code = Unknown desc = failed to exec in container: .*\/no\/such\/binary.*(no such file or directory|not found)/,
+    );
+    await waitForEvent('bad', 'Unhealthy', 'Readiness probe failed: command timed out: "sleep 10" timed out after 1s');
+    await waitForEvent(
+      'grpc-nohealth',
+      'Unhealthy',
+      'Readiness probe failed: error: this server does not implement the grpc health protocol (grpc.health.v1.Health): unknown service grpc.health.v1.Health',
+    );
+    await waitForEvent(
+      `bad-header-${nodeName}`,
+      'Unhealthy',
+      /^Readiness probe failed: Get "http:\/\/10\.88\.\d+\.\d+:8080\/": net\/http: invalid header field name "bad header"$/,
+    );
+    // Meanwhile the good container of the same pod became ready on time, and nothing restarted.
+    const bad = await readPod('bad');
+    expect(containerStatus(bad, 'good')?.ready).toBe(true);
+    for (const name of ['refused', 'nocmd', 'hang']) expect(containerStatus(bad, name)).toMatchObject({ ready: false, restartCount: 0 });
+    expect(condition(bad, 'ContainersReady')?.message).toBe('containers with unready status: [refused nocmd hang]');
+  });
+
+  it('readinessGates: Ready waits for the gate condition another controller sets', async () => {
+    await waitFor('the kubelet to report the gate', async () => condition(await readPod('gated'), 'Ready')?.reason === 'ReadinessGatesNotReady');
+    expect(condition(await readPod('gated'), 'Ready')?.message).toBe('corresponding condition of pod readiness gate "tskube.test/gate" does not exist.');
+    await core.patchNamespacedPodStatus({
+      name: 'gated',
+      namespace,
+      body: [{ op: 'add', path: '/status/conditions/-', value: { type: 'tskube.test/gate', status: 'True', lastTransitionTime: new Date() } }],
+    });
+    await waitFor('Ready', () => isReady('gated'), 30_000);
+  });
+
+  it('serves /metrics/probes with upstream names and labels', async () => {
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', port: kubelet.apiPort, path: '/metrics/probes', rejectUnauthorized: false, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const uid = (await readPod('ready-file')).metadata?.uid;
+    expect(text).toMatch(
+      new RegExp(
+        `^prober_probe_total\\{probe_type="Readiness",result="successful",container="app",pod="ready-file",namespace="${namespace}",pod_uid="${uid}"\\} [1-9]`,
+        'm',
+      ),
+    );
+    expect(text).toMatch(/^prober_probe_total\{probe_type="Readiness",result="failed",container="app",pod="ready-file",.*\} [1-9]/m);
+    expect(text).toMatch(/^prober_probe_duration_seconds_bucket\{le="0.005",probe_type="Readiness",container="app",pod="ready-file",/m);
+    expect(text).toMatch(/^process_start_time_seconds \d+/m);
+  });
+});
