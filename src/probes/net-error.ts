@@ -35,12 +35,6 @@ export function dialErrorText(address: string, err: unknown, timedOut: boolean):
   return `dial tcp ${address}: ${err instanceof Error ? err.message : String(err)}`;
 }
 
-/** Whether an error happened while connecting (before any byte went over the connection). */
-export function isDialError(err: unknown): boolean {
-  const e = err as { syscall?: unknown } | null;
-  return e?.syscall === 'connect';
-}
-
 /** The text of an error on an established connection: "read: connection reset by peer", "EOF". */
 export function connectionErrorText(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);

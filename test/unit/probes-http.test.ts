@@ -3,7 +3,7 @@
 // and Go's wording of every failure, since those reach the Unhealthy event.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import type { V1Container, V1HTTPGetAction } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../src/kubelet/bootstrap/self-signed.js';
@@ -215,5 +215,71 @@ describe('httpGet failures, worded as Go words them', () => {
       result: 'failure',
       output: `Get "https://127.0.0.1:${port}": http: server gave HTTP response to HTTPS client`,
     });
+  });
+});
+
+describe('the HTTP/1.1 exchange with servers that answer in unusual ways', () => {
+  /** A server that answers every connection with these raw bytes, written in pieces, then closes. */
+  async function raw(pieces: string[], close = true): Promise<{ port: number; stop: () => Promise<void> }> {
+    const conns = new Set<Socket>();
+    const s = createTcpServer((socket) => {
+      conns.add(socket);
+      socket.on('error', () => undefined);
+      socket.once('data', async () => {
+        for (const p of pieces) {
+          socket.write(p);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        if (close) socket.end();
+      });
+    });
+    const p = await listen(s as unknown as Server);
+    return {
+      port: p,
+      stop: async () => {
+        for (const c of conns) c.destroy();
+        await new Promise((r) => s.close(r));
+      },
+    };
+  }
+  const at = (p: number, timeoutMs = 1000) => runHttpProbe({ port: p }, undefined, '127.0.0.1', timeoutMs);
+
+  it('reads a chunked body split across packets', async () => {
+    const s = await raw(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel', 'lo\r\n6;ext=1\r\n world\r\n0\r\n\r\n']);
+    expect(await at(s.port)).toEqual({ result: 'success', output: 'hello world' });
+    await s.stop();
+  });
+
+  it('reads a Content-Length body, and one that runs until the server closes', async () => {
+    const a = await raw(['HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\n', 'down']);
+    expect(await at(a.port)).toEqual({ result: 'failure', output: 'HTTP probe failed with statuscode: 503' });
+    await a.stop();
+    const b = await raw(['HTTP/1.0 200 OK\r\n\r\nuntil ', 'the end']);
+    expect(await at(b.port)).toEqual({ result: 'success', output: 'until the end' });
+    await b.stop();
+  });
+
+  it('skips an interim 100 Continue', async () => {
+    const s = await raw(['HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.1 204 No Content\r\n\r\n']);
+    expect(await at(s.port)).toEqual({ result: 'success', output: '' });
+    await s.stop();
+  });
+
+  it('a malformed status line, and a body cut short, fail', async () => {
+    const a = await raw(['SSH-2.0-OpenSSH_9.2\r\n\r\n']);
+    expect(await at(a.port)).toEqual({ result: 'failure', output: `Get "http://127.0.0.1:${a.port}": malformed HTTP response "SSH-2.0-OpenSSH_9.2"` });
+    await a.stop();
+    const b = await raw(['HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort']);
+    expect(await at(b.port)).toEqual({ result: 'failure', output: '', error: 'unexpected EOF' });
+    await b.stop();
+  });
+
+  it('a server that sends headers and then stalls: the timeout ends it while reading the body', async () => {
+    const s = await raw(['HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nsome'], false);
+    expect(await at(s.port, 300)).toMatchObject({
+      result: 'failure',
+      error: 'context deadline exceeded (Client.Timeout or context cancellation while reading body)',
+    });
+    await s.stop();
   });
 });
