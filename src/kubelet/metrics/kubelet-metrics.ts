@@ -30,6 +30,17 @@ export function runtimeOperationType(method: string): string {
     .replace(/pod_sandbox/g, 'podsandbox');
 }
 
+// Label names in Go's order (sorted), so the text reads as upstream's does.
+const probeTotalLabels = (l: ProbeLabels, result: 'successful' | 'failed' | 'unknown') => ({
+  container: l.container,
+  namespace: l.namespace,
+  pod: l.pod,
+  pod_uid: l.pod_uid,
+  probe_type: l.probe_type,
+  result,
+});
+const probeDurationLabels = (l: ProbeLabels) => ({ container: l.container, namespace: l.namespace, pod: l.pod, probe_type: l.probe_type });
+
 export interface HttpRequestLabels {
   method: string;
   path: string;
@@ -233,16 +244,12 @@ export class KubeletMetrics {
   /** Probe runs: prober_probe_total, and prober_probe_duration_seconds for the ones that did not fail (as upstream). */
   readonly probes: ProbeObserver = {
     probed: (labels, result, durationMs) => {
-      this.#probeTotal.inc({ ...labels, result });
-      if (result !== 'failed') {
-        const { pod_uid: _, ...durationLabels } = labels;
-        this.#probeDuration.observe(durationLabels, durationMs / 1000);
-      }
+      this.#probeTotal.inc(probeTotalLabels(labels, result));
+      if (result !== 'failed') this.#probeDuration.observe(probeDurationLabels(labels), durationMs / 1000);
     },
     forget: (labels) => {
-      for (const result of ['successful', 'failed', 'unknown']) this.#probeTotal.remove({ ...labels, result });
-      const { pod_uid: _, ...durationLabels } = labels;
-      this.#probeDuration.remove(durationLabels);
+      for (const result of ['successful', 'failed', 'unknown'] as const) this.#probeTotal.remove(probeTotalLabels(labels, result));
+      this.#probeDuration.remove(probeDurationLabels(labels));
     },
   };
 
