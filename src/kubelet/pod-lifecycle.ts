@@ -7,6 +7,7 @@
  */
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { TskubeError } from '../common/errors.js';
 import { containerSpecHash } from './cri-requests/container-hash.js';
 import { ContainerGc } from './gc/container-gc.js';
 import { removePodLogs } from './gc/log-links.js';
@@ -108,7 +109,13 @@ export class PodLifecycle {
     this.prober = new ProberManager({
       cri: o.runtime,
       statusOf: (uid) => this.statuses.statusOf(uid),
-      onResultChanged: (uid) => this.workers.resync(uid),
+      onResultChanged: (uid) => {
+        // A terminating pod's worker is busy stopping it: its readiness reaches the status the short way.
+        const pod = this.workers.phase(uid) === 'terminating' ? this.workers.pod(uid) : undefined;
+        if (pod)
+          this.syncer.reportTerminating(pod).catch((err: unknown) => log.warn({ uid, err: TskubeError.from(err).message }, 'reporting readiness failed'));
+        else this.workers.resync(uid);
+      },
       warning: (pod, fieldPath, reason, message) => o.events.warning(pod, reason, message, fieldPath),
       observe: o.observe?.probes,
       log,

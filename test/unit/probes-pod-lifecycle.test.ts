@@ -117,4 +117,26 @@ describe('probes in the pod lifecycle', () => {
     expect(h.lifecycle.prober.workerCount).toBe(0);
     await tickUntil(() => h.lifecycle.workers.phase(pod.metadata?.uid ?? '') === 'terminated', 30_000);
   });
+
+  it('a terminating pod: readiness goes on and its result reaches the status while the containers stop', async () => {
+    healthy['ready'] = true;
+    rt.program('app', { ignoresSigterm: true, exec: (cmd) => (healthy[cmd[0] ?? ''] ? { exitCode: 0 } : { exitCode: 1, stderr: 'gone' }) });
+    const pod = testPod('draining', {
+      terminationGracePeriodSeconds: 20,
+      containers: [container('app', { readinessProbe: { exec: { command: ['ready'] }, periodSeconds: 1, failureThreshold: 1 } })],
+    });
+    h.setPods([pod]);
+    await tickUntil(() => conditionOf(h, pod, 'Ready') === 'True', 5000);
+    h.lifecycle.workers.terminate(pod, 20);
+    healthy['ready'] = false;
+    // Long before the 20 s grace period ends, the pod says it is not ready, its container still running.
+    await tickUntil(() => conditionOf(h, pod, 'Ready') === 'False', 5000);
+    expect(h.lifecycle.workers.phase(pod.metadata?.uid ?? '')).toBe('terminating');
+    expect(appStatus(h, pod)).toMatchObject({ ready: false, state: { running: expect.anything() } });
+    expect(h.eventsOf(pod)).toContain('Unhealthy: Readiness probe failed: gone');
+    // Once stopped, the final status stands: no late readiness report brings the running container back.
+    await tickUntil(() => h.lifecycle.workers.phase(pod.metadata?.uid ?? '') === 'terminated', 30_000);
+    await tick(3000);
+    expect(appStatus(h, pod)?.state?.terminated).toBeDefined();
+  });
 });

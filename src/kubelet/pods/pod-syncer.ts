@@ -50,6 +50,8 @@ const removalStopTimeoutMs = 60_000;
 export class PodSyncer {
   readonly #o: PodSyncerOptions;
   readonly #now: () => number;
+  /** Pods whose termination wrote its last status. */
+  readonly #stopped = new Set<string>();
 
   constructor(options: PodSyncerOptions) {
     this.#o = options;
@@ -143,11 +145,26 @@ export class PodSyncer {
         clearTimeout(stuck);
       }
     }
-    this.#report(pod, await this.#state(pod, true), new Map(), true);
+    const final = await this.#state(pod, true);
+    this.#stopped.add(pod.metadata?.uid ?? '');
+    this.#report(pod, final, new Map(), true);
+  }
+
+  /**
+   * A probe result of a terminating pod changed (readiness goes on while it stops): the
+   * status says so at once, as upstream's status manager does, while the kill goes on.
+   * Once the termination's last report is written, nothing older replaces it.
+   */
+  async reportTerminating(pod: V1Pod): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    if (this.#stopped.has(uid)) return;
+    const state = await this.#state(pod);
+    if (!this.#stopped.has(uid)) this.#report(pod, state, new Map(), true);
   }
 
   /** After termination: remove what the runtime keeps of the pod. */
   async removeFromRuntime(uid: string): Promise<void> {
+    this.#stopped.delete(uid);
     const { deps, log } = this.#o;
     const state = await this.#o.cache.pod(uid, true);
     for (const s of state?.sandboxes ?? []) {
