@@ -4,7 +4,9 @@
 // test changes what a container answers by writing files in it through CRI ExecSync.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CoreV1Api, DiscoveryV1Api, KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -74,16 +76,37 @@ const pods: V1Pod[] = [
   pod('grace', [c('app', { livenessProbe: { exec: { command: ['cat', '/tmp/never'] }, ...every1s, terminationGracePeriodSeconds: 2 } })], {
     terminationGracePeriodSeconds: 60,
   }),
+  // One bad probe per pod: the event spam filter (25 per object, as upstream's) would drop some of several failing every second.
   pod('bad', [
     c('good', { command: ['httpd', '-f', '-p', '8080', '-h', '/var/www'], readinessProbe: { httpGet: { path: '/', port: 8080 }, ...every1s } }),
-    c('refused', { readinessProbe: { httpGet: { path: '/healthz', port: 8081 }, ...every1s } }),
-    c('nocmd', { readinessProbe: { exec: { command: ['/no/such/binary'] }, ...every1s } }),
     c('hang', { readinessProbe: { exec: { command: ['sleep', '10'] }, periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 1 } }),
   ]),
+  pod('bad-refused', [c('refused', { readinessProbe: { httpGet: { path: '/healthz', port: 8081 }, ...every1s } })]),
+  pod('bad-nocmd', [c('nocmd', { readinessProbe: { exec: { command: ['/no/such/binary'] }, ...every1s } })]),
   pod('grpc-nohealth', [
     c('server', { image: grpcImage, command: undefined, args: ['-port', '9000', '-no-health'], readinessProbe: { grpc: { port: 9000 }, ...every1s } }),
   ]),
   pod('gated', [c('app')], { readinessGates: [{ conditionType: 'tskube.test/gate' }] }),
+  // Readiness that would pass at once, held back by its initial delay: a restarted instance must start un-ready again.
+  pod('restarted', [
+    c('app', {
+      command: ['sh', '-c', 'touch /tmp/alive; exec sleep 3600'],
+      livenessProbe: { exec: { command: ['cat', '/tmp/alive'] }, ...every1s },
+      readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1, initialDelaySeconds: 20 },
+    }),
+  ]),
+  // On SIGTERM it removes /tmp/alive and runs on: both probes fail from then on while the pod terminates.
+  pod(
+    'terminating',
+    [
+      c('app', {
+        command: ['sh', '-c', 'touch /tmp/alive; trap "rm -f /tmp/alive" TERM; while true; do sleep 1; done'],
+        livenessProbe: { exec: { command: ['cat', '/tmp/alive'] }, ...every1s },
+        readinessProbe: { exec: { command: ['cat', '/tmp/alive'] }, ...every1s },
+      }),
+    ],
+    { terminationGracePeriodSeconds: 20 },
+  ),
 ];
 
 const readPod = (name: string) => core.readNamespacedPod({ name, namespace });
@@ -266,10 +289,10 @@ describe('probes', () => {
   });
 
   it('bad probes fail with a clear Unhealthy event each, and hold up no other probe', async () => {
-    const ip = (await readPod('bad')).status?.podIP;
-    await waitForEvent('bad', 'Unhealthy', `Readiness probe failed: Get "http://${ip}:8081/healthz": dial tcp ${ip}:8081: connect: connection refused`);
+    const ip = (await readPod('bad-refused')).status?.podIP;
+    await waitForEvent('bad-refused', 'Unhealthy', `Readiness probe failed: Get "http://${ip}:8081/healthz": dial tcp ${ip}:8081: connect: connection refused`);
     await waitForEvent(
-      'bad',
+      'bad-nocmd',
       'Unhealthy',
       /^Readiness probe errored and resulted in unknown state: rpc error: code = Unknown desc = failed to exec in container: .*\/no\/such\/binary.*(no such file or directory|not found)/,
     );
@@ -287,8 +310,10 @@ describe('probes', () => {
     // Meanwhile the good container of the same pod became ready on time, and nothing restarted.
     const bad = await readPod('bad');
     expect(containerStatus(bad, 'good')?.ready).toBe(true);
-    for (const name of ['refused', 'nocmd', 'hang']) expect(containerStatus(bad, name)).toMatchObject({ ready: false, restartCount: 0 });
-    expect(condition(bad, 'ContainersReady')?.message).toBe('containers with unready status: [refused nocmd hang]');
+    expect(containerStatus(bad, 'hang')).toMatchObject({ ready: false, restartCount: 0 });
+    expect(condition(bad, 'ContainersReady')?.message).toBe('containers with unready status: [hang]');
+    expect(containerStatus(await readPod('bad-refused'), 'refused')).toMatchObject({ ready: false, restartCount: 0 });
+    expect(containerStatus(await readPod('bad-nocmd'), 'nocmd')).toMatchObject({ ready: false, restartCount: 0 });
   });
 
   it('readinessGates: Ready waits for the gate condition another controller sets', async () => {
@@ -323,5 +348,74 @@ describe('probes', () => {
     expect(of('prober_probe_duration_seconds_count', durationLabels)[0]).toBeGreaterThan(0);
     expect(series.find((s) => s.name === 'prober_probe_duration_seconds_bucket' && s.labels['pod'] === 'ready-file')?.labels).not.toHaveProperty('pod_uid');
     expect(text).toMatch(/^process_start_time_seconds \d+/m);
+  });
+
+  it('results do not outlive the container: a restarted instance starts un-ready and not live-failed', async () => {
+    await waitFor('Ready', () => isReady('restarted'), 60_000);
+    const before = containerStatus(await readPod('restarted'), 'app');
+    await execIn('restarted', 'app', ['rm', '/tmp/alive']);
+    const after = await eventually('the new instance running', async () => {
+      const s = containerStatus(await readPod('restarted'), 'app');
+      return s?.restartCount === 1 && s.state?.running && s.containerID !== before?.containerID ? s : undefined;
+    });
+    // Its readiness probe has not run yet (20 s initial delay): the old instance's Ready must not carry over.
+    expect(after).toMatchObject({ ready: false, started: true });
+    expect(condition(await readPod('restarted'), 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    await waitFor('Ready again once the new readiness probe passed', () => isReady('restarted'), 60_000);
+    // Nor did the liveness failure carry over: the new instance was not killed at once.
+    expect(containerStatus(await readPod('restarted'), 'app')?.restartCount).toBe(1);
+  });
+
+  it('a terminating pod: liveness stops (no kill for failing it), readiness goes on', async () => {
+    await waitFor('Ready', () => isReady('terminating'), 30_000);
+    await core.deleteNamespacedPod({ name: 'terminating', namespace });
+    // The positive sign the prober looked after SIGTERM: readiness, still running, saw the file gone.
+    await waitForEvent('terminating', 'Unhealthy', /^Readiness probe failed: cat: can't open '\/tmp\/alive'/);
+    await waitFor('the pod not Ready', async () => condition(await readPod('terminating'), 'Ready')?.status === 'False', 20_000);
+    expect((await eventMessages('terminating', 'Unhealthy')).filter((m) => m.startsWith('Liveness'))).toEqual([]);
+    expect((await eventMessages('terminating', 'Killing')).filter((m) => /liveness/.test(m))).toEqual([]);
+  });
+
+  it('lifecycle hooks: httpGet postStart and preStop reach the server, a preStop sleep delays SIGTERM, a tcpSocket hook fails', async () => {
+    const hits: { path: string; agent: string; at: number }[] = [];
+    const server = createServer((req: IncomingMessage, res) => {
+      hits.push({ path: req.url ?? '', agent: String(req.headers['user-agent']), at: Date.now() });
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    // Each container ends at once on SIGTERM: what keeps them is the hooks.
+    const quick = ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.2; done'];
+    const hook = (path: string) => ({ httpGet: { host: '127.0.0.1', port, path } });
+    try {
+      await core.createNamespacedPod({
+        namespace,
+        body: pod(
+          'hooks',
+          [
+            c('http', { command: quick, lifecycle: { postStart: hook('/post-start'), preStop: hook('/pre-stop') } }),
+            c('sleeper', { command: quick, lifecycle: { preStop: { sleep: { seconds: 5 } } } }),
+            c('tcp', { command: quick, lifecycle: { preStop: { tcpSocket: { port: 8080 } } } }),
+          ],
+          { terminationGracePeriodSeconds: 30 },
+        ),
+      });
+      await waitFor('running', async () => (await readPod('hooks')).status?.phase === 'Running');
+      expect(hits.map((h) => [h.path, h.agent])).toEqual([['/post-start', 'kube-lifecycle/1.36']]);
+
+      const deleted = Date.now();
+      await core.deleteNamespacedPod({ name: 'hooks', namespace });
+      await waitFor('the preStop request', async () => hits.some((h) => h.path === '/pre-stop'), 20_000);
+      await waitFor('the pod gone', async () => (await readPod('hooks').catch(() => undefined)) === undefined, 60_000);
+      const tookMs = Date.now() - deleted;
+      // The sleeper got SIGTERM only after its 5 s sleep, and then ended at once, long before the 30 s grace.
+      expect(tookMs).toBeGreaterThanOrEqual(5000);
+      expect(tookMs).toBeLessThan(25_000);
+      expect(await eventMessages('hooks', 'FailedPreStopHook')).toEqual([
+        'Cannot run handler: invalid handler: tcpSocket is not supported as a lifecycle handler',
+      ]);
+    } finally {
+      server.close();
+    }
   });
 });
