@@ -13,7 +13,8 @@
 //    its best-timed arrival in the window (a probe is due every second from there), and a
 //    request's lateness is its arrival less its tick; p50 and p99 over every request. The
 //    server answers at once, so the result reaches the kubelet a loopback round trip later;
-//  - the kubelet's resident memory with the unprobed pods and at the end.
+//  - the kubelet's resident memory with the unprobed pods, when the window starts (the pods
+//    replaced by their probed versions) and at its end.
 //
 // Both kubelets start as bench/lib/kubelets.ts starts them (the upstream one leaving the
 // host's sysctls and firewall as they were). Each kubelet's cgroups live under a root of
@@ -59,6 +60,8 @@ interface Result {
   rssMiB: number;
   /** With the same pods before they had probes. */
   unprobedRssMiB: number;
+  /** At the start of the window, the probed pods running (RSS MiB less this is the window's growth, churn excluded). */
+  windowStartRssMiB: number;
 }
 
 /** The probe target: answers 200 at once and notes each request's arrival (ms, monotonic) by path. */
@@ -221,6 +224,7 @@ async function benchOne(kind: Kind, endpoint: string, target: ReturnType<typeof 
     });
     await sleep(10_000);
     target.reset();
+    const windowStartRssMiB = processUsage(pid).rssMiB;
     const cpu0 = processUsage(pid).cpuSeconds;
     await sleep(windowSeconds * 1000);
     const cpuSeconds = processUsage(pid).cpuSeconds - cpu0;
@@ -240,6 +244,7 @@ async function benchOne(kind: Kind, endpoint: string, target: ReturnType<typeof 
       lateMax: Math.max(...late),
       rssMiB: processUsage(pid).rssMiB,
       unprobedRssMiB,
+      windowStartRssMiB,
     };
   };
   try {
@@ -298,7 +303,8 @@ printTable(
     'late p99 ms',
     'late max ms',
     'RSS MiB unprobed',
-    'RSS MiB',
+    'RSS MiB window start',
+    'RSS MiB end',
   ],
   kinds.map((k) => [
     k,
@@ -323,6 +329,7 @@ printTable(
     ),
     cell(k, (r) => r.lateMax),
     cell(k, (r) => r.unprobedRssMiB),
+    cell(k, (r) => r.windowStartRssMiB),
     cell(k, (r) => r.rssMiB),
   ]),
 );
