@@ -167,7 +167,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
         driver: cgroup.driver,
         layout,
         capacity: () => ({ cpuMillis: facts.cpuCores * 1000, memoryBytes: facts.memoryBytes, pids: facts.pidMax }),
-        activePods: () => activePods(),
+        // Asked only once the pods exist: setup() below runs before activePods is defined.
+        activePods: () => (pods ? activePods() : []),
         knownPodUids: () => pods?.reconciler.knownPodUids(),
         log,
       })
