@@ -54,6 +54,14 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+export interface AddOptions extends CallOptions {
+  /**
+   * Called once every binary is found and the version settled, just before the first plugin
+   * runs: the place to record that an attachment may exist (an ADD that fails earlier left nothing).
+   */
+  beforeChain?: () => Promise<void>;
+}
+
 export interface AddOutcome {
   result: CniResult;
   /** The version the chain spoke (and the cached result is written in). */
@@ -91,12 +99,13 @@ export class Cni {
     this.#logger = options.logger;
   }
 
-  async add(network: NetworkConfig, attachment: Attachment, options: CallOptions = {}): Promise<AddOutcome> {
+  async add(network: NetworkConfig, attachment: Attachment, options: AddOptions = {}): Promise<AddOutcome> {
     checkAttachmentKey(attachment);
     if (!attachment.netns) throw new TskubeError('invalid-argument', 'ADD needs the network namespace path');
     return this.#locks.forContainer(attachment.containerId, async () => {
       const binaries = await this.#findAll(network, 'ADD');
       const version = await this.#negotiate(network, binaries, options);
+      await options.beforeChain?.();
       let result: CniResult | undefined;
       try {
         for (const step of chainOrder('ADD', network)) {

@@ -1,6 +1,7 @@
 // The CNI library's public face, for the kubelet and the CLI.
 export {
   Cni,
+  type AddOptions,
   type AddOutcome,
   type CallOptions,
   type CniOptions,

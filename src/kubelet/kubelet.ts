@@ -296,7 +296,13 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
         stateDir: join(options.rootDir, 'cni'),
         runtime: cri,
         pod: (uid) => pods?.reconciler.desired().get(uid),
-        podCIDRs: () => (api ? nodePodCIDRs(api.node()) : undefined),
+        // The Node as the status loop last read it; read afresh while it shows no pod CIDR
+        // (the controller manager assigns one just after registration).
+        podCIDRs: async () => {
+          if (!api) return undefined;
+          const known = nodePodCIDRs(api.node());
+          return known.length ? known : nodePodCIDRs(await api.fetchNode());
+        },
         events: nodeEvents,
         log,
       })

@@ -30,7 +30,7 @@ export interface CniRig {
   exec: PluginExec;
   /** The kubelet flags for this rig's chain. */
   kubeletArgs: string[];
-  /** Writes the kubelet's chain: bridge (host-local, 10.88.<octet>.0/24 unless the Node's podCIDR comes as ipRanges) + portmap + bandwidth, then `extra`. */
+  /** Writes the kubelet's chain: bridge (host-local, 10.88.<octet>.0/24, or the Node's podCIDR as ipRanges) + portmap + bandwidth, then `extra`. */
   writeChain(name: string, octet: number, extra?: unknown[], options?: { ipRanges?: boolean; file?: string }): string;
   destroy(): Promise<void>;
 }
@@ -84,7 +84,13 @@ export async function cniRig(set: PluginSet, options: { blackholes?: string[] } 
             bridge: bridgeOf(octet),
             isGateway: true,
             hairpinMode: true,
-            ipam: { type: 'host-local', dataDir: host.dataDir, ranges: [[{ subnet: `10.88.${octet}.0/24` }]], routes: [{ dst: '0.0.0.0/0' }] },
+            // host-local puts the Node's ranges (ipRanges) before its own: a chain that takes them has none.
+            ipam: {
+              type: 'host-local',
+              dataDir: host.dataDir,
+              ...(o.ipRanges ? {} : { ranges: [[{ subnet: `10.88.${octet}.0/24` }]] }),
+              routes: [{ dst: '0.0.0.0/0' }],
+            },
             ...(o.ipRanges ? { capabilities: { ipRanges: true } } : {}),
           },
           { type: 'portmap', capabilities: { portMappings: true } },

@@ -25,6 +25,7 @@ import { selectNetwork } from '../../cni/config/select-network.js';
 import type { AttachmentKey, NetworkConfig } from '../../cni/network-config.js';
 import type { PluginExec } from '../../cni/plugin-exec.js';
 import { sandboxAddresses } from '../../cni/result.js';
+import { type CacheEntry, readCacheEntry } from '../../cni/result-cache.js';
 import { ShimServer } from '../../cni/shim-server.js';
 import type { ShimReply, ShimRequest } from '../../cni/shim-protocol.js';
 import { specVersions } from '../../cni/version.js';
@@ -60,7 +61,7 @@ export interface PodNetworkOptions {
   /** The pod a sandbox is for, by UID; undefined for one the kubelet did not make. */
   pod: (uid: string) => V1Pod | undefined;
   /** The Node's pod CIDRs; undefined standalone (no Node). */
-  podCIDRs: () => string[] | undefined;
+  podCIDRs: () => Promise<string[] | undefined>;
   events: { normal(reason: string, message: string): void; warning(reason: string, message: string): void };
   log: Logger;
   checkPeriodMs?: number;
@@ -245,18 +246,21 @@ export class PodNetwork {
   }
 
   async #add(call: ShimCall, signal: AbortSignal): Promise<ShimReply> {
+    // A config fixed (or broken) since the last check counts for this pod already.
+    await this.#refreshConfig();
     const network = this.#inForce();
-    const podCIDRs = this.#o.podCIDRs();
+    const podCIDRs = await this.#o.podCIDRs();
     const rangesProblem = podCIDRs ? podCidrProblem(network, podCIDRs) : undefined;
     if (rangesProblem) throw new ShimCallError(11, rangesProblem);
     const uid = cniArg(call, 'K8S_POD_UID');
     const pod = uid ? this.#o.pod(uid) : undefined;
     const attachment = podAttachment({ call, pod, podCIDRs: podCIDRs ?? [] });
     this.#adding.set(call.containerId, Date.now());
-    // The record goes first: a kubelet killed during the ADD leaves it for the next start's GC.
-    // After a failed ADD it stays: the runtime's cleanup DEL (or that GC) removes it.
-    await this.#records.write(network, attachment);
-    const { result } = await this.#cni.add(network, attachment, { signal });
+    // The record goes in just before the first plugin runs: a kubelet killed during the ADD
+    // leaves it for the next start's GC. After a failed ADD it stays: the runtime's cleanup
+    // DEL (or that GC) removes it. An ADD refused before any plugin ran (a binary missing)
+    // leaves none, so that DEL has nothing to run.
+    const { result } = await this.#cni.add(network, attachment, { signal, beforeChain: () => this.#records.write(network, attachment) });
     const ips = sandboxAddresses(result, call.ifName);
     this.#ips.set(call.containerId, ips);
     this.#o.log.info(
@@ -266,25 +270,36 @@ export class PodNetwork {
     return resultReply(result, call.version);
   }
 
-  /** Idempotent: with no record and no cache entry it still runs the chain's DEL, as the spec asks of a runtime. */
+  /**
+   * Idempotent. The chain runs with the network and arguments of the ADD: the kubelet's record
+   * (written before any plugin ran), else the result cache's entry. With neither, this kubelet
+   * never started an ADD for the attachment and there is nothing to undo; running the chain
+   * anyway could fail (host-local without the ipRanges of an ADD has no range to read) and
+   * leave the runtime unable to remove the sandbox.
+   */
   async #del(call: ShimCall, signal: AbortSignal): Promise<void> {
     const key = { containerId: call.containerId, ifName: call.ifName };
     const record = await this.#records.read(key);
-    const network = record ? networkOfCacheEntry(record) : this.#network;
-    if (network) {
+    const cached = record ? undefined : await this.#cachedEntry(key);
+    const made = record ?? cached;
+    if (made) {
       await this.#cni.del(
-        network,
-        {
-          ...key,
-          netns: call.netns || (record?.netns ?? ''),
-          ...(record ? { args: record.cniArgs, capabilityArgs: record.capabilityArgs ?? {} } : {}),
-        },
+        networkOfCacheEntry(made),
+        { ...key, netns: call.netns || made.netns, args: made.cniArgs, capabilityArgs: made.capabilityArgs ?? {} },
         { signal },
       );
     }
     await this.#records.remove(key);
     this.#ips.delete(call.containerId);
     this.#adding.delete(call.containerId);
+  }
+
+  /** The result cache's entry of an attachment in the network in force (made by a kubelet before the records, or by cnitool). */
+  async #cachedEntry(key: AttachmentKey): Promise<(CacheEntry & { file: string }) | undefined> {
+    const network = this.#network;
+    if (!network) return undefined;
+    const cached = await readCacheEntry(this.#cni.cacheDir, network.name, key);
+    return cached?.kind === 'entry' ? { ...cached.entry, file: network.file } : undefined;
   }
 
   async #checkAttachment(call: ShimCall, signal: AbortSignal): Promise<void> {
@@ -367,7 +382,7 @@ export class PodNetwork {
       noNetwork: network ? undefined : (this.#configProblem ?? 'no network config'),
       runtime: await this.#runtimeProblem(),
     };
-    const podCIDRs = this.#o.podCIDRs();
+    const podCIDRs = await this.#o.podCIDRs().catch(() => undefined);
     if (network && podCIDRs) health.podCidr = podCidrProblem(network, podCIDRs);
     if (network) {
       try {
