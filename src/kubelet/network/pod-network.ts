@@ -138,21 +138,26 @@ export class PodNetwork {
     const checkMs = this.#o.checkPeriodMs ?? 5000;
     const gcMs = this.#o.gcPeriodMs ?? 60 * 60_000;
     try {
-      await this.#check(signal);
+      await this.check(signal);
       await this.collect(signal);
       let lastGc = Date.now();
       while (!signal.aborted) {
         await sleep(checkMs, signal);
         if (signal.aborted) break;
-        await this.#check(signal);
+        await this.check(signal);
         if (Date.now() - lastGc >= gcMs) {
           await this.collect(signal);
           lastGc = Date.now();
         }
       }
     } finally {
-      await this.#server.close();
+      await this.close();
     }
+  }
+
+  /** Stops answering the shim (the runtime's calls fail with "try again later" until a kubelet listens again). */
+  async close(): Promise<void> {
+    await this.#server.close();
   }
 
   /** One call from the shim. Never throws: every failure is the spec's error object. */
@@ -374,7 +379,7 @@ export class PodNetwork {
   }
 
   /** Re-reads the config, checks the runtime side and asks STATUS; logs when the condition changes. */
-  async #check(signal: AbortSignal): Promise<void> {
+  async check(signal: AbortSignal): Promise<void> {
     const before = this.condition();
     await this.#refreshConfig();
     const network = this.#network;

@@ -14,7 +14,8 @@ export interface RuntimeCniDirs {
   source: string;
 }
 
-export const defaultRuntimeCniDirs: RuntimeCniDirs = { confDir: '/etc/cni/net.d', binDirs: ['/opt/cni/bin'], maxConfNum: 1, source: 'the defaults' };
+/** No plugin folder: where a runtime that does not say runs plugins from is not guessed (the shim's presence is not checked). */
+export const defaultRuntimeCniDirs: RuntimeCniDirs = { confDir: '/etc/cni/net.d', binDirs: [], maxConfNum: 1, source: 'the defaults' };
 
 /** From the `info` map of a verbose Status reply; undefined when the runtime says nothing about CNI. */
 export function runtimeCniDirsFromInfo(info: Readonly<Record<string, string>>): RuntimeCniDirs | undefined {
