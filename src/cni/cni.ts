@@ -20,7 +20,8 @@ import { CniError, type InvocationContext } from './cni-error.js';
 import { parseNetworkConfig } from './config/parse-network-config.js';
 import type { Attachment, AttachmentKey, NetworkConfig, PluginConfig } from './network-config.js';
 import { chainOrder, commandGate, delUsesPrevResult, negotiateVersion, type PluginStep, staleAttachments } from './plan.js';
-import { type PluginBinary, type PluginExec, processPluginExec } from './plugin-exec.js';
+import { defaultPluginExec } from './helper-exec.js';
+import type { PluginBinary, PluginExec } from './plugin-exec.js';
 import { readAddResult, successOutput } from './plugin-output.js';
 import { type CniCommand, pluginEnv, pluginStdin, versionStdin } from './request.js';
 import { type CniResult, parseResult, renderResult } from './result.js';
@@ -43,6 +44,7 @@ export interface CniOptions {
   pluginDirs: readonly string[];
   /** The cache root; results go to `<cacheDir>/results`. Default /var/lib/cni, as libcni. */
   cacheDir?: string;
+  /** How plugins are started; default defaultPluginExec(): the helper tskube-cni-exec when installed. */
   exec?: PluginExec;
   /** The environment plugins inherit (PATH for iptables and friends). Default: this process's. */
   env?: Readonly<Record<string, string | undefined>>;
@@ -93,7 +95,7 @@ export class Cni {
     if (options.pluginDirs.length === 0) throw new TskubeError('invalid-argument', 'CNI plugin path: no folders given (CNI_PATH is empty)');
     this.pluginDirs = [...options.pluginDirs];
     this.cacheDir = options.cacheDir ?? defaultCacheDir;
-    this.#exec = options.exec ?? processPluginExec;
+    this.#exec = options.exec ?? defaultPluginExec();
     this.#env = options.env ?? process.env;
     this.#timeouts = { ...defaultTimeouts, ...options.timeouts };
     this.#logger = options.logger;
