@@ -279,3 +279,82 @@ describe('kubelet-managed pod networking when the kubelet is killed during an AD
     await eventually('no sandbox left', async () => ((await cri.runtime.call('ListPodSandbox', {})).items.length === 0 ? true : undefined), 60_000);
   });
 });
+
+describe('kubelet-managed pod networking when a DEL fails', () => {
+  let rig: CniRig;
+  let kubelet: TestKubelet;
+  let cri: CriClient;
+  const node = uniqueName('cnidel');
+
+  beforeAll(async () => {
+    rig = await cniRig(set);
+    cri = new CriClient({ endpoint: rig.runtime.endpoint, timeoutMs: 30_000 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await kubelet?.destroy();
+    cri?.close();
+    await rig?.destroy();
+  }, 120_000);
+
+  it('keeps the sandbox while DEL fails, and DELs again, idempotently, until it passes: then nothing is left', async () => {
+    // The chain's last plugin (the first to DEL) fails DEL while FAIL exists, counting each try in TRIES.
+    const fail = join(rig.host.dir, 'FAIL');
+    const tries = join(rig.host.dir, 'TRIES');
+    const flakyJs = join(rig.host.dir, 'flaky-del.cjs');
+    writeFileSync(
+      flakyJs,
+      `const fs = require('node:fs');
+       const conf = JSON.parse(fs.readFileSync(0, 'utf8'));
+       const cmd = process.env.CNI_COMMAND;
+       if (cmd === 'VERSION') { console.log(JSON.stringify({ cniVersion: '1.1.0', supportedVersions: ['0.4.0', '1.0.0', '1.1.0'] })); process.exit(0); }
+       if (cmd === 'DEL' && fs.existsSync(${JSON.stringify(fail)})) {
+         fs.appendFileSync(${JSON.stringify(tries)}, 'x');
+         console.log(JSON.stringify({ cniVersion: conf.cniVersion, code: 11, msg: 'the fabric is busy' }));
+         process.exit(1);
+       }
+       if (cmd === 'ADD') console.log(JSON.stringify(conf.prevResult));`,
+    );
+    rig.host.fakePlugin('flaky-del', `exec ${process.execPath} ${flakyJs}`);
+    rig.writeChain(network, 214, [{ type: 'flaky-del' }]);
+    kubelet = await startTestKubelet({ nodeName: node, runtimeEndpoint: rig.runtime.endpoint, args: rig.kubeletArgs, cni: { exec: rig.exec } });
+    kubelet.writeManifest(
+      'p.yaml',
+      staticPod('flaky', {
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'c', image: testImage, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
+      }),
+    );
+    const sandbox = await eventually(
+      'a ready sandbox with an address',
+      async () => {
+        const { items } = await cri.runtime.call('ListPodSandbox', { filter: { state: { state: 'SANDBOX_READY' } } });
+        const id = items[0]?.id;
+        if (!id) return undefined;
+        const { status } = await cri.runtime.call('PodSandboxStatus', { podSandboxId: id });
+        return status?.network?.ip ? { id, ip: status.network.ip } : undefined;
+      },
+      60_000,
+    );
+    const root = join(kubelet.dir, 'root');
+    const cacheFile = join(rig.host.cacheDir, 'results', `${network}-${sandbox.id}-eth0`);
+    expect(existsSync(cacheFile)).toBe(true);
+    expect(rig.host.leases(network)).toEqual([sandbox.ip]);
+
+    writeFileSync(fail, '');
+    kubelet.removeManifest('p.yaml');
+    // Two failed DELs: the kubelet retried; the attachment is all still there (nothing half undone).
+    await eventually('a second DEL try', () => (readText(tries).length >= 2 ? true : undefined), 90_000);
+    const during = leftovers(rig, network, root);
+    expect(during.veths.length).toBe(1);
+    expect(during.leases).toEqual([sandbox.ip]);
+    expect(during.records.length).toBe(1);
+    expect(existsSync(cacheFile)).toBe(true);
+    expect((await cri.runtime.call('ListPodSandbox', {})).items.map((s) => s.id)).toContain(sandbox.id);
+
+    rmSync(fail);
+    await eventually('the sandbox gone', async () => ((await cri.runtime.call('ListPodSandbox', {})).items.length === 0 ? true : undefined), 90_000);
+    expect(leftovers(rig, network, root)).toEqual({ veths: [], leases: [], cache: [], records: [] });
+    expect(existsSync(cacheFile)).toBe(false);
+  }, 240_000);
+});
