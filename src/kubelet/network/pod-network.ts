@@ -373,7 +373,7 @@ export class PodNetwork {
     const placement = runtimePlacementProblem(await scanConfigDir(dirs.confDir), file);
     if (placement) return placement;
     if (dirs.binDirs.length && !(await anyExists(dirs.binDirs.map((d) => join(d, shimPluginType))))) {
-      return `${shimPluginType} is not installed in the runtime's CNI plugin folder ${dirs.binDirs.join(':')} (scripts/setup --network-plugin=cni installs it)`;
+      return `${shimPluginType} is not installed in the runtime's CNI plugin folder ${dirs.binDirs.join(':')} (scripts/setup installs it into /usr/lib/cni)`;
     }
     return undefined;
   }
