@@ -7,7 +7,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prefixedPluginExec, type PluginExec } from '../../src/cni/plugin-exec.js';
+import { HelperPluginExec } from '../../src/cni/helper-exec.js';
+import type { PluginExec } from '../../src/cni/plugin-exec.js';
 import type { CriClient } from '../../src/cri-client/index.js';
 import { ip, type PluginSet, requireBlackhole, requirePlugins, TestHost } from './cni.js';
 import { type PrivateContainerd, privateContainerd } from './private-containerd.js';
@@ -57,12 +58,14 @@ export async function cniRig(set: PluginSet, options: { blackholes?: string[] } 
     throw err;
   }
   const bridgeOf = (octet: number) => host.bridgeOf(octet);
+  // The kubelet's plugins start through tskube-cni-exec, as on a node set up by scripts/setup.
+  const exec = new HelperPluginExec(join(nativeBinDir(), 'tskube-cni-exec'), { prefix: ['ip', 'netns', 'exec', host.hostNs] });
   return {
     host,
     runtime,
     runtimeConfDir,
     runtimeBinDir,
-    exec: prefixedPluginExec(['ip', 'netns', 'exec', host.hostNs]),
+    exec,
     kubeletArgs: [
       '--network-plugin',
       'cni',
@@ -104,6 +107,7 @@ export async function cniRig(set: PluginSet, options: { blackholes?: string[] } 
     },
     async destroy() {
       await runtime.destroy();
+      exec.close();
       host.destroy();
     },
   };
