@@ -25,7 +25,16 @@ import type { PluginBinary, PluginExec } from './plugin-exec.js';
 import { readAddResult, successOutput } from './plugin-output.js';
 import { type CniCommand, pluginEnv, pluginStdin, versionStdin } from './request.js';
 import { type CniResult, parseResult, renderResult } from './result.js';
-import { type CacheEntry, type CacheListing, defaultCacheDir, listCacheEntries, readCacheEntry, removeCacheEntry, writeCacheEntry } from './result-cache.js';
+import {
+  attachmentCacheEntry,
+  type CacheEntry,
+  type CacheListing,
+  defaultCacheDir,
+  listCacheEntries,
+  readCacheEntry,
+  removeCacheEntry,
+  writeCacheEntry,
+} from './result-cache.js';
 import { parseVersion } from './version.js';
 
 export interface CniTimeouts {
@@ -116,7 +125,7 @@ export class Cni {
           result = readAddResult(stdout, this.#context('ADD', network, step, binaries), version);
         }
         const final = result as CniResult;
-        await writeCacheEntry(this.cacheDir, this.#cacheEntry(network, attachment, renderResult(final, version))).catch((err: unknown) => {
+        await writeCacheEntry(this.cacheDir, attachmentCacheEntry(network, attachment, renderResult(final, version))).catch((err: unknown) => {
           throw TskubeError.from(err).wrap(`network "${network.name}": saving the ADD result in ${this.cacheDir}/results`);
         });
         this.#logger?.info(
@@ -382,19 +391,6 @@ export class Cni {
       throw err;
     }
     return parseVersionInfo(stdout, ctx);
-  }
-
-  #cacheEntry(network: NetworkConfig, attachment: Attachment, result: Record<string, unknown>): CacheEntry {
-    return {
-      containerId: attachment.containerId,
-      ifName: attachment.ifName,
-      networkName: network.name,
-      netns: attachment.netns,
-      cniArgs: (attachment.args ?? []).map(([k, v]) => [k, v] as [string, string]),
-      capabilityArgs: attachment.capabilityArgs ? { ...attachment.capabilityArgs } : undefined,
-      config: network.bytes,
-      result,
-    };
   }
 }
 

@@ -12,7 +12,18 @@ import { inNetns, ip, pluginSets } from '../support/cni.js';
 import { cgroupRootName, startTestKubelet, type TestKubelet, testKubeletConfig } from '../support/kubelet.js';
 import { removeCgroupTree } from '../support/cgroups.js';
 import { freePorts } from '../testbed/ports.js';
-import { bundleCli, type CniRig, cniRig, KubeletProcess, leftovers, readText, runShim, sandboxNetns, shimStdin } from '../support/kubelet-cni.js';
+import {
+  bundleCli,
+  type CniRig,
+  cniRig,
+  KubeletProcess,
+  leftovers,
+  nodePluginSource,
+  readText,
+  runShim,
+  sandboxNetns,
+  shimStdin,
+} from '../support/kubelet-cni.js';
 import { testImage, uniqueName } from '../support/runtime.js';
 import { eventually } from '../testbed/eventually.js';
 
@@ -227,13 +238,9 @@ describe('kubelet-managed pod networking when the kubelet is killed during an AD
     const holdJs = join(rig.host.dir, 'hold.cjs');
     writeFileSync(
       holdJs,
-      `const fs = require('node:fs');
-       const conf = JSON.parse(fs.readFileSync(0, 'utf8'));
-       const cmd = process.env.CNI_COMMAND;
-       if (cmd === 'VERSION') { console.log(JSON.stringify({ cniVersion: '1.1.0', supportedVersions: ['0.4.0', '1.0.0', '1.1.0'] })); process.exit(0); }
-       if (cmd !== 'ADD') process.exit(0);
+      nodePluginSource(`if (cmd !== 'ADD') process.exit(0);
        if (!fs.existsSync(${JSON.stringify(release)})) { fs.writeFileSync(${JSON.stringify(held)}, String(process.pid)); setTimeout(() => {}, 120000); }
-       else console.log(JSON.stringify(conf.prevResult));`,
+       else console.log(JSON.stringify(conf.prevResult));`),
     );
     rig.host.fakePlugin('hold', `exec ${process.execPath} ${holdJs}`);
     rig.writeChain(network, 213, [{ type: 'hold' }]);
@@ -304,16 +311,12 @@ describe('kubelet-managed pod networking when a DEL fails', () => {
     const flakyJs = join(rig.host.dir, 'flaky-del.cjs');
     writeFileSync(
       flakyJs,
-      `const fs = require('node:fs');
-       const conf = JSON.parse(fs.readFileSync(0, 'utf8'));
-       const cmd = process.env.CNI_COMMAND;
-       if (cmd === 'VERSION') { console.log(JSON.stringify({ cniVersion: '1.1.0', supportedVersions: ['0.4.0', '1.0.0', '1.1.0'] })); process.exit(0); }
-       if (cmd === 'DEL' && fs.existsSync(${JSON.stringify(fail)})) {
+      nodePluginSource(`if (cmd === 'DEL' && fs.existsSync(${JSON.stringify(fail)})) {
          fs.appendFileSync(${JSON.stringify(tries)}, 'x');
          console.log(JSON.stringify({ cniVersion: conf.cniVersion, code: 11, msg: 'the fabric is busy' }));
          process.exit(1);
        }
-       if (cmd === 'ADD') console.log(JSON.stringify(conf.prevResult));`,
+       if (cmd === 'ADD') console.log(JSON.stringify(conf.prevResult));`),
     );
     rig.host.fakePlugin('flaky-del', `exec ${process.execPath} ${flakyJs}`);
     rig.writeChain(network, 214, [{ type: 'flaky-del' }]);

@@ -138,6 +138,15 @@ export function leftovers(rig: CniRig, network: string, kubeletRoot: string): { 
   };
 }
 
+/** The source of a fake plugin run by Node: stdin parsed into `conf`, `cmd` the CNI_COMMAND, VERSION answered, then `body`. */
+export function nodePluginSource(body: string): string {
+  return `const fs = require('node:fs');
+       const conf = JSON.parse(fs.readFileSync(0, 'utf8'));
+       const cmd = process.env.CNI_COMMAND;
+       if (cmd === 'VERSION') { console.log(JSON.stringify({ cniVersion: '1.1.0', supportedVersions: ['0.4.0', '1.0.0', '1.1.0'] })); process.exit(0); }
+       ${body}`;
+}
+
 export function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { TskubeError } from '../../common/errors.js';
 import type { Attachment, AttachmentKey, NetworkConfig } from '../../cni/network-config.js';
-import { type CacheEntry, decodeCacheEntry, encodeCacheEntry } from '../../cni/result-cache.js';
+import { attachmentCacheEntry, type CacheEntry, decodeCacheEntry, encodeCacheEntry } from '../../cni/result-cache.js';
 
 export type AttachmentRecord = CacheEntry & { file: string };
 
@@ -26,16 +26,7 @@ export class AttachmentRecords {
   }
 
   async write(network: NetworkConfig, attachment: Attachment): Promise<void> {
-    const entry: CacheEntry = {
-      containerId: attachment.containerId,
-      ifName: attachment.ifName,
-      networkName: network.name,
-      netns: attachment.netns,
-      cniArgs: (attachment.args ?? []).map(([k, v]) => [k, v] as [string, string]),
-      capabilityArgs: attachment.capabilityArgs ? { ...attachment.capabilityArgs } : undefined,
-      config: network.bytes,
-      result: undefined,
-    };
+    const entry = attachmentCacheEntry(network, attachment, undefined);
     // No fsync, as for the result cache: what it guards against is the process dying, not the machine.
     await writeFileAtomic(this.#file(attachment), encodeCacheEntry(entry), 0o600, { sync: false }).catch((err: unknown) => {
       throw TskubeError.from(err).wrap(`recording the attachment in ${this.dir}`);
