@@ -12,7 +12,8 @@ import { encodeShimRequest, parseShimRequest, type ShimReply } from '../../src/c
 import { PodNetwork } from '../../src/kubelet/network/pod-network.js';
 import { InMemoryRuntime } from '../support/in-memory-runtime.js';
 
-type Handler = (command: string, stdin: Record<string, unknown>) => { exitCode?: number; stdout?: string };
+type Reply = { exitCode?: number; stdout?: string };
+type Handler = (command: string, stdin: Record<string, unknown>, containerId: string) => Reply | Promise<Reply>;
 const versions = JSON.stringify({ cniVersion: '1.1.0', supportedVersions: ['0.4.0', '1.0.0', '1.1.0'] });
 
 const dirs: string[] = [];
@@ -26,7 +27,7 @@ function setup(handlers: Record<string, Handler>) {
   const confDir = join(dir, 'net.d');
   const runtimeConfDir = join(dir, 'runtime-net.d');
   mkdirSync(confDir);
-  const calls: { type: string; command: string; stdin: Record<string, unknown>; recordsThen: string[] }[] = [];
+  const calls: { type: string; command: string; id: string; stdin: Record<string, unknown>; recordsThen: string[] }[] = [];
   const recordsDir = join(dir, 'state', 'attachments');
   const exec: PluginExec = {
     async find(type) {
@@ -36,8 +37,8 @@ function setup(handlers: Record<string, Handler>) {
       const type = binary.split('/').pop() as string;
       const command = request.env['CNI_COMMAND'] as string;
       const stdin = JSON.parse(request.stdin) as Record<string, unknown>;
-      calls.push({ type, command, stdin, recordsThen: existsSync(recordsDir) ? readdirSync(recordsDir) : [] });
-      const reply = command === 'VERSION' ? { stdout: versions } : (handlers[type] as Handler)(command, stdin);
+      calls.push({ type, command, id: request.env['CNI_CONTAINERID'] ?? '', stdin, recordsThen: existsSync(recordsDir) ? readdirSync(recordsDir) : [] });
+      const reply = command === 'VERSION' ? { stdout: versions } : await (handlers[type] as Handler)(command, stdin, request.env['CNI_CONTAINERID'] ?? '');
       return {
         exitCode: reply.exitCode ?? 0,
         signal: null,
@@ -133,6 +134,41 @@ describe('PodNetwork', () => {
     await t.network.collect(new AbortController().signal);
     expect(readdirSync(t.recordsDir).sort()).toEqual([`${ready}-eth0`, 'fresh-eth0', 'gone-eth0'].sort());
     expect(t.calls.filter((c) => c.command === 'DEL').length).toBe(1);
+  });
+
+  it('an ADD that starts while GC runs waits for it, and is not taken for a leak', async () => {
+    // GC's DEL of a previous kubelet's record is held, so the ADD is sure to come after GC's snapshot.
+    let releaseDel!: () => void;
+    const delHeld = new Promise<void>((r) => (releaseDel = r));
+    let delStarted!: () => void;
+    const delReached = new Promise<void>((r) => (delStarted = r));
+    const t = setup({
+      bridge: async (command, stdin, containerId) => {
+        if (command === 'DEL' && containerId === 'old') {
+          delStarted();
+          await delHeld;
+        }
+        return bridge(command, stdin, containerId);
+      },
+    });
+    t.writeConf([{ type: 'bridge' }]);
+    await t.add('x');
+    // A record this process did not make (a previous kubelet's): GC DELs it, held.
+    writeFileSync(join(t.recordsDir, 'old-eth0'), readRecord(t.recordsDir, 'x-eth0').replace(/"containerId":"x"/, '"containerId":"old"'));
+    await t.del('x');
+    const collecting = t.network.collect(new AbortController().signal);
+    await delReached;
+    const adding = t.add('racing');
+    // Unheld, the ADD would be done long before this; held by GC, it waits for the release.
+    await Promise.race([adding, new Promise((r) => setTimeout(r, 200))]);
+    releaseDel();
+    await collecting;
+    expect((await adding).exitCode).toBe(0);
+    const index = (type: string, id: string) => t.calls.findIndex((c) => c.command === type && c.id === id);
+    expect(t.calls.filter((c) => c.command === 'DEL').map((c) => c.id)).toEqual(['x', 'old']);
+    expect(index('ADD', 'racing')).toBeGreaterThan(index('DEL', 'old'));
+    expect(readdirSync(t.recordsDir).sort()).toEqual(['racing-eth0']);
+    expect(t.network.podIPs('racing')).toEqual(['10.88.1.7']);
   });
 
   it('NetworkReady: no config, the runtime reading another file first, STATUS failing — each with its reason', async () => {

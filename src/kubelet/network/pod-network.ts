@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { TskubeError } from '../../common/errors.js';
 import { sleep } from '../../common/sleep.js';
+import { AttachmentLocks } from '../../cni/attachment-locks.js';
 import { Cni, type CniTimeouts, networkOfCacheEntry } from '../../cni/cni.js';
 import { scanConfigDir } from '../../cni/config/config-dir.js';
 import { selectNetwork } from '../../cni/config/select-network.js';
@@ -77,6 +78,12 @@ export class PodNetwork {
   readonly #cni: Cni;
   readonly #records: AttachmentRecords;
   readonly #server: ShimServer;
+  /**
+   * ADD, CHECK and DEL per sandbox; GC alone. GC decides what is stale from a snapshot (the
+   * runtime's READY sandboxes, the ADDs in flight): an ADD that started after the snapshot
+   * would be taken for a leak and DELeted (it was, at start, for the first pods).
+   */
+  readonly #locks = new AttachmentLocks();
   #network: NetworkConfig | undefined;
   #runtimeDirs: RuntimeCniDirs | undefined;
   #health: NetworkHealth = { noNetwork: 'not checked yet' };
@@ -171,12 +178,12 @@ export class PodNetwork {
     try {
       switch (call.command) {
         case 'ADD':
-          return await this.#add(call, signal);
+          return await this.#locks.forContainer(call.containerId, () => this.#add(call, signal));
         case 'DEL':
-          await this.#del(call, signal);
+          await this.#locks.forContainer(call.containerId, () => this.#del(call, signal));
           return emptyReply;
         case 'CHECK':
-          await this.#checkAttachment(call, signal);
+          await this.#locks.forContainer(call.containerId, () => this.#checkAttachment(call, signal));
           return emptyReply;
         case 'STATUS':
           await this.#cni.status(this.#inForce(), { signal });
@@ -200,7 +207,11 @@ export class PodNetwork {
    * The runtime's list is the whole runtime's, not only the kubelet's pods: the cache is
    * shared, and a sandbox someone else made is not this kubelet's to tear down.
    */
-  async collect(signal: AbortSignal, alsoValid: readonly AttachmentKey[] = []): Promise<void> {
+  collect(signal: AbortSignal, alsoValid: readonly AttachmentKey[] = []): Promise<void> {
+    return this.#locks.exclusive(() => this.#collect(signal, alsoValid));
+  }
+
+  async #collect(signal: AbortSignal, alsoValid: readonly AttachmentKey[]): Promise<void> {
     let ready: Set<string>;
     try {
       const { items } = await this.#o.runtime.runtime.call('ListPodSandbox', {}, { timeoutMs: 30_000, signal });
