@@ -4,12 +4,13 @@
 // which the kubelet runs the real plugins, so bridges, veths, leases and netfilter rules
 // land there and go with it. Never the shared containerd's /etc/cni/net.d.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HelperPluginExec } from '../../src/cni/helper-exec.js';
 import type { PluginExec } from '../../src/cni/plugin-exec.js';
-import type { CriClient } from '../../src/cri-client/index.js';
+import { CriClient } from '../../src/cri-client/index.js';
+import { defaultCacheDir } from '../../src/cni/result-cache.js';
 import { ip, type PluginSet, requireBlackhole, requirePlugins, TestHost } from './cni.js';
 import { type PrivateContainerd, privateContainerd } from './private-containerd.js';
 import { pauseImage, testImage } from './runtime.js';
@@ -106,7 +107,17 @@ export async function cniRig(set: PluginSet, options: { blackholes?: string[] } 
       return file;
     },
     async destroy() {
+      // containerd 1.6 keeps its CNI cache in the machine's /var/lib/cni whatever its root:
+      // the shim network's entries of sandboxes it still had (their DEL could not reach a
+      // kubelet that was already gone) go with it.
+      const cri = new CriClient({ endpoint: runtime.endpoint, timeoutMs: 10_000 });
+      const ids = await cri.runtime.call('ListPodSandbox', {}).then(
+        (r) => r.items.map((s) => s.id),
+        () => [],
+      );
+      cri.close();
       await runtime.destroy();
+      for (const id of ids) rmSync(join(defaultCacheDir, 'results', `tskube-${id}-eth0`), { force: true });
       exec.close();
       host.destroy();
     },
