@@ -1,0 +1,50 @@
+// `tskube proxy --cleanup` removes what any back end created, and nothing else: the
+// kube-proxy nftables tables. Starting in one mode removes the other modes' leftovers,
+// as upstream does, best effort.
+import { TskubeError } from '../common/errors.js';
+import type { Logger } from '../kube/logger.js';
+import type { Exec } from './exec/exec.js';
+import { nftCommand } from './nftables/nftables.js';
+import { kubeProxyTable } from './nftables/names.js';
+
+export type CleanupTarget = 'nftables' | 'iptables' | 'ipvs';
+
+async function cleanupNftables(exec: Exec, signal?: AbortSignal): Promise<string[]> {
+  const nft = nftCommand(exec);
+  const removed: string[] = [];
+  for (const family of ['ip', 'ip6'] as const) if (await nft.deleteTable(family, signal)) removed.push(`nftables table ${family} ${kubeProxyTable}`);
+  return removed;
+}
+
+const cleaners: Record<CleanupTarget, (exec: Exec, signal?: AbortSignal) => Promise<string[]>> = {
+  nftables: cleanupNftables,
+  iptables: async () => [],
+  ipvs: async () => [],
+};
+
+/** Removes the rules of every back end; returns what it removed and what failed. */
+export async function cleanupAll(exec: Exec, signal?: AbortSignal): Promise<{ removed: string[]; failed: string[] }> {
+  const removed: string[] = [];
+  const failed: string[] = [];
+  for (const [target, clean] of Object.entries(cleaners)) {
+    try {
+      removed.push(...(await clean(exec, signal)));
+    } catch (err) {
+      failed.push(`${target}: ${TskubeError.from(err).message}`);
+    }
+  }
+  return { removed, failed };
+}
+
+/** At start: the leftovers of the modes not chosen go. */
+export async function cleanupOtherModes(mode: CleanupTarget, exec: Exec, log: Logger, signal?: AbortSignal): Promise<void> {
+  for (const [target, clean] of Object.entries(cleaners)) {
+    if (target === mode) continue;
+    try {
+      const removed = await clean(exec, signal);
+      if (removed.length > 0) log.info({ removed }, `removed the rules of ${target} mode`);
+    } catch (err) {
+      log.warn({ err: TskubeError.from(err).message }, `could not remove the rules of ${target} mode`);
+    }
+  }
+}
