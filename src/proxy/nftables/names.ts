@@ -39,13 +39,25 @@ export const maps = {
   noEndpointServices: 'no-endpoint-services',
   noEndpointNodePorts: 'no-endpoint-nodeports',
   firewallIPs: 'firewall-ips',
-  /** tskube: ClusterIP . proto . port . slot → endpoint address . port. */
-  clusterIPEndpoints: 'clusterip-endpoints',
 } as const;
 
-/** tskube: the chain that DNATs ClusterIP traffic of every service with `count` endpoints. */
-export const clusterIPDnatChain = (count: number) => `clusterip-dnat-${count}`;
-export const isClusterIPDnatChain = (name: string) => /^clusterip-dnat-\d+$/.test(name);
+export type L4 = 'tcp' | 'udp' | 'sctp';
+export const l4s: readonly L4[] = ['tcp', 'udp', 'sctp'];
+
+/**
+ * tskube: ClusterIP . port . slot → endpoint address . port, one map per protocol (the
+ * map's port type carries the protocol, which the DNAT of an address and port needs).
+ */
+export const clusterIPEndpointsMap = (proto: L4) => `clusterip-endpoints-${proto}`;
+
+/** tskube: the chain that DNATs ClusterIP traffic of every service port of `proto` with `count` endpoints. */
+export const clusterIPDnatChain = (proto: L4, count: number) => `clusterip-dnat-${proto}-${count}`;
+const dnatChainPattern = /^clusterip-dnat-(tcp|udp|sctp)-(\d+)$/;
+export const isClusterIPDnatChain = (name: string) => dnatChainPattern.test(name);
+export function parseClusterIPDnatChain(name: string): { proto: L4; count: number } | undefined {
+  const m = dnatChainPattern.exec(name);
+  return m ? { proto: m[1] as L4, count: Number(m[2]) } : undefined;
+}
 
 const prefixes = {
   cluster: 'service-',

@@ -4,7 +4,7 @@
 // tskube's ClusterIP endpoint map and the sync-state marker. Pure.
 import type { LocalDetector, ProxyNodeConfig } from '../plan/node-config.js';
 import { masqueradeMark } from '../plan/node-config.js';
-import { chains, kubeProxyTable, maps, sets } from './names.js';
+import { chains, clusterIPEndpointsMap, kubeProxyTable, l4s, maps, sets } from './names.js';
 import type { NftChain, NftRule, NftSet } from './objects.js';
 
 export interface NftFamilyWords {
@@ -152,12 +152,12 @@ export function renderBaseStructure(config: ProxyNodeConfig): BaseStructure {
       comment: 'ClusterIP, ExternalIP and LoadBalancer IP traffic',
     },
     { kind: 'map', name: maps.serviceNodePorts, type: 'inet_proto . inet_service : verdict', comment: 'NodePort traffic' },
-    {
-      kind: 'map',
-      name: maps.clusterIPEndpoints,
-      typeof: `${ipX} daddr . meta l4proto . th dport . numgen random mod 1 : ${ipX} daddr . tcp dport`,
-      comment: 'ClusterIP endpoints by service and slot (tskube)',
-    },
+    ...l4s.map((proto) => ({
+      kind: 'map' as const,
+      name: clusterIPEndpointsMap(proto),
+      typeof: `${ipX} daddr . ${proto} dport . numgen random mod 1 : ${ipX} daddr . ${proto} dport`,
+      comment: `${proto.toUpperCase()} ClusterIP endpoints by service and slot (tskube)`,
+    })),
     { kind: 'set', name: sets.syncState, type: 'inet_service', comment: 'digest of the rules tskube proxy wrote (tskube)' },
   ];
   const nodePortIPs = matchAll ? [] : config.nodePortAddresses.ips;

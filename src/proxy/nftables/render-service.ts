@@ -13,7 +13,18 @@ import { masqueradeMark, type ProxyNodeConfig } from '../plan/node-config.js';
 import type { NoEndpointVerdict, ServicePortPlan } from '../plan/service-port-plan.js';
 import { cidrContains, parseCidr } from '../net/ip.js';
 import { familyWords, localMatch } from './render-base.js';
-import { affinitySetName, clusterIPDnatChain, endpointChainName, maps, type ServicePortChainNames, servicePortChainNames, sets } from './names.js';
+import {
+  affinitySetName,
+  clusterIPDnatChain,
+  clusterIPEndpointsMap,
+  endpointChainName,
+  type L4,
+  maps,
+  parseClusterIPDnatChain,
+  type ServicePortChainNames,
+  servicePortChainNames,
+  sets,
+} from './names.js';
 import type { NftElement, NftSet } from './objects.js';
 
 export interface RenderedServicePort {
@@ -23,8 +34,8 @@ export interface RenderedServicePort {
   chains: Map<string, string[]>;
   /** The per-endpoint affinity sets. */
   affinitySets: NftSet[];
-  /** The shared ClusterIP DNAT chains this port jumps to (endpoint counts). */
-  dnatCounts: number[];
+  /** The shared ClusterIP DNAT chains this port jumps to. */
+  dnatChains: string[];
 }
 
 const verdictText = (v: NoEndpointVerdict) => (v === 'reject' ? 'goto reject-chain' : 'drop');
@@ -45,10 +56,10 @@ function cascade<T>(items: readonly T[], action: (item: T) => string): string[] 
 export function renderServicePort(plan: ServicePortPlan, config: ProxyNodeConfig): RenderedServicePort {
   const { port } = plan;
   const { ipX, addrType } = familyWords(config.family);
-  const proto = port.protocol.toLowerCase();
+  const proto = port.protocol.toLowerCase() as L4;
   const masquerade = `mark set mark or ${masqueradeMark(config.masqueradeBit)}`;
   const names: ServicePortChainNames = servicePortChainNames(port);
-  const out: RenderedServicePort = { elements: [], chains: new Map(), affinitySets: [], dnatCounts: [] };
+  const out: RenderedServicePort = { elements: [], chains: new Map(), affinitySets: [], dnatChains: [] };
   const element = (container: 'set' | 'map', name: string, key: string[], value?: string[], comment?: string) =>
     out.elements.push({ kind: 'element', container, name, key, ...(value && { value }), ...(comment !== undefined && { comment }) });
   const affinity = plan.stickySeconds !== undefined;
@@ -89,11 +100,11 @@ export function renderServicePort(plan: ServicePortPlan, config: ProxyNodeConfig
     if (affinity) {
       element('map', maps.serviceIPs, vip(port.clusterIP), [`goto ${port.internalPolicyLocal ? names.local : names.cluster}`]);
     } else {
-      const n = plan.internal.length;
-      out.dnatCounts.push(n);
-      element('map', maps.serviceIPs, vip(port.clusterIP), [`goto ${clusterIPDnatChain(n)}`]);
+      const chain = clusterIPDnatChain(proto, plan.internal.length);
+      out.dnatChains.push(chain);
+      element('map', maps.serviceIPs, vip(port.clusterIP), [`goto ${chain}`]);
       plan.internal.forEach((ep, slot) => {
-        element('map', maps.clusterIPEndpoints, [...vip(port.clusterIP), String(slot)], [ep.ip, String(ep.port)]);
+        element('map', clusterIPEndpointsMap(proto), [port.clusterIP, String(port.port), String(slot)], [ep.ip, String(ep.port)]);
       });
     }
   } else {
@@ -141,11 +152,9 @@ export function renderServicePort(plan: ServicePortPlan, config: ProxyNodeConfig
   return out;
 }
 
-/** The shared chain that DNATs ClusterIP traffic of every port with `count` endpoints. */
-export function renderClusterIPDnatChain(count: number, config: ProxyNodeConfig): { name: string; rules: string[] } {
+/** The rules of a shared chain that DNATs ClusterIP traffic (clusterip-dnat-PROTO-COUNT). */
+export function renderClusterIPDnatChain(name: string, config: ProxyNodeConfig): string[] {
   const { ipX } = familyWords(config.family);
-  return {
-    name: clusterIPDnatChain(count),
-    rules: [`dnat ${ipX} addr . port to ${ipX} daddr . meta l4proto . th dport . numgen random mod ${count} map @${maps.clusterIPEndpoints}`],
-  };
+  const { proto, count } = parseClusterIPDnatChain(name)!;
+  return [`meta l4proto ${proto} dnat ${ipX} addr . port to ${ipX} daddr . ${proto} dport . numgen random mod ${count} map @${clusterIPEndpointsMap(proto)}`];
 }

@@ -70,9 +70,6 @@ function nftFamily(config: ProxyNodeConfig): NftFamily {
   return config.family === 'IPv4' ? 'ip' : 'ip6';
 }
 
-const dnatChains = (refs: ReadonlyMap<number, number>, config: ProxyNodeConfig) =>
-  [...refs.entries()].filter(([, n]) => n > 0).map(([count]) => renderClusterIPDnatChain(count, config));
-
 /**
  * The state a full sync writes, built from scratch: every port's elements claimed, every
  * chain with its rules, and the digest of it all.
@@ -91,9 +88,9 @@ export function desiredTableState(base: BaseStructure, ports: ReadonlyMap<string
     for (const e of port.elements) claim(key, e);
     for (const [name, rules] of port.chains) s.chains.set(name, rules);
     for (const set of port.affinitySets) s.affinitySets.set(set.name, set);
-    for (const n of port.dnatCounts) s.dnatRefs.set(n, (s.dnatRefs.get(n) ?? 0) + 1);
+    for (const chain of port.dnatChains) s.dnatRefs.set(chain, (s.dnatRefs.get(chain) ?? 0) + 1);
   }
-  for (const chain of dnatChains(s.dnatRefs, config)) s.chains.set(chain.name, chain.rules);
+  for (const chain of s.dnatRefs.keys()) s.chains.set(chain, renderClusterIPDnatChain(chain, config));
   for (const [id, claims] of s.claims) {
     const e = winner(claims)!;
     s.elements.set(id, e);
@@ -195,7 +192,7 @@ export function planPartialSync(
   const goneChains = new Set<string>();
   const wantedSets = new Map<string, NftSet>();
   const goneSets = new Set<string>();
-  const refDelta = new Map<number, number>();
+  const refDelta = new Map<string, number>();
 
   for (const [key, next] of changes) {
     const prev = state.ports.get(key);
@@ -205,17 +202,16 @@ export function planPartialSync(
     for (const [name, rules] of next?.chains ?? []) wantedChains.set(name, rules);
     for (const set of prev?.affinitySets ?? []) goneSets.add(set.name);
     for (const set of next?.affinitySets ?? []) wantedSets.set(set.name, set);
-    for (const n of prev?.dnatCounts ?? []) refDelta.set(n, (refDelta.get(n) ?? 0) - 1);
-    for (const n of next?.dnatCounts ?? []) refDelta.set(n, (refDelta.get(n) ?? 0) + 1);
+    for (const chain of prev?.dnatChains ?? []) refDelta.set(chain, (refDelta.get(chain) ?? 0) - 1);
+    for (const chain of next?.dnatChains ?? []) refDelta.set(chain, (refDelta.get(chain) ?? 0) + 1);
   }
-  const nextRefs = new Map<number, number>();
-  for (const [count, delta] of refDelta) {
-    const before = state.dnatRefs.get(count) ?? 0;
+  const nextRefs = new Map<string, number>();
+  for (const [chain, delta] of refDelta) {
+    const before = state.dnatRefs.get(chain) ?? 0;
     const after = before + delta;
-    nextRefs.set(count, after);
-    const chain = renderClusterIPDnatChain(count, config);
-    if (after > 0) wantedChains.set(chain.name, chain.rules);
-    else if (before > 0) goneChains.add(chain.name);
+    nextRefs.set(chain, after);
+    if (after > 0) wantedChains.set(chain, renderClusterIPDnatChain(chain, config));
+    else if (before > 0) goneChains.add(chain);
   }
   for (const name of wantedChains.keys()) goneChains.delete(name);
 
@@ -320,9 +316,9 @@ export function planPartialSync(
       }
       for (const name of setDeletes) state.affinitySets.delete(name);
       for (const set of setWrites) state.affinitySets.set(set.name, set);
-      for (const [count, refs] of nextRefs) {
-        if (refs > 0) state.dnatRefs.set(count, refs);
-        else state.dnatRefs.delete(count);
+      for (const [chain, refs] of nextRefs) {
+        if (refs > 0) state.dnatRefs.set(chain, refs);
+        else state.dnatRefs.delete(chain);
       }
       state.digest = digest;
     },

@@ -34,8 +34,8 @@ export interface NftTableState {
   /** Chains flushed and waiting to be deleted → when they went stale (ms). */
   stale: Map<string, number>;
   affinitySets: Map<string, NftSet>;
-  /** Endpoint count → how many ports use clusterip-dnat-N. */
-  dnatRefs: Map<number, number>;
+  /** Shared DNAT chain → how many ports use it. */
+  dnatRefs: Map<string, number>;
   digest: Digest;
 }
 
