@@ -2,6 +2,10 @@
 // the few fields each test cares about.
 import type { EndpointSlice, Node, Service } from '../../src/proxy/model/api-objects.js';
 
+// Every object made is a new version, as the API server's would be.
+let version = 0;
+const nextVersion = () => String(++version);
+
 export interface PortSpec {
   name?: string;
   port: number;
@@ -31,7 +35,7 @@ export function service(s: ServiceSpec): Service {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { namespace: s.namespace ?? 'default', name: s.name, resourceVersion: '1', ...(s.labels && { labels: s.labels }) },
+    metadata: { namespace: s.namespace ?? 'default', name: s.name, resourceVersion: nextVersion(), ...(s.labels && { labels: s.labels }) },
     spec: {
       type: s.type ?? 'ClusterIP',
       clusterIP: s.clusterIP,
@@ -82,7 +86,7 @@ export function slice(s: SliceSpec): EndpointSlice {
     metadata: {
       namespace: s.namespace ?? 'default',
       name: s.name ?? `${s.service}-abcde`,
-      resourceVersion: '1',
+      resourceVersion: nextVersion(),
       labels: { 'kubernetes.io/service-name': s.service },
     },
     addressType: s.addressType ?? 'IPv4',
@@ -100,7 +104,11 @@ export function node(name: string, options: { ips?: string[]; zone?: string; pod
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, resourceVersion: '1', labels: { 'kubernetes.io/hostname': name, ...(options.zone && { 'topology.kubernetes.io/zone': options.zone }) } },
+    metadata: {
+      name,
+      resourceVersion: nextVersion(),
+      labels: { 'kubernetes.io/hostname': name, ...(options.zone && { 'topology.kubernetes.io/zone': options.zone }) },
+    },
     spec: { ...(options.podCIDRs && { podCIDR: options.podCIDRs[0], podCIDRs: options.podCIDRs }) },
     status: { addresses: (options.ips ?? []).map((address) => ({ type: 'InternalIP', address })) },
   };

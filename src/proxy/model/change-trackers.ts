@@ -14,9 +14,16 @@ function sliceFingerprint(s: EndpointSlice): string {
   return JSON.stringify([s.addressType ?? null, s.ports ?? null, s.endpoints ?? null]);
 }
 
+/** Whether two versions of an object differ in what the proxy reads (fingerprints only when the resourceVersion moved). */
+function differs<T extends { metadata?: { resourceVersion?: string } }>(a: T | undefined, b: T, fingerprint: (o: T) => string): boolean {
+  if (a === undefined) return true;
+  const rv = b.metadata?.resourceVersion;
+  if (rv !== undefined && rv !== '' && rv === a.metadata?.resourceVersion) return false;
+  return fingerprint(a) !== fingerprint(b);
+}
+
 export class ServiceChangeTracker {
   readonly #services = new Map<string, Service>();
-  readonly #fingerprints = new Map<string, string>();
   #pending = new Set<string>();
 
   /** Records an add or update (`service`) or a delete (`undefined` with the old object); true when it changes something. */
@@ -24,14 +31,12 @@ export class ServiceChangeTracker {
     const key = serviceKeyOf((service ?? previous)!);
     if (service === undefined) {
       if (!this.#services.delete(key)) return false;
-      this.#fingerprints.delete(key);
       this.#pending.add(key);
       return true;
     }
-    const fingerprint = serviceFingerprint(service);
+    const known = this.#services.get(key);
     this.#services.set(key, service);
-    if (this.#fingerprints.get(key) === fingerprint) return false;
-    this.#fingerprints.set(key, fingerprint);
+    if (!differs(known, service, serviceFingerprint)) return false;
     this.#pending.add(key);
     return true;
   }
@@ -68,7 +73,6 @@ export interface EndpointsChange {
 export class EndpointSliceChangeTracker {
   /** Service key → slice name → slice. */
   readonly #byService = new Map<string, Map<string, EndpointSlice>>();
-  readonly #fingerprints = new Map<string, string>();
   #pending = new Map<string, EndpointsChange>();
 
   /** Records a slice added, updated or (removed = true) deleted; true when it changes something. */
@@ -78,17 +82,14 @@ export class EndpointSliceChangeTracker {
     const name = slice.metadata?.name;
     if (!service || !ns || !name) return false;
     const serviceKey = `${ns}/${service}`;
-    const id = `${ns}/${name}`;
     const slices = this.#byService.get(serviceKey);
     if (removed) {
       if (!slices?.delete(name)) return false;
       if (slices.size === 0) this.#byService.delete(serviceKey);
-      this.#fingerprints.delete(id);
     } else {
-      const fingerprint = sliceFingerprint(slice);
+      const known = slices?.get(name);
       entry(this.#byService, serviceKey, () => new Map<string, EndpointSlice>()).set(name, slice);
-      if (this.#fingerprints.get(id) === fingerprint) return false;
-      this.#fingerprints.set(id, fingerprint);
+      if (!differs(known, slice, sliceFingerprint)) return false;
     }
     const change = entry(this.#pending, serviceKey, () => ({ triggerTimes: [] as number[] }));
     const trigger = Date.parse(slice.metadata?.annotations?.[annotationLastChangeTriggerTime] ?? '');

@@ -65,8 +65,12 @@ export function bigintToIp(n: bigint, family: IPFamily): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
+const plainIPv4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
 /** The canonical text of an address ("fd00:0::1" → "fd00::1"); IPv4-mapped IPv6 as IPv4, as Go's net.IP prints it. */
 export function canonicalIp(ip: string): string | undefined {
+  // Nearly every address is a plain dotted quad already in canonical form.
+  if (plainIPv4.test(ip)) return ip;
   const family = ipFamily(ip);
   const n = ipToBigint(ip);
   if (family === undefined || n === undefined) return undefined;

@@ -37,6 +37,8 @@ export class NftablesProxier implements ProxyBackend {
   readonly #counters: BackendFailureCounters | undefined;
   #state: NftTableState = emptyTableState();
   #started = false;
+  /** A transaction failed: the next sync rewrites everything (the claims ran ahead of the kernel). */
+  #needFull = false;
 
   constructor(options: NftablesProxierOptions) {
     this.#nft = options.nft;
@@ -60,7 +62,7 @@ export class NftablesProxier implements ProxyBackend {
     const { config, now } = request;
     await this.#deleteStaleChains(config, now, signal);
     const base = renderBaseStructure(config);
-    const full = request.full || !this.#started || this.#state.baseText !== baseStructureText(base);
+    const full = request.full || !this.#started || this.#needFull || this.#state.baseText !== baseStructureText(base);
     if (full) return this.#fullSync(request, base, signal);
     const changes = new Map<string, RenderedServicePort | undefined>();
     for (const [key, plan] of request.plans) changes.set(key, plan ? renderServicePort(plan, config) : undefined);
@@ -119,9 +121,11 @@ export class NftablesProxier implements ProxyBackend {
       await this.#nft.run(plan.tx, signal);
     } catch (err) {
       this.#counters?.syncFailed();
+      this.#needFull = true;
       throw err;
     }
     plan.commit();
+    if (plan.full) this.#needFull = false;
   }
 
   async #deleteStaleChains(config: ProxyNodeConfig, now: number, signal?: AbortSignal): Promise<void> {

@@ -50,6 +50,8 @@ export interface NftElement {
   /** Value parts of a map element (a verdict such as "goto chain" is one part). */
   value?: string[];
   comment?: string;
+  /** "name\0key" when the maker computed it already (the claims key); never printed. */
+  id?: string;
 }
 
 export type NftObject = NftTable | NftChain | NftRule | NftSet | NftElement;

@@ -25,11 +25,12 @@ import {
   servicePortChainNames,
   sets,
 } from './names.js';
-import type { NftElement, NftSet } from './objects.js';
+import type { Claim } from './element-claims.js';
+import type { NftSet } from './objects.js';
 
 export interface RenderedServicePort {
-  /** Elements of the shared sets and maps. */
-  elements: NftElement[];
+  /** Elements of the shared sets and maps, each claimed by this port. */
+  elements: Claim[];
   /** Chains of this port (name → rule texts, comments included as nft reads them). */
   chains: Map<string, string[]>;
   /** The per-endpoint affinity sets. */
@@ -37,6 +38,9 @@ export interface RenderedServicePort {
   /** The shared ClusterIP DNAT chains this port jumps to. */
   dnatChains: string[];
 }
+
+/** Shared by every port without chains of its own; never written to. */
+const noChains: Map<string, string[]> = new Map();
 
 const verdictText = (v: NoEndpointVerdict) => (v === 'reject' ? 'goto reject-chain' : 'drop');
 const q = (s: string) => JSON.stringify(s);
@@ -58,10 +62,25 @@ export function renderServicePort(plan: ServicePortPlan, config: ProxyNodeConfig
   const { ipX, addrType } = familyWords(config.family);
   const proto = port.protocol.toLowerCase() as L4;
   const masquerade = `mark set mark or ${masqueradeMark(config.masqueradeBit)}`;
-  const names: ServicePortChainNames = servicePortChainNames(port);
-  const out: RenderedServicePort = { elements: [], chains: new Map(), affinitySets: [], dnatChains: [] };
+  // Hashing the chain names costs a SHA-256: most ports (ClusterIP only) need none.
+  let chainNames: ServicePortChainNames | undefined;
+  const names = () => (chainNames ??= servicePortChainNames(port));
+  const out: RenderedServicePort = { elements: [], chains: noChains, affinitySets: [], dnatChains: [] };
+  const setChain = (name: string, rules: string[]) => {
+    if (out.chains === noChains) out.chains = new Map();
+    out.chains.set(name, rules);
+  };
   const element = (container: 'set' | 'map', name: string, key: string[], value?: string[], comment?: string) =>
-    out.elements.push({ kind: 'element', container, name, key, ...(value && { value }), ...(comment !== undefined && { comment }) });
+    out.elements.push({
+      kind: 'element',
+      container,
+      name,
+      key,
+      ...(value && { value }),
+      ...(comment !== undefined && { comment }),
+      id: `${name}\u0000${key.join(' . ')}`,
+      owner: port.key,
+    });
   const affinity = plan.stickySeconds !== undefined;
   const l4 = `meta l4proto ${proto}`;
 
@@ -75,9 +94,9 @@ export function renderServicePort(plan: ServicePortPlan, config: ProxyNodeConfig
       const rules = list.map((ep) => `${ipX} saddr @${affinitySetName(port, ep)} goto ${endpointChainName(port, ep)}`);
       rules.push(...cascade(list, (ep) => `goto ${endpointChainName(port, ep)}`));
       for (const ep of list) endpointChains.set(endpointChainName(port, ep), ep);
-      out.chains.set(name, rules);
+      setChain(name, rules);
     } else {
-      out.chains.set(
+      setChain(
         name,
         cascade(list, (ep) => `${l4} ${dnatTarget(ipX, ep)}`),
       );
@@ -85,12 +104,12 @@ export function renderServicePort(plan: ServicePortPlan, config: ProxyNodeConfig
   };
   const hasClusterChain = needsPolicyChains && clusterList.length > 0;
   const hasLocalChain = needsPolicyChains && localList.length > 0;
-  if (hasClusterChain) policyChain(names.cluster, clusterList);
-  if (hasLocalChain) policyChain(names.local, localList);
+  if (hasClusterChain) policyChain(names().cluster, clusterList);
+  if (hasLocalChain) policyChain(names().local, localList);
   for (const [chain, ep] of endpointChains) {
     const set = affinitySetName(port, ep);
     out.affinitySets.push({ kind: 'set', name: set, type: addrType, flags: ['dynamic', 'timeout'], timeout: plan.stickySeconds! });
-    out.chains.set(chain, [`update @${set} { ${ipX} saddr }`, `${l4} ${dnatTarget(ipX, ep)}`]);
+    setChain(chain, [`update @${set} { ${ipX} saddr }`, `${l4} ${dnatTarget(ipX, ep)}`]);
   }
 
   // ClusterIP.
@@ -98,7 +117,7 @@ export function renderServicePort(plan: ServicePortPlan, config: ProxyNodeConfig
   element('set', sets.clusterIPs, [port.clusterIP]);
   if (plan.internal.length > 0) {
     if (affinity) {
-      element('map', maps.serviceIPs, vip(port.clusterIP), [`goto ${port.internalPolicyLocal ? names.local : names.cluster}`]);
+      element('map', maps.serviceIPs, vip(port.clusterIP), [`goto ${port.internalPolicyLocal ? names().local : names().cluster}`]);
     } else {
       const chain = clusterIPDnatChain(proto, plan.internal.length);
       out.dnatChains.push(chain);
@@ -113,23 +132,23 @@ export function renderServicePort(plan: ServicePortPlan, config: ProxyNodeConfig
 
   // External IPs and load balancer VIPs.
   for (const ip of [...port.externalIPs, ...port.loadBalancerVIPs]) {
-    if (plan.usesExternalChain) element('map', maps.serviceIPs, vip(ip), [`goto ${names.external}`]);
+    if (plan.usesExternalChain) element('map', maps.serviceIPs, vip(ip), [`goto ${names().external}`]);
     if (plan.external.length === 0) element('map', maps.noEndpointServices, vip(ip), [verdictText(plan.externalVerdict ?? 'reject')], port.display);
   }
   if (plan.usesFirewall) {
-    for (const ip of port.loadBalancerVIPs) element('map', maps.firewallIPs, vip(ip), [`goto ${names.firewall}`]);
+    for (const ip of port.loadBalancerVIPs) element('map', maps.firewallIPs, vip(ip), [`goto ${names().firewall}`]);
     const sources = [...port.loadBalancerSourceRanges];
     // A request from this node to a VIP it holds arrives with the VIP as source.
     const cidrs = port.loadBalancerSourceRanges.map((c) => parseCidr(c)!);
     if (config.nodeIPs.some((ip) => cidrs.some((c) => cidrContains(c, ip)))) sources.push(...port.loadBalancerVIPs);
     const set = sources.length === 1 ? sources[0]! : `{ ${sources.join(', ')} }`;
-    out.chains.set(names.firewall, [`${ipX} saddr != ${set} drop`]);
+    setChain(names().firewall, [`${ipX} saddr != ${set} drop`]);
   }
 
   // NodePort.
   if (port.nodePort !== 0) {
     const key = [proto, String(port.nodePort)];
-    if (plan.usesExternalChain) element('map', maps.serviceNodePorts, key, [`goto ${names.external}`]);
+    if (plan.usesExternalChain) element('map', maps.serviceNodePorts, key, [`goto ${names().external}`]);
     if (plan.external.length === 0) element('map', maps.noEndpointNodePorts, key, [verdictText(plan.externalVerdict ?? 'reject')], port.display);
   }
 
@@ -140,12 +159,12 @@ export function renderServicePort(plan: ServicePortPlan, config: ProxyNodeConfig
       rules.push(`${masquerade} comment ${q('masquerade')}`);
     } else {
       const fromPod = localMatch(config.localDetector, ipX, false);
-      if (fromPod && hasClusterChain) rules.push(`${fromPod} goto ${names.cluster} comment ${q('short-circuit pod traffic')}`);
+      if (fromPod && hasClusterChain) rules.push(`${fromPod} goto ${names().cluster} comment ${q('short-circuit pod traffic')}`);
       rules.push(`fib saddr type local ${masquerade} comment ${q('masquerade local traffic')}`);
-      if (hasClusterChain) rules.push(`fib saddr type local goto ${names.cluster} comment ${q('short-circuit local traffic')}`);
+      if (hasClusterChain) rules.push(`fib saddr type local goto ${names().cluster} comment ${q('short-circuit local traffic')}`);
     }
-    if (plan.external.length > 0) rules.push(`goto ${port.externalPolicyLocal ? names.local : names.cluster}`);
-    out.chains.set(names.external, rules);
+    if (plan.external.length > 0) rules.push(`goto ${port.externalPolicyLocal ? names().local : names().cluster}`);
+    setChain(names().external, rules);
   }
 
   for (const ep of plan.localEndpoints) element('set', sets.hairpinConnections, [ep.ip, ep.ip, proto, String(ep.port)]);

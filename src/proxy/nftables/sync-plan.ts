@@ -11,7 +11,6 @@
 // kernel keeps a chain referenced for a moment after the map element that pointed to it
 // is gone. Order inside a transaction: chains exist before anything points at them, sets
 // exist before rules use them, referrers are flushed before what they referred to goes.
-import { entry } from '../map-entry.js';
 import type { ProxyNodeConfig } from '../plan/node-config.js';
 import { isAffinitySetName, isClusterIPDnatChain, isServiceChainName, kubeProxyTable, sets } from './names.js';
 import type { NftElement, NftFamily, NftSet } from './objects.js';
@@ -29,13 +28,13 @@ import {
   removeUnit,
   sameElement,
   sameRules,
-  winner,
 } from './table-state.js';
 import { Transaction } from './transaction.js';
 import { type Digest, digestText, emptyDigest } from './unit-digest.js';
 
 export interface SyncPlan {
   tx: Transaction;
+  full: boolean;
   /** Applies the plan to the state; call after the transaction succeeded. */
   commit(): void;
   /** The digest recorded in @sync-state by this transaction. */
@@ -79,23 +78,16 @@ export function desiredTableState(base: BaseStructure, ports: ReadonlyMap<string
   s.base = base;
   s.baseText = baseStructureText(base);
   let digest = addUnit(emptyDigest, `b ${s.baseText}`);
-  const claim = (owner: string, e: NftElement) => {
-    entry(s.claims, elementId(e), () => new Map<string, NftElement>()).set(owner, e);
-  };
-  for (const ip of base.nodePortIPs) claim(baseOwner, { kind: 'element', container: 'set', name: sets.nodePortIPs, key: [ip] });
+  for (const ip of base.nodePortIPs) s.claims.claim(baseOwner, { kind: 'element', container: 'set', name: sets.nodePortIPs, key: [ip], owner: baseOwner });
   for (const [key, port] of ports) {
     s.ports.set(key, port);
-    for (const e of port.elements) claim(key, e);
+    for (const e of port.elements) s.claims.claim(key, e);
     for (const [name, rules] of port.chains) s.chains.set(name, rules);
     for (const set of port.affinitySets) s.affinitySets.set(set.name, set);
     for (const chain of port.dnatChains) s.dnatRefs.set(chain, (s.dnatRefs.get(chain) ?? 0) + 1);
   }
   for (const chain of s.dnatRefs.keys()) s.chains.set(chain, renderClusterIPDnatChain(chain, config));
-  for (const [id, claims] of s.claims) {
-    const e = winner(claims)!;
-    s.elements.set(id, e);
-    digest = addUnit(digest, elementUnit(e));
-  }
+  for (const e of s.claims.elements.values()) digest = addUnit(digest, elementUnit(e));
   for (const [name, rules] of s.chains) digest = addUnit(digest, chainUnit(name, rules));
   for (const set of s.affinitySets.values()) digest = addUnit(digest, affinitySetUnit(set));
   s.digest = digest;
@@ -155,7 +147,7 @@ export function planFullSync(input: FullSyncInput): SyncPlan {
   }
   for (const set of desired.affinitySets.values()) tx.add(set);
 
-  for (const e of desired.elements.values()) {
+  for (const e of desired.claims.elements.values()) {
     tx.add(e);
     stats.elementsAdded++;
   }
@@ -170,6 +162,7 @@ export function planFullSync(input: FullSyncInput): SyncPlan {
 
   return {
     tx,
+    full: true,
     digest,
     stats,
     commit() {
@@ -186,8 +179,13 @@ export function planPartialSync(
 ): SyncPlan {
   const tx = new Transaction(nftFamily(config), kubeProxyTable);
   const stats = { elementsAdded: 0, elementsDeleted: 0, chainsWritten: 0, chainsFlushed: 0 };
-  const stagedClaims = new Map<string, Map<string, NftElement>>();
-  const claimsOf = (id: string) => entry(stagedClaims, id, () => new Map(state.claims.get(id) ?? []));
+  // Claims change at once (a failed transaction is followed by a full sync, which rebuilds
+  // them); what the kernel held before is noted on first touch.
+  const before = new Map<string, NftElement | undefined>();
+  const touch = (id: string) => {
+    if (!before.has(id)) before.set(id, state.claims.elements.get(id));
+    return id;
+  };
   const wantedChains = new Map<string, readonly string[]>();
   const goneChains = new Set<string>();
   const wantedSets = new Map<string, NftSet>();
@@ -196,8 +194,8 @@ export function planPartialSync(
 
   for (const [key, next] of changes) {
     const prev = state.ports.get(key);
-    for (const e of prev?.elements ?? []) claimsOf(elementId(e)).delete(key);
-    for (const e of next?.elements ?? []) claimsOf(elementId(e)).set(key, e);
+    for (const e of prev?.elements ?? []) state.claims.release(key, touch(elementId(e)));
+    for (const e of next?.elements ?? []) state.claims.claim(key, e, touch(elementId(e)));
     for (const name of prev?.chains.keys() ?? []) if (!next?.chains.has(name)) goneChains.add(name);
     for (const [name, rules] of next?.chains ?? []) wantedChains.set(name, rules);
     for (const set of prev?.affinitySets ?? []) goneSets.add(set.name);
@@ -260,10 +258,8 @@ export function planPartialSync(
 
   // Elements: the kernel's value of every touched key against the new winner.
   const elementAdds: NftElement[] = [];
-  const elementChanges: [string, NftElement | undefined][] = [];
-  for (const [id, claims] of stagedClaims) {
-    const old = state.elements.get(id);
-    const next = winner(claims);
+  for (const [id, old] of before) {
+    const next = state.claims.elements.get(id);
     if (sameElement(old, next)) continue;
     if (old) {
       tx.delete(old);
@@ -274,7 +270,6 @@ export function planPartialSync(
       elementAdds.push(next);
       digest = addUnit(digest, elementUnit(next));
     }
-    elementChanges.push([id, next]);
   }
   for (const e of elementAdds) tx.add(e);
   stats.elementsAdded = elementAdds.length;
@@ -291,20 +286,13 @@ export function planPartialSync(
 
   return {
     tx,
+    full: false,
     digest: digestHex,
     stats,
     commit() {
       for (const [key, next] of changes) {
         if (next) state.ports.set(key, next);
         else state.ports.delete(key);
-      }
-      for (const [id, claims] of stagedClaims) {
-        if (claims.size === 0) state.claims.delete(id);
-        else state.claims.set(id, claims);
-      }
-      for (const [id, e] of elementChanges) {
-        if (e) state.elements.set(id, e);
-        else state.elements.delete(id);
       }
       for (const [name, rules] of chainWrites) {
         state.chains.set(name, rules);
