@@ -32,13 +32,33 @@ const pods: string[] = [];
 try {
   for (let i = 0; i < count; i++) {
     const name = `bench-${process.pid}-${i}`;
-    const config = { metadata: { name, namespace: 'tskube-bench', uid: `${process.pid}-${i}`, attempt: 0 }, labels: label, logDirectory: `${logRoot}/${name}`, linux: {} };
-    const { podSandboxId } = await timed('RunPodSandbox', (r: { podSandboxId: string }) => r.podSandboxId, () => client.runtime.call('RunPodSandbox', { config }));
-    pods.push(podSandboxId);
-    const { containerId } = await timed('CreateContainer', (r: { containerId: string }) => r.containerId, () =>
-      client.runtime.call('CreateContainer', { podSandboxId, sandboxConfig: config, config: { metadata: { name: 'sleep' }, image: { image }, command: ['sleep', '3600'], labels: label, logPath: 'sleep.log' } }),
+    const config = {
+      metadata: { name, namespace: 'tskube-bench', uid: `${process.pid}-${i}`, attempt: 0 },
+      labels: label,
+      logDirectory: `${logRoot}/${name}`,
+      linux: {},
+    };
+    const { podSandboxId } = await timed(
+      'RunPodSandbox',
+      (r: { podSandboxId: string }) => r.podSandboxId,
+      () => client.runtime.call('RunPodSandbox', { config }),
     );
-    await timed('StartContainer', () => containerId, () => client.runtime.call('StartContainer', { containerId }));
+    pods.push(podSandboxId);
+    const { containerId } = await timed(
+      'CreateContainer',
+      (r: { containerId: string }) => r.containerId,
+      () =>
+        client.runtime.call('CreateContainer', {
+          podSandboxId,
+          sandboxConfig: config,
+          config: { metadata: { name: 'sleep' }, image: { image }, command: ['sleep', '3600'], labels: label, logPath: 'sleep.log' },
+        }),
+    );
+    await timed(
+      'StartContainer',
+      () => containerId,
+      () => client.runtime.call('StartContainer', { containerId }),
+    );
   }
 
   // The CLI, measured as a user runs it: a new process each time, 30 containers listed.
@@ -55,8 +75,16 @@ try {
   }
 
   for (const podSandboxId of pods.splice(0)) {
-    await timed('StopPodSandbox', () => podSandboxId, () => client.runtime.call('StopPodSandbox', { podSandboxId }));
-    await timed('RemovePodSandbox', () => podSandboxId, () => client.runtime.call('RemovePodSandbox', { podSandboxId }));
+    await timed(
+      'StopPodSandbox',
+      () => podSandboxId,
+      () => client.runtime.call('StopPodSandbox', { podSandboxId }),
+    );
+    await timed(
+      'RemovePodSandbox',
+      () => podSandboxId,
+      () => client.runtime.call('RemovePodSandbox', { podSandboxId }),
+    );
   }
 
   const server = existsSync(logPath) ? serverDurations(readContainerdLog(logPath), started) : new Map<string, number>();
@@ -67,14 +95,25 @@ try {
     // Overhead per call: what the client spent beyond containerd's own time.
     const over = samples.flatMap((x) => (server.has(x.key) ? [x.ms - (server.get(x.key) as number)] : []));
     const p50 = percentile(c, 50);
-    rows.push([call, p50, percentile(c, 99), percentile(s, 50), percentile(s, 99), percentile(over, 50), s.length ? (percentile(over, 50) / percentile(s, 50)) * 100 : NaN]);
+    rows.push([
+      call,
+      p50,
+      percentile(c, 99),
+      percentile(s, 50),
+      percentile(s, 99),
+      percentile(over, 50),
+      s.length ? (percentile(over, 50) / percentile(s, 50)) * 100 : NaN,
+    ]);
   }
   console.log(`CRI calls through the tskube client, ${count} sandboxes + containers, sequential (ms)`);
   printTable(['call', 'client p50', 'client p99', 'containerd p50', 'containerd p99', 'overhead p50', 'overhead %'], rows);
   if (!server.size) console.log(`(no containerd timings: ${logPath} missing; set CONTAINERD_LOG)`);
   if (cliMs.length) {
     console.log(`\n\`tskube crictl ps -a\` with ${count} containers, new process each run, ${cliMs.length} runs (ms)`);
-    printTable(['command', 'p50', 'p90', 'min', 'max', 'aim'], [['tskube crictl ps -a', percentile(cliMs, 50), percentile(cliMs, 90), Math.min(...cliMs), Math.max(...cliMs), '< 150']]);
+    printTable(
+      ['command', 'p50', 'p90', 'min', 'max', 'aim'],
+      [['tskube crictl ps -a', percentile(cliMs, 50), percentile(cliMs, 90), Math.min(...cliMs), Math.max(...cliMs), '< 150']],
+    );
   }
 } finally {
   for (const podSandboxId of pods) {

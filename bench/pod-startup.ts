@@ -40,15 +40,33 @@ writeFileSync(
   join(dir, 'config.yaml'),
   `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncontainerRuntimeEndpoint: ${endpoint}\ncgroupDriver: cgroupfs\nmaxPods: 110\npodLogsDir: ${dir}/logs\n`,
 );
-const kubelet = spawn(join(root, 'bin/tskube'), ['kubelet', '--config', join(dir, 'config.yaml'), '--root-dir', join(dir, 'root'), '--hostname-override', nodeName, '--bootstrap-kubeconfig', tb.bootstrapKubeconfig, '--kubeconfig', join(dir, 'kubelet.kubeconfig')], {
-  stdio: ['ignore', 'ignore', 'pipe'],
-  env: { ...process.env, TSKUBE_LOG_LEVEL: 'warn' },
-});
+const kubelet = spawn(
+  join(root, 'bin/tskube'),
+  [
+    'kubelet',
+    '--config',
+    join(dir, 'config.yaml'),
+    '--root-dir',
+    join(dir, 'root'),
+    '--hostname-override',
+    nodeName,
+    '--bootstrap-kubeconfig',
+    tb.bootstrapKubeconfig,
+    '--kubeconfig',
+    join(dir, 'kubelet.kubeconfig'),
+  ],
+  {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, TSKUBE_LOG_LEVEL: 'warn' },
+  },
+);
 kubelet.stderr.on('data', (d: Buffer) => process.stderr.write(`[kubelet] ${d}`));
 const pid = kubelet.pid as number;
 
 try {
-  await until('the node to be Ready', async () => ((await core.readNode({ name: nodeName })).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined));
+  await until('the node to be Ready', async () =>
+    (await core.readNode({ name: nodeName })).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined,
+  );
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await sleep(5000);
   const idle0 = processUsage(pid);
@@ -58,20 +76,31 @@ try {
   const created = new Map<string, number>();
   const running = new Map<string, number>();
   const watch = new Watch(kc);
-  const req = await watch.watch(`/api/v1/namespaces/${namespace}/pods`, {}, (_type, obj: V1Pod) => {
-    const name = obj.metadata?.name ?? '';
-    if (obj.status?.phase === 'Running' && !running.has(name)) running.set(name, performance.now());
-  }, () => undefined);
+  const req = await watch.watch(
+    `/api/v1/namespaces/${namespace}/pods`,
+    {},
+    (_type, obj: V1Pod) => {
+      const name = obj.metadata?.name ?? '';
+      if (obj.status?.phase === 'Running' && !running.has(name)) running.set(name, performance.now());
+    },
+    () => undefined,
+  );
 
   const pods: V1Pod[] = Array.from({ length: count }, (_, i) => ({
     metadata: { name: `p${i}`, namespace },
-    spec: { nodeName, terminationGracePeriodSeconds: 1, containers: [{ name: 'sleep', image: 'localhost/tskube/busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+    spec: {
+      nodeName,
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'sleep', image: 'localhost/tskube/busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
+    },
   }));
   const cpuBefore = processUsage(pid).cpuSeconds;
-  await Promise.all(pods.map(async (p) => {
-    created.set(p.metadata!.name!, performance.now());
-    await core.createNamespacedPod({ namespace, body: p });
-  }));
+  await Promise.all(
+    pods.map(async (p) => {
+      created.set(p.metadata!.name!, performance.now());
+      await core.createNamespacedPod({ namespace, body: p });
+    }),
+  );
   await until(`${count} pods Running`, async () => (running.size >= count ? true : undefined), 180_000);
   const startupCpu = processUsage(pid).cpuSeconds - cpuBefore;
   req.abort();
@@ -82,16 +111,24 @@ try {
 
   const latencies = [...created].map(([name, t]) => (running.get(name) ?? NaN) - t);
   console.log(`Pod start-up through the tskube kubelet: ${count} pods created at once, creation to Running seen by a watch (ms)`);
-  printTable(['pods', 'p50', 'p90', 'p99', 'max', 'aim p99'], [[String(count), percentile(latencies, 50), percentile(latencies, 90), percentile(latencies, 99), Math.max(...latencies), '< 5000']]);
+  printTable(
+    ['pods', 'p50', 'p90', 'p99', 'max', 'aim p99'],
+    [[String(count), percentile(latencies, 50), percentile(latencies, 90), percentile(latencies, 99), Math.max(...latencies), '< 5000']],
+  );
   console.log('\nKubelet process (RSS from /proc; CPU as user+system seconds per 10 s of wall time)');
-  printTable(['state', 'RSS MiB', 'CPU s / 10 s', 'aim RSS'], [
-    ['idle, no pods', idle1.rssMiB, idle1.cpuSeconds - idle0.cpuSeconds, ''],
-    [`starting ${count} pods (total CPU s)`, NaN, startupCpu, ''],
-    [`steady, ${count} pods`, busy1.rssMiB, busy1.cpuSeconds - busy0.cpuSeconds, '< 150'],
-  ]);
+  printTable(
+    ['state', 'RSS MiB', 'CPU s / 10 s', 'aim RSS'],
+    [
+      ['idle, no pods', idle1.rssMiB, idle1.cpuSeconds - idle0.cpuSeconds, ''],
+      [`starting ${count} pods (total CPU s)`, NaN, startupCpu, ''],
+      [`steady, ${count} pods`, busy1.rssMiB, busy1.cpuSeconds - busy0.cpuSeconds, '< 150'],
+    ],
+  );
 } finally {
   await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  await until('the pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), 120_000).catch(() => undefined);
+  await until('the pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), 120_000).catch(
+    () => undefined,
+  );
   kubelet.kill('SIGTERM');
   await new Promise((r) => kubelet.once('exit', r));
   const cri = new CriClient({ endpoint, timeoutMs: 30_000 });

@@ -37,8 +37,7 @@ for (const c of contracts) {
   const parsed = new protobuf.Root();
   // google/protobuf/*.proto imports (csi.proto) resolve to the copies protobufjs ships.
   const wellKnown = join(root, 'node_modules/protobufjs');
-  parsed.resolvePath = (origin, target) =>
-    target.startsWith('google/protobuf/') ? join(wellKnown, target) : protobuf.util.path.resolve(origin, target);
+  parsed.resolvePath = (origin, target) => (target.startsWith('google/protobuf/') ? join(wellKnown, target) : protobuf.util.path.resolve(origin, target));
   parsed.loadSync(join(root, c.file), { keepCase: false });
   parsed.resolveAll();
   writeFileSync(join(outDir, 'descriptor.json'), JSON.stringify(parsed.toJSON({ keepComments: false })));

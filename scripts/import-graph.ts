@@ -22,7 +22,14 @@ export function importGraph(root: string): Map<string, string[]> {
     for (const m of text.matchAll(importRe)) {
       const clause = m[2] ?? '';
       // `import { type A, type B } from` imports nothing at run time.
-      if (/^\{[^}]*\}\s*from\s+$/.test(clause.trim() + ' ') && clause.replace(/[{}]/g, '').split(',').every((s) => s.trim() === '' || s.trim().startsWith('type '))) continue;
+      if (
+        /^\{[^}]*\}\s*from\s+$/.test(`${clause.trim()} `) &&
+        clause
+          .replace(/[{}]/g, '')
+          .split(',')
+          .every((s) => s.trim() === '' || s.trim().startsWith('type '))
+      )
+        continue;
       deps.push(resolve(dirname(file), (m[3] as string).replace(/\.js$/, '.ts')));
     }
     graph.set(resolve(file), deps);

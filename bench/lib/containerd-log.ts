@@ -15,16 +15,24 @@ export function serverDurations(logText: string, since: Date): Map<string, numbe
     const at = Date.parse(m[1] as string) + fractionMs(m[1] as string);
     if (at < since.getTime()) continue;
     const msg = (m[2] as string).replace(/\\"/g, '"');
-    let k: RegExpExecArray | null;
-    if ((k = /^RunPodSandbox for &PodSandboxMetadata\{Name:([^,]+),.*?\}( returns sandbox id "(\w+)")?$/.exec(msg))) {
-      if (k[3]) record(out, starts, `RunPodSandbox name:${k[1]}`, `RunPodSandbox ${k[3]}`, at);
-      else starts.set(`RunPodSandbox name:${k[1]}`, at);
-    } else if ((k = /^CreateContainer within sandbox "(\w+)" for (?:container )?&ContainerMetadata\{Name:([^,]+),.*?\}( returns container id "(\w+)")?$/.exec(msg))) {
-      if (k[4]) record(out, starts, `CreateContainer ${k[1]}/${k[2]}`, `CreateContainer ${k[4]}`, at);
-      else starts.set(`CreateContainer ${k[1]}/${k[2]}`, at);
-    } else if ((k = /^(StartContainer|StopPodSandbox|RemovePodSandbox) (?:for )?"(\w+)"( returns successfully)?$/.exec(msg))) {
-      const key = `${k[1]} ${k[2]}`;
-      if (k[3]) record(out, starts, key, key, at);
+    const sandbox = /^RunPodSandbox for &PodSandboxMetadata\{Name:([^,]+),.*?\}( returns sandbox id "(\w+)")?$/.exec(msg);
+    if (sandbox) {
+      if (sandbox[3]) record(out, starts, `RunPodSandbox name:${sandbox[1]}`, `RunPodSandbox ${sandbox[3]}`, at);
+      else starts.set(`RunPodSandbox name:${sandbox[1]}`, at);
+      continue;
+    }
+    const create = /^CreateContainer within sandbox "(\w+)" for (?:container )?&ContainerMetadata\{Name:([^,]+),.*?\}( returns container id "(\w+)")?$/.exec(
+      msg,
+    );
+    if (create) {
+      if (create[4]) record(out, starts, `CreateContainer ${create[1]}/${create[2]}`, `CreateContainer ${create[4]}`, at);
+      else starts.set(`CreateContainer ${create[1]}/${create[2]}`, at);
+      continue;
+    }
+    const other = /^(StartContainer|StopPodSandbox|RemovePodSandbox) (?:for )?"(\w+)"( returns successfully)?$/.exec(msg);
+    if (other) {
+      const key = `${other[1]} ${other[2]}`;
+      if (other[3]) record(out, starts, key, key, at);
       else starts.set(key, at);
     }
   }

@@ -22,7 +22,7 @@ const defaultRunner: KubeletRunner = async (options, signal) => (await import('.
 export function kubeletCommand(deps: KubeletCommandDeps = {}): Command {
   const run = deps.run ?? defaultRunner;
   return async (argv, io) => {
-    let resolved;
+    let resolved: Awaited<ReturnType<typeof resolveKubeletOptions>>;
     try {
       if (wantsHelp(argv)) {
         io.stdout.write(kubeletUsage());

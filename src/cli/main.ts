@@ -1,11 +1,12 @@
 import { TskubeError } from '../common/errors.js';
 import type { Command, CommandIo } from './io.js';
 
-
-
-
 /** Top-level subcommands, loaded only when called so `tskube crictl ps` loads no kubelet code. */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  cnitool: {
+    summary: 'run CNI plugins by hand, list network configs and the result cache (like cnitool)',
+    load: async () => (await import('./cnitool/cnitool.js')).cnitool,
+  },
   crictl: { summary: 'CRI client for debugging the container runtime (like crictl)', load: async () => (await import('./crictl/crictl.js')).crictl },
   kubelet: { summary: 'run the node agent (flags and --config as the upstream kubelet)', load: async () => (await import('./kubelet.js')).kubelet },
   proxy: { summary: 'run the service proxy (flags and --config as the upstream kube-proxy)', load: async () => (await import('./proxy.js')).proxy },
@@ -35,4 +36,3 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     return 1;
   }
 }
-

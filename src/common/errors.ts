@@ -49,6 +49,11 @@ export class TskubeError extends Error {
   }
 }
 
+/** The message of anything thrown: an Error's message, else the value as text. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 export function isCode(err: unknown, code: ErrorCode): boolean {
   return err instanceof TskubeError && err.code === code;
 }

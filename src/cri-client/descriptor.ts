@@ -23,7 +23,10 @@ export interface CriDefinitions {
 
 type Definition = Record<string, unknown>;
 type JsonNamespace = { nested?: Record<string, JsonNode> };
-type JsonNode = JsonNamespace & { fields?: Record<string, { type: string; keyType?: string }>; methods?: Record<string, { requestType: string; responseType: string; requestStream?: boolean; responseStream?: boolean }> };
+type JsonNode = JsonNamespace & {
+  fields?: Record<string, { type: string; keyType?: string }>;
+  methods?: Record<string, { requestType: string; responseType: string; requestStream?: boolean; responseStream?: boolean }>;
+};
 
 const packagePath = ['runtime', 'v1'] as const;
 

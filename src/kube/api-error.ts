@@ -42,7 +42,10 @@ export class KubeApiError extends TskubeError {
  * the 403's wording counts too.
  */
 export function isNamespaceTerminating(err: unknown): boolean {
-  return err instanceof KubeApiError && (err.causes.includes('NamespaceTerminating') || (err.status === 403 && err.message.includes('because it is being terminated')));
+  return (
+    err instanceof KubeApiError &&
+    (err.causes.includes('NamespaceTerminating') || (err.status === 403 && err.message.includes('because it is being terminated')))
+  );
 }
 
 export function isApiError(err: unknown, reason: string): boolean {

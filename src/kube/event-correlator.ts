@@ -97,90 +97,93 @@ interface Written {
 }
 
 class Lru<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly max: number) {}
+  readonly #map = new Map<string, V>();
+  readonly #max: number;
+  constructor(max: number) {
+    this.#max = max;
+  }
   get(key: string): V | undefined {
-    const v = this.map.get(key);
+    const v = this.#map.get(key);
     if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
+      this.#map.delete(key);
+      this.#map.set(key, v);
     }
     return v;
   }
   set(key: string, v: V): void {
-    this.map.delete(key);
-    this.map.set(key, v);
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+    this.#map.delete(key);
+    this.#map.set(key, v);
+    if (this.#map.size > this.#max) this.#map.delete(this.#map.keys().next().value as string);
   }
   delete(key: string): void {
-    this.map.delete(key);
+    this.#map.delete(key);
   }
 }
 
 export class EventCorrelator {
-  private readonly limits: CorrelatorLimits;
-  private readonly written: Lru<Written>;
-  private readonly aggregates: Lru<{ messages: Set<string>; since: number }>;
-  private readonly buckets: Lru<{ tokens: number; at: number }>;
-  private seq = 0;
+  readonly #limits: CorrelatorLimits;
+  readonly #written: Lru<Written>;
+  readonly #aggregates: Lru<{ messages: Set<string>; since: number }>;
+  readonly #buckets: Lru<{ tokens: number; at: number }>;
+  #seq = 0;
 
   constructor(limits: Partial<CorrelatorLimits> = {}) {
-    this.limits = { ...defaultCorrelatorLimits, ...limits };
-    this.written = new Lru(this.limits.maxKeys);
-    this.aggregates = new Lru(this.limits.maxKeys);
-    this.buckets = new Lru(this.limits.maxKeys);
+    this.#limits = { ...defaultCorrelatorLimits, ...limits };
+    this.#written = new Lru(this.#limits.maxKeys);
+    this.#aggregates = new Lru(this.#limits.maxKeys);
+    this.#buckets = new Lru(this.#limits.maxKeys);
   }
 
   correlate(input: EventInput, now: Date): Correlation {
-    if (!this.takeToken(spamKey(input), now.getTime())) return { kind: 'drop', why: 'spam' };
-    const e = this.aggregate(input, now.getTime());
+    if (!this.#takeToken(spamKey(input), now.getTime())) return { kind: 'drop', why: 'spam' };
+    const e = this.#aggregate(input, now.getTime());
     const key = eventKey(e);
     const ts = formatTime(now);
-    const prev = this.written.get(key);
+    const prev = this.#written.get(key);
     if (prev) {
-      const event = this.body(e, prev.name, prev.namespace, prev.firstTimestamp, ts, prev.count + 1);
+      const event = this.#body(e, prev.name, prev.namespace, prev.firstTimestamp, ts, prev.count + 1);
       return { kind: 'patch', key, event, patch: { count: event.count, lastTimestamp: ts, message: event.message } };
     }
     const namespace = e.involvedObject.namespace || 'default';
-    return { kind: 'create', key, event: this.body(e, this.eventName(e.involvedObject.name ?? 'unknown', now), namespace, ts, ts, 1) };
+    return { kind: 'create', key, event: this.#body(e, this.#eventName(e.involvedObject.name ?? 'unknown', now), namespace, ts, ts, 1) };
   }
 
   /** After a successful write: later repeats patch this Event. */
   remember(key: string, event: EventBody): void {
-    this.written.set(key, { name: event.metadata.name, namespace: event.metadata.namespace, count: event.count, firstTimestamp: event.firstTimestamp });
+    this.#written.set(key, { name: event.metadata.name, namespace: event.metadata.namespace, count: event.count, firstTimestamp: event.firstTimestamp });
   }
 
   /** The Event is gone from the API (expired): the next repeat creates a new one. */
   forget(key: string): void {
-    this.written.delete(key);
+    this.#written.delete(key);
   }
 
-  private aggregate(input: EventInput, now: number): EventInput {
+  #aggregate(input: EventInput, now: number): EventInput {
     const key = aggregateKey(input);
-    let rec = this.aggregates.get(key);
-    if (!rec || now - rec.since > this.limits.aggregateIntervalMs) rec = { messages: new Set(), since: now };
+    let rec = this.#aggregates.get(key);
+    if (!rec || now - rec.since > this.#limits.aggregateIntervalMs) rec = { messages: new Set(), since: now };
     rec.messages.add(input.message);
-    this.aggregates.set(key, rec);
-    if (rec.messages.size <= this.limits.aggregateMaxEvents) return input;
+    this.#aggregates.set(key, rec);
+    if (rec.messages.size <= this.#limits.aggregateMaxEvents) return input;
     return { ...input, message: `(combined from similar events): ${input.message}` };
   }
 
-  private takeToken(key: string, now: number): boolean {
-    const { spamBurst, spamRefillMs } = this.limits;
-    const b = this.buckets.get(key) ?? { tokens: spamBurst, at: now };
+  #takeToken(key: string, now: number): boolean {
+    const { spamBurst, spamRefillMs } = this.#limits;
+    const b = this.#buckets.get(key) ?? { tokens: spamBurst, at: now };
     const refilled = Math.min(spamBurst, b.tokens + (now - b.at) / spamRefillMs);
     const ok = refilled >= 1;
-    this.buckets.set(key, { tokens: ok ? refilled - 1 : refilled, at: now });
+    this.#buckets.set(key, { tokens: ok ? refilled - 1 : refilled, at: now });
     return ok;
   }
 
   // client-go: "<name>.<unix nanos in hex>"; a sequence keeps two in one millisecond apart.
-  private eventName(objectName: string, now: Date): string {
-    const nanos = BigInt(now.getTime()) * 1_000_000n + BigInt(this.seq++ % 1_000_000);
+  #eventName(objectName: string, now: Date): string {
+    const nanos = BigInt(now.getTime()) * 1_000_000n + BigInt(this.#seq++ % 1_000_000);
     return `${objectName}.${nanos.toString(16)}`;
   }
 
-  private body(e: EventInput, name: string, namespace: string, first: string, last: string, count: number): EventBody {
+  #body(e: EventInput, name: string, namespace: string, first: string, last: string, count: number): EventBody {
     return {
       apiVersion: 'v1',
       kind: 'Event',

@@ -5,7 +5,7 @@ import { TskubeError } from '../common/errors.js';
 import { isResourceExpired, KubeApiError } from './api-error.js';
 import { type BackoffPolicy, reflectorBackoff } from './backoff.js';
 import { type Logger, defaultLogger } from './logger.js';
-import type { ListerWatcher, Selectors } from './list-watch.js';
+import type { ListerWatcher, ListResult, Selectors } from './list-watch.js';
 import { restListerWatcher } from './list-watch.js';
 import type { KubeObject } from './object-meta.js';
 import { initialReflectorState, listResourceVersion, nextStep, type Outcome, type ReflectorState, watchTimeoutSeconds } from './reflector-plan.js';
@@ -40,30 +40,30 @@ export class Reflector<T extends KubeObject> {
   readonly store: Store<T>;
   /** Resolves after the first complete list; rejects only if run() ends before it. */
   readonly ready: Promise<void>;
-  private readonly lw: ListerWatcher<T>;
-  private readonly handler: ReflectorHandler<T>;
-  private readonly log: Logger;
-  private readonly minWatchTimeoutSeconds: number;
-  private readonly random: () => number;
-  private readonly backoff: BackoffPolicy;
-  private state: ReflectorState = initialReflectorState;
-  private resolveReady!: () => void;
-  private rejectReady!: (err: unknown) => void;
-  private lists = 0;
+  readonly #lw: ListerWatcher<T>;
+  readonly #handler: ReflectorHandler<T>;
+  readonly #log: Logger;
+  readonly #minWatchTimeoutSeconds: number;
+  readonly #random: () => number;
+  readonly #backoff: BackoffPolicy;
+  #state: ReflectorState = initialReflectorState;
+  #resolveReady!: () => void;
+  #rejectReady!: (err: unknown) => void;
+  #lists = 0;
 
   constructor(options: ReflectorOptions<T>) {
     this.name = options.name;
-    this.lw = options.listerWatcher;
+    this.#lw = options.listerWatcher;
     this.store = options.store ?? new Store<T>();
-    this.handler = options.handler ?? {};
-    this.log = (options.logger ?? defaultLogger('reflector')).child({ reflector: options.name });
-    this.minWatchTimeoutSeconds = options.minWatchTimeoutSeconds ?? 300;
-    if (!(this.minWatchTimeoutSeconds > 0)) throw new TskubeError('invalid-argument', `reflector ${options.name}: minWatchTimeoutSeconds must be > 0`);
-    this.random = options.random ?? Math.random;
-    this.backoff = options.backoff ?? reflectorBackoff;
+    this.#handler = options.handler ?? {};
+    this.#log = (options.logger ?? defaultLogger('reflector')).child({ reflector: options.name });
+    this.#minWatchTimeoutSeconds = options.minWatchTimeoutSeconds ?? 300;
+    if (!(this.#minWatchTimeoutSeconds > 0)) throw new TskubeError('invalid-argument', `reflector ${options.name}: minWatchTimeoutSeconds must be > 0`);
+    this.#random = options.random ?? Math.random;
+    this.#backoff = options.backoff ?? reflectorBackoff;
     this.ready = new Promise<void>((resolve, reject) => {
-      this.resolveReady = resolve;
-      this.rejectReady = reject;
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
     });
     // Nobody may await ready; an unobserved rejection must not crash the process.
     this.ready.catch(() => {});
@@ -71,68 +71,68 @@ export class Reflector<T extends KubeObject> {
 
   /** The resourceVersion the next watch resumes from. */
   get resourceVersion(): string {
-    return this.state.resourceVersion;
+    return this.#state.resourceVersion;
   }
 
   /** How many lists have completed (the first sync included): a relist shows here. */
   get listCount(): number {
-    return this.lists;
+    return this.#lists;
   }
 
   async run(signal: AbortSignal): Promise<void> {
     let failing = false;
     try {
       while (!signal.aborted) {
-        const outcome = this.state.needList ? await this.list(signal) : await this.watch(signal);
+        const outcome = this.#state.needList ? await this.#list(signal) : await this.#watch(signal);
         if (signal.aborted) break;
-        const step = nextStep(this.state, outcome, this.random(), this.backoff);
-        this.state = step.state;
+        const step = nextStep(this.#state, outcome, this.#random(), this.#backoff);
+        this.#state = step.state;
         if (step.transition === 'failing' && outcome.kind === 'failed') {
           failing = true;
-          this.log.warn({ err: describe(outcome.error), during: outcome.during, retryInMs: step.delayMs }, 'list/watch failing; backing off');
+          this.#log.warn({ err: describe(outcome.error), during: outcome.during, retryInMs: step.delayMs }, 'list/watch failing; backing off');
         } else if (step.transition === 'recovered' && failing) {
           failing = false;
-          this.log.info({ resourceVersion: this.state.resourceVersion }, 'list/watch recovered');
+          this.#log.info({ resourceVersion: this.#state.resourceVersion }, 'list/watch recovered');
         }
         if (outcome.kind === 'expired' || (outcome.kind === 'failed' && isResourceExpired(outcome.error))) {
-          this.log.info({ resourceVersion: this.state.resourceVersion }, 'watch position expired (410); relisting');
+          this.#log.info({ resourceVersion: this.#state.resourceVersion }, 'watch position expired (410); relisting');
         }
         if (step.delayMs > 0) await sleep(step.delayMs, signal);
       }
     } finally {
-      this.rejectReady(new TskubeError('canceled', `reflector ${this.name} stopped before its first list`));
+      this.#rejectReady(new TskubeError('canceled', `reflector ${this.name} stopped before its first list`));
     }
   }
 
-  private async list(signal: AbortSignal): Promise<Outcome> {
-    let result;
+  async #list(signal: AbortSignal): Promise<Outcome> {
+    let result: ListResult<T>;
     try {
-      result = await this.lw.list({ resourceVersion: listResourceVersion(this.state) }, signal);
+      result = await this.#lw.list({ resourceVersion: listResourceVersion(this.#state) }, signal);
     } catch (error) {
       return { kind: 'failed', during: 'list', error };
     }
     const changes = this.store.replace(result.items);
-    for (const change of changes) this.deliver(change);
-    this.lists++;
-    this.log.info({ objects: result.items.length, changes: changes.length, resourceVersion: result.resourceVersion }, 'listed');
-    this.call(() => this.handler.onSynced?.());
-    this.resolveReady();
+    for (const change of changes) this.#deliver(change);
+    this.#lists++;
+    this.#log.info({ objects: result.items.length, changes: changes.length, resourceVersion: result.resourceVersion }, 'listed');
+    this.#call(() => this.#handler.onSynced?.());
+    this.#resolveReady();
     return { kind: 'listed', resourceVersion: result.resourceVersion };
   }
 
-  private async watch(signal: AbortSignal): Promise<Outcome> {
+  async #watch(signal: AbortSignal): Promise<Outcome> {
     const started = Date.now();
     let events = 0;
     const options = {
-      resourceVersion: this.state.resourceVersion,
-      timeoutSeconds: watchTimeoutSeconds(this.minWatchTimeoutSeconds, this.random()),
+      resourceVersion: this.#state.resourceVersion,
+      timeoutSeconds: watchTimeoutSeconds(this.#minWatchTimeoutSeconds, this.#random()),
       allowWatchBookmarks: true,
     };
     // The server ends the watch after timeoutSeconds; if it cannot (a half-open
     // connection), this ends it a minute later and the next watch resumes.
     const deadline = AbortSignal.any([signal, AbortSignal.timeout((options.timeoutSeconds + 60) * 1000)]);
     try {
-      for await (const ev of this.lw.watch(options, deadline)) {
+      for await (const ev of this.#lw.watch(options, deadline)) {
         events++;
         switch (ev.type) {
           case 'ERROR': {
@@ -141,17 +141,17 @@ export class Reflector<T extends KubeObject> {
             return { kind: 'failed', during: 'watch', error: err };
           }
           case 'BOOKMARK':
-            if (ev.resourceVersion) this.setResourceVersion(ev.resourceVersion);
+            if (ev.resourceVersion) this.#setResourceVersion(ev.resourceVersion);
             break;
           case 'ADDED':
           case 'MODIFIED':
-            this.deliver(this.store.upsert(ev.object));
-            this.setResourceVersion(ev.object.metadata?.resourceVersion);
+            this.#deliver(this.store.upsert(ev.object));
+            this.#setResourceVersion(ev.object.metadata?.resourceVersion);
             break;
           case 'DELETED': {
             const change = this.store.remove(ev.object);
-            if (change) this.deliver(change);
-            this.setResourceVersion(ev.object.metadata?.resourceVersion);
+            if (change) this.#deliver(change);
+            this.#setResourceVersion(ev.object.metadata?.resourceVersion);
             break;
           }
         }
@@ -162,27 +162,30 @@ export class Reflector<T extends KubeObject> {
     return { kind: 'watch-closed', durationMs: Date.now() - started, events };
   }
 
-  private setResourceVersion(rv: string | undefined): void {
-    if (rv) this.state = { ...this.state, resourceVersion: rv };
+  #setResourceVersion(rv: string | undefined): void {
+    if (rv) this.#state = { ...this.#state, resourceVersion: rv };
   }
 
-  private deliver(change: StoreChange<T>): void {
+  #deliver(change: StoreChange<T>): void {
     switch (change.type) {
       case 'add':
-        return this.call(() => this.handler.onAdd?.(change.object));
+        this.#call(() => this.#handler.onAdd?.(change.object));
+        return;
       case 'update':
-        return this.call(() => this.handler.onUpdate?.(change.old, change.object));
+        this.#call(() => this.#handler.onUpdate?.(change.old, change.object));
+        return;
       case 'delete':
-        return this.call(() => this.handler.onDelete?.(change.object));
+        this.#call(() => this.#handler.onDelete?.(change.object));
+        return;
     }
   }
 
   // A throwing handler is a bug in the caller; it must not stop the stream for everyone.
-  private call(fn: () => void): void {
+  #call(fn: () => void): void {
     try {
       fn();
     } catch (err) {
-      this.log.error({ err: describe(err) }, 'reflector handler threw');
+      this.#log.error({ err: describe(err) }, 'reflector handler threw');
     }
   }
 }

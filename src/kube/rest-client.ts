@@ -34,21 +34,21 @@ interface Transport {
 
 export class RestClient {
   readonly server: URL;
-  private readonly kc: KubeConfig;
-  private transport: Promise<Transport> | undefined;
-  private readonly userAgent: string;
+  readonly #kc: KubeConfig;
+  #transport: Promise<Transport> | undefined;
+  readonly #userAgent: string;
 
   constructor(kc: KubeConfig, options: { userAgent?: string } = {}) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new TskubeError('invalid-argument', 'kubeconfig: no current cluster');
-    this.kc = kc;
+    this.#kc = kc;
     this.server = new URL(cluster.server);
-    this.userAgent = options.userAgent ?? 'tskube';
+    this.#userAgent = options.userAgent ?? 'tskube';
   }
 
   /** One request, JSON in and out. A non-2xx answer throws KubeApiError. */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const res = await this.send(method, path, opts);
+    const res = await this.#send(method, path, opts);
     const text = await readBody(res);
     const status = res.statusCode ?? 0;
     if (status < 200 || status > 299) throw KubeApiError.fromStatus(status, parseStatus(text), `${method} ${path}`);
@@ -71,7 +71,7 @@ export class RestClient {
     signal.addEventListener('abort', abort, { once: true });
     try {
       // No whole-request deadline: the server ends the watch after timeoutSeconds.
-      const res = await this.send('GET', path, { query: { ...query, watch: true }, signal: inner.signal, timeoutMs: 0 });
+      const res = await this.#send('GET', path, { query: { ...query, watch: true }, signal: inner.signal, timeoutMs: 0 });
       const status = res.statusCode ?? 0;
       if (status !== 200) throw KubeApiError.fromStatus(status, parseStatus(await readBody(res)), `GET ${path} (watch)`);
       const lines = createInterface({ input: res, crlfDelay: Infinity });
@@ -106,8 +106,8 @@ export class RestClient {
     }
   }
 
-  private async send(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
-    const transport = await this.getTransport();
+  async #send(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
+    const transport = await this.#getTransport();
     const url = new URL(this.server.href);
     // The server URL may carry a path prefix (a proxy in front of the apiserver).
     url.pathname = this.server.pathname.replace(/\/$/, '') + path;
@@ -116,7 +116,7 @@ export class RestClient {
     const headers: http.OutgoingHttpHeaders = {
       ...(transport.options.headers as http.OutgoingHttpHeaders | undefined),
       accept: 'application/json',
-      'user-agent': this.userAgent,
+      'user-agent': this.#userAgent,
     };
     if (body !== undefined) {
       headers['content-type'] = opts.contentType ?? 'application/json';
@@ -124,11 +124,7 @@ export class RestClient {
     }
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const signal =
-      timeoutMs > 0
-        ? opts.signal
-          ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)])
-          : AbortSignal.timeout(timeoutMs)
-        : opts.signal;
+      timeoutMs > 0 ? (opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs)) : opts.signal;
     const mod = url.protocol === 'http:' ? http : https;
     return new Promise((resolve, reject) => {
       const req = mod.request(url, { ...transport.options, method, headers, agent: transport.agent, ...(signal ? { signal } : {}) }, resolve);
@@ -140,19 +136,19 @@ export class RestClient {
     });
   }
 
-  private getTransport(): Promise<Transport> {
-    const current = this.transport;
+  #getTransport(): Promise<Transport> {
+    const current = this.#transport;
     if (current) {
-      return current.then((t) => (Date.now() - t.loadedAt < CREDENTIALS_TTL_MS ? t : this.reloadTransport(t)));
+      return current.then((t) => (Date.now() - t.loadedAt < CREDENTIALS_TTL_MS ? t : this.#reloadTransport(t)));
     }
-    return this.reloadTransport(undefined);
+    return this.#reloadTransport(undefined);
   }
 
-  private reloadTransport(old: Transport | undefined): Promise<Transport> {
+  #reloadTransport(old: Transport | undefined): Promise<Transport> {
     const next = (async (): Promise<Transport> => {
       const options: https.RequestOptions = {};
       try {
-        await this.kc.applyToHTTPSOptions(options);
+        await this.#kc.applyToHTTPSOptions(options);
       } catch (err) {
         // Unreadable certificate files, a failing exec plugin, http without skip-tls-verify.
         throw new TskubeError('invalid-argument', `kubeconfig credentials: ${TskubeError.from(err).detail}`, { cause: err });
@@ -173,9 +169,9 @@ export class RestClient {
       if (old) setTimeout(() => old.agent.destroy(), 11 * 60_000).unref();
       return { options: perRequest, agent, loadedAt: Date.now(), fingerprint };
     })();
-    this.transport = next;
+    this.#transport = next;
     next.catch(() => {
-      if (this.transport === next) this.transport = undefined;
+      if (this.#transport === next) this.#transport = undefined;
     });
     return next;
   }

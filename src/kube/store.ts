@@ -4,51 +4,48 @@
 // was open (client-go's DeletedFinalStateUnknown, delivered as a plain delete here).
 import { type KubeObject, objectKey, resourceVersionOf } from './object-meta.js';
 
-export type StoreChange<T> =
-  | { type: 'add'; object: T }
-  | { type: 'update'; old: T; object: T }
-  | { type: 'delete'; object: T };
+export type StoreChange<T> = { type: 'add'; object: T } | { type: 'update'; old: T; object: T } | { type: 'delete'; object: T };
 
 export class Store<T extends KubeObject> {
-  private readonly objects = new Map<string, T>();
+  readonly #objects = new Map<string, T>();
 
   get(key: string): T | undefined {
-    return this.objects.get(key);
+    return this.#objects.get(key);
   }
 
   list(): T[] {
-    return [...this.objects.values()];
+    return [...this.#objects.values()];
   }
 
   keys(): string[] {
-    return [...this.objects.keys()];
+    return [...this.#objects.keys()];
   }
 
   get size(): number {
-    return this.objects.size;
+    return this.#objects.size;
   }
 
   /** Add or replace one object (a watch ADDED or MODIFIED). */
   upsert(object: T): StoreChange<T> {
     const key = objectKey(object);
-    const old = this.objects.get(key);
-    this.objects.set(key, object);
+    const old = this.#objects.get(key);
+    this.#objects.set(key, object);
     return old === undefined ? { type: 'add', object } : { type: 'update', old, object };
   }
 
   /** Remove one object (a watch DELETED); the change carries the object as the server sent it. */
   remove(object: T): StoreChange<T> | undefined {
     const key = objectKey(object);
-    if (!this.objects.has(key)) return undefined;
-    this.objects.delete(key);
+    if (!this.#objects.has(key)) return undefined;
+    this.#objects.delete(key);
     return { type: 'delete', object };
   }
 
   /** Replace everything with a fresh list; returns the changes that turn the old into the new. */
   replace(items: readonly T[]): StoreChange<T>[] {
-    const changes = diffReplace(this.objects, items);
-    this.objects.clear();
-    for (const item of items) this.objects.set(objectKey(item), item);
+    const changes = diffReplace(this.#objects, items);
+    this.#objects.clear();
+    for (const item of items) this.#objects.set(objectKey(item), item);
     return changes;
   }
 }

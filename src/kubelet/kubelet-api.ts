@@ -41,7 +41,13 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
   const kubeconfigPath = options.kubeconfig ?? '';
   if (options.bootstrapKubeconfig) {
     const result = await bootstrapClientCertificate(
-      { kubeconfigPath, bootstrapKubeconfigPath: options.bootstrapKubeconfig, certDir: options.certDir, nodeName: options.nodeName, log: (e) => log.info(e, 'tls bootstrap') },
+      {
+        kubeconfigPath,
+        bootstrapKubeconfigPath: options.bootstrapKubeconfig,
+        certDir: options.certDir,
+        nodeName: options.nodeName,
+        log: (e) => log.info(e, 'tls bootstrap'),
+      },
       signal,
     );
     log.info({ action: result.action, notAfter: result.notAfter.toISOString() }, 'client certificate ready');

@@ -113,10 +113,18 @@ async function runParts(parts: Record<string, Promise<void>>, signal: AbortSigna
 export async function runKubelet(options: KubeletOptions, signal: AbortSignal): Promise<void> {
   const log = kubeletLogger(options.verbosity);
   const cfg = options.config;
-  const cri = new CriClient({ endpoint: cfg.containerRuntimeEndpoint, imageEndpoint: cfg.imageServiceEndpoint || cfg.containerRuntimeEndpoint, timeoutMs: cfg.runtimeRequestTimeout });
+  const cri = new CriClient({
+    endpoint: cfg.containerRuntimeEndpoint,
+    imageEndpoint: cfg.imageServiceEndpoint || cfg.containerRuntimeEndpoint,
+    timeoutMs: cfg.runtimeRequestTimeout,
+  });
   const runtimeVersion = await waitForRuntime(cri, log, signal);
   // One clear error (and exit 1) on a mismatch, rather than pods failing one by one.
-  const cgroup = decideCgroupDriver(await queryRuntimeCgroupDriver(cri, { timeoutMs: 5000, signal }), cfg.cgroupDriver === 'systemd' ? 'systemd' : 'cgroupfs', cri.endpoint);
+  const cgroup = decideCgroupDriver(
+    await queryRuntimeCgroupDriver(cri, { timeoutMs: 5000, signal }),
+    cfg.cgroupDriver === 'systemd' ? 'systemd' : 'cgroupfs',
+    cri.endpoint,
+  );
   if (!cgroup.ok) {
     cri.close();
     throw cgroup.error;
@@ -140,7 +148,14 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   };
   const objects = new ReferencedObjectCache(api?.core);
   const events = api?.events ?? logEvents(log);
-  const deps = { cri, rootDir: options.rootDir, containerLogLinksDir: options.containerLogLinksDir, images: new ImagePuller(cri), builders: podConfigBuilders(node, objects), events };
+  const deps = {
+    cri,
+    rootDir: options.rootDir,
+    containerLogLinksDir: options.containerLogLinksDir,
+    images: new ImagePuller(cri),
+    builders: podConfigBuilders(node, objects),
+    events,
+  };
 
   let workers: PodWorkers | undefined;
   const cache = new RuntimeCache(new RuntimeObserver(cri, { rootDir: options.rootDir }), {
@@ -209,7 +224,16 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   await mkdir(options.containerLogLinksDir, { recursive: true, mode: 0o755 });
 
   podConfig.subscribe((source, pods) => reconciler.setPods(source, pods));
-  log.info({ node: options.nodeName, runtime: runtimeVersion, cgroupDriver: `${cgroup.driver} (from the ${cgroup.source})`, mode: api ? 'cluster' : 'standalone', staticPodPath: cfg.staticPodPath || undefined }, 'kubelet starting');
+  log.info(
+    {
+      node: options.nodeName,
+      runtime: runtimeVersion,
+      cgroupDriver: `${cgroup.driver} (from the ${cgroup.source})`,
+      mode: api ? 'cluster' : 'standalone',
+      staticPodPath: cfg.staticPodPath || undefined,
+    },
+    'kubelet starting',
+  );
   const parts: Record<string, Promise<void>> = {
     'runtime relist': cache.run(signal),
     // Standalone, statuses are only kept for the planner: nothing to write them to.

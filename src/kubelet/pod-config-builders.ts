@@ -52,7 +52,8 @@ export function podConfigBuilders(node: NodeContext, objects: ObjectLookup): Con
         podLogsRoot: node.podLogsRoot,
         resources,
       }),
-    container: (pod, container, attempt, ctx) => buildContainerConfig(pod, container, attempt, { ...resources, ...ctx, seccompProfileRoot: `${node.rootDir}/seccomp` }),
+    container: (pod, container, attempt, ctx) =>
+      buildContainerConfig(pod, container, attempt, { ...resources, ...ctx, seccompProfileRoot: `${node.rootDir}/seccomp` }),
     env: (pod, container, podIPs) => {
       const hostIPs = node.hostIPs();
       return resolveEnv(pod, container, {

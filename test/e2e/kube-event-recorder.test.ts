@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EventRecorder } from '../../src/kube/event-recorder.ts';
-import { loadKubeconfig } from '../../src/kube/kubeconfig.ts';
-import { RestClient } from '../../src/kube/rest-client.ts';
+import { EventRecorder } from '../../src/kube/event-recorder.js';
+import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
+import { RestClient } from '../../src/kube/rest-client.js';
 
 const tb = inject('testbed');
 const ns = `kube-events-${randomBytes(3).toString('hex')}`;
@@ -110,7 +110,12 @@ describe('event recorder', () => {
       body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'held', finalizers: ['tskube.test/hold'] } },
     });
     const lines: string[] = [];
-    const recorder = new EventRecorder({ rest, component: 'kubelet', host: 'node-e2e', logger: pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) }) });
+    const recorder = new EventRecorder({
+      rest,
+      component: 'kubelet',
+      host: 'node-e2e',
+      logger: pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) }),
+    });
     const stop = new AbortController();
     const running = recorder.run(stop.signal);
     try {
@@ -124,7 +129,12 @@ describe('event recorder', () => {
     } finally {
       stop.abort();
       await running;
-      await rest.request('PATCH', `/api/v1/namespaces/${held}/configmaps/held`, { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' }).catch(() => {});
+      await rest
+        .request('PATCH', `/api/v1/namespaces/${held}/configmaps/held`, {
+          body: { metadata: { finalizers: null } },
+          contentType: 'application/merge-patch+json',
+        })
+        .catch(() => {});
     }
   });
 });

@@ -5,11 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pino } from 'pino';
 import type { CoreV1Event, V1ConfigMap, V1Pod } from '@kubernetes/client-node';
-import { loadKubeconfig } from '../../src/kube/kubeconfig.ts';
-import { restListerWatcher, type ListerWatcher, type WatchOptions } from '../../src/kube/list-watch.ts';
-import { Reflector, reflectorFor } from '../../src/kube/reflector.ts';
-import { RestClient } from '../../src/kube/rest-client.ts';
-import { readState } from '../testbed/state.ts';
+import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
+import { restListerWatcher, type ListerWatcher, type WatchOptions } from '../../src/kube/list-watch.js';
+import { Reflector, reflectorFor } from '../../src/kube/reflector.js';
+import { RestClient } from '../../src/kube/rest-client.js';
+import { readState } from '../testbed/state.js';
 
 const tb = inject('testbed');
 const log = pino({ level: process.env['TSKUBE_TEST_LOG'] ?? 'silent' });
@@ -31,34 +31,37 @@ async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs
 class ControlledListerWatcher<T> implements ListerWatcher<T> {
   lists = 0;
   readonly watches: WatchOptions[] = [];
-  private current: AbortController | undefined;
-  private gate: Promise<void> | undefined;
-  private open: (() => void) | undefined;
+  #current: AbortController | undefined;
+  #gate: Promise<void> | undefined;
+  #open: (() => void) | undefined;
 
-  constructor(private readonly inner: ListerWatcher<T>) {}
+  readonly #inner: ListerWatcher<T>;
+  constructor(inner: ListerWatcher<T>) {
+    this.#inner = inner;
+  }
 
   list(...args: Parameters<ListerWatcher<T>['list']>) {
     this.lists++;
-    return this.inner.list(...args);
+    return this.#inner.list(...args);
   }
 
   async *watch(opts: WatchOptions, signal: AbortSignal) {
-    while (this.gate) await this.gate;
+    while (this.#gate) await this.#gate;
     this.watches.push(opts);
     const cut = new AbortController();
-    this.current = cut;
-    yield* this.inner.watch(opts, AbortSignal.any([signal, cut.signal]));
+    this.#current = cut;
+    yield* this.#inner.watch(opts, AbortSignal.any([signal, cut.signal]));
   }
 
   /** Close the open watch as a dropped connection would, and hold the next one. */
   cutAndHold(): void {
-    this.gate = new Promise((r) => (this.open = r));
-    this.current?.abort();
+    this.#gate = new Promise((r) => (this.#open = r));
+    this.#current?.abort();
   }
 
   release(): void {
-    const open = this.open;
-    this.gate = undefined;
+    const open = this.#open;
+    this.#gate = undefined;
     open?.();
   }
 }
@@ -86,7 +89,12 @@ beforeAll(async () => {
   await rest.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
   // Pods are admitted only once the namespace's default ServiceAccount exists.
   const deadline = Date.now() + 30_000;
-  while (!(await rest.request('GET', `/api/v1/namespaces/${ns}/serviceaccounts/default`).then(() => true, () => false))) {
+  while (
+    !(await rest.request('GET', `/api/v1/namespaces/${ns}/serviceaccounts/default`).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     if (Date.now() > deadline) throw new Error(`no default ServiceAccount in ${ns}`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -148,7 +156,6 @@ describe('reflector', () => {
       expect(lw.lists).toBe(1);
       expect(lw.watches[1]?.resourceVersion).toBe(rvAtCut);
       seen.length = 0;
-
     } finally {
       stop.abort();
       await running;

@@ -8,7 +8,7 @@ import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { bootstrapClientCertificate, ClientCertificateRotator, type BootstrapResult } from '../../src/kubelet/bootstrap/index.js';
-import { kubectl } from '../testbed/kubectl.ts';
+import { kubectl } from '../testbed/kubectl.js';
 
 const tb = inject('testbed');
 const csrs = new Set<string>();
@@ -22,7 +22,15 @@ afterAll(async () => {
 async function nodeDir(): Promise<{ work: string; certDir: string; kubeconfigPath: string; nodeName: string }> {
   const work = await mkdtemp(join(tmpdir(), 'tskube-e2e-bootstrap-'));
   dirs.push(work);
-  return { work, certDir: join(work, 'pki'), kubeconfigPath: join(work, 'kubelet.conf'), nodeName: `bootstrap-e2e-${work.slice(-6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}` };
+  return {
+    work,
+    certDir: join(work, 'pki'),
+    kubeconfigPath: join(work, 'kubelet.conf'),
+    nodeName: `bootstrap-e2e-${work
+      .slice(-6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x')}`,
+  };
 }
 
 async function getOwnNode(kubeconfigPath: string, nodeName: string): Promise<number> {
@@ -75,7 +83,10 @@ describe('kubelet TLS bootstrap', () => {
 
     // The kubeconfig: 0600, upstream's shape, and it authenticates as the node.
     expect((await stat(n.kubeconfigPath)).mode & 0o777).toBe(0o600);
-    const kubeconfig = parse(await readFile(n.kubeconfigPath, 'utf8')) as { users: { user: Record<string, string> }[]; clusters: { cluster: { server: string } }[] };
+    const kubeconfig = parse(await readFile(n.kubeconfigPath, 'utf8')) as {
+      users: { user: Record<string, string> }[];
+      clusters: { cluster: { server: string } }[];
+    };
     expect(kubeconfig.users[0]?.user).toEqual({ 'client-certificate': current, 'client-key': current });
     expect(kubeconfig.clusters[0]?.cluster.server).toBe(tb.apiserverUrl);
     // No Node object exists yet: 404 (not 401/403) proves the API server took the certificate.
@@ -138,7 +149,9 @@ describe('kubelet TLS bootstrap', () => {
     await expect.poll(() => events.at(-1)).toBe('stopped');
     expect(events.slice(0, 2)).toEqual(['rotation-scheduled', 'rotated']);
     expect(await readlink(join(n.certDir, 'kubelet-client-current.pem'))).toBe(file);
-    const list = JSON.parse(await kubectl(tb, tb.adminKubeconfig, ['get', 'csr', '-o', 'json'])) as { items: { metadata: { name: string }; spec: { username: string } }[] };
+    const list = JSON.parse(await kubectl(tb, tb.adminKubeconfig, ['get', 'csr', '-o', 'json'])) as {
+      items: { metadata: { name: string }; spec: { username: string } }[];
+    };
     for (const item of list.items) if (item.spec.username === `system:node:${n.nodeName}`) csrs.add(item.metadata.name);
     expect(await getOwnNode(n.kubeconfigPath, n.nodeName)).toBe(404);
   });

@@ -5,8 +5,8 @@ import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernete
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { down, readState, up, type Testbed } from '../testbed/index.ts';
-import { eventually } from '../testbed/eventually.ts';
+import { down, readState, up, type Testbed } from '../testbed/index.js';
+import { eventually } from '../testbed/eventually.js';
 import { startTestKubelet, type TestKubelet } from '../support/kubelet.js';
 import { newClient, testImage } from '../support/runtime.js';
 
@@ -37,7 +37,9 @@ describe('kubelet under faults', () => {
       args: ['--bootstrap-kubeconfig', tb.bootstrapKubeconfig, '--kubeconfig', join(tb.dir, 'kubelet.kubeconfig')],
     });
     await eventually('node Ready', async () =>
-      (await core.readNode({ name: nodeName }).catch(() => undefined))?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined,
+      (await core.readNode({ name: nodeName }).catch(() => undefined))?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True'
+        ? true
+        : undefined,
     );
   }, 180_000);
 
@@ -49,7 +51,10 @@ describe('kubelet under faults', () => {
   it('reports a command that does not exist (Failed event naming it), then CrashLoopBackOff', async () => {
     await core.createNamespacedPod({ namespace, body: pod('no-command', ['/no/such/binary']) });
     await expect
-      .poll(async () => (await core.readNamespacedPod({ name: 'no-command', namespace })).status?.containerStatuses?.[0]?.state?.waiting?.reason, { timeout: 45_000, interval: 500 })
+      .poll(async () => (await core.readNamespacedPod({ name: 'no-command', namespace })).status?.containerStatuses?.[0]?.state?.waiting?.reason, {
+        timeout: 45_000,
+        interval: 500,
+      })
       .toBe('CrashLoopBackOff');
     const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=no-command' });
     const failed = events.items.filter((e) => e.reason === 'Failed').map((e) => e.message ?? '');
@@ -58,7 +63,9 @@ describe('kubelet under faults', () => {
 
   it('keeps pods running while the API server is frozen, then resumes the lease and status without duplicating containers', async () => {
     await core.createNamespacedPod({ namespace, body: pod('steady', ['sleep', '3600']) });
-    await expect.poll(async () => (await core.readNamespacedPod({ name: 'steady', namespace })).status?.phase, { timeout: 30_000, interval: 500 }).toBe('Running');
+    await expect
+      .poll(async () => (await core.readNamespacedPod({ name: 'steady', namespace })).status?.phase, { timeout: 30_000, interval: 500 })
+      .toBe('Running');
     const before = await core.readNamespacedPod({ name: 'steady', namespace });
     const containerID = before.status?.containerStatuses?.[0]?.containerID;
     const renewBefore = new Date(String((await coordination.readNamespacedLease({ name: nodeName, namespace: 'kube-node-lease' })).spec?.renewTime)).getTime();
@@ -80,7 +87,10 @@ describe('kubelet under faults', () => {
       client.close();
     }
     await expect
-      .poll(async () => new Date(String((await coordination.readNamespacedLease({ name: nodeName, namespace: 'kube-node-lease' })).spec?.renewTime)).getTime(), { timeout: 60_000, interval: 1000 })
+      .poll(
+        async () => new Date(String((await coordination.readNamespacedLease({ name: nodeName, namespace: 'kube-node-lease' })).spec?.renewTime)).getTime(),
+        { timeout: 60_000, interval: 1000 },
+      )
       .toBeGreaterThan(renewBefore + 60_000);
     // The node-lifecycle controller may have marked the node Unknown on the stale lease; the kubelet puts it back.
     await eventually('node Ready after the outage', async () =>
@@ -92,6 +102,8 @@ describe('kubelet under faults', () => {
     expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     // A new pod created after the outage still starts: the pod watch came back.
     await core.createNamespacedPod({ namespace, body: pod('after-outage', ['sleep', '3600']) });
-    await expect.poll(async () => (await core.readNamespacedPod({ name: 'after-outage', namespace })).status?.phase, { timeout: 60_000, interval: 1000 }).toBe('Running');
+    await expect
+      .poll(async () => (await core.readNamespacedPod({ name: 'after-outage', namespace })).status?.phase, { timeout: 60_000, interval: 1000 })
+      .toBe('Running');
   }, 240_000);
 });

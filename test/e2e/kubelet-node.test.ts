@@ -7,22 +7,22 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pino } from 'pino';
-import { CriClient } from '../../src/cri-client/index.ts';
-import { loadKubeconfig } from '../../src/kube/kubeconfig.ts';
-import { RestClient } from '../../src/kube/rest-client.ts';
-import { NodeFactsGatherer } from '../../src/kubelet/node/gather-node-facts.ts';
-import { nodeLeaseNamespace } from '../../src/kubelet/node/lease-plan.ts';
-import { restNodeApi, type NodeApi } from '../../src/kubelet/node/node-api.ts';
-import { NodeController } from '../../src/kubelet/node/node-controller.ts';
-import type { NodeSettings } from '../../src/kubelet/node/node-settings.ts';
-import { registerNode } from '../../src/kubelet/node/node-registration.ts';
-import type { Node, NodeCondition } from '../../src/kubelet/node/node-wire.ts';
-import { criRuntimeCalls, RuntimeProbe, type RuntimeCalls } from '../../src/kubelet/node/runtime-facts.ts';
-import { buildNode } from '../../src/kubelet/node/build-node.ts';
-import { decideCgroupDriver, queryRuntimeCgroupDriver } from '../../src/kubelet/node/cgroup-driver.ts';
-import { nodeControllerFromOptions } from '../../src/kubelet/node/node-controller.ts';
-import { resolveKubeletOptions } from '../../src/kubelet/config/options.ts';
-import { eventually } from '../testbed/eventually.ts';
+import { CriClient } from '../../src/cri-client/index.js';
+import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
+import { RestClient } from '../../src/kube/rest-client.js';
+import { NodeFactsGatherer } from '../../src/kubelet/node/gather-node-facts.js';
+import { nodeLeaseNamespace } from '../../src/kubelet/node/lease-plan.js';
+import { restNodeApi, type NodeApi } from '../../src/kubelet/node/node-api.js';
+import { NodeController } from '../../src/kubelet/node/node-controller.js';
+import type { NodeSettings } from '../../src/kubelet/node/node-settings.js';
+import { registerNode } from '../../src/kubelet/node/node-registration.js';
+import type { Node, NodeCondition } from '../../src/kubelet/node/node-wire.js';
+import { criRuntimeCalls, RuntimeProbe, type RuntimeCalls } from '../../src/kubelet/node/runtime-facts.js';
+import { buildNode } from '../../src/kubelet/node/build-node.js';
+import { decideCgroupDriver, queryRuntimeCgroupDriver } from '../../src/kubelet/node/cgroup-driver.js';
+import { nodeControllerFromOptions } from '../../src/kubelet/node/node-controller.js';
+import { resolveKubeletOptions } from '../../src/kubelet/config/options.js';
+import { eventually } from '../testbed/eventually.js';
 
 const tb = inject('testbed');
 const log = pino({ level: process.env['TSKUBE_TEST_LOG'] ?? 'silent' });
@@ -67,7 +67,6 @@ const probe = new RuntimeProbe({
   },
 });
 const gatherer = new NodeFactsGatherer({ rootDir: '/var/lib/kubelet', detectHostIPs: true });
-
 
 const getNode = async (): Promise<Node> => {
   const node = await api.getNode(nodeName, AbortSignal.timeout(10_000));
@@ -212,7 +211,20 @@ describe('node registration and status', () => {
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     await api.patchNodeStatus(
       nodeName,
-      { status: { conditions: [{ type: 'NetworkUnavailable', status: 'False', reason: 'RouteCreated', message: 'set by the e2e test', lastTransitionTime: now, lastHeartbeatTime: now }] } },
+      {
+        status: {
+          conditions: [
+            {
+              type: 'NetworkUnavailable',
+              status: 'False',
+              reason: 'RouteCreated',
+              message: 'set by the e2e test',
+              lastTransitionTime: now,
+              lastHeartbeatTime: now,
+            },
+          ],
+        },
+      },
       AbortSignal.timeout(10_000),
     );
     // Force a change the reporter must patch: the runtime away, then back.
@@ -253,7 +265,16 @@ describe('wired from the kubelet options', () => {
   it('registers and reports Ready from flags alone (nodeControllerFromOptions)', async () => {
     const name = `tskube-node-opts-${suffix}`;
     const { options } = await resolveKubeletOptions(
-      ['--hostname-override', name, '--kubeconfig', tb.adminKubeconfig, '--node-labels', `node.kubernetes.io/e2e=${suffix}`, '--register-with-taints', 'tskube.test/opts=yes:NoExecute'],
+      [
+        '--hostname-override',
+        name,
+        '--kubeconfig',
+        tb.adminKubeconfig,
+        '--node-labels',
+        `node.kubernetes.io/e2e=${suffix}`,
+        '--register-with-taints',
+        'tskube.test/opts=yes:NoExecute',
+      ],
       { hostname: 'ignored' },
     );
     const cri = new CriClient({ endpoint: options.config.containerRuntimeEndpoint, timeoutMs: 5_000 });
@@ -283,7 +304,7 @@ describe('wired from the kubelet options', () => {
     expect(c.err).toBeUndefined();
   });
 
-  it("takes the cgroup driver from the config when containerd 1.6 does not implement RuntimeConfig", async () => {
+  it('takes the cgroup driver from the config when containerd 1.6 does not implement RuntimeConfig', async () => {
     const answer = await queryRuntimeCgroupDriver(live, { timeoutMs: 5_000 });
     expect(answer).toEqual({ kind: 'unimplemented' });
     expect(decideCgroupDriver(answer, 'systemd', live.endpoint)).toEqual({ ok: true, driver: 'systemd', source: 'config' });

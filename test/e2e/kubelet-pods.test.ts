@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestKubelet, type TestKubelet } from '../support/kubelet.js';
-import { eventually } from '../testbed/eventually.ts';
+import { eventually } from '../testbed/eventually.js';
 import { newClient, testImage } from '../support/runtime.js';
 
 const tb = inject('testbed');
@@ -43,7 +43,11 @@ describe('kubelet joined to a control plane', () => {
   afterAll(async () => {
     await core.deleteNamespace({ name: namespace }).catch(() => undefined);
     // The namespace controller deletes the pods; the kubelet stops them and finishes each deletion.
-    await eventually('the namespace pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), 60_000).catch(() => undefined);
+    await eventually(
+      'the namespace pods to go',
+      async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined),
+      60_000,
+    ).catch(() => undefined);
     await kubelet?.destroy();
     await core.deleteNode({ name: nodeName }).catch(() => undefined);
   }, 120_000);
@@ -56,7 +60,10 @@ describe('kubelet joined to a control plane', () => {
   });
 
   it('runs a pod to Running and Ready with a pod IP, and records events', async () => {
-    await core.createNamespacedPod({ namespace, body: pod('web', { containers: [{ name: 'httpd', image, imagePullPolicy: 'IfNotPresent', command: ['httpd', '-f', '-p', '80', '-h', '/var/www'] }] }) });
+    await core.createNamespacedPod({
+      namespace,
+      body: pod('web', { containers: [{ name: 'httpd', image, imagePullPolicy: 'IfNotPresent', command: ['httpd', '-f', '-p', '80', '-h', '/var/www'] }] }),
+    });
     await expect.poll(async () => (await readPod('web')).status?.phase, { timeout: 30_000, interval: 500 }).toBe('Running');
     const status = (await readPod('web')).status!;
     expect(status.podIP).toMatch(/^10\.88\.0\.\d+$/);
@@ -65,7 +72,9 @@ describe('kubelet joined to a control plane', () => {
     expect(status.containerStatuses?.[0]?.containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
     expect(await fetch(`http://${status.podIP}/`).then((r) => r.text())).toBe('hello from tskube busybox\n');
     await expect
-      .poll(async () => (await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=web' })).items.map((e) => e.reason), { timeout: 15_000 })
+      .poll(async () => (await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=web' })).items.map((e) => e.reason), {
+        timeout: 15_000,
+      })
       .toEqual(expect.arrayContaining(['Pulled', 'Created', 'Started']));
   });
 
@@ -76,7 +85,9 @@ describe('kubelet joined to a control plane', () => {
     const client = newClient();
     try {
       await expect
-        .poll(async () => (await client.runtime.call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.uid': uid ?? '' } } })).items.length, { timeout: 30_000 })
+        .poll(async () => (await client.runtime.call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.uid': uid ?? '' } } })).items.length, {
+          timeout: 30_000,
+        })
         .toBe(0);
     } finally {
       client.close();
@@ -101,11 +112,16 @@ describe('kubelet joined to a control plane', () => {
   });
 
   it('shows CrashLoopBackOff with growing restarts for a crashing container', async () => {
-    await core.createNamespacedPod({ namespace, body: pod('crash', { containers: [{ name: 'crash', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'exit 1'] }] }) });
+    await core.createNamespacedPod({
+      namespace,
+      body: pod('crash', { containers: [{ name: 'crash', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'exit 1'] }] }),
+    });
     await expect.poll(() => waitingReason('crash'), { timeout: 40_000, interval: 500 }).toBe('CrashLoopBackOff');
     const cs = (await readPod('crash')).status?.containerStatuses?.[0];
     expect(cs?.restartCount).toBeGreaterThanOrEqual(1);
-    expect(cs?.state?.waiting?.message).toMatch(/^back-off \d+s restarting failed container=crash pod=crash_[^ ]+; next restart at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(cs?.state?.waiting?.message).toMatch(
+      /^back-off \d+s restarting failed container=crash pod=crash_[^ ]+; next restart at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+    );
     const nextRestart = Date.parse(/next restart at (\S+)$/.exec(cs?.state?.waiting?.message ?? '')?.[1] ?? '');
     expect(nextRestart).toBeGreaterThan(Date.now() - 1000);
     expect(cs?.lastState?.terminated?.exitCode).toBe(1);
@@ -115,7 +131,15 @@ describe('kubelet joined to a control plane', () => {
     await core.createNamespacedPod({
       namespace,
       body: pod('needs-config', {
-        containers: [{ name: 'app', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo $GREETING; exec sleep 3600'], env: [{ name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'greeting', key: 'text' } } }] }],
+        containers: [
+          {
+            name: 'app',
+            image,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['sh', '-c', 'echo $GREETING; exec sleep 3600'],
+            env: [{ name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'greeting', key: 'text' } } }],
+          },
+        ],
       }),
     });
     await expect.poll(() => waitingReason('needs-config'), { timeout: 30_000, interval: 500 }).toBe('CreateContainerConfigError');
@@ -125,7 +149,10 @@ describe('kubelet joined to a control plane', () => {
   });
 
   it('reports ErrImagePull / ImagePullBackOff for an image that cannot be pulled', async () => {
-    await core.createNamespacedPod({ namespace, body: pod('no-image', { containers: [{ name: 'app', image: 'localhost:1/tskube/none:1', imagePullPolicy: 'IfNotPresent' }] }) });
+    await core.createNamespacedPod({
+      namespace,
+      body: pod('no-image', { containers: [{ name: 'app', image: 'localhost:1/tskube/none:1', imagePullPolicy: 'IfNotPresent' }] }),
+    });
     await expect.poll(() => waitingReason('no-image'), { timeout: 30_000, interval: 500 }).toMatch(/^(ErrImagePull|ImagePullBackOff)$/);
     const message = (await readPod('no-image')).status?.containerStatuses?.[0]?.state?.waiting?.message ?? '';
     expect(message).toContain('localhost:1/tskube/none:1');
@@ -138,7 +165,13 @@ describe('kubelet joined to a control plane', () => {
         restartPolicy: 'Never',
         containers: [
           { name: 'file', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'printf "bye from file" > /dev/termination-log; exit 2'] },
-          { name: 'logs', image, imagePullPolicy: 'IfNotPresent', terminationMessagePolicy: 'FallbackToLogsOnError', command: ['sh', '-c', 'echo first; echo oops; exit 1'] },
+          {
+            name: 'logs',
+            image,
+            imagePullPolicy: 'IfNotPresent',
+            terminationMessagePolicy: 'FallbackToLogsOnError',
+            command: ['sh', '-c', 'echo first; echo oops; exit 1'],
+          },
         ],
       }),
     });
@@ -154,14 +187,20 @@ describe('kubelet joined to a control plane', () => {
   it('ends a job-like pod Succeeded and stops its sandbox without calling it a sandbox change', async () => {
     await core.createNamespacedPod({
       namespace,
-      body: pod('job', { restartPolicy: 'OnFailure', containers: [{ name: 'work', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo done'] }] }),
+      body: pod('job', {
+        restartPolicy: 'OnFailure',
+        containers: [{ name: 'work', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo done'] }],
+      }),
     });
     await expect.poll(async () => (await readPod('job')).status?.phase, { timeout: 30_000, interval: 500 }).toBe('Succeeded');
     const uid = (await readPod('job')).metadata?.uid ?? '';
     const client = newClient();
     try {
       await expect
-        .poll(async () => (await client.runtime.call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.uid': uid } } })).items.map((s) => s.state), { timeout: 15_000 })
+        .poll(
+          async () => (await client.runtime.call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.uid': uid } } })).items.map((s) => s.state),
+          { timeout: 15_000 },
+        )
         .toEqual(['SANDBOX_NOTREADY']);
     } finally {
       client.close();
@@ -187,15 +226,26 @@ describe('kubelet joined to a control plane', () => {
       },
     });
     await expect
-      .poll(async () => (await core.listNamespacedPod({ namespace, labelSelector: 'app=deploy' })).items.filter((p) => p.status?.phase === 'Running' && p.spec?.nodeName === nodeName).length, {
-        timeout: 60_000,
-        interval: 1000,
-      })
+      .poll(
+        async () =>
+          (await core.listNamespacedPod({ namespace, labelSelector: 'app=deploy' })).items.filter(
+            (p) => p.status?.phase === 'Running' && p.spec?.nodeName === nodeName,
+          ).length,
+        {
+          timeout: 60_000,
+          interval: 1000,
+        },
+      )
       .toBe(2);
   });
 
   it('gives a static pod a mirror pod in the API with its status', async () => {
-    kubelet.writeManifest('static.yaml', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'static', namespace }, spec: { terminationGracePeriodSeconds: 2, containers: [{ name: 'sleep', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] } });
+    kubelet.writeManifest('static.yaml', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'static', namespace },
+      spec: { terminationGracePeriodSeconds: 2, containers: [{ name: 'sleep', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+    });
     const name = `static-${nodeName}`;
     await expect.poll(async () => (await readPod(name).catch(() => undefined))?.status?.phase, { timeout: 60_000, interval: 1000 }).toBe('Running');
     const mirror = await readPod(name);

@@ -10,7 +10,7 @@ import { CriClient } from '../../src/cri-client/index.js';
 import { startTestKubelet, type TestKubelet } from '../support/kubelet.js';
 import { privateContainerd, type PrivateContainerd } from '../support/private-containerd.js';
 import { pauseImage, testImage } from '../support/runtime.js';
-import { eventually } from '../testbed/eventually.ts';
+import { eventually } from '../testbed/eventually.js';
 
 const tb = inject('testbed');
 const suffix = randomBytes(3).toString('hex');
@@ -46,9 +46,11 @@ describe('kubelet when the container runtime stops and returns', () => {
 
   afterAll(async () => {
     await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    await eventually('the namespace pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), 60_000).catch(
-      () => undefined,
-    );
+    await eventually(
+      'the namespace pods to go',
+      async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined),
+      60_000,
+    ).catch(() => undefined);
     await kubelet?.destroy();
     cri?.close();
     await runtime?.destroy();
@@ -58,19 +60,29 @@ describe('kubelet when the container runtime stops and returns', () => {
   it('turns the node NotReady while the runtime is down, then Ready with the same containers, none restarted', async () => {
     const body: V1Pod = {
       metadata: { name: 'steady', namespace },
-      spec: { nodeName, terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: testImage, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+      spec: {
+        nodeName,
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'app', image: testImage, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
+      },
     };
     await core.createNamespacedPod({ namespace, body });
-    await expect.poll(async () => (await core.readNamespacedPod({ name: 'steady', namespace })).status?.phase, { timeout: 30_000, interval: 500 }).toBe('Running');
+    await expect
+      .poll(async () => (await core.readNamespacedPod({ name: 'steady', namespace })).status?.phase, { timeout: 30_000, interval: 500 })
+      .toBe('Running');
     const before = (await core.readNamespacedPod({ name: 'steady', namespace })).status?.containerStatuses?.[0];
     const containerId = before?.containerID?.replace('containerd://', '') ?? '';
     expect(containerId).toMatch(/^[0-9a-f]{64}$/);
 
     await runtime.stop();
-    const notReady = await eventually('Ready=False', async () => {
-      const c = await readyCondition();
-      return c?.status === 'False' ? c : undefined;
-    }, 60_000);
+    const notReady = await eventually(
+      'Ready=False',
+      async () => {
+        const c = await readyCondition();
+        return c?.status === 'False' ? c : undefined;
+      },
+      60_000,
+    );
     expect(notReady.reason).toBe('KubeletNotReady');
     expect(notReady.message).toContain(`container runtime is down: Status call to ${runtime.endpoint}`);
 
@@ -89,6 +101,8 @@ describe('kubelet when the container runtime stops and returns', () => {
 
     // The kubelet still acts on the returned runtime: a new pod starts there.
     await core.createNamespacedPod({ namespace, body: { ...body, metadata: { name: 'after-outage', namespace } } });
-    await expect.poll(async () => (await core.readNamespacedPod({ name: 'after-outage', namespace })).status?.phase, { timeout: 30_000, interval: 500 }).toBe('Running');
+    await expect
+      .poll(async () => (await core.readNamespacedPod({ name: 'after-outage', namespace })).status?.phase, { timeout: 30_000, interval: 500 })
+      .toBe('Running');
   });
 });

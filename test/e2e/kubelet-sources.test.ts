@@ -8,15 +8,15 @@ import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadKubeconfig } from '../../src/kube/kubeconfig.ts';
-import { RestClient } from '../../src/kube/rest-client.ts';
-import { MirrorPodClient, MirrorPodSyncer } from '../../src/kubelet/pods/mirror-pods.ts';
-import { ApiSource } from '../../src/kubelet/pods/sources/api-source.ts';
-import { FileSource } from '../../src/kubelet/pods/sources/file-source.ts';
-import { PodConfig } from '../../src/kubelet/pods/sources/pod-config.ts';
-import { run } from '../testbed/exec.ts';
-import { renderKubeconfig } from '../testbed/kubeconfig.ts';
-import { eventually } from '../testbed/eventually.ts';
+import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
+import { RestClient } from '../../src/kube/rest-client.js';
+import { MirrorPodClient, MirrorPodSyncer } from '../../src/kubelet/pods/mirror-pods.js';
+import { ApiSource } from '../../src/kubelet/pods/sources/api-source.js';
+import { FileSource } from '../../src/kubelet/pods/sources/file-source.js';
+import { PodConfig } from '../../src/kubelet/pods/sources/pod-config.js';
+import { run } from '../testbed/exec.js';
+import { renderKubeconfig } from '../testbed/kubeconfig.js';
+import { eventually } from '../testbed/eventually.js';
 
 const tb = inject('testbed');
 const log = pino({ level: process.env['TSKUBE_TEST_LOG'] ?? 'silent' });
@@ -25,7 +25,6 @@ const fixtures = join(import.meta.dirname, '../fixtures/static-pods');
 let work: string;
 let admin: RestClient;
 let node: RestClient;
-
 
 const getPod = (name: string, ns = 'default') => admin.request<V1Pod>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
 const gone = (name: string, ns = 'default') =>
@@ -46,12 +45,19 @@ beforeAll(async () => {
   await run('openssl', ['req', '-new', '-key', key, '-subj', `/O=system:nodes/CN=system:node:${nodeName}`, '-out', csr], { env });
   const ext = join(work, 'ext.cnf');
   await writeFile(ext, 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n');
-  await run('openssl', ['x509', '-req', '-in', csr, '-CA', tb.caFile, '-CAkey', tb.caKeyFile, '-CAcreateserial', '-days', '1', '-out', cert, '-extfile', ext], { env });
+  await run('openssl', ['x509', '-req', '-in', csr, '-CA', tb.caFile, '-CAkey', tb.caKeyFile, '-CAcreateserial', '-days', '1', '-out', cert, '-extfile', ext], {
+    env,
+  });
   const kubeconfig = join(work, 'node.kubeconfig');
-  await writeFile(kubeconfig, await renderKubeconfig({ server: tb.apiserverUrl, caFile: tb.caFile, user: nodeName, credentials: { kind: 'cert', certFile: cert, keyFile: key } }));
+  await writeFile(
+    kubeconfig,
+    await renderKubeconfig({ server: tb.apiserverUrl, caFile: tb.caFile, user: nodeName, credentials: { kind: 'cert', certFile: cert, keyFile: key } }),
+  );
   node = new RestClient(loadKubeconfig(kubeconfig));
   // The node registers itself, as the kubelet does before it makes mirror pods.
-  await node.request('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName } } } });
+  await node.request('POST', '/api/v1/nodes', {
+    body: { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName } } },
+  });
 });
 
 afterAll(async () => {
@@ -86,7 +92,9 @@ describe('pod sources and mirror pods', () => {
       const nodeObj = await admin.request<{ metadata: { uid: string } }>('GET', `/api/v1/nodes/${nodeName}`);
       expect(mirror.metadata?.annotations?.['kubernetes.io/config.mirror']).toBe(hash);
       expect(mirror.metadata?.annotations?.['kubernetes.io/config.source']).toBe('file');
-      expect(mirror.metadata?.ownerReferences).toEqual([expect.objectContaining({ kind: 'Node', name: nodeName, uid: nodeObj.metadata.uid, controller: true })]);
+      expect(mirror.metadata?.ownerReferences).toEqual([
+        expect.objectContaining({ kind: 'Node', name: nodeName, uid: nodeObj.metadata.uid, controller: true }),
+      ]);
       expect(mirror.spec?.nodeName).toBe(nodeName);
       expect(mirror.spec?.containers[0]?.image).toBe('registry.k8s.io/pause:3.10');
       expect(mirror.metadata?.uid).not.toBe(staticPod.metadata?.uid);

@@ -43,7 +43,13 @@ describe('CRI client against the real containerd', () => {
     const { containerId } = await client.runtime.call('CreateContainer', {
       podSandboxId,
       sandboxConfig: config,
-      config: { metadata: { name: 'main' }, image: { image: testImage }, command: ['sh', '-c', 'echo ready; exec sleep 300'], labels: testLabel, logPath: 'main.log' },
+      config: {
+        metadata: { name: 'main' },
+        image: { image: testImage },
+        command: ['sh', '-c', 'echo ready; exec sleep 300'],
+        labels: testLabel,
+        logPath: 'main.log',
+      },
     });
     await client.runtime.call('StartContainer', { containerId });
     const running = await client.runtime.call('ContainerStatus', { containerId });
@@ -160,12 +166,30 @@ describe('CRI client when the runtime is missing, wrong or slow', () => {
     it('reconnects by itself after the runtime restarts', async () => {
       const c = new CriClient({ endpoint: withCri.endpoint, timeoutMs: 2000 });
       try {
-        await expect.poll(() => c.version().then((v) => v.runtimeApiVersion, () => 'down'), { timeout: 10_000 }).toBe('v1');
+        await expect
+          .poll(
+            () =>
+              c.version().then(
+                (v) => v.runtimeApiVersion,
+                () => 'down',
+              ),
+            { timeout: 10_000 },
+          )
+          .toBe('v1');
         await withCri.stop();
         expect((await failure(c.version())).code).toBe('unavailable');
         await withCri.start();
         // Same client, no new dial: the channel's short reconnect backoff finds it.
-        await expect.poll(() => c.version().then((v) => v.runtimeApiVersion, () => 'down'), { timeout: 5_000, interval: 200 }).toBe('v1');
+        await expect
+          .poll(
+            () =>
+              c.version().then(
+                (v) => v.runtimeApiVersion,
+                () => 'down',
+              ),
+            { timeout: 5_000, interval: 200 },
+          )
+          .toBe('v1');
       } finally {
         c.close();
       }

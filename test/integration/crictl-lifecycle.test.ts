@@ -69,7 +69,9 @@ async function podIds(): Promise<string[]> {
 }
 
 async function podsNamed(name: string): Promise<string[]> {
-  return (await client.runtime.call('ListPodSandbox', { filter: { labelSelector: ownLabels } })).items.filter((p) => p.metadata?.name === name).map((p) => p.id);
+  return (await client.runtime.call('ListPodSandbox', { filter: { labelSelector: ownLabels } })).items
+    .filter((p) => p.metadata?.name === name)
+    .map((p) => p.id);
 }
 
 /** Runs crictl and expects it to succeed, so a failure shows its stderr. */

@@ -45,7 +45,14 @@ function removeCgroupParent(): void {
 async function createContainer(pod: { id: string; config: PodSandboxConfig }, name: string, command: string[]): Promise<string> {
   const { containerId } = await client.runtime.call('CreateContainer', {
     podSandboxId: pod.id,
-    config: { metadata: { name, attempt: 0 }, image: { image: testImage }, command, labels: { ...testLabel, ...runLabel, role: name }, logPath: `${name}.log`, linux: {} },
+    config: {
+      metadata: { name, attempt: 0 },
+      image: { image: testImage },
+      command,
+      labels: { ...testLabel, ...runLabel, role: name },
+      logPath: `${name}.log`,
+      linux: {},
+    },
     sandboxConfig: pod.config,
   });
   return containerId;
@@ -62,7 +69,11 @@ async function removeRunPods(): Promise<void> {
 beforeAll(async () => {
   client = newClient();
   mkdirSync(logRoot, { recursive: true });
-  for (const [key, ns, tier] of [['a', 'tskube-test', 'front'], ['b', 'tskube-test-b', 'back'], ['c', 'tskube-test', 'spare']] as const) {
+  for (const [key, ns, tier] of [
+    ['a', 'tskube-test', 'front'],
+    ['b', 'tskube-test-b', 'back'],
+    ['c', 'tskube-test', 'spare'],
+  ] as const) {
     const config = sandboxConfig(uniqueName(`list-${key}`), ns, tier, key === 'a');
     mkdirSync(config.logDirectory as string, { recursive: true });
     const { podSandboxId } = await client.runtime.call('RunPodSandbox', { config });
@@ -129,16 +140,31 @@ describe('crictl ps', () => {
       [['--state', 'exited'], [ctrs.done]],
       [['-s', 'created'], [ctrs.job]],
       [['-a', '--name', '^web$'], [ctrs.web]],
-      [['-a', '--name', 'o'], [ctrs.done, ctrs.job]],
+      [
+        ['-a', '--name', 'o'],
+        [ctrs.done, ctrs.job],
+      ],
       [['-a', '--label', 'role=job'], [ctrs.job]],
-      [['-a', '--pod', pods.b.id.slice(0, 8)], [ctrs.done, ctrs.job]],
+      [
+        ['-a', '--pod', pods.b.id.slice(0, 8)],
+        [ctrs.done, ctrs.job],
+      ],
       [['-a', '-p', pods.a.id], [ctrs.web]],
       [['-a', '--id', ctrs.job.slice(0, 10)], [ctrs.job]],
-      [['-a', '--namespace', '^tskube-test-b$'], [ctrs.done, ctrs.job]],
-      [['-a', '--image', testImage], [ctrs.done, ctrs.job, ctrs.web]],
+      [
+        ['-a', '--namespace', '^tskube-test-b$'],
+        [ctrs.done, ctrs.job],
+      ],
+      [
+        ['-a', '--image', testImage],
+        [ctrs.done, ctrs.job, ctrs.web],
+      ],
       [['-a', '--image', 'registry.k8s.io/pause:3.10'], []],
       [['--latest'], [ctrs.done]],
-      [['-n', '2'], [ctrs.done, ctrs.job]],
+      [
+        ['-n', '2'],
+        [ctrs.done, ctrs.job],
+      ],
     ];
     for (const [args, want] of cases) expect(await idsInEveryFormat('ps', [...byRun, ...args]), args.join(' ')).toEqual(want);
   });
@@ -147,7 +173,17 @@ describe('crictl ps', () => {
     const lines = (await crictlOk(['ps', ...byRun])).trimEnd().split('\n');
     expect(lines[0]?.split(/\s{2,}/)).toEqual(['CONTAINER', 'IMAGE', 'CREATED', 'STATE', 'NAME', 'ATTEMPT', 'POD ID', 'POD', 'NAMESPACE']);
     const cells = lines[1]?.split(/\s{2,}/);
-    expect(cells).toEqual([ctrs.web.slice(0, 13), testImage, expect.stringMatching(/ago$/), 'Running', 'web', '0', pods.a.id.slice(0, 13), pods.a.config.metadata?.name, 'tskube-test']);
+    expect(cells).toEqual([
+      ctrs.web.slice(0, 13),
+      testImage,
+      expect.stringMatching(/ago$/),
+      'Running',
+      'web',
+      '0',
+      pods.a.id.slice(0, 13),
+      pods.a.config.metadata?.name,
+      'tskube-test',
+    ]);
   });
 
   it('rejects a bad --state in one line, before asking the runtime', async () => {
@@ -161,14 +197,20 @@ describe('crictl pods', () => {
   it('applies every filter the same way in every format', async () => {
     const cases: [string[], string[]][] = [
       [[], [pods.c.id, pods.b.id, pods.a.id]],
-      [['--state', 'ready'], [pods.b.id, pods.a.id]],
+      [
+        ['--state', 'ready'],
+        [pods.b.id, pods.a.id],
+      ],
       [['-s', 'notready'], [pods.c.id]],
       [['--namespace', 'tskube-test-b'], [pods.b.id]],
       [['--name', '^list-a-'], [pods.a.id]],
       [['--label', 'tier=back'], [pods.b.id]],
       [['--id', pods.a.id.slice(0, 12)], [pods.a.id]],
       [['--latest'], [pods.c.id]],
-      [['--last', '2'], [pods.c.id, pods.b.id]],
+      [
+        ['--last', '2'],
+        [pods.c.id, pods.b.id],
+      ],
     ];
     for (const [args, want] of cases) expect(await idsInEveryFormat('pods', [...byRun, ...args]), args.join(' ')).toEqual(want);
   });
@@ -176,7 +218,15 @@ describe('crictl pods', () => {
   it('prints crictl columns', async () => {
     const lines = (await crictlOk(['pods', ...byRun, '--name', '^list-a-'])).trimEnd().split('\n');
     expect(lines[0]?.split(/\s{2,}/)).toEqual(['POD ID', 'CREATED', 'STATE', 'NAME', 'NAMESPACE', 'ATTEMPT', 'RUNTIME']);
-    expect(lines[1]?.split(/\s{2,}/)).toEqual([pods.a.id.slice(0, 13), expect.stringMatching(/ago$/), 'Ready', pods.a.config.metadata?.name, 'tskube-test', '0', '(default)']);
+    expect(lines[1]?.split(/\s{2,}/)).toEqual([
+      pods.a.id.slice(0, 13),
+      expect.stringMatching(/ago$/),
+      'Ready',
+      pods.a.config.metadata?.name,
+      'tskube-test',
+      '0',
+      '(default)',
+    ]);
   });
 });
 
@@ -217,7 +267,9 @@ describe('crictl inspect, inspectp, inspecti', () => {
   });
 
   it('inspect of an exited container has its exit code; several IDs give a list; filters select IDs', async () => {
-    const many = JSON.parse(await crictlOk(['inspect', ctrs.done, ctrs.job])) as { status: { id: string; exitCode: number; state: string; finishedAt: string } }[];
+    const many = JSON.parse(await crictlOk(['inspect', ctrs.done, ctrs.job])) as {
+      status: { id: string; exitCode: number; state: string; finishedAt: string };
+    }[];
     expect(many.map((d) => d.status.id)).toEqual([ctrs.done, ctrs.job]);
     expect(many[0]?.status).toMatchObject({ state: 'CONTAINER_EXITED', exitCode: 3 });
     expect(many[0]?.status.finishedAt).not.toBe('0001-01-01T00:00:00Z');
@@ -238,8 +290,16 @@ describe('crictl inspect, inspectp, inspecti', () => {
 
   it('inspectp matches PodSandboxStatus, with the pod IP from CNI', async () => {
     const { status } = await client.runtime.call('PodSandboxStatus', { podSandboxId: pods.a.id });
-    const doc = JSON.parse(await crictlOk(['inspectp', pods.a.id.slice(0, 10)])) as { status: Record<string, unknown> & { network: { ip: string } }; info?: unknown };
-    expect(doc.status).toMatchObject({ id: pods.a.id, state: 'SANDBOX_READY', metadata: { name: pods.a.config.metadata?.name, namespace: 'tskube-test' }, createdAt: rfc3339Nano(status?.createdAt ?? '0') });
+    const doc = JSON.parse(await crictlOk(['inspectp', pods.a.id.slice(0, 10)])) as {
+      status: Record<string, unknown> & { network: { ip: string } };
+      info?: unknown;
+    };
+    expect(doc.status).toMatchObject({
+      id: pods.a.id,
+      state: 'SANDBOX_READY',
+      metadata: { name: pods.a.config.metadata?.name, namespace: 'tskube-test' },
+      createdAt: rfc3339Nano(status?.createdAt ?? '0'),
+    });
     expect(doc.status.network.ip).toBe(status?.network?.ip);
     expect(doc.status.network.ip).toMatch(/^10\.88\.0\.\d+$/);
     expect(doc.info).toBeDefined();
@@ -250,7 +310,10 @@ describe('crictl inspect, inspectp, inspecti', () => {
 
   it('inspecti matches ImageStatus', async () => {
     const { image } = await client.image.call('ImageStatus', { image: { image: testImage } });
-    const doc = JSON.parse(await crictlOk(['inspecti', testImage])) as { status: { id: string; repoTags: string[]; size: string }; info: { imageSpec?: unknown } };
+    const doc = JSON.parse(await crictlOk(['inspecti', testImage])) as {
+      status: { id: string; repoTags: string[]; size: string };
+      info: { imageSpec?: unknown };
+    };
     expect(doc.status).toMatchObject({ id: image?.id, repoTags: image?.repoTags, size: image?.size });
     expect(doc.info.imageSpec).toBeDefined();
     const byPrefix = JSON.parse(await crictlOk(['inspecti', '-q', (image?.id ?? '').slice(7, 19)])) as { status: { id: string } };

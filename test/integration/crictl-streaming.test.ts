@@ -14,7 +14,8 @@ let config: PodSandboxConfig;
 beforeAll(async () => {
   config = podConfig(uniqueName('streaming'));
   podId = (await client.runtime.call('RunPodSandbox', { config })).podSandboxId;
-  const script = 'mkdir -p /www && echo served-by-httpd > /www/index.html && httpd -p 8080 -h /www; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done';
+  const script =
+    'mkdir -p /www && echo served-by-httpd > /www/index.html && httpd -p 8080 -h /www; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done';
   containerId = (
     await client.runtime.call('CreateContainer', {
       podSandboxId: podId,

@@ -59,7 +59,17 @@ describe('standalone kubelet', () => {
     const { status } = await client.runtime.call('PodSandboxStatus', { podSandboxId: sandboxes[0]!.id });
     const ip = status?.network?.ip;
     expect(ip).toMatch(/^10\.88\.0\.\d+$/);
-    await expect.poll(async () => (await fetch(`http://${ip}/`).then((r) => r.text()).catch(() => '')).trim(), { timeout: 10_000 }).toBe(`pod=${podName} node=${node}`);
+    await expect
+      .poll(
+        async () =>
+          (
+            await fetch(`http://${ip}/`)
+              .then((r) => r.text())
+              .catch(() => '')
+          ).trim(),
+        { timeout: 10_000 },
+      )
+      .toBe(`pod=${podName} node=${node}`);
     // The upstream labels, so crictl and an upstream kubelet recognise the pod.
     expect(sandboxes[0]?.labels).toMatchObject({ 'io.kubernetes.pod.name': podName, 'io.kubernetes.pod.namespace': 'default' });
     expect(sandboxes[0]?.metadata?.uid).toMatch(/^[0-9a-f]{32}$/);
@@ -96,7 +106,10 @@ describe('standalone kubelet', () => {
   });
 
   it('restarts a crashing container with back-off (CrashLoopBackOff) from the second crash on, collecting old instances', async () => {
-    kubelet.writeManifest('crash.yaml', staticPod('crash', { containers: [{ name: 'crash', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'exit 3'] }] }));
+    kubelet.writeManifest(
+      'crash.yaml',
+      staticPod('crash', { containers: [{ name: 'crash', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'exit 3'] }] }),
+    );
     const podName = `crash-${node}`;
     // Container GC removes older dead instances, so note each attempt's status as it is seen.
     const seen = new Map<number, ContainerStatus__Output>();
@@ -118,7 +131,9 @@ describe('standalone kubelet', () => {
     expect(gapMs).toBeLessThan(20_000);
 
     // Upstream's GC: one dead instance per container is kept, older ones go with their log files.
-    await expect.poll(async () => (await podContainers(client, podName)).containers.map((c) => c.metadata?.attempt).sort(), { timeout: 10_000 }).not.toContain(0);
+    await expect
+      .poll(async () => (await podContainers(client, podName)).containers.map((c) => c.metadata?.attempt).sort(), { timeout: 10_000 })
+      .not.toContain(0);
     const { containers } = await podContainers(client, podName);
     expect(containers.length).toBeLessThanOrEqual(2);
     const logDir = readdirSync(kubelet.podLogs).find((d) => d.startsWith(`default_${podName}_`));

@@ -20,15 +20,23 @@ export interface PrivateContainerd {
 const sharedCniConf = '/etc/cni/net.d/10-tskube-bridge.conflist';
 const pauseImage = 'registry.k8s.io/pause:3.10';
 
-/**
- * cri: serve CRI at all; pods: also the setup's CNI network (the same bridge and IP
- * store, so addresses never collide with the shared runtime's) and its sandbox image.
- */
-export function privateContainerd(options: { cri: boolean; pods?: boolean }): PrivateContainerd {
+export interface PrivateContainerdOptions {
+  /** Serve CRI at all. */
+  cri: boolean;
+  /** Also the setup's CNI network (the same bridge and IP store, so addresses never collide with the shared runtime's) and its sandbox image. */
+  pods?: boolean;
+  /** Instead of the setup's network: these CNI folders (and the sandbox image). */
+  cni?: { confDir: string; binDir: string };
+  /** Serve Prometheus metrics here (host:port), e.g. for containerd's own CNI timings. */
+  metricsAddress?: string;
+}
+
+export function privateContainerd(options: PrivateContainerdOptions): PrivateContainerd {
   const dir = mkdtempSync(join(tmpdir(), 'tskube-ctd-'));
   const socket = join(dir, 'containerd.sock');
   mkdirSync(join(dir, 'cni'), { recursive: true });
   if (options.pods) copyFileSync(sharedCniConf, join(dir, 'cni', '10-tskube-bridge.conflist'));
+  const withPods = options.pods || options.cni !== undefined;
   writeFileSync(
     join(dir, 'config.toml'),
     [
@@ -40,14 +48,15 @@ export function privateContainerd(options: { cri: boolean; pods?: boolean }): Pr
       `  address = "${socket}"`,
       '[ttrpc]',
       `  address = "${socket}.ttrpc"`,
+      options.metricsAddress ? `[metrics]\n  address = "${options.metricsAddress}"` : '',
       '[plugins."io.containerd.grpc.v1.cri"]',
       '  restrict_oom_score_adj = true',
       '  stream_server_address = "127.0.0.1"',
       '  stream_server_port = "0"',
-      options.pods ? `  sandbox_image = "${pauseImage}"` : '',
+      withPods ? `  sandbox_image = "${pauseImage}"` : '',
       '  [plugins."io.containerd.grpc.v1.cri".cni]',
-      `    conf_dir = "${dir}/cni"`,
-      '    bin_dir = "/usr/lib/cni"',
+      `    conf_dir = "${options.cni?.confDir ?? `${dir}/cni`}"`,
+      `    bin_dir = "${options.cni?.binDir ?? '/usr/lib/cni'}"`,
       '',
     ].join('\n'),
   );

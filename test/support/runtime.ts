@@ -38,7 +38,10 @@ export function podConfig(name: string, overrides: Partial<PodSandboxConfig> = {
 
 /** Runs `tskube crictl ARGS` in-process against the test runtime. */
 export async function runCrictl(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
-  const { io, stdout, stderr } = memoryIo({ env: { CONTAINER_RUNTIME_ENDPOINT: runtimeEndpoint, ...options.env }, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
+  const { io, stdout, stderr } = memoryIo({
+    env: { CONTAINER_RUNTIME_ENDPOINT: runtimeEndpoint, ...options.env },
+    ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+  });
   const code = await crictl(['--timeout', '30s', ...args], io);
   return { code, stdout: stdout(), stderr: stderr() };
 }

@@ -64,11 +64,9 @@ export function bootstrapObjects(token: BootstrapToken, clusterInfoKubeconfig: s
       { kind: 'Group', name: BOOTSTRAP_GROUP },
     ]),
     // ...and each node's renewals of its own cert.
-    clusterRoleBinding(
-      'kubeadm:node-autoapprove-certificate-rotation',
-      'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient',
-      [{ kind: 'Group', name: 'system:nodes' }],
-    ),
+    clusterRoleBinding('kubeadm:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [
+      { kind: 'Group', name: 'system:nodes' },
+    ]),
     // `kubeadm join` checks that no Node of its name exists yet.
     {
       apiVersion: `${rbac}/v1`,
@@ -105,5 +103,5 @@ export function bootstrapObjects(token: BootstrapToken, clusterInfoKubeconfig: s
 }
 
 export function asList(items: object[]): string {
-  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 2) + '\n';
+  return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 2)}\n`;
 }

@@ -3,6 +3,11 @@
 # kube-controller-manager, kube-scheduler, kubectl, etcd) from the Go module in
 # ./go, into a cache folder keyed by the Kubernetes version.
 #
+#   build.sh          the control plane, into <cache>/k8s/<version>/bin
+#   build.sh peers    the upstream kubelet and kube-proxy from the same module,
+#                     into <cache>/k8s/<version>/peers: benchmarks run them side
+#                     by side with tskube's (tests never need them)
+#
 # A warm run only checks the stamp and returns; a cold run takes tens of
 # minutes on two cores, so it prints a progress line per binary and a
 # heartbeat, and runs the compiler at low priority.
@@ -16,18 +21,22 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 moddir=$here/go
 cache=${TSKUBE_CACHE:-$HOME/.cache/tskube}
 root=$cache/k8s/$KUBE_VERSION
-bin=$root/bin
+case "${1:-control-plane}" in
+  control-plane) bin=$root/bin; binaries=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd) ;;
+  peers) bin=$root/peers; binaries=(kubelet kube-proxy) ;;
+  *) echo "usage: $0 [control-plane|peers]" >&2; exit 2 ;;
+esac
 stamp=$bin/.stamp
-binaries=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd)
 
 log() { printf '[testbed build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# The stamp names the version and the exact module graph; a changed go.sum or
-# go.mod (say, a new patch release) invalidates the cache.
+# The stamp names the version, the exact module graph and this set's commands;
+# a changed go.sum or go.mod (say, a new patch release) invalidates the cache.
 want_stamp() {
-  local sum
-  sum=$(cat "$moddir/go.mod" "$moddir/go.sum" "$moddir"/cmd/*/main.go | sha256sum | cut -d' ' -f1)
+  local sum b mains=()
+  for b in "${binaries[@]}"; do mains+=("$moddir/cmd/$b/main.go"); done
+  sum=$(cat "$moddir/go.mod" "$moddir/go.sum" "${mains[@]}" | sha256sum | cut -d' ' -f1)
   printf 'kubernetes=%s modules=%s\n' "$KUBE_VERSION" "$sum"
 }
 

@@ -32,7 +32,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'status':
         return await cmdStatus(args, io);
       case 'env':
-        io.out(await readFile((await pickDir(args)) + '/env', 'utf8'));
+        io.out(await readFile(`${await pickDir(args)}/env`, 'utf8'));
         return 0;
       case 'help':
       case '--help':
@@ -69,14 +69,14 @@ async function cmdUp(args: string[], io: Io): Promise<number> {
   const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => abort.abort(new Error(`testbed up: interrupted by ${sig}; removed the half-made testbed`));
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-  let tb;
+  let tb: Awaited<ReturnType<typeof up>>;
   try {
     tb = await up({ keepOnFailure, signal: abort.signal, log: (m) => io.err(`[testbed] ${m}\n`), ...(timeoutMs ? { timeoutMs } : {}) });
   } finally {
     process.removeListener('SIGINT', onSignal).removeListener('SIGTERM', onSignal);
   }
   if (json) {
-    io.out(JSON.stringify(tb, null, 2) + '\n');
+    io.out(`${JSON.stringify(tb, null, 2)}\n`);
     return 0;
   }
   io.out(

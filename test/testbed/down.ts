@@ -14,7 +14,10 @@ export async function down(dir: string): Promise<void> {
   if (!basename(dir).startsWith(TESTBED_PREFIX)) {
     throw new Error(`testbed down: ${dir} is not a testbed folder (its name does not start with ${TESTBED_PREFIX})`);
   }
-  const hasState = await access(stateFile(dir)).then(() => true, () => false);
+  const hasState = await access(stateFile(dir)).then(
+    () => true,
+    () => false,
+  );
   if (hasState) {
     const state = await readState(dir);
     const byName = (name: string) => state.processes.filter((p) => p.name === name);

@@ -2,10 +2,7 @@
 // or handed to a test without the PKI folder it came from.
 import { readFile } from 'node:fs/promises';
 
-export type Credentials =
-  | { kind: 'cert'; certFile: string; keyFile: string }
-  | { kind: 'token'; token: string }
-  | { kind: 'none' };
+export type Credentials = { kind: 'cert'; certFile: string; keyFile: string } | { kind: 'token'; token: string } | { kind: 'none' };
 
 export interface KubeconfigSpec {
   server: string;
@@ -34,7 +31,7 @@ export async function renderKubeconfig(spec: KubeconfigSpec): Promise<string> {
   if (c.kind === 'none') {
     // The shape of kube-public/cluster-info: a cluster and nothing else.
     lines.push('contexts: []', 'current-context: ""', 'preferences: {}', 'users: []');
-    return lines.join('\n') + '\n';
+    return `${lines.join('\n')}\n`;
   }
   lines.push(
     'contexts:',
@@ -53,5 +50,5 @@ export async function renderKubeconfig(spec: KubeconfigSpec): Promise<string> {
   } else {
     lines.push(`    token: ${c.token}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

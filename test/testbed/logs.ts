@@ -3,7 +3,7 @@
 import { open } from 'node:fs/promises';
 
 export async function logTail(file: string, lines = 30): Promise<string> {
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(file, 'r');
   } catch {

@@ -48,10 +48,23 @@ export async function makePki(dir: string, options: PkiOptions): Promise<Pki> {
     const p = path(name);
     await newKey(p.key);
     await ssl([
-      'req', '-config', config, '-x509', '-new', '-key', p.key, '-subj', `/CN=${cn}`, '-days', CA_DAYS,
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
-      '-out', p.cert,
+      'req',
+      '-config',
+      config,
+      '-x509',
+      '-new',
+      '-key',
+      p.key,
+      '-subj',
+      `/CN=${cn}`,
+      '-days',
+      CA_DAYS,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+      '-out',
+      p.cert,
     ]);
     return p;
   };
@@ -65,16 +78,28 @@ export async function makePki(dir: string, options: PkiOptions): Promise<Pki> {
   ): Promise<KeyPair> => {
     const p = path(name);
     await newKey(p.key);
-    const subj = (subject.o ? `/O=${subject.o}` : '') + `/CN=${subject.cn}`;
-    const ext = [
-      '-addext', 'basicConstraints=critical,CA:FALSE',
-      '-addext', 'keyUsage=critical,digitalSignature',
-      '-addext', `extendedKeyUsage=${usage}`,
-    ];
+    const subj = `${subject.o ? `/O=${subject.o}` : ''}/CN=${subject.cn}`;
+    const ext = ['-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'keyUsage=critical,digitalSignature', '-addext', `extendedKeyUsage=${usage}`];
     if (sans.length > 0) ext.push('-addext', `subjectAltName=${sans.join(',')}`);
     await ssl([
-      'req', '-config', config, '-x509', '-new', '-key', p.key, '-CA', ca.cert, '-CAkey', ca.key,
-      '-subj', subj, '-days', LEAF_DAYS, ...ext, '-out', p.cert,
+      'req',
+      '-config',
+      config,
+      '-x509',
+      '-new',
+      '-key',
+      p.key,
+      '-CA',
+      ca.cert,
+      '-CAkey',
+      ca.key,
+      '-subj',
+      subj,
+      '-days',
+      LEAF_DAYS,
+      ...ext,
+      '-out',
+      p.cert,
     ]);
     return p;
   };
@@ -83,8 +108,14 @@ export async function makePki(dir: string, options: PkiOptions): Promise<Pki> {
 
   const d = options.clusterDomain;
   const apiserverSans = [
-    'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', `DNS:kubernetes.default.svc.${d}`,
-    'IP:127.0.0.1', 'IP:::1', `IP:${options.kubernetesServiceIP}`,
+    'DNS:localhost',
+    'DNS:kubernetes',
+    'DNS:kubernetes.default',
+    'DNS:kubernetes.default.svc',
+    `DNS:kubernetes.default.svc.${d}`,
+    'IP:127.0.0.1',
+    'IP:::1',
+    `IP:${options.kubernetesServiceIP}`,
   ];
   const serviceAccount = { key: join(dir, 'sa.key'), pub: join(dir, 'sa.pub') };
 

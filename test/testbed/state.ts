@@ -41,7 +41,7 @@ export async function writeState(state: TestbedState): Promise<void> {
   const tmp = `${file}.tmp`;
   const handle = await open(tmp, 'w', 0o600);
   try {
-    await handle.writeFile(JSON.stringify(state, null, 2) + '\n');
+    await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
     await handle.sync();
   } finally {
     await handle.close();

@@ -47,7 +47,10 @@ export async function findTestbeds(): Promise<string[]> {
   } catch {
     return [];
   }
-  return names.filter((n) => n.startsWith(TESTBED_PREFIX)).map((n) => join(parent, n)).sort();
+  return names
+    .filter((n) => n.startsWith(TESTBED_PREFIX))
+    .map((n) => join(parent, n))
+    .sort();
 }
 
 // Resident memory, for the figure "what does a control plane cost".

@@ -116,7 +116,12 @@ async function bringUp(dir: string, bin: string, deadline: number, log: (m: stri
     writeFile(kubeconfigs.scheduler, await kc('system:kube-scheduler', pki.scheduler), { mode: 0o600 }),
     writeFile(
       files.bootstrapKubeconfig,
-      await renderKubeconfig({ server: apiserverUrl, caFile: pki.ca.cert, user: 'tls-bootstrap-token-user', credentials: { kind: 'token', token: tokenString(token) } }),
+      await renderKubeconfig({
+        server: apiserverUrl,
+        caFile: pki.ca.cert,
+        user: 'tls-bootstrap-token-user',
+        credentials: { kind: 'token', token: tokenString(token) },
+      }),
       { mode: 0o600 },
     ),
   ]);
@@ -155,8 +160,7 @@ async function bringUp(dir: string, bin: string, deadline: number, log: (m: stri
     await writeState(state);
     return p;
   };
-  const waitReady = (p: ProcessRecord, what: string, check: () => Promise<HealthResult>) =>
-    waitFor(p, what, check, state.processes, deadline, signal);
+  const waitReady = (p: ProcessRecord, what: string, check: () => Promise<HealthResult>) => waitFor(p, what, check, state.processes, deadline, signal);
 
   log(`starting etcd in ${dir}`);
   const etcd = await start('etcd', etcdArgs(layout));

@@ -17,10 +17,11 @@ describe('callError', () => {
   });
 
   it('says the runtime is unreachable, where, without grpc-js resolver noise', () => {
-    const e = callError(
-      serviceError(status.UNAVAILABLE, 'No connection established. Last error: Error: connect ENOENT /run/x.sock. Resolution note: '),
-      { ...ctx, method: 'Version', request: {} },
-    );
+    const e = callError(serviceError(status.UNAVAILABLE, 'No connection established. Last error: Error: connect ENOENT /run/x.sock. Resolution note: '), {
+      ...ctx,
+      method: 'Version',
+      request: {},
+    });
     expect(e.code).toBe('unavailable');
     expect(e.message).toBe(
       'unavailable: Version: cannot reach the container runtime at unix:///run/containerd/containerd.sock: No connection established: connect ENOENT /run/x.sock (is it running?)',

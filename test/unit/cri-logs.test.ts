@@ -112,9 +112,9 @@ describe('reading a log file', () => {
   });
 
   it('says which file is missing', async () => {
-    await expect(readLogs('/nonexistent/tskube/0.log', { follow: false, timestamps: false, signal: new AbortController().signal }, sinks().sinks)).rejects.toThrow(
-      /log file "\/nonexistent\/tskube\/0.log" does not exist/,
-    );
+    await expect(
+      readLogs('/nonexistent/tskube/0.log', { follow: false, timestamps: false, signal: new AbortController().signal }, sinks().sinks),
+    ).rejects.toThrow(/log file "\/nonexistent\/tskube\/0.log" does not exist/);
   });
 
   it('follows appended lines and a rotated file until the container stops', async () => {

@@ -24,7 +24,11 @@ describe('crictl completion', () => {
       const script = join(dir, 'c.bash');
       writeFileSync(script, stdout);
       const reply = (words: string) =>
-        execFileSync('bash', ['-c', `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _tskube_crictl_complete; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8' }).trim();
+        execFileSync(
+          'bash',
+          ['-c', `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _tskube_crictl_complete; echo "\${COMPREPLY[@]}"`],
+          { encoding: 'utf8' },
+        ).trim();
       expect(reply('tskube crictl insp')).toBe('inspect inspecti inspectp');
       expect(reply('tskube crictl stat')).toBe('stats statsp');
       expect(reply('tskube crictl --run')).toBe('--runtime-endpoint');

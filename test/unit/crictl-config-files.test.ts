@@ -55,8 +55,18 @@ describe('crictl config files: the example fixtures', () => {
 
 describe('crictl config files: key spelling and value types', () => {
   it('reads camelCase and snake_case keys alike', async () => {
-    const snake = await pod({ metadata: meta, log_directory: '/l', port_mappings: [{ container_port: 80, host_port: '8080', protocol: 'UDP' }], dns_config: { servers: ['1.1.1.1'] } });
-    const camel = await pod({ metadata: meta, logDirectory: '/l', portMappings: [{ containerPort: 80, hostPort: '8080', protocol: 'UDP' }], dnsConfig: { servers: ['1.1.1.1'] } });
+    const snake = await pod({
+      metadata: meta,
+      log_directory: '/l',
+      port_mappings: [{ container_port: 80, host_port: '8080', protocol: 'UDP' }],
+      dns_config: { servers: ['1.1.1.1'] },
+    });
+    const camel = await pod({
+      metadata: meta,
+      logDirectory: '/l',
+      portMappings: [{ containerPort: 80, hostPort: '8080', protocol: 'UDP' }],
+      dnsConfig: { servers: ['1.1.1.1'] },
+    });
     const strip = (c: typeof snake) => ({ ...c, metadata: { ...c.metadata, uid: '' } });
     expect(strip(snake)).toEqual(strip(camel));
     expect(snake.portMappings?.[0]).toEqual({ containerPort: 80, hostPort: 8080, protocol: 'UDP' });
@@ -96,14 +106,26 @@ describe('crictl config files: bad input names the field and the value', () => {
   const cases: [string, unknown, RegExp][] = [
     ['a wrong scalar type', { metadata: { ...meta, attempt: 'one' } }, /^invalid-argument: pod\.json: metadata\.attempt: want an integer, got "one"$/],
     ['a string where a list goes', { metadata: meta, port_mappings: 'all' }, /pod\.json: port_mappings: want a list, got "all"/],
-    ['a bad value deep in a list', { metadata: meta, port_mappings: [{ container_port: 80 }, { container_port: 'eighty' }] }, /port_mappings\[1\]\.container_port: want an integer, got "eighty"/],
-    ['an unknown enum name', { metadata: meta, port_mappings: [{ protocol: 'XTCP' }] }, /port_mappings\[0\]\.protocol: want a Protocol \(TCP, UDP, SCTP\), got "XTCP"/],
+    [
+      'a bad value deep in a list',
+      { metadata: meta, port_mappings: [{ container_port: 80 }, { container_port: 'eighty' }] },
+      /port_mappings\[1\]\.container_port: want an integer, got "eighty"/,
+    ],
+    [
+      'an unknown enum name',
+      { metadata: meta, port_mappings: [{ protocol: 'XTCP' }] },
+      /port_mappings\[0\]\.protocol: want a Protocol \(TCP, UDP, SCTP\), got "XTCP"/,
+    ],
     ['an out-of-range int32', { metadata: meta, port_mappings: [{ container_port: 4294967296 }] }, /container_port: 4294967296 is out of range for int32/],
     ['a negative unsigned value', { metadata: { ...meta, attempt: -1 } }, /metadata\.attempt: want a non-negative integer, got -1/],
     ['a misspelt field', { metdata: meta }, /pod\.json: metdata: unknown field \(known fields: metadata, hostname/],
     ['a label that is not a string', { metadata: meta, labels: { n: 1 } }, /labels\["n"\]: want a string, got 1/],
     ['a field given twice', { metadata: meta, log_directory: '/a', logDirectory: '/b' }, /logDirectory: given twice, also as "log_directory"/],
-    ['a boolean as text', { metadata: meta, linux: { security_context: { privileged: 'yes' } } }, /linux\.security_context\.privileged: want true or false, got "yes"/],
+    [
+      'a boolean as text',
+      { metadata: meta, linux: { security_context: { privileged: 'yes' } } },
+      /linux\.security_context\.privileged: want true or false, got "yes"/,
+    ],
   ];
   for (const [what, body, message] of cases) {
     it(`rejects ${what}`, async () => {

@@ -35,9 +35,19 @@ describe('crictl config', () => {
   it('lists every option as a KEY VALUE table', async () => {
     writeFileSync(file, 'debug: true\n');
     const { stdout } = await config(['--list']);
-    const rows = stdout.trimEnd().split('\n').map((l) => l.split(/\s+/));
+    const rows = stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split(/\s+/));
     expect(rows[0]).toEqual(['KEY', 'VALUE']);
-    expect(rows.slice(1)).toEqual([['runtime-endpoint'], ['image-endpoint'], ['timeout', '0'], ['debug', 'true'], ['pull-image-on-create', 'false'], ['disable-pull-on-run', 'false']]);
+    expect(rows.slice(1)).toEqual([
+      ['runtime-endpoint'],
+      ['image-endpoint'],
+      ['timeout', '0'],
+      ['debug', 'true'],
+      ['pull-image-on-create', 'false'],
+      ['disable-pull-on-run', 'false'],
+    ]);
   });
 
   it('accepts the older `config KEY VALUE` and keeps comments and other keys', async () => {

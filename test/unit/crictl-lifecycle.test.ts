@@ -81,7 +81,11 @@ describe('pull and timeout choices of create and run', () => {
 
 describe('update resource flags', () => {
   it('sends only the resources given, int64 as decimal strings', () => {
-    expect(linuxResourcesFromFlags({ memory: '67108864', 'cpu-quota': '20000', 'cpuset-cpus': '0-1' })).toEqual({ memoryLimitInBytes: '67108864', cpuQuota: '20000', cpusetCpus: '0-1' });
+    expect(linuxResourcesFromFlags({ memory: '67108864', 'cpu-quota': '20000', 'cpuset-cpus': '0-1' })).toEqual({
+      memoryLimitInBytes: '67108864',
+      cpuQuota: '20000',
+      cpusetCpus: '0-1',
+    });
   });
 
   it('names the flag and value that is not a number, and wants at least one flag', () => {
@@ -96,11 +100,18 @@ describe('rmi planning', () => {
   const images = [image('sha256:a', ['a:1']), image('sha256:b', ['b:1', 'b:2']), image('sha256:pause', ['pause:3'], true), image('sha256:c', [])];
 
   it('removes only the named images without -a or --prune', () => {
-    expect(planImageRemoval({ images, requested: ['sha256:b'], all: false, prune: false, inUse: new Set(['sha256:b']) }).map((i) => i.id)).toEqual(['sha256:b']);
+    expect(planImageRemoval({ images, requested: ['sha256:b'], all: false, prune: false, inUse: new Set(['sha256:b']) }).map((i) => i.id)).toEqual([
+      'sha256:b',
+    ]);
   });
 
   it('-a removes every image, pinned or used', () => {
-    expect(planImageRemoval({ images, requested: [], all: true, prune: false, inUse: new Set() }).map((i) => i.id)).toEqual(['sha256:a', 'sha256:b', 'sha256:pause', 'sha256:c']);
+    expect(planImageRemoval({ images, requested: [], all: true, prune: false, inUse: new Set() }).map((i) => i.id)).toEqual([
+      'sha256:a',
+      'sha256:b',
+      'sha256:pause',
+      'sha256:c',
+    ]);
   });
 
   it('--prune keeps pinned images and images a container uses, even when named', () => {
@@ -150,8 +161,14 @@ describe('lifecycle subcommands reject bad flags before calling the runtime', ()
     [['rm', '-af', 'abc'], 'tskube crictl rm: invalid-argument: cannot give CONTAINER-IDs with --all\n'],
     [['rmp', '-a', 'abc'], 'tskube crictl rmp: invalid-argument: cannot give POD-IDs with --all\n'],
     [['stop', '-t', 'soon', 'abc'], 'tskube crictl stop: invalid-argument: --timeout: invalid value "soon" (want a whole number)\n'],
-    [['create', '--no-pull', '--with-pull', 'p', 'c.json', 'p.json'], 'tskube crictl create: invalid-argument: --no-pull and --with-pull are both set; use one\n'],
-    [['create', 'p', 'c.json'], 'tskube crictl create: invalid-argument: want 3 arguments, got 2 (usage: tskube crictl create [--no-pull|--with-pull] POD container-config.[json|yaml] pod-config.[json|yaml])\n'],
+    [
+      ['create', '--no-pull', '--with-pull', 'p', 'c.json', 'p.json'],
+      'tskube crictl create: invalid-argument: --no-pull and --with-pull are both set; use one\n',
+    ],
+    [
+      ['create', 'p', 'c.json'],
+      'tskube crictl create: invalid-argument: want 3 arguments, got 2 (usage: tskube crictl create [--no-pull|--with-pull] POD container-config.[json|yaml] pod-config.[json|yaml])\n',
+    ],
     [['runp', '/nonexistent/pod.json'], 'tskube crictl runp: not-found: pod config file /nonexistent/pod.json not found\n'],
     [['run', '--no-pull', '/nonexistent/c.json', 'p.json'], 'tskube crictl run: not-found: container config file /nonexistent/c.json not found\n'],
     [['update', '--memory', 'lots', 'abc'], 'tskube crictl update: invalid-argument: --memory: invalid value "lots" (want a whole number)\n'],

@@ -40,7 +40,16 @@ function container(id: string, over: Partial<Container__Output> = {}): Container
 }
 
 function pod(id: string, over: Partial<PodSandbox__Output> = {}): PodSandbox__Output {
-  return { id, metadata: { name: 'mypod', uid: 'uid-1', namespace: 'ns1', attempt: 0 }, state: 'SANDBOX_READY', createdAt: nanosAgo(7200), labels: {}, annotations: {}, runtimeHandler: '', ...over };
+  return {
+    id,
+    metadata: { name: 'mypod', uid: 'uid-1', namespace: 'ns1', attempt: 0 },
+    state: 'SANDBOX_READY',
+    createdAt: nanosAgo(7200),
+    labels: {},
+    annotations: {},
+    runtimeHandler: '',
+    ...over,
+  };
 }
 
 function image(id: string, repoTags: string[], repoDigests: string[] = [], size = '1055104'): Image__Output {
@@ -75,7 +84,17 @@ describe('ps table', () => {
     expect(header).toBe(
       'CONTAINER           IMAGE                             CREATED              STATE               NAME                ATTEMPT             POD ID              POD                 NAMESPACE',
     );
-    expect(row?.split(/\s{2,}/)).toEqual(['aaaaaaaaaaaaa', 'localhost/tskube/busybox:latest', 'About a minute ago', 'Running', 'web', '2', 'bbbbbbbbbbbbb', 'mypod', 'ns1']);
+    expect(row?.split(/\s{2,}/)).toEqual([
+      'aaaaaaaaaaaaa',
+      'localhost/tskube/busybox:latest',
+      'About a minute ago',
+      'Running',
+      'web',
+      '2',
+      'bbbbbbbbbbbbb',
+      'mypod',
+      'ns1',
+    ]);
     expect(containerColumns).toHaveLength(9);
   });
   it('shortens digest images unless --no-trunc', () => {
@@ -84,22 +103,33 @@ describe('ps table', () => {
     expect(containerTable([container(hex('a'))], { now, noTrunc: true })).toContain(hex('a'));
   });
   it('prints verbose blocks with sorted labels', () => {
-    const out = containerVerbose([container('abc', { labels: { z: '1', a: '2' } })], { now, noTrunc: false, pods: new Map([[hex('b'), { name: 'p', namespace: 'n' }]]) });
-    expect(out).toBe(`ID: abc\nPodID: ${hex('b')}\nNamespace: n\nName: web\nAttempt: 2\nState: Running\nImage: localhost/tskube/busybox:latest\nCreated: About a minute ago\nLabels:\n\ta -> 2\n\tz -> 1\n\n`);
+    const out = containerVerbose([container('abc', { labels: { z: '1', a: '2' } })], {
+      now,
+      noTrunc: false,
+      pods: new Map([[hex('b'), { name: 'p', namespace: 'n' }]]),
+    });
+    expect(out).toBe(
+      `ID: abc\nPodID: ${hex('b')}\nNamespace: n\nName: web\nAttempt: 2\nState: Running\nImage: localhost/tskube/busybox:latest\nCreated: About a minute ago\nLabels:\n\ta -> 2\n\tz -> 1\n\n`,
+    );
   });
 });
 
 describe('pods and images tables', () => {
   it('pods: crictl headers, (default) runtime, Go time in -v', () => {
     const out = podTable([pod(hex('d'))], { now, noTrunc: false });
-    expect(out.split('\n')[0]).toBe('POD ID              CREATED             STATE               NAME                NAMESPACE           ATTEMPT             RUNTIME');
+    expect(out.split('\n')[0]).toBe(
+      'POD ID              CREATED             STATE               NAME                NAMESPACE           ATTEMPT             RUNTIME',
+    );
     expect(out.split('\n')[1]?.split(/\s{2,}/)).toEqual(['ddddddddddddd', '2 hours ago', 'Ready', 'mypod', 'ns1', '0', '(default)']);
     expect(podVerbose([pod('p1', { createdAt: '1700000000500000000' })])).toBe(
       'ID: p1\nName: mypod\nUID: uid-1\nNamespace: ns1\nStatus: Ready\nCreated: 2023-11-14 22:13:20.5 +0000 UTC\nRuntime: (default)\n\n',
     );
   });
   it('images: one row per tag, <none> for untagged, optional DIGEST and PINNED', () => {
-    const list = [image(`sha256:${hex('e')}`, ['registry.k8s.io/pause:3.10', 'registry.k8s.io/pause:latest'], [`registry.k8s.io/pause@sha256:${hex('f')}`]), image(`sha256:${hex('0')}`, [])];
+    const list = [
+      image(`sha256:${hex('e')}`, ['registry.k8s.io/pause:3.10', 'registry.k8s.io/pause:latest'], [`registry.k8s.io/pause@sha256:${hex('f')}`]),
+      image(`sha256:${hex('0')}`, []),
+    ];
     const lines = imageTable(list, { digests: true, pinned: true, noTrunc: false }).trimEnd().split('\n');
     expect(lines[0]?.split(/\s{2,}/)).toEqual(['IMAGE', 'TAG', 'DIGEST', 'IMAGE ID', 'SIZE', 'PINNED']);
     expect(lines[1]?.split(/\s{2,}/)).toEqual(['registry.k8s.io/pause', '3.10', 'fffffffffffff', 'eeeeeeeeeeeee', '1.06MB', 'false']);
@@ -121,8 +151,20 @@ describe('inspect-style documents', () => {
     expect(JSON.parse(two.stdout())).toEqual([{ status: { id: 'x' } }, { status: { id: 'y' } }]);
   });
   it('prints container times as RFC 3339, zero time for what did not happen', () => {
-    const cs = { id: 'c', state: 'CONTAINER_CREATED', createdAt: '1700000000000000000', startedAt: '0', finishedAt: '0', resources: null } as unknown as ContainerStatus__Output;
-    expect(containerStatusJson(cs)).toMatchObject({ createdAt: '2023-11-14T22:13:20Z', startedAt: '0001-01-01T00:00:00Z', finishedAt: '0001-01-01T00:00:00Z', resources: null });
+    const cs = {
+      id: 'c',
+      state: 'CONTAINER_CREATED',
+      createdAt: '1700000000000000000',
+      startedAt: '0',
+      finishedAt: '0',
+      resources: null,
+    } as unknown as ContainerStatus__Output;
+    expect(containerStatusJson(cs)).toMatchObject({
+      createdAt: '2023-11-14T22:13:20Z',
+      startedAt: '0001-01-01T00:00:00Z',
+      finishedAt: '0001-01-01T00:00:00Z',
+      resources: null,
+    });
   });
   it('leaves unset messages out of list replies and prints bytes as base64', () => {
     expect(withoutNulls({ a: null, b: [{ c: null, d: 1 }], e: Buffer.from('hi') })).toEqual({ b: [{ d: 1 }], e: 'aGk=' });
@@ -178,7 +220,15 @@ function fakeContext(data: { containers?: Container__Output[]; pods?: PodSandbox
   };
   const ctx: CrictlContext = {
     io: mem.io,
-    settings: { configPath: '/etc/crictl.yaml', runtimeEndpoints: ['unix:///fake.sock'], runtimeEndpointSource: 'test', timeoutMs: 1000, debug: false, pullImageOnCreate: false, disablePullOnRun: false },
+    settings: {
+      configPath: '/etc/crictl.yaml',
+      runtimeEndpoints: ['unix:///fake.sock'],
+      runtimeEndpointSource: 'test',
+      timeoutMs: 1000,
+      debug: false,
+      pullImageOnCreate: false,
+      disablePullOnRun: false,
+    },
     client: async () => client as unknown as CriClient,
     debug: () => undefined,
     close: () => undefined,
@@ -187,7 +237,10 @@ function fakeContext(data: { containers?: Container__Output[]; pods?: PodSandbox
 }
 
 describe('every filter applies to every output format', () => {
-  const containers = [container(hex('1'), { metadata: { name: 'web', attempt: 0 } }), container(hex('2'), { metadata: { name: 'db', attempt: 0 }, createdAt: nanosAgo(10) })];
+  const containers = [
+    container(hex('1'), { metadata: { name: 'web', attempt: 0 } }),
+    container(hex('2'), { metadata: { name: 'db', attempt: 0 }, createdAt: nanosAgo(10) }),
+  ];
 
   it('ps --name: table, -q, json and yaml list the same containers', async () => {
     const ids = async (args: string[]) => {
@@ -198,7 +251,11 @@ describe('every filter applies to every output format', () => {
     const q = (await ids(['--name', 'web', '-q'])).trim().split('\n');
     const json = (JSON.parse(await ids(['--name', 'web', '-o', 'json'])) as { containers: { id: string }[] }).containers.map((c) => c.id);
     const yaml = (parseYaml(await ids(['--name', 'web', '-o', 'yaml'])) as { containers: { id: string }[] }).containers.map((c) => c.id);
-    const table = (await ids(['--name', 'web', '--no-trunc'])).trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0]);
+    const table = (await ids(['--name', 'web', '--no-trunc']))
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/)[0]);
     expect(q).toEqual([hex('1')]);
     expect(json).toEqual(q);
     expect(yaml).toEqual(q);

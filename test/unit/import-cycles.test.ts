@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findCycles, importGraph } from '../../scripts/import-graph.ts';
+import { findCycles, importGraph } from '../../scripts/import-graph.js';
 
 describe('import cycle finder', () => {
   it('finds a cycle of value imports and ignores type-only ones', () => {
@@ -29,7 +29,9 @@ describe('src/ module graph', () => {
     const root = join(import.meta.dirname, '../..');
     const graph = importGraph(join(root, 'src'));
     const crossings = [...graph].flatMap(([file, deps]) =>
-      deps.filter((d) => (file.includes('/src/proxy/') && d.includes('/src/kubelet/')) || (file.includes('/src/kubelet/') && d.includes('/src/proxy/'))).map((d) => `${file} -> ${d}`),
+      deps
+        .filter((d) => (file.includes('/src/proxy/') && d.includes('/src/kubelet/')) || (file.includes('/src/kubelet/') && d.includes('/src/proxy/')))
+        .map((d) => `${file} -> ${d}`),
     );
     expect(crossings).toEqual([]);
   });

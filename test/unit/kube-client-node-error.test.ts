@@ -1,13 +1,16 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { isNamespaceTerminating, KubeApiError } from '../../src/kube/api-error.ts';
-import { clientNodeError } from '../../src/kube/client-node-error.ts';
+import { isNamespaceTerminating, KubeApiError } from '../../src/kube/api-error.js';
+import { clientNodeError } from '../../src/kube/client-node-error.js';
 
 const status = (code: number, reason: string, message: string) => JSON.stringify({ kind: 'Status', status: 'Failure', code, reason, message });
 
 describe('clientNodeError', () => {
   it('keeps the Status message, reason and code of an answer', () => {
-    const err = clientNodeError(new ApiException(404, 'not found', status(404, 'NotFound', 'pods "web" not found'), {}), 'patching the status of pod default/web');
+    const err = clientNodeError(
+      new ApiException(404, 'not found', status(404, 'NotFound', 'pods "web" not found'), {}),
+      'patching the status of pod default/web',
+    );
     expect(err).toBeInstanceOf(KubeApiError);
     expect(err.code).toBe('not-found');
     expect((err as KubeApiError).reason).toBe('NotFound');
@@ -15,7 +18,9 @@ describe('clientNodeError', () => {
   });
 
   it('makes a UID precondition conflict a failed precondition, and AlreadyExists its own code', () => {
-    expect(clientNodeError(new ApiException(409, 'conflict', status(409, 'Conflict', 'Precondition failed: UID in precondition'), {}), 'x').code).toBe('failed-precondition');
+    expect(clientNodeError(new ApiException(409, 'conflict', status(409, 'Conflict', 'Precondition failed: UID in precondition'), {}), 'x').code).toBe(
+      'failed-precondition',
+    );
     expect(clientNodeError(new ApiException(409, 'exists', status(409, 'AlreadyExists', 'exists'), {}), 'x').code).toBe('already-exists');
   });
 
@@ -41,10 +46,18 @@ describe('clientNodeError', () => {
 
 describe('isNamespaceTerminating', () => {
   it('knows the refusal by its Status cause, or by the 403 wording when the cause is missing', () => {
-    const withCause = KubeApiError.fromStatus(403, { reason: 'Forbidden', message: 'forbidden', details: { causes: [{ type: 'NamespaceTerminating', field: 'metadata.namespace' }] } }, 'POST');
+    const withCause = KubeApiError.fromStatus(
+      403,
+      { reason: 'Forbidden', message: 'forbidden', details: { causes: [{ type: 'NamespaceTerminating', field: 'metadata.namespace' }] } },
+      'POST',
+    );
     expect(withCause.causes).toEqual(['NamespaceTerminating']);
     expect(isNamespaceTerminating(withCause)).toBe(true);
-    const wordingOnly = KubeApiError.fromStatus(403, { reason: 'Forbidden', message: 'unable to create new content in namespace x because it is being terminated' }, 'POST');
+    const wordingOnly = KubeApiError.fromStatus(
+      403,
+      { reason: 'Forbidden', message: 'unable to create new content in namespace x because it is being terminated' },
+      'POST',
+    );
     expect(isNamespaceTerminating(wordingOnly)).toBe(true);
     expect(isNamespaceTerminating(KubeApiError.fromStatus(403, { reason: 'Forbidden', message: 'user cannot create events' }, 'POST'))).toBe(false);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateKey, EventCorrelator, eventKey, type EventInput } from '../../src/kube/event-correlator.ts';
+import { aggregateKey, EventCorrelator, eventKey, type EventInput } from '../../src/kube/event-correlator.js';
 
 const input = (over: Partial<EventInput> = {}): EventInput => ({
   involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: 'ns', name: 'web', uid: 'u1' },
@@ -19,7 +19,12 @@ describe('event correlator', () => {
     if (c.kind !== 'create') return;
     expect(c.event.metadata.namespace).toBe('ns');
     expect(c.event.metadata.name).toMatch(/^web\.[0-9a-f]+$/);
-    expect(c.event).toMatchObject({ count: 1, firstTimestamp: '2026-01-01T00:00:00Z', lastTimestamp: '2026-01-01T00:00:00Z', source: { component: 'kubelet', host: 'node-1' } });
+    expect(c.event).toMatchObject({
+      count: 1,
+      firstTimestamp: '2026-01-01T00:00:00Z',
+      lastTimestamp: '2026-01-01T00:00:00Z',
+      source: { component: 'kubelet', host: 'node-1' },
+    });
   });
 
   it('patches count and lastTimestamp for a repeat once the first was written', () => {

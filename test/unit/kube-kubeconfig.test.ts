@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadKubeconfig } from '../../src/kube/kubeconfig.ts';
-import { TskubeError } from '../../src/common/errors.ts';
+import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
+import { TskubeError } from '../../src/common/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tskube-kubeconfig-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { KubeApiError } from '../../src/kube/api-error.ts';
-import { backoffDelay, reflectorBackoff } from '../../src/kube/backoff.ts';
-import { initialReflectorState, listResourceVersion, nextStep, watchTimeoutSeconds, type ReflectorState } from '../../src/kube/reflector-plan.ts';
-import { TskubeError } from '../../src/common/errors.ts';
+import { KubeApiError } from '../../src/kube/api-error.js';
+import { backoffDelay, reflectorBackoff } from '../../src/kube/backoff.js';
+import { initialReflectorState, listResourceVersion, nextStep, watchTimeoutSeconds, type ReflectorState } from '../../src/kube/reflector-plan.js';
+import { TskubeError } from '../../src/common/errors.js';
 
 const watching: ReflectorState = { resourceVersion: '100', needList: false, resourceVersionUnavailable: false, failures: 0 };
 
@@ -20,10 +20,7 @@ describe('reflector plan', () => {
   });
 
   it('relists at once after 410, with a consistent read', () => {
-    for (const outcome of [
-      { kind: 'expired' } as const,
-      { kind: 'failed', during: 'watch', error: new KubeApiError(410, 'Gone', 'too old') } as const,
-    ]) {
+    for (const outcome of [{ kind: 'expired' } as const, { kind: 'failed', during: 'watch', error: new KubeApiError(410, 'Gone', 'too old') } as const]) {
       const step = nextStep(watching, outcome, 0.5);
       expect(step.delayMs).toBe(0);
       expect(step.state.needList).toBe(true);

@@ -2,10 +2,10 @@
 // kube-reflector-plan.test.ts; this checks the loop carries them out.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { TskubeError } from '../../src/common/errors.ts';
-import type { ListerWatcher, ListOptions, ListResult, WatchEvent, WatchOptions } from '../../src/kube/list-watch.ts';
-import type { KubeObject } from '../../src/kube/object-meta.ts';
-import { Reflector } from '../../src/kube/reflector.ts';
+import { TskubeError } from '../../src/common/errors.js';
+import type { ListerWatcher, ListOptions, ListResult, WatchEvent, WatchOptions } from '../../src/kube/list-watch.js';
+import type { KubeObject } from '../../src/kube/object-meta.js';
+import { Reflector } from '../../src/kube/reflector.js';
 
 const obj = (name: string, rv: string): KubeObject => ({ metadata: { name, namespace: 'ns', resourceVersion: rv } });
 type Script = { lists: (ListResult<KubeObject> | Error)[]; watches: (WatchEvent<KubeObject>[] | Error)[] };
@@ -13,19 +13,24 @@ type Script = { lists: (ListResult<KubeObject> | Error)[]; watches: (WatchEvent<
 class Scripted implements ListerWatcher<KubeObject> {
   readonly listCalls: ListOptions[] = [];
   readonly watchCalls: WatchOptions[] = [];
-  constructor(private readonly script: Script, private readonly done: () => void) {}
+  readonly #script: Script;
+  readonly #done: () => void;
+  constructor(script: Script, done: () => void) {
+    this.#script = script;
+    this.#done = done;
+  }
   async list(opts: ListOptions): Promise<ListResult<KubeObject>> {
     this.listCalls.push(opts);
-    const next = this.script.lists.shift();
+    const next = this.#script.lists.shift();
     if (!next) throw new Error('no more lists');
     if (next instanceof Error) throw next;
     return next;
   }
   async *watch(opts: WatchOptions, signal: AbortSignal): AsyncGenerator<WatchEvent<KubeObject>> {
     this.watchCalls.push(opts);
-    const next = this.script.watches.shift();
+    const next = this.#script.watches.shift();
     if (!next) {
-      this.done();
+      this.#done();
       await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
       return;
     }
@@ -70,8 +75,14 @@ describe('reflector loop', () => {
     const { lw, seen, reflector } = await runScript({
       lists: [{ items: [obj('a', '1')], resourceVersion: '10' }],
       watches: [
-        [{ type: 'ADDED', object: obj('b', '11') }, { type: 'BOOKMARK', resourceVersion: '15' }],
-        [{ type: 'MODIFIED', object: obj('a', '16') }, { type: 'DELETED', object: obj('b', '17') }],
+        [
+          { type: 'ADDED', object: obj('b', '11') },
+          { type: 'BOOKMARK', resourceVersion: '15' },
+        ],
+        [
+          { type: 'MODIFIED', object: obj('a', '16') },
+          { type: 'DELETED', object: obj('b', '17') },
+        ],
       ],
     });
     expect(lw.listCalls).toEqual([{ resourceVersion: '0' }]);
@@ -107,7 +118,10 @@ describe('reflector loop', () => {
   });
 
   it('keeps going when a handler throws', async () => {
-    const { seen, lines } = await runScript({ lists: [{ items: [obj('a', '1')], resourceVersion: '1' }], watches: [[{ type: 'ADDED', object: obj('b', '2') }]] }, true);
+    const { seen, lines } = await runScript(
+      { lists: [{ items: [obj('a', '1')], resourceVersion: '1' }], watches: [[{ type: 'ADDED', object: obj('b', '2') }]] },
+      true,
+    );
     expect(seen).toEqual(['add a', 'add b']);
     expect(lines.filter((l) => l === 'reflector handler threw')).toHaveLength(2);
   });

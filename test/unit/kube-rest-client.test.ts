@@ -3,8 +3,9 @@
 import http from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeApiError } from '../../src/kube/api-error.ts';
-import { RestClient } from '../../src/kube/rest-client.ts';
+import { KubeApiError } from '../../src/kube/api-error.js';
+import { RestClient } from '../../src/kube/rest-client.js';
+import { errorMessage } from '../../src/common/errors.js';
 
 let server: http.Server;
 let rest: RestClient;
@@ -48,15 +49,26 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 describe('RestClient', () => {
   it('sends JSON with the content type asked for and the query', async () => {
-    expect(await rest.request('PATCH', '/api/v1/namespaces/ns/events/e', { body: { count: 2 }, contentType: 'application/strategic-merge-patch+json', query: { fieldManager: 'kubelet', skip: undefined } })).toEqual({ ok: true });
-    expect(requests.at(-1)).toEqual({ method: 'PATCH', url: '/api/v1/namespaces/ns/events/e?fieldManager=kubelet', contentType: 'application/strategic-merge-patch+json', body: '{"count":2}' });
+    expect(
+      await rest.request('PATCH', '/api/v1/namespaces/ns/events/e', {
+        body: { count: 2 },
+        contentType: 'application/strategic-merge-patch+json',
+        query: { fieldManager: 'kubelet', skip: undefined },
+      }),
+    ).toEqual({ ok: true });
+    expect(requests.at(-1)).toEqual({
+      method: 'PATCH',
+      url: '/api/v1/namespaces/ns/events/e?fieldManager=kubelet',
+      contentType: 'application/strategic-merge-patch+json',
+      body: '{"count":2}',
+    });
   });
 
   it('turns a Status answer into a KubeApiError with status, reason and message', async () => {
     const err = await rest.request('GET', '/api/v1/namespaces/ns/pods/missing').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KubeApiError);
     expect(err).toMatchObject({ status: 404, reason: 'NotFound', code: 'not-found' });
-    expect((err as Error).message).toBe('not-found: GET /api/v1/namespaces/ns/pods/missing: pods "missing" not found (HTTP 404, NotFound)');
+    expect(errorMessage(err)).toBe('not-found: GET /api/v1/namespaces/ns/pods/missing: pods "missing" not found (HTTP 404, NotFound)');
   });
 
   it('streams watch lines as objects, across chunk boundaries', async () => {
@@ -79,7 +91,7 @@ describe('RestClient', () => {
     }
     expect(events).toHaveLength(2);
     expect(failure).toMatchObject({ code: 'unavailable' });
-    expect((failure as Error).message).toMatch(/^unavailable: GET \/api\/v1\/pods \(watch\): connection lost/);
+    expect(errorMessage(failure)).toMatch(/^unavailable: GET \/api\/v1\/pods \(watch\): connection lost/);
   });
 
   it('ends a watch quietly when its signal aborts', async () => {

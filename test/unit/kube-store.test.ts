@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diffReplace, Store } from '../../src/kube/store.ts';
-import type { KubeObject } from '../../src/kube/object-meta.ts';
+import { diffReplace, Store } from '../../src/kube/store.js';
+import type { KubeObject } from '../../src/kube/object-meta.js';
 
 const obj = (name: string, rv: string, namespace = 'ns'): KubeObject => ({ metadata: { name, namespace, resourceVersion: rv } });
 

@@ -108,8 +108,30 @@ describe('recordRestarts', () => {
     namespace: 'default',
     sandboxes: [],
     containers: [
-      { id: 'b', name: 'app', sandboxId: 's', attempt: 1, phase: 'exited', createdAt: 2n, finishedAt: BigInt(T0 + 5_000) * 1_000_000n, exitCode: 1, image: 'i', imageRef: 'r' },
-      { id: 'a', name: 'app', sandboxId: 's', attempt: 0, phase: 'exited', createdAt: 1n, finishedAt: BigInt(T0) * 1_000_000n, exitCode: 1, image: 'i', imageRef: 'r' },
+      {
+        id: 'b',
+        name: 'app',
+        sandboxId: 's',
+        attempt: 1,
+        phase: 'exited',
+        createdAt: 2n,
+        finishedAt: BigInt(T0 + 5_000) * 1_000_000n,
+        exitCode: 1,
+        image: 'i',
+        imageRef: 'r',
+      },
+      {
+        id: 'a',
+        name: 'app',
+        sandboxId: 's',
+        attempt: 0,
+        phase: 'exited',
+        createdAt: 1n,
+        finishedAt: BigInt(T0) * 1_000_000n,
+        exitCode: 1,
+        image: 'i',
+        imageRef: 'r',
+      },
     ],
   };
 
@@ -120,7 +142,15 @@ describe('recordRestarts', () => {
 
   it('moves the back-off only for containers that ran before', () => {
     const b = new CrashBackoff();
-    recordRestarts(b, state, [{ name: 'app', kind: 'regular', attempt: 2 }, { name: 'fresh', kind: 'regular', attempt: 0 }], T0 + 6_000);
+    recordRestarts(
+      b,
+      state,
+      [
+        { name: 'app', kind: 'regular', attempt: 2 },
+        { name: 'fresh', kind: 'regular', attempt: 0 },
+      ],
+      T0 + 6_000,
+    );
     expect(b.delayMs(key)).toBe(10_000);
     expect(b.delayMs(crashBackoffKey('uid-1', 'fresh'))).toBe(0);
   });

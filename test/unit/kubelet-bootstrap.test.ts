@@ -54,7 +54,7 @@ describe('rotation deadline', () => {
 });
 
 describe('node kubeconfig', () => {
-  it('has upstream\'s names and points at kubelet-client-current.pem for both cert and key', () => {
+  it("has upstream's names and points at kubelet-client-current.pem for both cert and key", () => {
     const text = renderNodeKubeconfig({ server: 'https://10.0.0.1:6443', caData: 'Q0E=', clientPairFile: '/var/lib/kubelet/pki/kubelet-client-current.pem' });
     expect(parse(text)).toEqual({
       apiVersion: 'v1',
@@ -86,12 +86,18 @@ describe('CSR status', () => {
     expect(csrOutcome({ spec: { request: '', signerName: '' } })).toEqual({ state: 'pending' });
     expect(csrOutcome({ spec: { request: '', signerName: '' }, status: { conditions: [{ type: 'Approved', status: 'True' }] } })).toEqual({ state: 'pending' });
     expect(
-      csrOutcome({ spec: { request: '', signerName: '' }, status: { conditions: [{ type: 'Approved', status: 'True' }], certificate: Buffer.from(pem).toString('base64') } }),
+      csrOutcome({
+        spec: { request: '', signerName: '' },
+        status: { conditions: [{ type: 'Approved', status: 'True' }], certificate: Buffer.from(pem).toString('base64') },
+      }),
     ).toEqual({ state: 'issued', certificatePem: pem });
   });
 
   it('reports denied and failed requests with their reason, naming the CSR', () => {
-    const denied = csrOutcome({ spec: { request: '', signerName: '' }, status: { conditions: [{ type: 'Denied', status: 'True', reason: 'NotMine', message: 'wrong node' }] } });
+    const denied = csrOutcome({
+      spec: { request: '', signerName: '' },
+      status: { conditions: [{ type: 'Denied', status: 'True', reason: 'NotMine', message: 'wrong node' }] },
+    });
     expect(denied).toEqual({ state: 'denied', reason: 'NotMine', message: 'wrong node' });
     if (denied.state !== 'denied') throw new Error('unreachable');
     expect(describeFinal('node-csr-abc', denied)).toBe('CertificateSigningRequest node-csr-abc was denied: NotMine: wrong node');
@@ -108,7 +114,10 @@ describe('key and certificate request', () => {
     const csr = await certificateRequestPem(key, nodeSubject('worker-1'));
     const file = join(dir, 'req.pem');
     await writeFile(file, csr);
-    const out = execFileSync('openssl', ['req', '-in', file, '-noout', '-verify', '-subject', '-text'], { env: { ...process.env, OPENSSL_CONF: '/dev/null' }, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    const out = execFileSync('openssl', ['req', '-in', file, '-noout', '-verify', '-subject', '-text'], {
+      env: { ...process.env, OPENSSL_CONF: '/dev/null' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).toString();
     expect(out).toMatch(/subject=O\s*=\s*system:nodes,\s*CN\s*=\s*system:node:worker-1/);
     expect(out).toContain('ASN1 OID: prime256v1');
     expect(out).toContain('ecdsa-with-SHA256');
@@ -128,7 +137,12 @@ describe('key and certificate request', () => {
       apiVersion: 'certificates.k8s.io/v1',
       kind: 'CertificateSigningRequest',
       metadata: { name: 'node-csr-x' },
-      spec: { request: Buffer.from('PEM').toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'], expirationSeconds: 3600 },
+      spec: {
+        request: Buffer.from('PEM').toString('base64'),
+        signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
+        usages: ['digital signature', 'client auth'],
+        expirationSeconds: 3600,
+      },
     });
   });
 });
@@ -174,14 +188,20 @@ describe('existing kubeconfig check', () => {
     const key = newClientKeyPem();
     const certPem = selfSigned(dir, key, 'system:node:a', 30);
     await storeClientPair(certDir, certPem, key, new Date());
-    await writeFile(kubeconfig, renderNodeKubeconfig({ server: 'https://127.0.0.1:6443', caData: 'Q0E=', clientPairFile: join(certDir, 'kubelet-client-current.pem') }));
+    await writeFile(
+      kubeconfig,
+      renderNodeKubeconfig({ server: 'https://127.0.0.1:6443', caData: 'Q0E=', clientPairFile: join(certDir, 'kubelet-client-current.pem') }),
+    );
     const ok = await checkNodeKubeconfig(kubeconfig, new Date());
     expect(ok).toEqual({ valid: true, notAfter: new Date(new X509Certificate(certPem).validTo) });
 
     // Thirty-one days on, the same files are expired.
     const later = new Date(Date.now() + 31 * 86_400_000);
     const expired = await checkNodeKubeconfig(kubeconfig, later);
-    expect(expired).toEqual({ valid: false, why: `${kubeconfig}: the client certificate expired at ${new Date(new X509Certificate(certPem).validTo).toISOString()}` });
+    expect(expired).toEqual({
+      valid: false,
+      why: `${kubeconfig}: the client certificate expired at ${new Date(new X509Certificate(certPem).validTo).toISOString()}`,
+    });
 
     await writeFile(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: []\n');
     expect((await checkNodeKubeconfig(kubeconfig, new Date())).valid).toBe(false);

@@ -1,8 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isCode } from '../../src/common/errors.js';
-import { defaultKubeletConfiguration, formatGoDuration, loadKubeletConfig, parseGoDuration, parseKubeletConfig, parseQuantity } from '../../src/kubelet/config/index.js';
+import { errorMessage, isCode } from '../../src/common/errors.js';
+import {
+  defaultKubeletConfiguration,
+  formatGoDuration,
+  loadKubeletConfig,
+  parseGoDuration,
+  parseKubeletConfig,
+  parseQuantity,
+} from '../../src/kubelet/config/index.js';
 
 const fixtures = resolve(import.meta.dirname, '../fixtures/kubelet-config');
 const head = 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n';
@@ -12,7 +19,7 @@ const errorOf = (body: string) => {
     parse(body);
   } catch (err) {
     expect(isCode(err, 'invalid-argument')).toBe(true);
-    return (err as Error).message;
+    return errorMessage(err);
   }
   throw new Error('expected an error');
 };
@@ -67,7 +74,13 @@ describe('KubeletConfiguration', () => {
       runtimeRequestTimeout: 120_000,
       containerRuntimeEndpoint: 'unix:///run/containerd/containerd.sock',
       enforceNodeAllocatable: ['pods'],
-      evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '10%', 'nodefs.inodesFree': '5%', 'imagefs.available': '15%', 'imagefs.inodesFree': '5%' },
+      evictionHard: {
+        'memory.available': '100Mi',
+        'nodefs.available': '10%',
+        'nodefs.inodesFree': '5%',
+        'imagefs.available': '15%',
+        'imagefs.inodesFree': '5%',
+      },
       authorization: { mode: 'Webhook' },
     });
   });
@@ -121,7 +134,12 @@ describe('KubeletConfiguration', () => {
   });
 
   it('accepts JSON and merges default eviction thresholds when asked to', () => {
-    const text = JSON.stringify({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', evictionHard: { 'memory.available': '1Gi' }, mergeDefaultEvictionSettings: true });
+    const text = JSON.stringify({
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      kind: 'KubeletConfiguration',
+      evictionHard: { 'memory.available': '1Gi' },
+      mergeDefaultEvictionSettings: true,
+    });
     const { config } = parseKubeletConfig(text, 'kubelet.json');
     expect(config.evictionHard['memory.available']).toBe('1Gi');
     expect(config.evictionHard['nodefs.available']).toBe('10%');
@@ -152,7 +170,10 @@ describe('KubeletConfiguration', () => {
     ['authorization: {mode: Node}\n', /authorization.mode: invalid value "Node": want one of AlwaysAllow, Webhook/],
     ['address: localhost\n', /address: invalid value "localhost": want an IP address/],
     ['crashLoopBackOff: {maxContainerRestartPeriod: 10m}\n', /crashLoopBackOff.maxContainerRestartPeriod: invalid value "10m0s": must be between 1s and 300s/],
-    ['shutdownGracePeriod: 10s\nshutdownGracePeriodCriticalPods: 20s\n', /shutdownGracePeriodCriticalPods: invalid value "20s": must not exceed shutdownGracePeriod \(10s\)/],
+    [
+      'shutdownGracePeriod: 10s\nshutdownGracePeriodCriticalPods: 20s\n',
+      /shutdownGracePeriodCriticalPods: invalid value "20s": must not exceed shutdownGracePeriod \(10s\)/,
+    ],
     ['enforceNodeAllocatable: [pods, kube-reserved]\n', /enforceNodeAllocatable: invalid value "kube-reserved": needs kubeReservedCgroup/],
     ['enforceNodeAllocatable: [none, pods]\n', /"none" excludes every other value/],
     ['imageGCLowThresholdPercent: 90\n', /imageGCLowThresholdPercent: invalid value 90: must be less than imageGCHighThresholdPercent \(85\)/],
@@ -163,7 +184,9 @@ describe('KubeletConfiguration', () => {
   });
 
   it('checks apiVersion and kind, and reports YAML errors with the file name', () => {
-    expect(() => parseKubeletConfig('apiVersion: v1\nkind: KubeletConfiguration\n', 'c.yaml')).toThrow(/c.yaml: apiVersion: invalid value "v1": want "kubelet.config.k8s.io\/v1beta1"/);
+    expect(() => parseKubeletConfig('apiVersion: v1\nkind: KubeletConfiguration\n', 'c.yaml')).toThrow(
+      /c.yaml: apiVersion: invalid value "v1": want "kubelet.config.k8s.io\/v1beta1"/,
+    );
     expect(() => parseKubeletConfig('apiVersion: kubelet.config.k8s.io/v1beta1\nkind: Pod\n', 'c.yaml')).toThrow(/kind: invalid value "Pod"/);
     expect(() => parseKubeletConfig('a: [\n', 'c.yaml')).toThrow(/c.yaml: not valid YAML or JSON/);
     expect(() => parseKubeletConfig('- 1\n', 'c.yaml')).toThrow(/want a KubeletConfiguration object/);

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { containerLogLinkPath } from '../../src/kubelet/runtime/container-log-link.ts';
+import { containerLogLinkPath } from '../../src/kubelet/runtime/container-log-link.js';
 
 describe('containerLogLinkPath', () => {
   it('names the link <pod>_<namespace>_<container>-<id>.log, as upstream does', () => {

@@ -43,7 +43,12 @@ describe('buildContainerConfig', () => {
         { key: 'TARGET', value: Buffer.from('world') },
       ],
       mounts: [],
-      labels: { 'io.kubernetes.pod.name': 'web-0', 'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.pod.uid': 'uid-1', 'io.kubernetes.container.name': 'app' },
+      labels: {
+        'io.kubernetes.pod.name': 'web-0',
+        'io.kubernetes.pod.namespace': 'shop',
+        'io.kubernetes.pod.uid': 'uid-1',
+        'io.kubernetes.container.name': 'app',
+      },
       logPath: 'app/3.log',
       stdin: false,
       stdinOnce: false,
@@ -71,7 +76,10 @@ describe('buildContainerConfig', () => {
   it('records ports, the preStop handler and termination settings as Go would write them', () => {
     const c: V1Container = {
       name: 'app',
-      ports: [{ containerPort: 80, name: 'http', protocol: 'TCP' }, { containerPort: 53, hostPort: 5353, protocol: 'UDP', hostIP: '127.0.0.1' }],
+      ports: [
+        { containerPort: 80, name: 'http', protocol: 'TCP' },
+        { containerPort: 53, hostPort: 5353, protocol: 'UDP', hostIP: '127.0.0.1' },
+      ],
       lifecycle: { preStop: { exec: { command: ['sh', '-c', 'sleep 5 && kill 1'] } } },
       terminationMessagePath: '/tmp/msg',
       terminationMessagePolicy: 'FallbackToLogsOnError',
@@ -90,7 +98,9 @@ describe('buildContainerConfig', () => {
 
   it('writes an httpGet preStop in Go field order', () => {
     const c: V1Container = { name: 'app', lifecycle: { preStop: { httpGet: { port: 'http', path: '/quit', scheme: 'HTTP' } } } };
-    expect(buildContainerConfig(pod([c]), c, 0, ctx).annotations?.['io.kubernetes.container.preStopHandler']).toBe('{"httpGet":{"path":"/quit","port":"http","scheme":"HTTP"}}');
+    expect(buildContainerConfig(pod([c]), c, 0, ctx).annotations?.['io.kubernetes.container.preStopHandler']).toBe(
+      '{"httpGet":{"path":"/quit","port":"http","scheme":"HTTP"}}',
+    );
   });
 
   it('passes mounts and the stop signal through', () => {
@@ -117,7 +127,9 @@ describe('runAsNonRootViolation', () => {
   const c = (sc: V1Container['securityContext']): V1Container => ({ name: 'app', securityContext: sc });
   it('follows upstream: explicit user first, then the image user', () => {
     expect(runAsNonRootViolation(pod([c({})]), c({}), { uid: 0 })).toBeUndefined();
-    expect(runAsNonRootViolation(pod([c({ runAsNonRoot: true, runAsUser: 0 })]), c({ runAsNonRoot: true, runAsUser: 0 }))).toContain("container's runAsUser breaks non-root policy");
+    expect(runAsNonRootViolation(pod([c({ runAsNonRoot: true, runAsUser: 0 })]), c({ runAsNonRoot: true, runAsUser: 0 }))).toContain(
+      "container's runAsUser breaks non-root policy",
+    );
     expect(runAsNonRootViolation(pod([c({ runAsNonRoot: true, runAsUser: 5 })]), c({ runAsNonRoot: true, runAsUser: 5 }), { uid: 0 })).toBeUndefined();
     const p = pod([c({})], { securityContext: { runAsNonRoot: true } });
     expect(runAsNonRootViolation(p, c({}), { username: 'nginx' })).toContain('image has non-numeric user (nginx), cannot verify user is non-root');
@@ -176,7 +188,13 @@ describe('linux resources', () => {
 
   it('honours cpuCFSQuota=false, cgroup v2 OOM grouping, swap and huge pages', () => {
     const c: V1Container = { name: 'app', resources: { limits: { cpu: '1', memory: '1Gi', 'hugepages-2Mi': '100Mi' }, requests: { cpu: '1', memory: '1Gi' } } };
-    const r = containerLinuxResources(pod([c]), c, { ...ctx, cpuCFSQuota: false, cgroupV2: true, swapControllerAvailable: true, hugePageSizes: ['2MB', '1GB'] });
+    const r = containerLinuxResources(pod([c]), c, {
+      ...ctx,
+      cpuCFSQuota: false,
+      cgroupV2: true,
+      swapControllerAvailable: true,
+      hugePageSizes: ['2MB', '1GB'],
+    });
     expect(r.cpuQuota).toBeUndefined();
     expect(r.cpuPeriod).toBeUndefined();
     expect(r.unified).toEqual({ 'memory.oom.group': '1', 'memory.swap.max': '0' });
@@ -235,7 +253,9 @@ describe('containerSecurityContext', () => {
         seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/audit.json' },
       },
     };
-    const p = pod([c], { securityContext: { runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000, supplementalGroups: [5000], seccompProfile: { type: 'RuntimeDefault' } } });
+    const p = pod([c], {
+      securityContext: { runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000, supplementalGroups: [5000], seccompProfile: { type: 'RuntimeDefault' } },
+    });
     expect(containerSecurityContext(p, c, { seccompProfileRoot: '/var/lib/kubelet/seccomp' })).toMatchObject({
       runAsUser: { value: 2000 },
       runAsGroup: { value: 3000 },
@@ -250,7 +270,9 @@ describe('containerSecurityContext', () => {
 
   it('takes the pod seccomp profile, else RuntimeDefault with seccompDefault, else Unconfined', () => {
     const c: V1Container = { name: 'app' };
-    expect(containerSecurityContext(pod([c], { securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }), c).seccomp).toEqual({ profileType: 'RuntimeDefault' });
+    expect(containerSecurityContext(pod([c], { securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }), c).seccomp).toEqual({
+      profileType: 'RuntimeDefault',
+    });
     expect(containerSecurityContext(pod([c]), c, { seccompDefault: true }).seccomp).toEqual({ profileType: 'RuntimeDefault' });
     expect(containerSecurityContext(pod([c]), c).seccomp).toEqual({ profileType: 'Unconfined' });
     const bad: V1Container = { name: 'app', securityContext: { seccompProfile: { type: 'Localhost' } } };
@@ -270,6 +292,10 @@ describe('containerSecurityContext', () => {
 
   it('shares the pod namespaces', () => {
     const c: V1Container = { name: 'app' };
-    expect(containerSecurityContext(pod([c], { hostNetwork: true, shareProcessNamespace: true }), c).namespaceOptions).toMatchObject({ network: 'NODE', pid: 'POD', ipc: 'POD' });
+    expect(containerSecurityContext(pod([c], { hostNetwork: true, shareProcessNamespace: true }), c).namespaceOptions).toMatchObject({
+      network: 'NODE',
+      pid: 'POD',
+      ipc: 'POD',
+    });
   });
 });

@@ -77,7 +77,9 @@ describe('buildSandboxConfig', () => {
 
   it('rejects an FQDN longer than 64 characters and a hostname that is not a DNS label', () => {
     const p = pod({ hostname: 'h'.repeat(40), subdomain: 's'.repeat(20), setHostnameAsFQDN: true });
-    expect(() => buildSandboxConfig(p, 0, ctx)).toThrow(/spec\.setHostnameAsFQDN: FQDN h+\.s+\.shop\.svc\.cluster\.local is too long \(64 characters is the max, 84 characters requested\)/);
+    expect(() => buildSandboxConfig(p, 0, ctx)).toThrow(
+      /spec\.setHostnameAsFQDN: FQDN h+\.s+\.shop\.svc\.cluster\.local is too long \(64 characters is the max, 84 characters requested\)/,
+    );
     expect(() => buildSandboxConfig(pod({ hostname: 'Bad_Name' }), 0, ctx)).toThrow('spec.hostname "Bad_Name" is not a valid DNS label');
     expect(() => kernelHostname(pod({ subdomain: 'x.y' }), 'cluster.local')).toThrow(TskubeError);
   });
@@ -85,7 +87,13 @@ describe('buildSandboxConfig', () => {
   it('maps every declared port of the regular containers', () => {
     const p = pod({
       containers: [
-        { name: 'app', ports: [{ containerPort: 80, hostPort: 8080 }, { containerPort: 53, protocol: 'UDP' }] },
+        {
+          name: 'app',
+          ports: [
+            { containerPort: 80, hostPort: 8080 },
+            { containerPort: 53, protocol: 'UDP' },
+          ],
+        },
         { name: 'side', ports: [{ containerPort: 9000, hostPort: 9000, hostIP: '127.0.0.1', protocol: 'TCP' }] },
       ],
       initContainers: [{ name: 'init', ports: [{ containerPort: 1 }] }],
@@ -100,7 +108,10 @@ describe('buildSandboxConfig', () => {
 
   it('keeps a repeated port once', () => {
     expect(
-      containerPortMappings({ name: 'c', ports: [{ name: 'http', containerPort: 80 }, { name: 'http', containerPort: 81 }, { containerPort: 90 }, { containerPort: 90, protocol: 'TCP' }] }),
+      containerPortMappings({
+        name: 'c',
+        ports: [{ name: 'http', containerPort: 80 }, { name: 'http', containerPort: 81 }, { containerPort: 90 }, { containerPort: 90, protocol: 'TCP' }],
+      }),
     ).toEqual([
       { protocol: 'TCP', containerPort: 80, hostPort: 0, hostIp: '' },
       { protocol: 'TCP', containerPort: 90, hostPort: 0, hostIp: '' },
@@ -116,7 +127,10 @@ describe('buildSandboxConfig', () => {
         supplementalGroups: [4000, 5000],
         supplementalGroupsPolicy: 'Strict',
         seccompProfile: { type: 'Unconfined' },
-        sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }, { name: 'kernel/shm_rmid_forced', value: '1' }],
+        sysctls: [
+          { name: 'net.ipv4.ip_unprivileged_port_start', value: '0' },
+          { name: 'kernel/shm_rmid_forced', value: '1' },
+        ],
       },
       initContainers: [{ name: 'setup', securityContext: { privileged: true } }],
     });

@@ -41,9 +41,22 @@ describe('kubelet CRI configs on the wire', () => {
       podLogsRoot: '/var/log/pods',
     });
     const container = pod.spec!.containers[0]!;
-    const env = resolveEnv(pod, container, { configMap: () => undefined, secret: () => undefined, hostIP: '192.0.2.2', hostIPs: ['192.0.2.2'], podIPs: ['10.88.0.7'], nodeName: 'node-a', nodeAllocatable: { cpu: '2', memory: '1Gi' } });
+    const env = resolveEnv(pod, container, {
+      configMap: () => undefined,
+      secret: () => undefined,
+      hostIP: '192.0.2.2',
+      hostIPs: ['192.0.2.2'],
+      podIPs: ['10.88.0.7'],
+      nodeName: 'node-a',
+      nodeAllocatable: { cpu: '2', memory: '1Gi' },
+    });
     if (!env.ok) throw new Error(env.message);
-    const config = buildContainerConfig(pod, container, 0, { nodeMemoryCapacityBytes: 8 * 2 ** 30, env: env.env, imageRef: 'sha256:abc', podIPs: ['10.88.0.7'] });
+    const config = buildContainerConfig(pod, container, 0, {
+      nodeMemoryCapacityBytes: 8 * 2 ** 30,
+      env: env.env,
+      imageRef: 'sha256:abc',
+      podIPs: ['10.88.0.7'],
+    });
 
     const wire = defs.CreateContainer.requestSerialize({ podSandboxId: 'p1', config, sandboxConfig });
     const back = defs.CreateContainer.requestDeserialize(wire);

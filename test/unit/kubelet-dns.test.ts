@@ -75,13 +75,20 @@ describe('podDnsConfig', () => {
   });
 
   it('None takes only spec.dnsConfig', () => {
-    const p = pod({ dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1'], searches: ['a.example'], options: [{ name: 'ndots', value: '2' }, { name: 'rotate' }] } });
+    const p = pod({
+      dnsPolicy: 'None',
+      dnsConfig: { nameservers: ['1.1.1.1'], searches: ['a.example'], options: [{ name: 'ndots', value: '2' }, { name: 'rotate' }] },
+    });
     expect(podDnsConfig(p, ctx).config).toEqual({ servers: ['1.1.1.1'], searches: ['a.example'], options: ['ndots:2', 'rotate'] });
   });
 
   it('appends dnsConfig to ClusterFirst, dropping duplicates and overriding options by name', () => {
     const p = pod({
-      dnsConfig: { nameservers: ['10.96.0.10', '8.8.8.8'], searches: ['extra.example', 'svc.cluster.local'], options: [{ name: 'ndots', value: '1' }, { name: 'edns0' }] },
+      dnsConfig: {
+        nameservers: ['10.96.0.10', '8.8.8.8'],
+        searches: ['extra.example', 'svc.cluster.local'],
+        options: [{ name: 'ndots', value: '1' }, { name: 'edns0' }],
+      },
     });
     expect(podDnsConfig(p, ctx).config).toEqual({
       servers: ['10.96.0.10', '8.8.8.8'],
@@ -108,7 +115,10 @@ describe('podDnsConfig', () => {
     const { config, warnings } = podDnsConfig(p, ctx);
     expect(config.servers).toEqual(['10.96.0.10', '1.1.1.1', '8.8.8.8']);
     expect(warnings).toEqual([
-      { reason: 'DNSConfigForming', message: 'Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: 10.96.0.10 1.1.1.1 8.8.8.8' },
+      {
+        reason: 'DNSConfigForming',
+        message: 'Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: 10.96.0.10 1.1.1.1 8.8.8.8',
+      },
     ]);
   });
 
@@ -120,7 +130,9 @@ describe('podDnsConfig', () => {
     expect(config.searches[0]).toBe('d0.example');
     expect(config.searches).not.toContain(long);
     expect(warnings[0]?.reason).toBe('DNSConfigForming');
-    expect(warnings[0]?.message).toMatch(/^Search Line limits were exceeded, some search paths have been omitted, the applied search line is: d0\.example d1\.example/);
+    expect(warnings[0]?.message).toMatch(
+      /^Search Line limits were exceeded, some search paths have been omitted, the applied search line is: d0\.example d1\.example/,
+    );
   });
 
   it('cuts the search list from the end to fit 2048 characters', () => {

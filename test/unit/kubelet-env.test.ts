@@ -47,7 +47,12 @@ function failure(r: ResolvedEnv): string {
 }
 
 describe('expandVars', () => {
-  const lookup = lookupIn(new Map([['A', 'x'], ['B', 'y']]));
+  const lookup = lookupIn(
+    new Map([
+      ['A', 'x'],
+      ['B', 'y'],
+    ]),
+  );
   it('expands known references and keeps unknown ones', () => {
     expect(expandVars('$(A)-$(B)-$(C)', lookup)).toBe('x-y-$(C)');
   });
@@ -64,12 +69,7 @@ describe('resolveEnv', () => {
   it('passes plain values and expands $(VAR) against earlier vars only', () => {
     const c: V1Container = {
       name: 'app',
-      env: [
-        { name: 'HOST', value: 'db' },
-        { name: 'URL', value: 'postgres://$(HOST):$(PORT)/$$(HOST)' },
-        { name: 'PORT', value: '5432' },
-        { name: 'EMPTY' },
-      ],
+      env: [{ name: 'HOST', value: 'db' }, { name: 'URL', value: 'postgres://$(HOST):$(PORT)/$$(HOST)' }, { name: 'PORT', value: '5432' }, { name: 'EMPTY' }],
     };
     const r = resolveEnv(pod(c), c, sources());
     expect(r.ok && r.env).toEqual([
@@ -152,7 +152,10 @@ describe('resolveEnv', () => {
 
   it('reads another container named by resourceFieldRef.containerName', () => {
     const side: V1Container = { name: 'side', resources: { limits: { cpu: '2' } } };
-    const c: V1Container = { name: 'app', env: [{ name: 'SIDE_CPU', valueFrom: { resourceFieldRef: { containerName: 'side', resource: 'limits.cpu', divisor: '1m' } } }] };
+    const c: V1Container = {
+      name: 'app',
+      env: [{ name: 'SIDE_CPU', valueFrom: { resourceFieldRef: { containerName: 'side', resource: 'limits.cpu', divisor: '1m' } } }],
+    };
     expect(ok(resolveEnv(pod(c, { containers: [c, side] }), c, sources()))).toEqual({ SIDE_CPU: '2000' });
   });
 
@@ -202,7 +205,12 @@ describe('resolveEnv', () => {
   it('envFrom: prefixes keys, later sources and env override, invalid names skipped with a warning', () => {
     const c: V1Container = {
       name: 'app',
-      envFrom: [{ configMapRef: { name: 'app' } }, { configMapRef: { name: 'other' }, prefix: 'O_' }, { secretRef: { name: 'db' }, prefix: 'DB_' }, { configMapRef: { name: 'other' } }],
+      envFrom: [
+        { configMapRef: { name: 'app' } },
+        { configMapRef: { name: 'other' }, prefix: 'O_' },
+        { secretRef: { name: 'db' }, prefix: 'DB_' },
+        { configMapRef: { name: 'other' } },
+      ],
       env: [{ name: 'LEVEL', value: 'info-$(MODE)' }],
     };
     const r = resolveEnv(pod(c), c, sources());
@@ -228,7 +236,13 @@ describe('resolveEnv', () => {
       svc('shop', 'headless', 'None', [{ port: 80 }]),
       svc('other', 'elsewhere', '10.96.9.9', [{ port: 80 }]),
     ];
-    const c: V1Container = { name: 'app', env: [{ name: 'R', value: '$(REDIS_CACHE_SERVICE_HOST)' }, { name: 'KUBERNETES_SERVICE_PORT', value: 'mine' }] };
+    const c: V1Container = {
+      name: 'app',
+      env: [
+        { name: 'R', value: '$(REDIS_CACHE_SERVICE_HOST)' },
+        { name: 'KUBERNETES_SERVICE_PORT', value: 'mine' },
+      ],
+    };
     const env = ok(resolveEnv(pod(c), c, sources({ services })));
     expect(env.R).toBe('10.96.5.5');
     expect(env.KUBERNETES_SERVICE_HOST).toBe('10.96.0.1');
@@ -246,7 +260,16 @@ describe('resolveEnv', () => {
 
 describe('serviceEnvVars', () => {
   it('writes the Docker-links variables for every port, IPv6 addresses bracketed', () => {
-    const s: V1Service = { metadata: { name: 'dns', namespace: 'kube-system' }, spec: { clusterIP: 'fd00::a', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }] } };
+    const s: V1Service = {
+      metadata: { name: 'dns', namespace: 'kube-system' },
+      spec: {
+        clusterIP: 'fd00::a',
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP' },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+        ],
+      },
+    };
     expect(serviceEnvVars(s)).toEqual([
       { name: 'DNS_SERVICE_HOST', value: 'fd00::a' },
       { name: 'DNS_SERVICE_PORT', value: '53' },

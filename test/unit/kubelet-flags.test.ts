@@ -39,7 +39,7 @@ describe('kubelet flags', () => {
     expect(options.config.cgroupDriver).toBe('systemd');
     expect(options.config.cgroupRoot).toBe('/');
     expect(options.hostnameOverride).toBeUndefined();
-    expect(warnings).toEqual(['flag --pod-infra-container-image is deprecated: the sandbox image comes from the container runtime\'s configuration']);
+    expect(warnings).toEqual(["flag --pod-infra-container-image is deprecated: the sandbox image comes from the container runtime's configuration"]);
   });
 
   it('takes "--flag value" as well as "--flag=value", and -v as --v', async () => {
@@ -95,8 +95,9 @@ describe('kubelet flags', () => {
   it('merges repeated --node-labels and checks the kubernetes.io namespace', async () => {
     const { options } = await resolveArgs(['--node-labels=a=1,b=2', '--node-labels', 'node.kubernetes.io/pool=blue,topology.kubernetes.io/zone=z1,b=3']);
     expect(options.nodeLabels).toEqual({ a: '1', b: '3', 'node.kubernetes.io/pool': 'blue', 'topology.kubernetes.io/zone': 'z1' });
-    await expect(resolveArgs(['--node-labels=node-role.kubernetes.io/worker=']))
-      .rejects.toThrow(/--node-labels: unknown 'kubernetes.io' or 'k8s.io' labels: node-role.kubernetes.io\/worker/);
+    await expect(resolveArgs(['--node-labels=node-role.kubernetes.io/worker='])).rejects.toThrow(
+      /--node-labels: unknown 'kubernetes.io' or 'k8s.io' labels: node-role.kubernetes.io\/worker/,
+    );
     await expect(resolveArgs(['--node-labels=novalue'])).rejects.toThrow(/--node-labels: invalid value "novalue": want key=value/);
     await expect(resolveArgs(['--node-labels=a=b c'])).rejects.toThrow(/--node-labels: invalid value "a=b c"/);
   });
@@ -146,7 +147,11 @@ describe('tskube kubelet', () => {
     const cmd = kubeletCommand({ run: async (o) => void started.push(o), hostname: () => 'n1', readFile: (p) => readFile(p, 'utf8') });
     const { io, stderr } = memoryIo();
     expect(await cmd([`--config=${join(fixtures, 'custom.yaml')}`], io)).toBe(0);
-    expect(stderr().split('\n').filter((l) => l !== '')).toEqual([
+    expect(
+      stderr()
+        .split('\n')
+        .filter((l) => l !== ''),
+    ).toEqual([
       'tskube kubelet: warning: KubeletConfiguration field "cpuManagerPolicy" is not supported by tskube yet; ignoring it',
       'tskube kubelet: warning: KubeletConfiguration field "noSuchField" is unknown to tskube; ignoring it',
       'tskube kubelet: warning: KubeletConfiguration field "imagePullProgressDeadline" was removed upstream with dockershim; ignoring it',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planLogSweep, podUidOfLogDir } from '../../src/kubelet/gc/plan-log-sweep.ts';
+import { planLogSweep, podUidOfLogDir } from '../../src/kubelet/gc/plan-log-sweep.js';
 
 const root = '/var/log/pods';
 
@@ -11,7 +11,12 @@ describe('planLogSweep', () => {
   });
 
   it('removes the log directories of pods that are gone and keeps those of live pods', () => {
-    const plan = planLogSweep({ dirs: [{ name: 'default_web_u1' }, { name: 'default_old_u2' }, { name: 'lost+found' }], links: [], podLogsRoot: root, livePodUids: new Set(['u1']) });
+    const plan = planLogSweep({
+      dirs: [{ name: 'default_web_u1' }, { name: 'default_old_u2' }, { name: 'lost+found' }],
+      links: [],
+      podLogsRoot: root,
+      livePodUids: new Set(['u1']),
+    });
     expect(plan.dirs).toEqual(['default_old_u2']);
   });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildNode, buildNodeStatus, nodeImages, nodeLabels, notReadyMessage, readyCondition } from '../../src/kubelet/node/build-node.ts';
-import type { NodeFacts, RuntimeFacts } from '../../src/kubelet/node/node-facts.ts';
-import type { NodeSettings } from '../../src/kubelet/node/node-settings.ts';
-import { reconcileExistingNode } from '../../src/kubelet/node/reconcile-node.ts';
-import { formatBytes, formatCpuMillis, sameResources } from '../../src/kubelet/node/resource-quantity.ts';
+import { buildNode, buildNodeStatus, nodeImages, nodeLabels, notReadyMessage, readyCondition } from '../../src/kubelet/node/build-node.js';
+import type { NodeFacts, RuntimeFacts } from '../../src/kubelet/node/node-facts.js';
+import type { NodeSettings } from '../../src/kubelet/node/node-settings.js';
+import { reconcileExistingNode } from '../../src/kubelet/node/reconcile-node.js';
+import { formatBytes, formatCpuMillis, sameResources } from '../../src/kubelet/node/resource-quantity.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -49,8 +49,7 @@ const up: RuntimeFacts = {
 
 const t0 = new Date('2026-11-23T09:00:00.123Z');
 const t1 = new Date('2026-11-23T09:00:10.456Z');
-const status = (over: Partial<Parameters<typeof buildNodeStatus>[0]> = {}) =>
-  buildNodeStatus({ facts, runtime: up, settings, images: [], now: t0, ...over });
+const status = (over: Partial<Parameters<typeof buildNodeStatus>[0]> = {}) => buildNodeStatus({ facts, runtime: up, settings, images: [], now: t0, ...over });
 
 describe('labels, taints and the registered Node', () => {
   it('sets the well-known labels from the node name and GOOS/GOARCH', () => {

@@ -4,17 +4,17 @@
 // line per state change.
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { TskubeError } from '../../src/common/errors.ts';
-import { KubeApiError } from '../../src/kube/api-error.ts';
-import { buildNode } from '../../src/kubelet/node/build-node.ts';
-import type { NodeApi } from '../../src/kubelet/node/node-api.ts';
-import type { NodeFacts, RuntimeFacts } from '../../src/kubelet/node/node-facts.ts';
-import { NodeLease } from '../../src/kubelet/node/node-lease.ts';
-import { registerNode } from '../../src/kubelet/node/node-registration.ts';
-import type { NodeSettings } from '../../src/kubelet/node/node-settings.ts';
-import { NodeStatusReporter } from '../../src/kubelet/node/node-status.ts';
-import type { Lease, Node, NodeCondition, NodeStatus } from '../../src/kubelet/node/node-wire.ts';
-import { RuntimeProbe, type RuntimeCalls } from '../../src/kubelet/node/runtime-facts.ts';
+import { TskubeError } from '../../src/common/errors.js';
+import { KubeApiError } from '../../src/kube/api-error.js';
+import { buildNode } from '../../src/kubelet/node/build-node.js';
+import type { NodeApi } from '../../src/kubelet/node/node-api.js';
+import type { NodeFacts, RuntimeFacts } from '../../src/kubelet/node/node-facts.js';
+import { NodeLease } from '../../src/kubelet/node/node-lease.js';
+import { registerNode } from '../../src/kubelet/node/node-registration.js';
+import type { NodeSettings } from '../../src/kubelet/node/node-settings.js';
+import { NodeStatusReporter } from '../../src/kubelet/node/node-status.js';
+import type { Lease, Node, NodeCondition, NodeStatus } from '../../src/kubelet/node/node-wire.js';
+import { RuntimeProbe, type RuntimeCalls } from '../../src/kubelet/node/runtime-facts.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -24,53 +24,56 @@ class FakeApi implements NodeApi {
   readonly leases = new Map<string, Lease>();
   readonly calls: string[] = [];
   down = false;
-  private rv = 0;
+  #rv = 0;
 
-  private enter(op: string): void {
+  #enter(op: string): void {
     this.calls.push(op);
     if (this.down) throw new TskubeError('unavailable', `${op}: connect ECONNREFUSED 127.0.0.1:6443`);
   }
-  private stamp<T extends { metadata: { resourceVersion?: string; uid?: string } }>(o: T): T {
-    o.metadata.resourceVersion = String(++this.rv);
-    o.metadata.uid ??= `uid-${this.rv}`;
+  #stamp<T extends { metadata: { resourceVersion?: string; uid?: string } }>(o: T): T {
+    o.metadata.resourceVersion = String(++this.#rv);
+    o.metadata.uid ??= `uid-${this.#rv}`;
     return o;
   }
 
   async createNode(node: Node) {
-    this.enter('createNode');
+    this.#enter('createNode');
     const name = node.metadata.name ?? '';
     if (this.nodes.has(name)) throw new KubeApiError(409, 'AlreadyExists', `nodes "${name}" already exists`);
-    this.nodes.set(name, this.stamp(clone(node)));
+    this.nodes.set(name, this.#stamp(clone(node)));
     return clone(this.nodes.get(name)!);
   }
   async getNode(name: string) {
-    this.enter('getNode');
+    this.#enter('getNode');
     const n = this.nodes.get(name);
     return n ? clone(n) : undefined;
   }
   async patchNode(name: string, patch: object) {
-    this.enter('patchNode');
+    this.#enter('patchNode');
     const n = this.nodes.get(name);
     if (!n) throw new KubeApiError(404, 'NotFound', `nodes "${name}" not found`);
     const p = patch as { metadata?: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> } };
     for (const field of ['labels', 'annotations'] as const) {
-      const target: Record<string, string> = (n.metadata[field] ??= {});
+      n.metadata[field] ??= {};
+      const target: Record<string, string> = n.metadata[field];
       for (const [k, v] of Object.entries(p.metadata?.[field] ?? {})) {
         if (v === null) delete target[k];
         else target[k] = v;
       }
     }
-    return clone(this.stamp(n));
+    return clone(this.#stamp(n));
   }
   async patchNodeStatus(name: string, patch: object) {
-    this.enter('patchNodeStatus');
+    this.#enter('patchNodeStatus');
     const n = this.nodes.get(name);
     if (!n) throw new KubeApiError(404, 'NotFound', `nodes "${name}" not found`);
     const s = (patch as { status: NodeStatus }).status;
-    const status: NodeStatus = (n.status ??= {});
+    n.status ??= {};
+    const status: NodeStatus = n.status;
     for (const [k, v] of Object.entries(s)) {
       if (k === 'conditions') {
-        const list: NodeCondition[] = (status.conditions ??= []);
+        status.conditions ??= [];
+        const list: NodeCondition[] = status.conditions;
         for (const c of v as NodeCondition[]) {
           const i = list.findIndex((x) => x.type === c.type);
           if (i >= 0) list[i] = c;
@@ -82,29 +85,29 @@ class FakeApi implements NodeApi {
         status[k] = v;
       }
     }
-    return clone(this.stamp(n));
+    return clone(this.#stamp(n));
   }
   async getLease(ns: string, name: string) {
-    this.enter('getLease');
+    this.#enter('getLease');
     const l = this.leases.get(`${ns}/${name}`);
     return l ? clone(l) : undefined;
   }
   async createLease(lease: Lease) {
-    this.enter('createLease');
+    this.#enter('createLease');
     const key = `${lease.metadata.namespace}/${lease.metadata.name}`;
     if (this.leases.has(key)) throw new KubeApiError(409, 'AlreadyExists', `leases "${lease.metadata.name}" already exists`);
-    this.leases.set(key, this.stamp(clone(lease)));
+    this.leases.set(key, this.#stamp(clone(lease)));
     return clone(this.leases.get(key)!);
   }
   async updateLease(lease: Lease) {
-    this.enter('updateLease');
+    this.#enter('updateLease');
     const key = `${lease.metadata.namespace}/${lease.metadata.name}`;
     const have = this.leases.get(key);
     if (!have) throw new KubeApiError(404, 'NotFound', `leases "${lease.metadata.name}" not found`);
     if (have.metadata.resourceVersion !== lease.metadata.resourceVersion) {
       throw new KubeApiError(409, 'Conflict', 'the object has been modified; please apply your changes to the latest version and try again');
     }
-    this.leases.set(key, this.stamp(clone(lease)));
+    this.leases.set(key, this.#stamp(clone(lease)));
     return clone(this.leases.get(key)!);
   }
 }
@@ -340,7 +343,9 @@ describe('registerNode', () => {
     const api = new FakeApi();
     api.down = true;
     const { logger } = capture();
-    await expect(registerNode({ api, buildNode: async () => buildNode(facts, settings), logger }, AbortSignal.timeout(100))).rejects.toMatchObject({ code: 'canceled' });
+    await expect(registerNode({ api, buildNode: async () => buildNode(facts, settings), logger }, AbortSignal.timeout(100))).rejects.toMatchObject({
+      code: 'canceled',
+    });
   });
 });
 
@@ -348,7 +353,12 @@ describe('RuntimeProbe', () => {
   const calls = (over: Partial<RuntimeCalls>): RuntimeCalls => ({
     endpoint: 'unix:///run/containerd/containerd.sock',
     version: async () => ({ runtimeName: 'containerd', runtimeVersion: '1.6.20~ds1' }),
-    status: async () => ({ conditions: [{ type: 'RuntimeReady', status: true, reason: '', message: '' }, { type: 'NetworkReady', status: true, reason: '', message: '' }] }),
+    status: async () => ({
+      conditions: [
+        { type: 'RuntimeReady', status: true, reason: '', message: '' },
+        { type: 'NetworkReady', status: true, reason: '', message: '' },
+      ],
+    }),
     listImages: async () => [{ names: ['a'], sizeBytes: 1 }],
     ...over,
   });

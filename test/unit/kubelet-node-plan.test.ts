@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { TskubeError } from '../../src/common/errors.ts';
-import { defaultKubeletConfiguration } from '../../src/kubelet/config/defaults.ts';
-import type { KubeletOptions } from '../../src/kubelet/config/options.ts';
-import { decideCgroupDriver } from '../../src/kubelet/node/cgroup-driver.ts';
-import { goArch, pidsFromLoadavg, prettyName } from '../../src/kubelet/node/gather-node-facts.ts';
-import { leaseNeedsOwner, newLease, nodeOwnerReference, renewedLease, renewIntervalMs } from '../../src/kubelet/node/lease-plan.ts';
-import { nodeSettingsFromOptions, threshold, thresholdAmount } from '../../src/kubelet/node/node-settings.ts';
-import { apiMicroTime, apiTime, type NodeStatus } from '../../src/kubelet/node/node-wire.ts';
-import { describeCallFailure, runtimeConditions, runtimeVersionString } from '../../src/kubelet/node/runtime-facts.ts';
-import { deepEqual, mergeNodeStatus, nodeStatusChanged, planStatusReport, statusPatch } from '../../src/kubelet/node/status-report-plan.ts';
+import { TskubeError } from '../../src/common/errors.js';
+import { defaultKubeletConfiguration } from '../../src/kubelet/config/defaults.js';
+import type { KubeletOptions } from '../../src/kubelet/config/options.js';
+import { decideCgroupDriver } from '../../src/kubelet/node/cgroup-driver.js';
+import { goArch, pidsFromLoadavg, prettyName } from '../../src/kubelet/node/gather-node-facts.js';
+import { leaseNeedsOwner, newLease, nodeOwnerReference, renewedLease, renewIntervalMs } from '../../src/kubelet/node/lease-plan.js';
+import { nodeSettingsFromOptions, threshold, thresholdAmount } from '../../src/kubelet/node/node-settings.js';
+import { apiMicroTime, apiTime, type NodeStatus } from '../../src/kubelet/node/node-wire.js';
+import { describeCallFailure, runtimeConditions, runtimeVersionString } from '../../src/kubelet/node/runtime-facts.js';
+import { deepEqual, mergeNodeStatus, nodeStatusChanged, planStatusReport, statusPatch } from '../../src/kubelet/node/status-report-plan.js';
 
 const cond = (type: string, status: 'True' | 'False', reason: string, hb = '2026-01-01T00:00:00Z', tt = '2026-01-01T00:00:00Z') => ({
   type,
@@ -23,7 +23,10 @@ const base: NodeStatus = {
   capacity: { cpu: '2', memory: '8Gi' },
   allocatable: { cpu: '1900m', memory: '7Gi' },
   conditions: [cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory'), cond('Ready', 'True', 'KubeletReady')],
-  addresses: [{ type: 'InternalIP', address: '10.0.0.1' }, { type: 'Hostname', address: 'n' }],
+  addresses: [
+    { type: 'InternalIP', address: '10.0.0.1' },
+    { type: 'Hostname', address: 'n' },
+  ],
   images: [],
 };
 
@@ -66,7 +69,14 @@ describe('merging over the status the apiserver holds', () => {
       conditions: [cond('NetworkUnavailable', 'False', 'RouteCreated'), ...base.conditions!],
       runtimeHandlers: [{ name: 'runc' }],
     };
-    const ours: NodeStatus = { ...base, conditions: [cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory'), cond('Ready', 'False', 'KubeletNotReady'), cond('PIDPressure', 'False', 'KubeletHasSufficientPID')] };
+    const ours: NodeStatus = {
+      ...base,
+      conditions: [
+        cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory'),
+        cond('Ready', 'False', 'KubeletNotReady'),
+        cond('PIDPressure', 'False', 'KubeletHasSufficientPID'),
+      ],
+    };
     const merged = mergeNodeStatus(current, ours);
     expect(merged.conditions?.map((c) => [c.type, c.status])).toEqual([
       ['NetworkUnavailable', 'False'],
@@ -88,7 +98,10 @@ describe('when to patch (nodeStatusReportFrequency)', () => {
   const heartbeat = { ...base, conditions: base.conditions!.map((c) => ({ ...c, lastHeartbeatTime: '2026-01-01T00:04:00Z' })) };
 
   it('patches the first time, whatever the apiserver holds', () => {
-    expect(planStatusReport({ current: base, ours: heartbeat, lastReportAt: undefined, now: 1_000, reportFrequencyMs: 300_000 })).toMatchObject({ kind: 'patch', why: 'report-due' });
+    expect(planStatusReport({ current: base, ours: heartbeat, lastReportAt: undefined, now: 1_000, reportFrequencyMs: 300_000 })).toMatchObject({
+      kind: 'patch',
+      why: 'report-due',
+    });
   });
 
   it('skips an unchanged status within the report frequency', () => {
@@ -96,7 +109,10 @@ describe('when to patch (nodeStatusReportFrequency)', () => {
   });
 
   it('patches an unchanged status once the report frequency has passed', () => {
-    expect(planStatusReport({ current: base, ours: heartbeat, lastReportAt: 0, now: 300_000, reportFrequencyMs: 300_000 })).toMatchObject({ kind: 'patch', why: 'report-due' });
+    expect(planStatusReport({ current: base, ours: heartbeat, lastReportAt: 0, now: 300_000, reportFrequencyMs: 300_000 })).toMatchObject({
+      kind: 'patch',
+      why: 'report-due',
+    });
   });
 
   it('patches a change at once', () => {
@@ -160,7 +176,12 @@ describe('runtime facts', () => {
   });
 
   it("reads RuntimeReady and NetworkReady with the runtime's reasons; a missing one is not ready", () => {
-    expect(runtimeConditions([{ type: 'RuntimeReady', status: true, reason: '', message: '' }, { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: 'cni' }])).toEqual({
+    expect(
+      runtimeConditions([
+        { type: 'RuntimeReady', status: true, reason: '', message: '' },
+        { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: 'cni' },
+      ]),
+    ).toEqual({
       runtimeReady: { ok: true, reason: '', message: '' },
       networkReady: { ok: false, reason: 'NetworkPluginNotReady', message: 'cni' },
     });
@@ -175,7 +196,11 @@ describe('the cgroup driver', () => {
   });
 
   it("uses the runtime's when they agree", () => {
-    expect(decideCgroupDriver({ kind: 'answered', driver: 'cgroupfs' }, 'cgroupfs', 'unix:///c.sock')).toEqual({ ok: true, driver: 'cgroupfs', source: 'runtime' });
+    expect(decideCgroupDriver({ kind: 'answered', driver: 'cgroupfs' }, 'cgroupfs', 'unix:///c.sock')).toEqual({
+      ok: true,
+      driver: 'cgroupfs',
+      source: 'runtime',
+    });
   });
 
   it('is one clear error naming both values when they differ', () => {
@@ -218,7 +243,11 @@ describe('node settings from the kubelet options', () => {
 
   it('adds kubeReserved and systemReserved, and converts taints', () => {
     const s = nodeSettingsFromOptions(
-      options({ kubeReserved: { cpu: '100m', memory: '256Mi' }, systemReserved: { cpu: '0.5', 'ephemeral-storage': '1Gi' }, registerWithTaints: [{ key: 'k', effect: 'NoExecute' }] }),
+      options({
+        kubeReserved: { cpu: '100m', memory: '256Mi' },
+        systemReserved: { cpu: '0.5', 'ephemeral-storage': '1Gi' },
+        registerWithTaints: [{ key: 'k', effect: 'NoExecute' }],
+      }),
       'v1.36.3',
     );
     expect(s.reserved).toEqual({ cpuMillis: 600, memoryBytes: 256 * 2 ** 20, ephemeralBytes: 2 ** 30 });

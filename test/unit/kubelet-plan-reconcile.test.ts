@@ -3,14 +3,21 @@ import { describe, expect, it } from 'vitest';
 import { planReconcile, type ReconcileInput } from '../../src/kubelet/pods/plan-reconcile.js';
 import type { WorkerPhase } from '../../src/kubelet/pods/pod-workers.js';
 
-const pod = (uid: string, extra: V1Pod['metadata'] = {}, grace = 30): V1Pod => ({ metadata: { uid, name: uid, namespace: 'default', ...extra }, spec: { containers: [], terminationGracePeriodSeconds: grace } });
+const pod = (uid: string, extra: V1Pod['metadata'] = {}, grace = 30): V1Pod => ({
+  metadata: { uid, name: uid, namespace: 'default', ...extra },
+  spec: { containers: [], terminationGracePeriodSeconds: grace },
+});
 
 function input(over: Partial<ReconcileInput>): ReconcileInput {
   return { desired: new Map(), workers: new Map(), lastKnown: new Map(), inRuntime: new Set(), sourcesReady: true, isFinished: () => false, ...over };
 }
 const summary = (i: ReconcileInput) =>
   planReconcile(i).map((a) =>
-    a.kind === 'remove' ? `remove ${a.uid}` : a.kind === 'terminate' ? `terminate ${a.pod.metadata?.uid} ${a.gracePeriodSeconds}s (${a.why})` : `${a.kind} ${a.pod.metadata?.uid}`,
+    a.kind === 'remove'
+      ? `remove ${a.uid}`
+      : a.kind === 'terminate'
+        ? `terminate ${a.pod.metadata?.uid} ${a.gracePeriodSeconds}s (${a.why})`
+        : `${a.kind} ${a.pod.metadata?.uid}`,
   );
 
 describe('planReconcile', () => {
@@ -44,6 +51,9 @@ describe('planReconcile', () => {
     const inRuntime = new Set(['a', 'ghost']);
     const desired = new Map([['a', pod('a')]]);
     expect(summary(input({ desired, inRuntime, sourcesReady: false }))).toEqual(['sync a']);
-    expect(summary(input({ desired, inRuntime, sourcesReady: true }))).toEqual(['sync a', 'terminate ghost 0s (left in the runtime by a pod that no longer exists)']);
+    expect(summary(input({ desired, inRuntime, sourcesReady: true }))).toEqual([
+      'sync a',
+      'terminate ghost 0s (left in the runtime by a pod that no longer exists)',
+    ]);
   });
 });

@@ -262,7 +262,11 @@ describe('computePodActions: sidecars', () => {
 
   it('a sidecar failing liveness is killed and restarted', () => {
     const proxy = ctr('proxy', 'running');
-    const a = computePodActions(pod(spec), rs([sb()], [proxy, ctr('migrate', 'exited'), ctr('app', 'running')]), input({ livenessFailed: new Set([proxy.id]) }));
+    const a = computePodActions(
+      pod(spec),
+      rs([sb()], [proxy, ctr('migrate', 'exited'), ctr('app', 'running')]),
+      input({ livenessFailed: new Set([proxy.id]) }),
+    );
     expect(a.containersToKill[0]?.message).toBe('Init container proxy failed liveness probe');
     expect(names(a.containersToStart)).toEqual(['proxy']);
   });
@@ -320,7 +324,11 @@ describe('computePodActions: regular containers and restart policy', () => {
   ] as const)('liveness failure under %s: kill, restart=%s', (policy, restart) => {
     const app = ctr('app', 'running');
     const other = ctr('other', 'running');
-    const a = computePodActions(pod({ restartPolicy: policy, containers: [c('app'), c('other')] }), rs([sb()], [app, other]), input({ livenessFailed: new Set([app.id]) }));
+    const a = computePodActions(
+      pod({ restartPolicy: policy, containers: [c('app'), c('other')] }),
+      rs([sb()], [app, other]),
+      input({ livenessFailed: new Set([app.id]) }),
+    );
     expect(a.containersToKill).toEqual([
       { id: app.id, name: 'app', message: restart ? 'Container app failed liveness probe, will be restarted' : 'Container app failed liveness probe' },
     ]);

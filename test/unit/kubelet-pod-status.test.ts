@@ -171,7 +171,11 @@ describe('computePodStatus: restarts and waiting reasons', () => {
     const old = ctr('app', 'exited', { exitCode: 1, reason: 'Error', attempt: 1 });
     const cur = ctr('app', 'exited', { exitCode: 2, reason: 'Error', attempt: 2, message: 'boom' });
     const message = 'back-off 20s restarting failed container=app pod=web_default(uid-1)';
-    const s = computePodStatus(pod({ containers: [c('app')] }), rs([sb()], [old, cur]), input({ waiting: new Map([['app', { reason: 'CrashLoopBackOff', message }]]) }));
+    const s = computePodStatus(
+      pod({ containers: [c('app')] }),
+      rs([sb()], [old, cur]),
+      input({ waiting: new Map([['app', { reason: 'CrashLoopBackOff', message }]]) }),
+    );
     const st = cs(s, 'app');
     expect(st?.state).toEqual({ waiting: { reason: 'CrashLoopBackOff', message } });
     expect(st?.lastState?.terminated).toMatchObject({ exitCode: 2, reason: 'Error', message: 'boom', containerID: `containerd://${cur.id}` });
@@ -195,7 +199,11 @@ describe('computePodStatus: restarts and waiting reasons', () => {
   });
 
   it('a waiting reason is ignored for a running container', () => {
-    const s = computePodStatus(pod({ containers: [c('app')] }), rs([sb()], [ctr('app', 'running')]), input({ waiting: new Map([['app', { reason: 'ErrImagePull', message: '' }]]) }));
+    const s = computePodStatus(
+      pod({ containers: [c('app')] }),
+      rs([sb()], [ctr('app', 'running')]),
+      input({ waiting: new Map([['app', { reason: 'ErrImagePull', message: '' }]]) }),
+    );
     expect(cs(s, 'app')?.state?.running).toBeDefined();
   });
 
@@ -209,12 +217,19 @@ describe('computePodStatus: restarts and waiting reasons', () => {
     const app = ctr('app', 'unknown', { attempt: 0 });
     const previous: V1PodStatus = { containerStatuses: [{ name: 'app', image: 'img-app', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] };
     const s = computePodStatus(pod({ containers: [c('app')] }), rs([sb()], [app]), input({ previous }));
-    expect(cs(s, 'app')?.state?.terminated).toEqual({ reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', exitCode: 137 });
+    expect(cs(s, 'app')?.state?.terminated).toEqual({
+      reason: 'ContainerStatusUnknown',
+      message: 'The container could not be located when the pod was terminated',
+      exitCode: 137,
+    });
     expect(cs(s, 'app')?.restartCount).toBe(1);
   });
 
   it('a running container whose record vanished: waiting, last state unknown, not Pending', () => {
-    const previous: V1PodStatus = { phase: 'Running', containerStatuses: [{ name: 'app', image: 'img-app', imageID: '', ready: true, restartCount: 3, state: { running: {} } }] };
+    const previous: V1PodStatus = {
+      phase: 'Running',
+      containerStatuses: [{ name: 'app', image: 'img-app', imageID: '', ready: true, restartCount: 3, state: { running: {} } }],
+    };
     const s = computePodStatus(pod({ containers: [c('app')] }), rs([sb()], []), input({ previous }));
     expect(cs(s, 'app')?.lastState?.terminated?.reason).toBe('ContainerStatusUnknown');
     expect(cs(s, 'app')?.restartCount).toBe(4);
@@ -232,7 +247,10 @@ describe('computePodStatus: phase by restart policy', () => {
     ['Never', [0, 1], 'Failed'],
   ] as const)('%s with exit codes %j: %s', (policy, codes, phase) => {
     const specs = codes.map((_, i) => c(`c${i}`));
-    const state = rs([sb()], codes.map((exitCode, i) => ctr(`c${i}`, 'exited', { exitCode })));
+    const state = rs(
+      [sb()],
+      codes.map((exitCode, i) => ctr(`c${i}`, 'exited', { exitCode })),
+    );
     expect(computePodStatus(pod({ restartPolicy: policy, containers: specs }), state, input()).phase).toBe(phase);
   });
 

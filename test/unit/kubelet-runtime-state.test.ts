@@ -9,7 +9,15 @@ import { authForImage, defaultPullPolicy, registryOf } from '../../src/kubelet/r
 const podLabels = (uid: string) => ({ 'io.kubernetes.pod.uid': uid, 'io.kubernetes.pod.name': 'web', 'io.kubernetes.pod.namespace': 'default' });
 
 function sandbox(id: string, uid: string, createdAt: string, state = 'SANDBOX_READY', attempt = 0): PodSandbox__Output {
-  return { id, metadata: { name: 'web', uid, namespace: 'default', attempt }, state, createdAt, labels: podLabels(uid), annotations: {}, runtimeHandler: '' } as PodSandbox__Output;
+  return {
+    id,
+    metadata: { name: 'web', uid, namespace: 'default', attempt },
+    state,
+    createdAt,
+    labels: podLabels(uid),
+    annotations: {},
+    runtimeHandler: '',
+  } as PodSandbox__Output;
 }
 function container(id: string, uid: string, name: string, createdAt: string, state: string, attempt = 0): Container__Output {
   return {
@@ -30,7 +38,15 @@ describe('groupRuntimeState', () => {
     const pods = groupRuntimeState({
       sandboxes: [sandbox('s0', 'u1', '100', 'SANDBOX_NOTREADY'), sandbox('s1', 'u1', '200', 'SANDBOX_READY', 1), { ...sandbox('x', '', '1'), labels: {} }],
       containers: [container('c1', 'u1', 'app', '300', 'CONTAINER_EXITED', 0), container('c2', 'u1', 'app', '400', 'CONTAINER_RUNNING', 1)],
-      sandboxStatuses: new Map([['s1', { network: { ip: '10.88.0.5', additionalIps: [{ ip: 'fd00::5' }] }, linux: { namespaces: { options: { network: 'POD' } } } } as unknown as PodSandboxStatus__Output]]),
+      sandboxStatuses: new Map([
+        [
+          's1',
+          {
+            network: { ip: '10.88.0.5', additionalIps: [{ ip: 'fd00::5' }] },
+            linux: { namespaces: { options: { network: 'POD' } } },
+          } as unknown as PodSandboxStatus__Output,
+        ],
+      ]),
       containerStatuses: new Map([
         ['c1', { state: 'CONTAINER_EXITED', exitCode: 2, reason: 'Error', message: '', startedAt: '310', finishedAt: '320' } as ContainerStatus__Output],
         ['c2', { state: 'CONTAINER_RUNNING', exitCode: 0, reason: '', message: '', startedAt: '410', finishedAt: '0' } as ContainerStatus__Output],
@@ -50,7 +66,10 @@ describe('groupRuntimeState', () => {
 });
 
 describe('image pull helpers', () => {
-  const dockerconfig = (auths: object) => ({ type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths })).toString('base64') } });
+  const dockerconfig = (auths: object) => ({
+    type: 'kubernetes.io/dockerconfigjson',
+    data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths })).toString('base64') },
+  });
 
   it('finds the registry of an image reference', () => {
     expect(registryOf('busybox')).toBe('docker.io');
@@ -65,7 +84,9 @@ describe('image pull helpers', () => {
       dockerconfig({ 'registry.example.com': { username: 'bob', password: 'pw' } }),
       { data: { '.dockerconfigjson': 'not base64 json' } },
     ];
-    expect(authForImage('busybox:1', secrets)).toEqual([{ username: 'alice', password: 's3cret', serverAddress: 'docker.io', identityToken: '', registryToken: '' }]);
+    expect(authForImage('busybox:1', secrets)).toEqual([
+      { username: 'alice', password: 's3cret', serverAddress: 'docker.io', identityToken: '', registryToken: '' },
+    ]);
     expect(authForImage('registry.example.com/app:2', secrets).map((a) => a.username)).toEqual(['bob']);
     expect(authForImage('quay.io/x', secrets)).toEqual([]);
   });

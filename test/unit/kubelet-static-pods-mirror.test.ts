@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { mirrorPodFor, planMirrorPods } from '../../src/kubelet/pods/mirror-pods.ts';
-import { isMirrorPod, isStaticPod, PodConfig } from '../../src/kubelet/pods/sources/pod-config.ts';
+import { mirrorPodFor, planMirrorPods } from '../../src/kubelet/pods/mirror-pods.js';
+import { isMirrorPod, isStaticPod, PodConfig } from '../../src/kubelet/pods/sources/pod-config.js';
 
 const staticPod = (name: string, hash: string): V1Pod => ({
   metadata: {

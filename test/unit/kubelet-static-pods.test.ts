@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FileSource } from '../../src/kubelet/pods/sources/file-source.ts';
-import { parseStaticPod, staticPodName, staticPodUid } from '../../src/kubelet/pods/sources/static-pod.ts';
+import { FileSource } from '../../src/kubelet/pods/sources/file-source.js';
+import { parseStaticPod, staticPodName, staticPodUid } from '../../src/kubelet/pods/sources/static-pod.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures/static-pods');
 const fixture = (name: string) => readFileSync(join(fixtures, name), 'utf8');
@@ -46,7 +46,7 @@ describe('static pod manifests', () => {
     expect(uid).toMatch(/^[0-9a-f]{32}$/);
     expect(ok(fixture('web.yaml')).metadata?.uid).toBe(uid);
     expect(uid).toBe(staticPodUid(fixture('web.yaml'), 'Node-1', '/etc/kubernetes/manifests/web.yaml'));
-    expect(ok(fixture('web.yaml') + '\n# edited').metadata?.uid).not.toBe(uid);
+    expect(ok(`${fixture('web.yaml')}\n# edited`).metadata?.uid).not.toBe(uid);
     expect(ok(fixture('web.yaml'), '/elsewhere/web.yaml').metadata?.uid).not.toBe(uid);
     expect(ok(fixture('web.yaml'), undefined, 'node-2').metadata?.uid).not.toBe(uid);
   });
@@ -64,11 +64,15 @@ describe('static pod manifests', () => {
     expect(error(fixture('no-image.yaml'))).toBe('spec.containers[0].image: required');
     expect(error('apiVersion: v1\nkind: Pod\nmetadata: {}\nspec: {containers: [{name: c, image: i}]}')).toBe('metadata.name: required');
     expect(error('apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {}')).toBe('spec.containers: required (at least one container)');
-    expect(error('apiVersion: v1\nkind: Deployment\nmetadata: {name: x}\nspec: {containers: [{name: c, image: i}]}')).toBe('kind: must be "Pod", not "Deployment"');
-    expect(error('apiVersion: v1\nkind: Pod\nmetadata: {name: Bad_Name}\nspec: {containers: [{name: c, image: i}]}')).toMatch(/^metadata\.name: "Bad_Name" must be/);
-    expect(error('apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {restartPolicy: Sometimes, containers: [{name: c, image: i}, {name: c, image: j}]}')).toBe(
-      'spec.containers[1].name: "c" is used by another container; spec.restartPolicy: "Sometimes" must be one of Always, OnFailure, Never',
+    expect(error('apiVersion: v1\nkind: Deployment\nmetadata: {name: x}\nspec: {containers: [{name: c, image: i}]}')).toBe(
+      'kind: must be "Pod", not "Deployment"',
     );
+    expect(error('apiVersion: v1\nkind: Pod\nmetadata: {name: Bad_Name}\nspec: {containers: [{name: c, image: i}]}')).toMatch(
+      /^metadata\.name: "Bad_Name" must be/,
+    );
+    expect(
+      error('apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {restartPolicy: Sometimes, containers: [{name: c, image: i}, {name: c, image: j}]}'),
+    ).toBe('spec.containers[1].name: "c" is used by another container; spec.restartPolicy: "Sometimes" must be one of Always, OnFailure, Never');
     expect(error('{ not yaml')).toMatch(/^not YAML or JSON/);
     expect(error('')).toBe('file holds no object');
     expect(error(`${fixture('web.yaml')}---\n${fixture('web.yaml')}`)).toMatch(/more than one object/);

@@ -10,7 +10,15 @@ const c = (name: string, extra: Partial<V1Container> = {}): V1Container => ({ na
 const sidecar = (name: string, extra: Partial<V1Container> = {}): V1Container => c(name, { restartPolicy: 'Always', ...extra });
 const preStop = { lifecycle: { preStop: { exec: { command: ['sleep', '5'] } } } };
 
-const sb = (over: Partial<SandboxState> = {}): SandboxState => ({ id: 'sandbox-0123456789abcdef', attempt: 0, phase: 'ready', createdAt: 1n, ips: ['10.0.0.5'], hostNetwork: false, ...over });
+const sb = (over: Partial<SandboxState> = {}): SandboxState => ({
+  id: 'sandbox-0123456789abcdef',
+  attempt: 0,
+  phase: 'ready',
+  createdAt: 1n,
+  ips: ['10.0.0.5'],
+  hostNetwork: false,
+  ...over,
+});
 const ctr = (name: string, phase: ContainerState['phase'] = 'running'): ContainerState => ({
   id: `id-${name}`,
   name,
@@ -21,7 +29,13 @@ const ctr = (name: string, phase: ContainerState['phase'] = 'running'): Containe
   image: `img-${name}`,
   imageRef: '',
 });
-const rs = (sandboxes: SandboxState[], containers: ContainerState[]): PodRuntimeState => ({ uid: 'uid-1', name: 'web', namespace: 'default', sandboxes, containers });
+const rs = (sandboxes: SandboxState[], containers: ContainerState[]): PodRuntimeState => ({
+  uid: 'uid-1',
+  name: 'web',
+  namespace: 'default',
+  sandboxes,
+  containers,
+});
 
 describe('planTermination', () => {
   const spec = { initContainers: [sidecar('log'), c('migrate'), sidecar('proxy')], containers: [c('web', preStop), c('worker')] };
@@ -77,14 +91,24 @@ describe('planTermination', () => {
   });
 
   it('a container in unknown state is stopped; created and exited ones are not', () => {
-    const steps = planTermination(pod({ containers: [c('a'), c('b'), c('d')] }), rs([sb()], [ctr('a', 'unknown'), ctr('b', 'created'), ctr('d', 'exited')]), 30);
+    const steps = planTermination(
+      pod({ containers: [c('a'), c('b'), c('d')] }),
+      rs([sb()], [ctr('a', 'unknown'), ctr('b', 'created'), ctr('d', 'exited')]),
+      30,
+    );
     expect(steps[0]?.containers.map((t) => t.name)).toEqual(['a']);
   });
 
   it('nothing running: only the sandboxes, every one of them', () => {
     const steps = planTermination(pod(spec), rs([sb({ id: 'new-sandbox-id-1' }), sb({ id: 'old-sandbox-id-0', phase: 'not-ready' })], []), 30);
     expect(steps).toEqual([
-      { kind: 'stop-sandbox', containers: [], sandboxIds: ['new-sandbox-id-1', 'old-sandbox-id-0'], graceSeconds: 0, description: 'stopping pod sandboxes new-sandbox-i, old-sandbox-i' },
+      {
+        kind: 'stop-sandbox',
+        containers: [],
+        sandboxIds: ['new-sandbox-id-1', 'old-sandbox-id-0'],
+        graceSeconds: 0,
+        description: 'stopping pod sandboxes new-sandbox-i, old-sandbox-i',
+      },
     ]);
   });
 

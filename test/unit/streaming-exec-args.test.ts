@@ -10,7 +10,10 @@ describe('crictl exec argument split', () => {
   });
 
   it('skips the values of value flags and honours --', () => {
-    expect(splitAtFirstPositional(['--timeout', '5', '-s', 'abc', 'ls'], valueFlags)).toEqual([['--timeout', '5', '-s'], ['abc', 'ls']]);
+    expect(splitAtFirstPositional(['--timeout', '5', '-s', 'abc', 'ls'], valueFlags)).toEqual([
+      ['--timeout', '5', '-s'],
+      ['abc', 'ls'],
+    ]);
     expect(splitAtFirstPositional(['--timeout=5', '--', '-weird-id', 'ls'], valueFlags)).toEqual([['--timeout=5'], ['-weird-id', 'ls']]);
   });
 

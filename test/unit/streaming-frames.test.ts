@@ -1,6 +1,13 @@
 import { inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeChannelMessage, encodeChannelClose, encodeChannelData, encodeTerminalSize, parseExitStatus, parsePortMapping } from '../../src/cri-client/streaming/index.js';
+import {
+  decodeChannelMessage,
+  encodeChannelClose,
+  encodeChannelData,
+  encodeTerminalSize,
+  parseExitStatus,
+  parsePortMapping,
+} from '../../src/cri-client/streaming/index.js';
 import { encodeDataFrame, encodeSynStream, flagFin, FrameType, HeaderCompressor, SpdyFrameReader } from '../../src/cri-client/streaming/spdy-frame.js';
 import { defaultTransport } from '../../src/cri-client/streaming/remote-command.js';
 
@@ -86,8 +93,7 @@ describe('SPDY frames', () => {
     // zlib header with FDICT, then the Adler-32 of the SPDY/3 dictionary.
     expect(first.subarray(0, 6).toString('hex')).toBe('78bbe3c6a7c2');
     const inflated = inflateRawSync(Buffer.concat([first.subarray(6), second]), { finishFlush: 2 /* Z_SYNC_FLUSH */ });
-    const expected = (name: string, value: string) =>
-      Buffer.concat([u32(1), u32(name.length), Buffer.from(name), u32(value.length), Buffer.from(value)]);
+    const expected = (name: string, value: string) => Buffer.concat([u32(1), u32(name.length), Buffer.from(name), u32(value.length), Buffer.from(value)]);
     expect(inflated).toEqual(Buffer.concat([expected('streamtype', 'error'), expected('streamtype', 'stdin')]));
   });
 });

@@ -43,14 +43,19 @@ export function createContext(io: CommandIo, settings: CrictlSettings): CrictlCo
       const client = new CriClient({ endpoint, imageEndpoint: settings.imageEndpoint ?? endpoint, timeoutMs: settings.timeoutMs });
       try {
         await client.version({ signal: io.signal });
-        io.stderr.write(`WARN no runtime endpoint configured; using ${endpoint}, the first default that answered (set --runtime-endpoint or ${'/etc/crictl.yaml'} to silence this)\n`);
+        io.stderr.write(
+          `WARN no runtime endpoint configured; using ${endpoint}, the first default that answered (set --runtime-endpoint or ${'/etc/crictl.yaml'} to silence this)\n`,
+        );
         return client;
       } catch (err) {
         client.close();
         failures.push(`${endpoint}: ${TskubeError.from(err).detail}`);
       }
     }
-    throw new TskubeError('unavailable', `no container runtime answered on the default endpoints (${failures.join('; ')}); set --runtime-endpoint or CONTAINER_RUNTIME_ENDPOINT`);
+    throw new TskubeError(
+      'unavailable',
+      `no container runtime answered on the default endpoints (${failures.join('; ')}); set --runtime-endpoint or CONTAINER_RUNTIME_ENDPOINT`,
+    );
   }
 
   return {

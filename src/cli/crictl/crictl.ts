@@ -106,7 +106,7 @@ export async function crictl(argv: string[], io: CommandIo): Promise<number> {
     io.stderr.write(`tskube crictl: no such command "${name}"; run "tskube crictl help" for the list\n`);
     return 1;
   }
-  let ctx;
+  let ctx: ReturnType<typeof createContext> | undefined;
   try {
     const [configFile, kubelet] = await Promise.all([
       // `config` and `completion` must work where the config file is missing or broken:

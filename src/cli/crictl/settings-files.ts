@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { TskubeError } from '../../common/errors.js';
+import { errorMessage, TskubeError } from '../../common/errors.js';
 import { loadYaml } from '../../common/yaml.js';
 import { defaultConfigPath, defaultKubeletConfigPath, validateConfigFile, type CrictlConfigFile, type GlobalFlags } from './settings.js';
 
@@ -8,7 +8,7 @@ async function readIfPresent(path: string): Promise<string | undefined> {
     return await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TskubeError('permission-denied', `reading ${path}: ${(err as Error).message}`);
+    throw new TskubeError('permission-denied', `reading ${path}: ${errorMessage(err)}`);
   }
 }
 
@@ -17,12 +17,15 @@ async function parseYaml(path: string, text: string): Promise<unknown> {
   try {
     return parse(text);
   } catch (err) {
-    throw new TskubeError('invalid-argument', `${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new TskubeError('invalid-argument', `${path}: not valid YAML: ${errorMessage(err).split('\n')[0]}`);
   }
 }
 
 /** Reads the crictl config file: --config, else CRI_CONFIG_FILE, else /etc/crictl.yaml. */
-export async function loadConfigFile(flags: GlobalFlags, env: Readonly<Record<string, string | undefined>>): Promise<{ path: string; values: CrictlConfigFile } | undefined> {
+export async function loadConfigFile(
+  flags: GlobalFlags,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<{ path: string; values: CrictlConfigFile } | undefined> {
   const explicit = flags.config ?? env['CRI_CONFIG_FILE'];
   const path = explicit || defaultConfigPath;
   const text = await readIfPresent(path);

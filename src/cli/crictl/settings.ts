@@ -2,11 +2,7 @@ import { TskubeError } from '../../common/errors.js';
 import { parseDuration } from '../args.js';
 
 /** The sockets tried, in order, when no endpoint is configured anywhere (as crictl). */
-export const defaultRuntimeEndpoints = [
-  'unix:///run/containerd/containerd.sock',
-  'unix:///run/crio/crio.sock',
-  'unix:///var/run/cri-dockerd.sock',
-];
+export const defaultRuntimeEndpoints = ['unix:///run/containerd/containerd.sock', 'unix:///run/crio/crio.sock', 'unix:///var/run/cri-dockerd.sock'];
 export const defaultConfigPath = '/etc/crictl.yaml';
 export const defaultKubeletConfigPath = '/var/lib/kubelet/config.yaml';
 export const defaultTimeoutMs = 2000;
@@ -93,7 +89,8 @@ export function resolveSettings(s: SettingsSources): CrictlSettings {
 /** Checks the shape of a parsed crictl config file; names the key and value that are wrong. */
 export function validateConfigFile(path: string, parsed: unknown): CrictlConfigFile {
   if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new TskubeError('invalid-argument', `${path}: want a mapping of options, got ${JSON.stringify(parsed)}`);
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new TskubeError('invalid-argument', `${path}: want a mapping of options, got ${JSON.stringify(parsed)}`);
   const out: CrictlConfigFile = {};
   const types: Record<keyof CrictlConfigFile, 'string' | 'number' | 'boolean'> = {
     'runtime-endpoint': 'string',

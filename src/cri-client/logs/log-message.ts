@@ -14,23 +14,25 @@ export interface LogMessage {
  * stdout and stderr parts).
  */
 export class LogMessageAssembler {
-  private readonly open = new Map<LogStream, LogMessage>();
+  readonly #open = new Map<LogStream, LogMessage>();
 
   push(line: CriLogLine): LogMessage | undefined {
-    const started = this.open.get(line.stream);
-    const message = started ? { ...started, content: started.content + line.content } : { timestamp: line.timestamp, time: line.time, stream: line.stream, content: line.content };
+    const started = this.#open.get(line.stream);
+    const message = started
+      ? { ...started, content: started.content + line.content }
+      : { timestamp: line.timestamp, time: line.time, stream: line.stream, content: line.content };
     if (line.partial) {
-      this.open.set(line.stream, message);
+      this.#open.set(line.stream, message);
       return undefined;
     }
-    this.open.delete(line.stream);
+    this.#open.delete(line.stream);
     return { ...message, content: `${message.content}\n` };
   }
 
   /** What is still waiting for its end, in arrival order (at the end of a finished log). */
   flush(): LogMessage[] {
-    const rest = [...this.open.values()].sort((a, b) => a.time - b.time);
-    this.open.clear();
+    const rest = [...this.#open.values()].sort((a, b) => a.time - b.time);
+    this.#open.clear();
     return rest;
   }
 }

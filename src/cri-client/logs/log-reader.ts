@@ -122,34 +122,35 @@ async function rotated(path: string, file: OpenLog): Promise<boolean> {
 
 /** Splits text into lines, keeping an unfinished last line for the next push. */
 class LineSplitter {
-  private carry = '';
+  #carry = '';
 
   push(text: string): string[] {
-    const lines = (this.carry + text).split('\n');
-    this.carry = lines.pop() ?? '';
+    const lines = (this.#carry + text).split('\n');
+    this.#carry = lines.pop() ?? '';
     return lines;
   }
 }
 
 /** Writes messages to their stream's sink, with timestamps if asked, up to --limit-bytes. */
 class LimitedOutput {
-  private left: number;
+  #left: number;
+  readonly #sinks: { stdout: Writer; stderr: Writer };
+  readonly #options: { timestamps: boolean; limitBytes?: number | undefined };
 
-  constructor(
-    private readonly sinks: { stdout: Writer; stderr: Writer },
-    private readonly options: { timestamps: boolean; limitBytes?: number | undefined },
-  ) {
-    this.left = options.limitBytes !== undefined && options.limitBytes >= 0 ? options.limitBytes : Infinity;
+  constructor(sinks: { stdout: Writer; stderr: Writer }, options: { timestamps: boolean; limitBytes?: number | undefined }) {
+    this.#sinks = sinks;
+    this.#options = options;
+    this.#left = options.limitBytes !== undefined && options.limitBytes >= 0 ? options.limitBytes : Infinity;
   }
 
   /** False once the limit is reached: nothing more will be written. */
   write(message: LogMessage): boolean {
-    if (this.left <= 0) return false;
-    let text = this.options.timestamps ? `${fixedNanoTimestamp(message.timestamp)} ${message.content}` : message.content;
+    if (this.#left <= 0) return false;
+    let text = this.#options.timestamps ? `${fixedNanoTimestamp(message.timestamp)} ${message.content}` : message.content;
     const bytes = Buffer.byteLength(text);
-    if (bytes > this.left) text = Buffer.from(text).subarray(0, this.left).toString('utf8');
-    this.left -= Math.min(bytes, this.left);
-    this.sinks[message.stream].write(text);
-    return this.left > 0;
+    if (bytes > this.#left) text = Buffer.from(text).subarray(0, this.#left).toString('utf8');
+    this.#left -= Math.min(bytes, this.#left);
+    this.#sinks[message.stream].write(text);
+    return this.#left > 0;
   }
 }

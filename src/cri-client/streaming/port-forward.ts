@@ -110,7 +110,10 @@ export async function forwardPorts(options: ForwardOptions): Promise<void> {
       });
       servers.push(server);
       server.listen({ host: options.address, port: port.local });
-      await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(TskubeError.from(err, 'unavailable').wrap(`listening on ${options.address}:${port.local}`)))]);
+      await Promise.race([
+        once(server, 'listening'),
+        once(server, 'error').then(([err]) => Promise.reject(TskubeError.from(err, 'unavailable').wrap(`listening on ${options.address}:${port.local}`))),
+      ]);
       options.onListening((server.address() as net.AddressInfo).port, port.remote);
     }
     if (!options.signal.aborted) await once(options.signal, 'abort');

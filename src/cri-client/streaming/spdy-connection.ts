@@ -37,26 +37,30 @@ const maxDataFrame = 32 * 1024;
  * server's (compressed) headers are never needed and are not decoded.
  */
 export class SpdyConnection {
-  private nextStreamId = 1;
-  private readonly handlers = new Map<number, StreamHandlers>();
-  private readonly headers = new HeaderCompressor();
-  private readonly reader = new SpdyFrameReader();
+  #nextStreamId = 1;
+  readonly #handlers = new Map<number, StreamHandlers>();
+  readonly #headers = new HeaderCompressor();
+  readonly #reader = new SpdyFrameReader();
   /** Resolves when the server closes the connection (or we do). */
   readonly closed: Promise<void>;
 
-  private constructor(
-    private readonly socket: Socket,
+  readonly #socket: Socket;
+
+  /** Made by `SpdyConnection.open`, once the server has agreed to the upgrade. */
+  constructor(
+    socket: Socket,
     readonly protocol: string,
     head: Buffer,
   ) {
+    this.#socket = socket;
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('error', () => socket.destroy());
     socket.once('close', () => {
-      for (const h of this.handlers.values()) h.onEnd?.();
-      this.handlers.clear();
+      for (const h of this.#handlers.values()) h.onEnd?.();
+      this.#handlers.clear();
     });
-    if (head.length > 0) this.receive(head);
+    if (head.length > 0) this.#receive(head);
   }
 
   static open(url: string, protocols: readonly string[], signal: AbortSignal): Promise<SpdyConnection> {
@@ -88,57 +92,57 @@ export class SpdyConnection {
   }
 
   createStream(headers: Record<string, string>, handlers: StreamHandlers = {}): SpdyStream {
-    const id = this.nextStreamId;
-    this.nextStreamId += 2;
-    this.handlers.set(id, handlers);
-    this.send(encodeSynStream(id, this.headers.block(headers)));
+    const id = this.#nextStreamId;
+    this.#nextStreamId += 2;
+    this.#handlers.set(id, handlers);
+    this.#send(encodeSynStream(id, this.#headers.block(headers)));
     return {
       id,
       write: (data) => {
-        for (let at = 0; at < data.length; at += maxDataFrame) this.send(encodeDataFrame(id, data.subarray(at, at + maxDataFrame)));
+        for (let at = 0; at < data.length; at += maxDataFrame) this.#send(encodeDataFrame(id, data.subarray(at, at + maxDataFrame)));
       },
-      end: () => this.send(encodeDataFrame(id, Buffer.alloc(0), flagFin)),
+      end: () => this.#send(encodeDataFrame(id, Buffer.alloc(0), flagFin)),
     };
   }
 
   close(): void {
-    if (this.socket.destroyed) return;
-    this.send(encodeGoAway(0));
-    this.socket.end();
+    if (this.#socket.destroyed) return;
+    this.#send(encodeGoAway(0));
+    this.#socket.end();
   }
 
-  private send(frame: Buffer): void {
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(frame);
+  #send(frame: Buffer): void {
+    if (!this.#socket.destroyed && this.#socket.writable) this.#socket.write(frame);
   }
 
-  private receive(chunk: Buffer): void {
+  #receive(chunk: Buffer): void {
     let frames: SpdyFrame[];
     try {
-      frames = this.reader.push(chunk);
+      frames = this.#reader.push(chunk);
     } catch {
-      this.socket.destroy();
+      this.#socket.destroy();
       return;
     }
-    for (const frame of frames) this.dispatch(frame);
+    for (const frame of frames) this.#dispatch(frame);
   }
 
-  private dispatch(frame: SpdyFrame): void {
+  #dispatch(frame: SpdyFrame): void {
     if (!frame.control) {
-      const h = this.handlers.get(frame.streamId);
+      const h = this.#handlers.get(frame.streamId);
       if (frame.data.length > 0) h?.onData?.(frame.data);
-      if (frame.flags & flagFin) this.ended(frame.streamId);
+      if (frame.flags & flagFin) this.#ended(frame.streamId);
       return;
     }
     switch (frame.type) {
       case FrameType.ping:
-        this.send(encodeControlFrame(FrameType.ping, 0, frame.payload));
+        this.#send(encodeControlFrame(FrameType.ping, 0, frame.payload));
         return;
       case FrameType.synReply:
       case FrameType.headers:
-        if (frame.flags & flagFin) this.ended(controlStreamId(frame));
+        if (frame.flags & flagFin) this.#ended(controlStreamId(frame));
         return;
       case FrameType.rstStream:
-        this.ended(controlStreamId(frame));
+        this.#ended(controlStreamId(frame));
         return;
       default:
         // SETTINGS, WINDOW_UPDATE, GOAWAY: nothing to do; the server closes the socket after GOAWAY.
@@ -146,10 +150,10 @@ export class SpdyConnection {
     }
   }
 
-  private ended(streamId: number | undefined): void {
+  #ended(streamId: number | undefined): void {
     if (streamId === undefined) return;
-    const h = this.handlers.get(streamId);
-    this.handlers.delete(streamId);
+    const h = this.#handlers.get(streamId);
+    this.#handlers.delete(streamId);
     h?.onEnd?.();
   }
 }

@@ -13,9 +13,7 @@ export const FrameType = { synStream: 1, synReply: 2, rstStream: 3, settings: 4,
 /** FLAG_FIN, the same bit on data and control frames: the sender's side of the stream is done. */
 export const flagFin = 0x01;
 
-export type SpdyFrame =
-  | { control: false; streamId: number; flags: number; data: Buffer }
-  | { control: true; type: number; flags: number; payload: Buffer };
+export type SpdyFrame = { control: false; streamId: number; flags: number; data: Buffer } | { control: true; type: number; flags: number; payload: Buffer };
 
 const headerLength = 8;
 /** Adler-32 of the SPDY/3 header dictionary: the DICTID of every header stream. */
@@ -45,7 +43,7 @@ export function encodeControlFrame(type: number, flags: number, payload: Uint8Ar
  * produced synchronously; a handful of header bytes gain nothing from real compression.
  */
 export class HeaderCompressor {
-  private started = false;
+  #started = false;
 
   block(headers: Record<string, string>): Buffer {
     const entries = Object.entries(headers);
@@ -58,8 +56,8 @@ export class HeaderCompressor {
     const raw = Buffer.concat(parts);
     if (raw.length > 0xffff) throw new RangeError('SPDY header block too large');
     const out: Buffer[] = [];
-    if (!this.started) {
-      this.started = true;
+    if (!this.#started) {
+      this.#started = true;
       // zlib header: deflate with 32K window, FDICT set, check bits, then the DICTID.
       out.push(Buffer.from([0x78, 0xbb]), u32(dictionaryId));
     }
@@ -104,23 +102,23 @@ export function controlStreamId(frame: { type: number; payload: Buffer }): numbe
 
 /** Splits a byte stream into frames; feed it chunks as they arrive. */
 export class SpdyFrameReader {
-  private pending: Buffer = Buffer.alloc(0);
+  #pending: Buffer = Buffer.alloc(0);
 
   push(chunk: Buffer): SpdyFrame[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
     const frames: SpdyFrame[] = [];
-    while (this.pending.length >= headerLength) {
-      const length = this.pending.readUInt32BE(4) & 0xffffff;
-      if (this.pending.length < headerLength + length) break;
-      const flags = this.pending[4] as number;
-      const body = this.pending.subarray(headerLength, headerLength + length);
-      const first = this.pending.readUInt32BE(0);
+    while (this.#pending.length >= headerLength) {
+      const length = this.#pending.readUInt32BE(4) & 0xffffff;
+      if (this.#pending.length < headerLength + length) break;
+      const flags = this.#pending[4] as number;
+      const body = this.#pending.subarray(headerLength, headerLength + length);
+      const first = this.#pending.readUInt32BE(0);
       if (first & 0x80000000) {
         frames.push({ control: true, type: first & 0xffff, flags, payload: body });
       } else {
         frames.push({ control: false, streamId: first & 0x7fffffff, flags, data: body });
       }
-      this.pending = this.pending.subarray(headerLength + length);
+      this.#pending = this.#pending.subarray(headerLength + length);
     }
     return frames;
   }

@@ -28,7 +28,13 @@ export async function spdyRemoteCommand(url: string, streams: RemoteCommandStrea
     conn.createStream({ streamtype: 'error' }, { onData: (d) => (errorText += d.toString('utf8')) });
     if (streams.stdin) {
       const stdin = conn.createStream({ streamtype: 'stdin' });
-      cleanups.push(pumpInput(streams.stdin, (chunk) => stdin.write(chunk), () => stdin.end()));
+      cleanups.push(
+        pumpInput(
+          streams.stdin,
+          (chunk) => stdin.write(chunk),
+          () => stdin.end(),
+        ),
+      );
     }
     if (streams.stdout) {
       const out = streams.stdout;

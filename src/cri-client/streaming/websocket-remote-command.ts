@@ -75,7 +75,9 @@ export function websocketRemoteCommand(url: string, streams: RemoteCommandStream
     };
     ws.onerror = () => {
       if (!opened) {
-        finish(() => reject(new TskubeError('unavailable', `cannot open a websocket stream to ${url} (the server refused the upgrade or every offered protocol)`)));
+        finish(() =>
+          reject(new TskubeError('unavailable', `cannot open a websocket stream to ${url} (the server refused the upgrade or every offered protocol)`)),
+        );
       }
     };
     ws.onclose = () => {

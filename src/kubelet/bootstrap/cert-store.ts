@@ -1,6 +1,7 @@
 import { randomBytes, X509Certificate, createPrivateKey } from 'node:crypto';
-import { mkdir, open, readFile, realpath, rename, rm, symlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, realpath, rename, rm, symlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic-write.js';
 import { TskubeError } from '../../common/errors.js';
 import { clientPairFileName, currentClientPairPath } from './cert-files.js';
 
@@ -14,26 +15,6 @@ export interface ClientPair {
   certPem: string;
   keyPem: string;
   cert: X509Certificate;
-}
-
-/** Writes `data` to `path` through a temp file, fsync and rename, so readers see all or nothing. */
-export async function writeFileAtomic(path: string, data: string, mode: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${randomBytes(4).toString('hex')}`);
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.chmod(mode);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 const pemBlocks = (text: string, label: RegExp) =>

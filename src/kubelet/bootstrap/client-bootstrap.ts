@@ -1,8 +1,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic-write.js';
 import { TskubeError } from '../../common/errors.js';
 import { currentClientPairPath, pendingClientKeyFile } from './cert-files.js';
-import { isCurrentlyValid, parseClientPair, readCurrentPair, storeClientPair, writeFileAtomic } from './cert-store.js';
+import { isCurrentlyValid, parseClientPair, readCurrentPair, storeClientPair } from './cert-store.js';
 import { csrApi, type CsrApi } from './csr-api.js';
 import { newClientKeyPem } from './key-and-request.js';
 import { checkNodeKubeconfig, clusterOf, loadKubeconfig } from './kubeconfig-files.js';
@@ -100,7 +101,7 @@ async function pendingKey(certDir: string): Promise<string> {
 
 /** The first certificate of the issued chain, checked against the key and the node's identity. */
 export function checkIssued(certificatePem: string, keyPem: string, csrName: string, nodeName: string): string {
-  let pair;
+  let pair: ReturnType<typeof parseClientPair>;
   try {
     pair = parseClientPair(`${certificatePem.trimEnd()}\n${keyPem}`, `CertificateSigningRequest ${csrName}`);
   } catch (err) {

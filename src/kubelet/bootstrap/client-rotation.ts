@@ -42,27 +42,27 @@ const maxBackoffMs = 300_000;
 const maxSleepMs = 2 ** 31 - 1;
 
 export class ClientCertificateRotator {
-  private readonly o: ClientRotationOptions;
+  readonly #o: ClientRotationOptions;
   constructor(options: ClientRotationOptions) {
-    this.o = options;
+    this.#o = options;
   }
 
   /** Runs until `signal` aborts; never rejects for a failed renewal (it retries). */
   async run(signal: AbortSignal): Promise<void> {
-    const now = this.o.now ?? (() => new Date());
-    const random = this.o.random ?? Math.random;
-    const log = this.o.log ?? (() => {});
+    const now = this.#o.now ?? (() => new Date());
+    const random = this.#o.random ?? Math.random;
+    const log = this.#o.log ?? (() => {});
     let backoff = initialBackoffMs;
     while (!signal.aborted) {
       try {
-        const pair = await readCurrentPair(this.o.certDir);
-        if (!pair) throw new TskubeError('not-found', `no usable ${this.o.certDir}/kubelet-client-current.pem to renew`);
+        const pair = await readCurrentPair(this.#o.certDir);
+        if (!pair) throw new TskubeError('not-found', `no usable ${this.#o.certDir}/kubelet-client-current.pem to renew`);
         const deadline = rotationDeadline(new Date(pair.cert.validFrom), new Date(pair.cert.validTo), random());
         log({ event: 'rotation-scheduled', notAfter: new Date(pair.cert.validTo).toISOString(), deadline: deadline.toISOString() });
         await sleepUntil(deadline, now, signal);
         const renewed = await this.renew(signal, now());
         log({ event: 'rotated', csrName: renewed.csrName, file: renewed.pair.file, notAfter: new Date(renewed.pair.cert.validTo).toISOString() });
-        this.o.onRotated?.(renewed.pair);
+        this.#o.onRotated?.(renewed.pair);
         backoff = initialBackoffMs;
       } catch (err) {
         if (signal.aborted) return;
@@ -75,19 +75,19 @@ export class ClientCertificateRotator {
 
   /** Requests and stores a new certificate now. */
   async renew(signal: AbortSignal, at: Date = new Date()): Promise<{ csrName: string; pair: ClientPair }> {
-    const api = this.o.api?.() ?? csrApi(loadKubeconfig(this.o.kubeconfigPath, '--kubeconfig'));
+    const api = this.#o.api?.() ?? csrApi(loadKubeconfig(this.#o.kubeconfigPath, '--kubeconfig'));
     const keyPem = newClientKeyPem();
     const issued = await requestClientCertificate(api, {
-      nodeName: this.o.nodeName,
+      nodeName: this.#o.nodeName,
       keyPem,
-      timeoutMs: this.o.timeoutMs ?? 900_000,
+      timeoutMs: this.#o.timeoutMs ?? 900_000,
       signal,
-      ...(this.o.expirationSeconds !== undefined && { expirationSeconds: this.o.expirationSeconds }),
+      ...(this.#o.expirationSeconds !== undefined && { expirationSeconds: this.#o.expirationSeconds }),
     });
-    const certPem = checkIssued(issued.certificatePem, keyPem, issued.csrName, this.o.nodeName);
-    await storeClientPair(this.o.certDir, certPem, keyPem, at);
-    const pair = await readCurrentPair(this.o.certDir);
-    if (!pair) throw new TskubeError('internal', `${this.o.certDir}: the renewed certificate cannot be read back`);
+    const certPem = checkIssued(issued.certificatePem, keyPem, issued.csrName, this.#o.nodeName);
+    await storeClientPair(this.#o.certDir, certPem, keyPem, at);
+    const pair = await readCurrentPair(this.#o.certDir);
+    if (!pair) throw new TskubeError('internal', `${this.#o.certDir}: the renewed certificate cannot be read back`);
     return { csrName: issued.csrName, pair };
   }
 }

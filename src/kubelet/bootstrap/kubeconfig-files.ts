@@ -1,7 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import { TskubeError } from '../../common/errors.js';
+import { errorMessage, TskubeError } from '../../common/errors.js';
 import type { NodeKubeconfigSpec } from './node-kubeconfig.js';
 
 // Reading the two kubeconfigs of the TLS bootstrap: the bootstrap one (for its
@@ -12,7 +12,7 @@ export function loadKubeconfig(path: string, flag: string): KubeConfig {
   try {
     kc.loadFromFile(path);
   } catch (err) {
-    throw new TskubeError('invalid-argument', `${flag} ${path}: ${(err as Error).message}`, { cause: err });
+    throw new TskubeError('invalid-argument', `${flag} ${path}: ${errorMessage(err)}`, { cause: err });
   }
   const cluster = kc.getCurrentCluster();
   if (!cluster?.server) throw new TskubeError('invalid-argument', `${flag} ${path}: the current context names no cluster with a server`);
@@ -56,6 +56,6 @@ export async function checkNodeKubeconfig(path: string, now: Date): Promise<Kube
     if (now >= notAfter) return { valid: false, why: `${path}: the client certificate expired at ${notAfter.toISOString()}` };
     return { valid: true, notAfter };
   } catch (err) {
-    return { valid: false, why: `${path}: ${(err as Error).message}` };
+    return { valid: false, why: `${path}: ${errorMessage(err)}` };
   }
 }

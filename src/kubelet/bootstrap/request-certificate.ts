@@ -68,7 +68,11 @@ export async function requestClientCertificate(api: CsrApi, o: RequestCertificat
     }
     if (isTimeout(signal, deadline)) {
       const why = lastError ? `; last error: ${TskubeError.from(lastError).message}` : created ? ': it is still pending approval' : '';
-      throw new TskubeError('deadline-exceeded', `CertificateSigningRequest ${name} for node ${o.nodeName} not issued within ${Math.round(o.timeoutMs / 1000)}s${why}`, { cause: lastError });
+      throw new TskubeError(
+        'deadline-exceeded',
+        `CertificateSigningRequest ${name} for node ${o.nodeName} not issued within ${Math.round(o.timeoutMs / 1000)}s${why}`,
+        { cause: lastError },
+      );
     }
     try {
       await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), undefined, { signal });
@@ -80,7 +84,8 @@ export async function requestClientCertificate(api: CsrApi, o: RequestCertificat
   }
 }
 
-const isTimeout = (signal: AbortSignal, deadline: number) => Date.now() >= deadline || (signal.aborted && signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError');
+const isTimeout = (signal: AbortSignal, deadline: number) =>
+  Date.now() >= deadline || (signal.aborted && signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError');
 
 // client-node takes no AbortSignal; stop waiting for a call when the signal fires.
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

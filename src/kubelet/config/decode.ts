@@ -62,7 +62,10 @@ function nested<T extends object>(defaults: () => T, rules: Rules<T>): Rule<T> {
 
 const authentication = nested<KubeletAuthentication>(() => defaultKubeletConfiguration().authentication, {
   x509: nested<KubeletAuthentication['x509']>(() => ({ clientCAFile: '' }), { clientCAFile: plain(r.str) }),
-  webhook: nested<KubeletAuthentication['webhook']>(() => ({ enabled: true, cacheTTL: 120_000 }), { enabled: plain(r.bool), cacheTTL: plain(r.duration(), true) }),
+  webhook: nested<KubeletAuthentication['webhook']>(() => ({ enabled: true, cacheTTL: 120_000 }), {
+    enabled: plain(r.bool),
+    cacheTTL: plain(r.duration(), true),
+  }),
   anonymous: nested<KubeletAuthentication['anonymous']>(() => ({ enabled: false }), { enabled: plain(r.bool) }),
 });
 
@@ -85,12 +88,19 @@ const flushFrequency: r.Reader<number> = (v, p) => {
 
 const logging: Rule<LoggingConfiguration> = {
   read: (v, p, warn) =>
-    decodeObject(v, p, defaultKubeletConfiguration().logging, { format: plain(r.oneOf(['text', 'json'] as const), true), flushFrequency: plain(flushFrequency, true), verbosity: plain(r.int(0)) }, warn, (key, value, fieldPath) => {
-      // vmodule and per-format options tune klog output; pino has no equivalent yet.
-      if (!((key === 'options' || key === 'vmodule') && isUnsupportedAtDefault(key, value))) {
-        warn(`KubeletConfiguration field "${fieldPath}" is not supported by tskube yet; ignoring it`);
-      }
-    }),
+    decodeObject(
+      v,
+      p,
+      defaultKubeletConfiguration().logging,
+      { format: plain(r.oneOf(['text', 'json'] as const), true), flushFrequency: plain(flushFrequency, true), verbosity: plain(r.int(0)) },
+      warn,
+      (key, value, fieldPath) => {
+        // vmodule and per-format options tune klog output; pino has no equivalent yet.
+        if (!((key === 'options' || key === 'vmodule') && isUnsupportedAtDefault(key, value))) {
+          warn(`KubeletConfiguration field "${fieldPath}" is not supported by tskube yet; ignoring it`);
+        }
+      },
+    ),
 };
 
 const port = r.int(0, 65535);

@@ -83,7 +83,10 @@ export function parseTaintList(text: string, flag: string): Taint[] {
 
 /** "--node-ip": one address, or two of different families for dual stack. */
 export function parseNodeIPs(text: string, flag: string): string[] {
-  const ips = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const ips = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (ips.length > 2) throw bad(flag, text, 'at most two addresses, one IPv4 and one IPv6');
   for (const ip of ips) if (isIP(ip) === 0) throw bad(flag, text, `"${ip}" is not an IP address`);
   if (ips.length === 2 && isIP(ips[0]!) === isIP(ips[1]!)) throw bad(flag, text, 'two addresses must be one IPv4 and one IPv6');
@@ -92,7 +95,10 @@ export function parseNodeIPs(text: string, flag: string): string[] {
 
 /** Comma-separated IPs (--cluster-dns). */
 export function parseIPList(text: string, flag: string): string[] {
-  const ips = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const ips = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const ip of ips) if (isIP(ip) === 0) throw bad(flag, text, `"${ip}" is not an IP address`);
   return ips;
 }

@@ -3,7 +3,7 @@ import { TskubeError } from '../../common/errors.js';
 // Go's time.ParseDuration / Duration.String, which KubeletConfiguration (metav1.Duration)
 // uses on the wire. Values are carried as milliseconds (fractions allowed for µs/ns).
 
-const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Parses "10s", "5m0s", "1h30m", "-2s", "0"; returns milliseconds, or undefined when it is not a Go duration. */
 export function parseGoDuration(text: string): number | undefined {

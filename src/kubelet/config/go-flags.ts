@@ -22,7 +22,20 @@ export interface ParsedFlags {
   positionals: string[];
 }
 
-const boolWords: Record<string, boolean> = { '1': true, t: true, T: true, true: true, TRUE: true, True: true, '0': false, f: false, F: false, false: false, FALSE: false, False: false };
+const boolWords: Record<string, boolean> = {
+  '1': true,
+  t: true,
+  T: true,
+  true: true,
+  TRUE: true,
+  True: true,
+  '0': false,
+  f: false,
+  F: false,
+  false: false,
+  FALSE: false,
+  False: false,
+};
 
 export function parseBool(text: string, flag: string): boolean {
   const b = boolWords[text];

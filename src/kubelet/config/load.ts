@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { TskubeError } from '../../common/errors.js';
+import { errorMessage, TskubeError } from '../../common/errors.js';
 import { decodeKubeletConfiguration, type DecodedKubeletConfig } from './decode.js';
 import { isPlainObject, show } from './field-readers.js';
 import { kubeletConfigApiVersion, kubeletConfigKind, type KubeletConfiguration } from './types.js';
@@ -21,7 +21,7 @@ export function parseKubeletConfig(text: string, source: string, baseDir?: strin
   try {
     doc = parseYaml(text, { prettyErrors: false, uniqueKeys: true });
   } catch (err) {
-    throw new TskubeError('invalid-argument', `${source}: not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    throw new TskubeError('invalid-argument', `${source}: not valid YAML or JSON: ${errorMessage(err).split('\n')[0]}`, { cause: err });
   }
   try {
     if (!isPlainObject(doc)) throw new TskubeError('invalid-argument', `want a ${kubeletConfigKind} object, got ${show(doc)}`);
@@ -45,7 +45,7 @@ export async function loadKubeletConfig(path: string, read: ReadTextFile = readT
     text = await read(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not-found' : 'invalid-argument';
-    throw new TskubeError(code, `--config: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    throw new TskubeError(code, `--config: cannot read ${path}: ${errorMessage(err)}`, { cause: err });
   }
   return parseKubeletConfig(text, path, dirname(resolve(path)));
 }

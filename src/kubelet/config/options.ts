@@ -62,21 +62,24 @@ interface KubeletFlag extends FlagDef {
   help: string;
 }
 
-const str = (set: (c: KubeletConfiguration, v: string) => void): Apply => (v, c) => set(c, v);
+const str =
+  (set: (c: KubeletConfiguration, v: string) => void): Apply =>
+  (v, c) =>
+    set(c, v);
 
 export const kubeletFlags: readonly KubeletFlag[] = [
   { name: 'config', kind: 'string', help: 'KubeletConfiguration file; flags override it' },
   { name: 'kubeconfig', kind: 'string', help: 'kubeconfig for the API server; without it the kubelet runs standalone' },
   { name: 'bootstrap-kubeconfig', kind: 'string', help: 'kubeconfig used to request a client certificate when --kubeconfig has none' },
   { name: 'hostname-override', kind: 'string', help: 'node name to use instead of the host name' },
-  { name: 'node-ip', kind: 'string', help: 'the node\'s IP address(es), comma-separated for dual stack' },
+  { name: 'node-ip', kind: 'string', help: "the node's IP address(es), comma-separated for dual stack" },
   { name: 'node-labels', kind: 'string', repeatable: true, help: 'labels to add when registering the node, key=value,...' },
   { name: 'root-dir', kind: 'string', help: `directory for kubelet files (default ${defaultRootDir})` },
   { name: 'cert-dir', kind: 'string', help: 'directory for TLS certificates (default <root-dir>/pki)' },
   {
     name: 'pod-infra-container-image',
     kind: 'string',
-    deprecated: 'the sandbox image comes from the container runtime\'s configuration',
+    deprecated: "the sandbox image comes from the container runtime's configuration",
     help: 'pause image, kept out of image garbage collection',
   },
   { name: 'v', shorthand: 'v', kind: 'string', help: 'log verbosity (logging.verbosity)' },
@@ -104,14 +107,20 @@ export const kubeletFlags: readonly KubeletFlag[] = [
     kind: 'string',
     help: 'cgroupfs or systemd',
     toConfig: (v, c, f) => {
-      if (!(cgroupDrivers as readonly string[]).includes(v)) throw new TskubeError('invalid-argument', `${f}: invalid value "${v}": want one of ${cgroupDrivers.join(', ')}`);
+      if (!(cgroupDrivers as readonly string[]).includes(v))
+        throw new TskubeError('invalid-argument', `${f}: invalid value "${v}": want one of ${cgroupDrivers.join(', ')}`);
       c.cgroupDriver = v as CgroupDriver;
     },
   },
   { name: 'cgroup-root', kind: 'string', help: 'root cgroup for pods', toConfig: str((c, v) => (c.cgroupRoot = v)) },
   { name: 'resolv-conf', kind: 'string', help: 'resolver configuration pods inherit', toConfig: str((c, v) => (c.resolvConf = v)) },
   { name: 'max-pods', kind: 'string', help: 'maximum pods on this node', toConfig: (v, c, f) => (c.maxPods = parseIntFlag(v, f, 0)) },
-  { name: 'rotate-certificates', kind: 'bool', help: 'renew the client certificate before it expires', toConfig: (v, c, f) => (c.rotateCertificates = parseBool(v, f)) },
+  {
+    name: 'rotate-certificates',
+    kind: 'bool',
+    help: 'renew the client certificate before it expires',
+    toConfig: (v, c, f) => (c.rotateCertificates = parseBool(v, f)),
+  },
   {
     name: 'runtime-request-timeout',
     kind: 'string',
@@ -145,7 +154,7 @@ export function kubeletUsage(): string {
     const name = `${f.shorthand ? `-${f.shorthand}, ` : '    '}--${f.name}${f.kind === 'bool' ? '' : ' value'}`;
     lines.push(`  ${name.padEnd(40)} ${f.help}${f.deprecated ? ' (DEPRECATED)' : ''}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 const last = (values: Map<string, string[]>, name: string) => values.get(name)?.at(-1);

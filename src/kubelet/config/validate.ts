@@ -9,8 +9,7 @@ import { nodeAllocatableEnforcements, type KubeletConfiguration } from './types.
 // fields tskube reads. Types and single-field ranges are checked while decoding;
 // this runs again after flags override the file.
 
-const fail = (field: string, value: unknown, why: string) =>
-  new TskubeError('invalid-argument', `${field}: invalid value ${show(value)}: ${why}`);
+const fail = (field: string, value: unknown, why: string) => new TskubeError('invalid-argument', `${field}: invalid value ${show(value)}: ${why}`);
 
 const dur = (ms: number) => formatGoDuration(ms);
 
@@ -31,11 +30,18 @@ export function validateKubeletConfiguration(c: KubeletConfiguration): void {
       throw fail('maxParallelImagePulls', c.maxParallelImagePulls, 'cannot be larger than 1 unless serializeImagePulls is false');
     }
   }
-  for (const [field, ms] of [['shutdownGracePeriod', c.shutdownGracePeriod], ['shutdownGracePeriodCriticalPods', c.shutdownGracePeriodCriticalPods]] as const) {
+  for (const [field, ms] of [
+    ['shutdownGracePeriod', c.shutdownGracePeriod],
+    ['shutdownGracePeriodCriticalPods', c.shutdownGracePeriodCriticalPods],
+  ] as const) {
     if (ms < 0 || (ms > 0 && ms < 1000)) throw fail(field, dur(ms), 'must be either zero or at least 1s');
   }
   if (c.shutdownGracePeriodCriticalPods > c.shutdownGracePeriod) {
-    throw fail('shutdownGracePeriodCriticalPods', dur(c.shutdownGracePeriodCriticalPods), `must not exceed shutdownGracePeriod (${dur(c.shutdownGracePeriod)})`);
+    throw fail(
+      'shutdownGracePeriodCriticalPods',
+      dur(c.shutdownGracePeriodCriticalPods),
+      `must not exceed shutdownGracePeriod (${dur(c.shutdownGracePeriod)})`,
+    );
   }
   const maxRestart = c.crashLoopBackOff.maxContainerRestartPeriod;
   if (maxRestart !== undefined && (maxRestart < 1000 || maxRestart > 300_000)) {
@@ -43,7 +49,10 @@ export function validateKubeletConfiguration(c: KubeletConfiguration): void {
   }
   validateEnforceNodeAllocatable(c);
   if (c.containerRuntimeEndpoint === '') throw fail('containerRuntimeEndpoint', '', 'must not be empty');
-  for (const [field, endpoint] of [['containerRuntimeEndpoint', c.containerRuntimeEndpoint], ['imageServiceEndpoint', c.imageServiceEndpoint]] as const) {
+  for (const [field, endpoint] of [
+    ['containerRuntimeEndpoint', c.containerRuntimeEndpoint],
+    ['imageServiceEndpoint', c.imageServiceEndpoint],
+  ] as const) {
     if (endpoint !== '' && !/^unix:\/\/\//.test(endpoint) && !isAbsolute(endpoint)) {
       throw fail(field, endpoint, 'want a unix socket, e.g. unix:///run/containerd/containerd.sock');
     }

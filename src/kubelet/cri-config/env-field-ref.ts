@@ -71,13 +71,7 @@ function ceilDiv(num: bigint, den: bigint): bigint {
  * divisor, rounded up, as the downward API gives it. A limit the container does not set
  * reads as the node's allocatable amount.
  */
-export function resourceFieldRefValue(
-  pod: V1Pod,
-  container: V1Container,
-  ref: V1ResourceFieldSelector,
-  allocatable: NodeAllocatable,
-  field: string,
-): string {
+export function resourceFieldRefValue(pod: V1Pod, container: V1Container, ref: V1ResourceFieldSelector, allocatable: NodeAllocatable, field: string): string {
   let target = container;
   if (ref.containerName) {
     const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];

@@ -131,7 +131,12 @@ function resolve(pod: V1Pod, container: V1Container, sources: EnvSources): Resol
     if (value !== '') {
       value = expandVars(value, lookup);
     } else if (from?.fieldRef) {
-      value = fieldRefValue(pod, from.fieldRef, { hostIPs: sources.hostIPs.length > 0 ? sources.hostIPs : [sources.hostIP], podIPs: sources.podIPs }, `${field(i)}.valueFrom.fieldRef`);
+      value = fieldRefValue(
+        pod,
+        from.fieldRef,
+        { hostIPs: sources.hostIPs.length > 0 ? sources.hostIPs : [sources.hostIP], podIPs: sources.podIPs },
+        `${field(i)}.valueFrom.fieldRef`,
+      );
     } else if (from?.resourceFieldRef) {
       value = resourceFieldRefValue(pod, container, from.resourceFieldRef, sources.nodeAllocatable, `${field(i)}.valueFrom.resourceFieldRef`);
     } else if (from?.configMapKeyRef) {

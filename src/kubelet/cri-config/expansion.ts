@@ -43,7 +43,7 @@ export function expandVars(input: string, lookup: VarLookup): string {
         i = close + 1;
       }
     } else {
-      out += '$' + next;
+      out += `$${next}`;
       i += 2;
     }
   }

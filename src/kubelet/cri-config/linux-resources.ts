@@ -2,7 +2,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { HugepageLimit } from '../../gen/cri/runtime/v1/HugepageLimit.js';
 import type { LinuxContainerResources } from '../../gen/cri/runtime/v1/LinuxContainerResources.js';
 import { containerOomScoreAdj } from './oom-score.js';
-import { containerField, millisOf, podTotal, valueOf } from './pod-resources.js';
+import { containerField, millisOf, podTotal, resourceValue } from './pod-resources.js';
 import { quantityValue } from './quantity.js';
 
 // cgroup cpu constants the kubelet uses (pkg/kubelet/cm/helpers_linux.go).
@@ -97,7 +97,7 @@ export function containerLinuxResources(pod: V1Pod, container: V1Container, opts
   const r = calculateLinuxResources(
     millisOf(requests, 'cpu', `${field}.resources.requests`),
     millisOf(limits, 'cpu', `${field}.resources.limits`) ?? 0,
-    valueOf(limits, 'memory', `${field}.resources.limits`) ?? 0,
+    resourceValue(limits, 'memory', `${field}.resources.limits`) ?? 0,
     opts,
   );
   r.oomScoreAdj = containerOomScoreAdj(pod, container, opts.nodeMemoryCapacityBytes);
@@ -113,7 +113,7 @@ export function containerLinuxResources(pod: V1Pod, container: V1Container, opts
 /** Resources of the whole pod, which upstream also hands the runtime with the sandbox. */
 export function sandboxLinuxResources(pod: V1Pod, opts: LinuxResourceOptions): LinuxContainerResources {
   const cpu = (which: 'requests' | 'limits') => podTotal(pod, which, (list, f) => millisOf(list, 'cpu', f) ?? 0);
-  const memLimit = podTotal(pod, 'limits', (list, f) => valueOf(list, 'memory', f) ?? 0);
+  const memLimit = podTotal(pod, 'limits', (list, f) => resourceValue(list, 'memory', f) ?? 0);
   return calculateLinuxResources(cpu('requests'), cpu('limits'), memLimit, opts);
 }
 
@@ -122,5 +122,5 @@ export function sandboxOverhead(pod: V1Pod, opts: LinuxResourceOptions): LinuxCo
   const overhead = pod.spec?.overhead;
   if (!overhead) return undefined;
   const cpu = millisOf(overhead, 'cpu', 'spec.overhead') ?? 0;
-  return calculateLinuxResources(cpu, cpu, valueOf(overhead, 'memory', 'spec.overhead') ?? 0, opts);
+  return calculateLinuxResources(cpu, cpu, resourceValue(overhead, 'memory', 'spec.overhead') ?? 0, opts);
 }

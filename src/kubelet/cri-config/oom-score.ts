@@ -1,6 +1,6 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { qosClass } from '../pods/qos.js';
-import { isSidecar, valueOf } from './pod-resources.js';
+import { isSidecar, resourceValue } from './pod-resources.js';
 
 // oom_score_adj values the upstream kubelet gives containers (pkg/kubelet/qos/policy.go).
 export const guaranteedOomScoreAdj = -997;
@@ -8,7 +8,7 @@ export const bestEffortOomScoreAdj = 1000;
 
 function memoryRequest(pod: V1Pod, c: V1Container): number {
   const init = (pod.spec?.initContainers ?? []).some((i) => i.name === c.name);
-  return valueOf(c.resources?.requests, 'memory', `spec.${init ? 'initContainers' : 'containers'}[${c.name}].resources.requests`) ?? 0;
+  return resourceValue(c.resources?.requests, 'memory', `spec.${init ? 'initContainers' : 'containers'}[${c.name}].resources.requests`) ?? 0;
 }
 
 function linear(request: number, capacity: number): number {

@@ -17,7 +17,7 @@ export function millisOf(list: ResourceList, name: string, field: string): numbe
 }
 
 /** Integer value of `list[name]` (bytes for memory), or undefined when not named. */
-export function valueOf(list: ResourceList, name: string, field: string): number | undefined {
+export function resourceValue(list: ResourceList, name: string, field: string): number | undefined {
   const q = list?.[name];
   return q === undefined ? undefined : quantityValue(q, `${field}.${name}`);
 }

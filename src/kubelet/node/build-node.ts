@@ -59,14 +59,7 @@ export interface StatusInputs {
   previous?: NodeStatus | undefined;
 }
 
-function condition(
-  type: string,
-  ok: boolean,
-  reason: string,
-  message: string,
-  now: Date,
-  previous: NodeStatus | undefined,
-): NodeCondition {
+function condition(type: string, ok: boolean, reason: string, message: string, now: Date, previous: NodeStatus | undefined): NodeCondition {
   const status = ok ? 'True' : 'False';
   const before = previous?.conditions?.find((c) => c.type === type);
   // lastTransitionTime moves only when the status flips, so `kubectl describe` is honest.

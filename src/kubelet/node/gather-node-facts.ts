@@ -21,7 +21,16 @@ export interface GatherOptions {
 
 /** Node's process.arch as Go's GOARCH, which is what kubernetes.io/arch holds. */
 export function goArch(arch: string): string {
-  const map: Record<string, string> = { x64: 'amd64', ia32: '386', arm: 'arm', arm64: 'arm64', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
+  const map: Record<string, string> = {
+    x64: 'amd64',
+    ia32: '386',
+    arm: 'arm',
+    arm64: 'arm64',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64',
+    loong64: 'loong64',
+  };
   return map[arch] ?? arch;
 }
 
@@ -41,31 +50,34 @@ export function pidsFromLoadavg(loadavg: string): number | undefined {
   return total !== undefined && Number.isInteger(n) ? n : undefined;
 }
 
-type StaticFacts = Pick<NodeFacts, 'hostname' | 'kernelVersion' | 'osImage' | 'architecture' | 'operatingSystem' | 'machineID' | 'systemUUID' | 'bootID' | 'cpuCores'>;
+type StaticFacts = Pick<
+  NodeFacts,
+  'hostname' | 'kernelVersion' | 'osImage' | 'architecture' | 'operatingSystem' | 'machineID' | 'systemUUID' | 'bootID' | 'cpuCores'
+>;
 
 export class NodeFactsGatherer {
-  private readonly options: GatherOptions;
-  private readonly root: string;
-  private staticFacts: Promise<StaticFacts> | undefined;
+  readonly #options: GatherOptions;
+  readonly #root: string;
+  #staticFacts: Promise<StaticFacts> | undefined;
 
   constructor(options: GatherOptions) {
-    this.options = options;
-    this.root = options.hostRoot ?? '';
+    this.#options = options;
+    this.#root = options.hostRoot ?? '';
   }
 
   async gather(): Promise<NodeFacts> {
-    this.staticFacts ??= this.gatherStatic();
-    const fixed = await this.staticFacts.catch((err: unknown) => {
+    this.#staticFacts ??= this.#gatherStatic();
+    const fixed = await this.#staticFacts.catch((err: unknown) => {
       // A failed first read is retried on the next call rather than cached.
-      this.staticFacts = undefined;
+      this.#staticFacts = undefined;
       throw err;
     });
     const [mem, fs, pidMax, loadavg, hostIPs] = await Promise.all([
       si.mem(),
-      this.rootfs(),
-      this.readText('/proc/sys/kernel/pid_max'),
-      this.readText('/proc/loadavg'),
-      this.options.detectHostIPs ? this.hostIPs(fixed.hostname) : Promise.resolve([]),
+      this.#rootfs(),
+      this.#readText('/proc/sys/kernel/pid_max'),
+      this.#readText('/proc/loadavg'),
+      this.#options.detectHostIPs ? this.#hostIPs(fixed.hostname) : Promise.resolve([]),
     ]);
     if (!(mem.total > 0)) throw new TskubeError('internal', 'node facts: systeminformation reported no memory (is /proc/meminfo readable?)');
     return {
@@ -80,13 +92,13 @@ export class NodeFactsGatherer {
     };
   }
 
-  private async gatherStatic(): Promise<StaticFacts> {
+  async #gatherStatic(): Promise<StaticFacts> {
     const [cpu, osRelease, machineID, productUUID, bootID] = await Promise.all([
       si.cpu(),
-      this.readOptional('/etc/os-release'),
-      this.readOptional('/etc/machine-id'),
-      this.readOptional('/sys/class/dmi/id/product_uuid'),
-      this.readText('/proc/sys/kernel/random/boot_id'),
+      this.#readOptional('/etc/os-release'),
+      this.#readOptional('/etc/machine-id'),
+      this.#readOptional('/sys/class/dmi/id/product_uuid'),
+      this.#readText('/proc/sys/kernel/random/boot_id'),
     ]);
     let osImage = osRelease === undefined ? undefined : prettyName(osRelease);
     if (osImage === undefined) {
@@ -104,7 +116,7 @@ export class NodeFactsGatherer {
       osImage,
       architecture: goArch(process.arch),
       operatingSystem: process.platform,
-      machineID: (machineID ?? (await this.readOptional('/var/lib/dbus/machine-id')) ?? '').trim(),
+      machineID: (machineID ?? (await this.#readOptional('/var/lib/dbus/machine-id')) ?? '').trim(),
       systemUUID,
       bootID: bootID.trim(),
       cpuCores,
@@ -112,8 +124,8 @@ export class NodeFactsGatherer {
   }
 
   /** statfs of the root dir, or of its nearest existing parent before the kubelet made it. */
-  private async rootfs(): Promise<{ bytes: number; available: number }> {
-    let dir = this.options.rootDir;
+  async #rootfs(): Promise<{ bytes: number; available: number }> {
+    let dir = this.#options.rootDir;
     for (;;) {
       try {
         const s = await statfs(dir);
@@ -121,7 +133,7 @@ export class NodeFactsGatherer {
       } catch (err) {
         const parent = dirname(dir);
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir) {
-          throw TskubeError.from(err, 'internal').wrap(`node facts: statfs ${dir} (the filesystem of root dir ${this.options.rootDir})`);
+          throw TskubeError.from(err, 'internal').wrap(`node facts: statfs ${dir} (the filesystem of root dir ${this.#options.rootDir})`);
         }
         dir = parent;
       }
@@ -129,7 +141,7 @@ export class NodeFactsGatherer {
   }
 
   /** Upstream: the node name's DNS addresses that are not loopback, else the default route's interface. */
-  private async hostIPs(host: string): Promise<string[]> {
+  async #hostIPs(host: string): Promise<string[]> {
     try {
       const addrs = await lookup(host, { all: true });
       const usable = addrs.map((a) => a.address).filter((a) => !a.startsWith('127.') && a !== '::1');
@@ -141,17 +153,17 @@ export class NodeFactsGatherer {
     return [iface.ip4, iface.ip6].filter((a): a is string => typeof a === 'string' && a !== '').slice(0, 1);
   }
 
-  private async readText(path: string): Promise<string> {
+  async #readText(path: string): Promise<string> {
     try {
-      return await readFile(this.root + path, 'utf8');
+      return await readFile(this.#root + path, 'utf8');
     } catch (err) {
-      throw TskubeError.from(err, 'internal').wrap(`node facts: reading ${this.root + path}`);
+      throw TskubeError.from(err, 'internal').wrap(`node facts: reading ${this.#root + path}`);
     }
   }
 
-  private async readOptional(path: string): Promise<string | undefined> {
+  async #readOptional(path: string): Promise<string | undefined> {
     try {
-      return await readFile(this.root + path, 'utf8');
+      return await readFile(this.#root + path, 'utf8');
     } catch {
       return undefined;
     }

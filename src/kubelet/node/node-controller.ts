@@ -46,15 +46,15 @@ export class NodeController {
   readonly done: Promise<void>;
   /** Why run() failed, if it did. */
   err: TskubeError | undefined;
-  private readonly o: NodeControllerOptions;
-  private readonly log: Logger;
-  private resolveReady!: (node: Node | undefined) => void;
-  private rejectReady!: (err: unknown) => void;
-  private resolveDone!: () => void;
+  readonly #o: NodeControllerOptions;
+  readonly #log: Logger;
+  #resolveReady!: (node: Node | undefined) => void;
+  #rejectReady!: (err: unknown) => void;
+  #resolveDone!: () => void;
 
   constructor(options: NodeControllerOptions) {
-    this.o = options;
-    this.log = options.logger.child({ component: 'node', node: options.settings.nodeName });
+    this.#o = options;
+    this.#log = options.logger.child({ component: 'node', node: options.settings.nodeName });
     this.lease = new NodeLease({
       api: options.api,
       nodeName: options.settings.nodeName,
@@ -73,33 +73,36 @@ export class NodeController {
       ...(options.statusReportFrequencyMs !== undefined ? { reportFrequencyMs: options.statusReportFrequencyMs } : {}),
     });
     this.ready = new Promise((resolve, reject) => {
-      this.resolveReady = resolve;
-      this.rejectReady = reject;
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
     });
     this.ready.catch(() => {});
-    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
   async run(signal: AbortSignal): Promise<void> {
     const lease = this.lease.run(signal);
     try {
-      const node = this.o.registerNode === false ? undefined : await registerNode({ api: this.o.api, buildNode: (s) => this.initialNode(s), logger: this.log }, signal);
-      this.resolveReady(node);
+      const node =
+        this.#o.registerNode === false
+          ? undefined
+          : await registerNode({ api: this.#o.api, buildNode: (s) => this.#initialNode(s), logger: this.#log }, signal);
+      this.#resolveReady(node);
       await this.status.run(signal);
     } catch (err) {
       this.err = TskubeError.from(err);
-      this.rejectReady(this.err);
+      this.#rejectReady(this.err);
       if (!(signal.aborted && this.err.code === 'canceled')) throw this.err;
     } finally {
       await lease;
-      this.resolveDone();
+      this.#resolveDone();
     }
   }
 
   /** The Node to create, with a first status (upstream initialNode → setNodeStatus). */
-  private async initialNode(signal: AbortSignal): Promise<Node> {
-    const [facts, runtime, images] = await Promise.all([this.o.facts(signal), this.o.runtime(signal), this.o.images(signal)]);
-    return buildNode(facts, this.o.settings, buildNodeStatus({ facts, runtime, settings: this.o.settings, images, now: new Date() }));
+  async #initialNode(signal: AbortSignal): Promise<Node> {
+    const [facts, runtime, images] = await Promise.all([this.#o.facts(signal), this.#o.runtime(signal), this.#o.images(signal)]);
+    return buildNode(facts, this.#o.settings, buildNodeStatus({ facts, runtime, settings: this.#o.settings, images, now: new Date() }));
   }
 }
 
@@ -119,7 +122,10 @@ export interface NodeControllerDeps {
 export function nodeControllerFromOptions(options: KubeletOptions, deps: NodeControllerDeps): NodeController {
   const settings = nodeSettingsFromOptions(options, deps.kubeletVersion);
   const gatherer = new NodeFactsGatherer({ rootDir: options.rootDir, detectHostIPs: options.nodeIPs.length === 0 });
-  const probe = new RuntimeProbe({ calls: criRuntimeCalls(deps.cri), ...(deps.runtimeProbeTimeoutMs !== undefined ? { timeoutMs: deps.runtimeProbeTimeoutMs } : {}) });
+  const probe = new RuntimeProbe({
+    calls: criRuntimeCalls(deps.cri),
+    ...(deps.runtimeProbeTimeoutMs !== undefined ? { timeoutMs: deps.runtimeProbeTimeoutMs } : {}),
+  });
   const c = options.config;
   return new NodeController({
     api: restNodeApi(new RestClient(deps.kubeConfig, { userAgent: `tskube-kubelet/${deps.kubeletVersion}` })),

@@ -36,7 +36,10 @@ export function nodeSettingsFromOptions(options: KubeletOptions, kubeletVersion:
   const c = options.config;
   const reserved = (resource: string) => {
     let sum = 0;
-    for (const [field, list] of [['kubeReserved', c.kubeReserved], ['systemReserved', c.systemReserved]] as const) {
+    for (const [field, list] of [
+      ['kubeReserved', c.kubeReserved],
+      ['systemReserved', c.systemReserved],
+    ] as const) {
       const text = list[resource];
       if (text !== undefined) sum += requireQuantity(text, `${field}[${resource}]`);
     }
@@ -75,7 +78,8 @@ export function threshold(evictionHard: Record<string, string>, signal: string):
   const field = `evictionHard[${signal}]`;
   if (text.endsWith('%')) {
     const pct = Number(text.slice(0, -1));
-    if (!Number.isFinite(pct) || pct < 0 || pct > 100) throw new TskubeError('invalid-argument', `${field}: invalid value "${text}": want a percentage 0%..100%`);
+    if (!Number.isFinite(pct) || pct < 0 || pct > 100)
+      throw new TskubeError('invalid-argument', `${field}: invalid value "${text}": want a percentage 0%..100%`);
     return { kind: 'percentage', value: pct / 100 };
   }
   return { kind: 'quantity', value: requireQuantity(text, field) };

@@ -39,32 +39,33 @@ export class NodeStatusReporter {
   readonly reportFrequencyMs: number;
   /** Resolves at the first successful report. */
   readonly ready: Promise<void>;
-  private readonly o: NodeStatusReporterOptions;
-  private readonly log: Logger;
-  private readonly now: () => Date;
-  private readonly random: () => number;
-  private readonly backoff: BackoffPolicy;
-  private lastReportAt: number | undefined;
-  private lastReady: NodeCondition | undefined;
-  private lastStatus: NodeStatus | undefined;
-  private failures = 0;
-  private resolveReady!: () => void;
+  readonly #o: NodeStatusReporterOptions;
+  readonly #log: Logger;
+  readonly #now: () => Date;
+  readonly #random: () => number;
+  readonly #backoff: BackoffPolicy;
+  #lastReportAt: number | undefined;
+  #lastReady: NodeCondition | undefined;
+  #lastStatus: NodeStatus | undefined;
+  #failures = 0;
+  #resolveReady!: () => void;
 
   constructor(options: NodeStatusReporterOptions) {
-    this.o = options;
+    this.#o = options;
     this.updateFrequencyMs = options.updateFrequencyMs ?? 10_000;
     this.reportFrequencyMs = options.reportFrequencyMs ?? 300_000;
-    if (!(this.updateFrequencyMs > 0)) throw new TskubeError('invalid-argument', `nodeStatusUpdateFrequency: invalid value ${this.updateFrequencyMs} ms: must be > 0`);
-    this.log = options.logger.child({ component: 'node-status', node: options.settings.nodeName });
-    this.now = options.now ?? (() => new Date());
-    this.random = options.random ?? Math.random;
-    this.backoff = { initialMs: Math.min(1_000, this.updateFrequencyMs), maxMs: this.updateFrequencyMs, factor: 2, jitter: 0.2 };
-    this.ready = new Promise((resolve) => (this.resolveReady = resolve));
+    if (!(this.updateFrequencyMs > 0))
+      throw new TskubeError('invalid-argument', `nodeStatusUpdateFrequency: invalid value ${this.updateFrequencyMs} ms: must be > 0`);
+    this.#log = options.logger.child({ component: 'node-status', node: options.settings.nodeName });
+    this.#now = options.now ?? (() => new Date());
+    this.#random = options.random ?? Math.random;
+    this.#backoff = { initialMs: Math.min(1_000, this.updateFrequencyMs), maxMs: this.updateFrequencyMs, factor: 2, jitter: 0.2 };
+    this.ready = new Promise((resolve) => (this.#resolveReady = resolve));
   }
 
   /** The status as last patched (or found unchanged) on the apiserver. */
   get status(): NodeStatus | undefined {
-    return this.lastStatus;
+    return this.#lastStatus;
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -72,13 +73,13 @@ export class NodeStatusReporter {
       let delayMs = this.updateFrequencyMs;
       try {
         await this.sync(signal);
-        if (this.failures > 0) this.log.info({ failures: this.failures }, 'node status reporting recovered');
-        this.failures = 0;
+        if (this.#failures > 0) this.#log.info({ failures: this.#failures }, 'node status reporting recovered');
+        this.#failures = 0;
       } catch (err) {
         if (signal.aborted) break;
-        delayMs = backoffDelay(this.backoff, this.failures, this.random());
-        if (this.failures === 0) this.log.warn({ err: TskubeError.from(err).message, retryInMs: delayMs }, 'unable to update node status; retrying');
-        this.failures++;
+        delayMs = backoffDelay(this.#backoff, this.#failures, this.#random());
+        if (this.#failures === 0) this.#log.warn({ err: TskubeError.from(err).message, retryInMs: delayMs }, 'unable to update node status; retrying');
+        this.#failures++;
       }
       await sleep(delayMs, signal);
     }
@@ -86,41 +87,47 @@ export class NodeStatusReporter {
 
   /** One round: observe, plan, patch if due. Throws when the apiserver or the machine fails. */
   async sync(signal: AbortSignal): Promise<SyncResult> {
-    const name = this.o.settings.nodeName;
+    const name = this.#o.settings.nodeName;
     const [facts, runtime, images, node] = await Promise.all([
-      this.o.facts(signal),
-      this.o.runtime(signal),
-      this.o.images(signal),
-      this.o.api.getNode(name, signal).catch((err: unknown) => {
+      this.#o.facts(signal),
+      this.#o.runtime(signal),
+      this.#o.images(signal),
+      this.#o.api.getNode(name, signal).catch((err: unknown) => {
         throw TskubeError.from(err).wrap(`reading node ${name}`);
       }),
     ]);
     if (!node) throw new TskubeError('not-found', `node ${name} does not exist on the apiserver (deleted after registration?)`);
-    const now = this.now();
-    const ours = buildNodeStatus({ facts, runtime, settings: this.o.settings, images, now, previous: node.status });
-    const plan = planStatusReport({ current: node.status, ours, lastReportAt: this.lastReportAt, now: now.getTime(), reportFrequencyMs: this.reportFrequencyMs });
+    const now = this.#now();
+    const ours = buildNodeStatus({ facts, runtime, settings: this.#o.settings, images, now, previous: node.status });
+    const plan = planStatusReport({
+      current: node.status,
+      ours,
+      lastReportAt: this.#lastReportAt,
+      now: now.getTime(),
+      reportFrequencyMs: this.reportFrequencyMs,
+    });
     if (plan.kind === 'skip') {
-      this.noteReady(node.status);
+      this.#noteReady(node.status);
       return 'unchanged';
     }
-    const updated = await this.o.api.patchNodeStatus(name, plan.patch, signal).catch((err: unknown) => {
+    const updated = await this.#o.api.patchNodeStatus(name, plan.patch, signal).catch((err: unknown) => {
       throw TskubeError.from(err).wrap(`patching node ${name} status`);
     });
-    this.lastReportAt = now.getTime();
-    this.noteReady(updated.status ?? plan.status);
-    this.resolveReady();
+    this.#lastReportAt = now.getTime();
+    this.#noteReady(updated.status ?? plan.status);
+    this.#resolveReady();
     return 'patched';
   }
 
-  private noteReady(status: NodeStatus | undefined): void {
-    this.lastStatus = status;
+  #noteReady(status: NodeStatus | undefined): void {
+    this.#lastStatus = status;
     const ready = readyCondition(status);
     if (!ready) return;
-    const before = this.lastReady;
-    this.lastReady = ready;
+    const before = this.#lastReady;
+    this.#lastReady = ready;
     if (before?.status === ready.status && before.message === ready.message) return;
     const fields = { ready: ready.status, reason: ready.reason, message: ready.message };
-    if (ready.status === 'True') this.log.info(fields, before ? 'node became ready' : 'node is ready');
-    else this.log.warn(fields, before?.status === 'False' ? 'node still not ready, for another reason' : 'node became not ready');
+    if (ready.status === 'True') this.#log.info(fields, before ? 'node became ready' : 'node is ready');
+    else this.#log.warn(fields, before?.status === 'False' ? 'node still not ready, for another reason' : 'node became not ready');
   }
 }

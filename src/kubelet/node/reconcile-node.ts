@@ -7,7 +7,10 @@ import { controllerManagedAttachAnnotation, defaultLabelKeys } from './build-nod
 import type { Node } from './node-wire.js';
 
 /** A JSON merge patch for metadata, or undefined when the existing Node is fine. */
-export function reconcileExistingNode(wanted: Node, existing: Node): { metadata: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> } } | undefined {
+export function reconcileExistingNode(
+  wanted: Node,
+  existing: Node,
+): { metadata: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> } } | undefined {
   const labels: Record<string, string | null> = {};
   const have = existing.metadata.labels ?? {};
   for (const key of defaultLabelKeys) {

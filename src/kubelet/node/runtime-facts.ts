@@ -40,7 +40,9 @@ export function describeCallFailure(method: string, endpoint: string, elapsedMs:
 const missing = (type: string): RuntimeCondition => ({ ok: false, reason: '', message: `the runtime did not report ${type}` });
 
 /** RuntimeReady / NetworkReady from a Status reply; a missing condition counts as not ready (as upstream). */
-export function runtimeConditions(conditions: { type: string; status: boolean; reason: string; message: string }[]): Pick<RuntimeFacts, 'runtimeReady' | 'networkReady'> {
+export function runtimeConditions(
+  conditions: { type: string; status: boolean; reason: string; message: string }[],
+): Pick<RuntimeFacts, 'runtimeReady' | 'networkReady'> {
   const pick = (type: string): RuntimeCondition => {
     const c = conditions.find((x) => x.type === type);
     return c ? { ok: c.status, reason: c.reason, message: c.message } : missing(type);
@@ -65,26 +67,26 @@ export interface RuntimeProbeOptions {
  */
 export class RuntimeProbe {
   readonly calls: RuntimeCalls;
-  private readonly timeoutMs: number;
-  private lastVersion = '';
-  private lastImages: NodeImage[] = [];
+  readonly #timeoutMs: number;
+  #lastVersion = '';
+  #lastImages: NodeImage[] = [];
 
   constructor(options: RuntimeProbeOptions) {
     this.calls = options.calls;
-    this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.#timeoutMs = options.timeoutMs ?? 5_000;
   }
 
   async facts(signal: AbortSignal): Promise<RuntimeFacts> {
     const down = (unreachable: string): RuntimeFacts => ({
-      runtimeVersion: this.lastVersion,
+      runtimeVersion: this.#lastVersion,
       unreachable,
       runtimeReady: { ok: false, reason: 'RuntimeUnreachable', message: unreachable },
       networkReady: { ok: false, reason: 'RuntimeUnreachable', message: unreachable },
     });
-    const options = { timeoutMs: this.timeoutMs, signal };
+    const options = { timeoutMs: this.#timeoutMs, signal };
     // Status first: it is the health check, and the call a failure message should name.
     let started = Date.now();
-    let conditions;
+    let conditions: Awaited<ReturnType<RuntimeCalls['status']>>['conditions'];
     try {
       ({ conditions } = await this.calls.status(options));
     } catch (err) {
@@ -92,21 +94,20 @@ export class RuntimeProbe {
     }
     started = Date.now();
     try {
-      this.lastVersion = runtimeVersionString(await this.calls.version(options));
+      this.#lastVersion = runtimeVersionString(await this.calls.version(options));
     } catch (err) {
       return down(describeCallFailure('Version', this.calls.endpoint, Date.now() - started, err));
     }
-    return { runtimeVersion: this.lastVersion, ...runtimeConditions(conditions) };
+    return { runtimeVersion: this.#lastVersion, ...runtimeConditions(conditions) };
   }
 
   /** The runtime's images; the last list when the runtime does not answer. */
   async images(signal: AbortSignal): Promise<NodeImage[]> {
     try {
-      this.lastImages = await this.calls.listImages({ timeoutMs: this.timeoutMs, signal });
+      this.#lastImages = await this.calls.listImages({ timeoutMs: this.#timeoutMs, signal });
     } catch {
       // The Ready condition already says the runtime is away; keep the last list.
     }
-    return this.lastImages;
+    return this.#lastImages;
   }
 }
-

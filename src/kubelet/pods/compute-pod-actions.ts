@@ -117,9 +117,7 @@ class Planner {
       this.actions.killPod = this.#anythingRuns;
       return;
     }
-    const toStart = regularContainers(pod).filter(
-      (c) => !(podRestartPolicy(pod) === 'OnFailure' && succeeded(latestInstance(state, c.name))),
-    );
+    const toStart = regularContainers(pod).filter((c) => !(podRestartPolicy(pod) === 'OnFailure' && succeeded(latestInstance(state, c.name))));
     if (toStart.length === 0 && hasAnyRegularContainerCreated(pod, state)) {
       this.actions.killPod = this.#anythingRuns;
       return;
@@ -246,7 +244,7 @@ class Planner {
     const restartOnFailure = shouldRestartOnFailure(pod);
     for (const c of regularContainers(pod)) {
       const latest = latestInstance(state, c.name);
-      if (!latest || latest.phase !== 'running') {
+      if (latest?.phase !== 'running') {
         if (shouldContainerBeRestarted(c, pod, state)) {
           // An unknown container may still run: stop it so two never run at once.
           if (latest?.phase === 'unknown') this.#kill(latest, `Container is in "unknown" state, try killing it before restart`);

@@ -5,14 +5,7 @@
 //
 // Times are cut to whole seconds, as the API stores them, so a status read back from the
 // API server compares equal to the one computed again from the same state.
-import type {
-  V1Container,
-  V1ContainerState,
-  V1ContainerStatus,
-  V1Pod,
-  V1PodCondition,
-  V1PodStatus,
-} from '@kubernetes/client-node';
+import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import type { ContainerState, PodRuntimeState } from './runtime-state.js';
 import { qosClass } from './qos.js';
 import { configSourceAnnotation } from './labels.js';
@@ -73,8 +66,8 @@ export const unknownStatusReason = 'ContainerStatusUnknown';
 export function computePodStatus(pod: V1Pod, state: PodRuntimeState, input: PodStatusInput): V1PodStatus {
   const old = input.previous ?? pod.status ?? {};
   const now = wholeSeconds(input.now);
-  const containerStatuses = containerStatusesFor(pod, state, regularContainers(pod), old.containerStatuses ?? [], false, input).sort(
-    (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  const containerStatuses = containerStatusesFor(pod, state, regularContainers(pod), old.containerStatuses ?? [], false, input).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
   );
   const initContainerStatuses = containerStatusesFor(pod, state, initContainers(pod), old.initContainerStatuses ?? [], true, input);
   const all = [...initContainerStatuses, ...containerStatuses];
@@ -319,14 +312,7 @@ function applyProbeResults(c: V1Container, s: V1ContainerStatus, newest: Contain
   s.ready = started && (!c.readinessProbe || input.ready?.has(id) === true);
 }
 
-function podConditions(
-  pod: V1Pod,
-  state: PodRuntimeState,
-  old: V1PodStatus,
-  all: readonly V1ContainerStatus[],
-  phase: PodPhase,
-  now: Date,
-): V1PodCondition[] {
+function podConditions(pod: V1Pod, state: PodRuntimeState, old: V1PodStatus, all: readonly V1ContainerStatus[], phase: PodPhase, now: Date): V1PodCondition[] {
   const kept = (pod.status?.conditions ?? []).filter((c) => !kubeletConditions.has(c.type) && c.type !== 'DisruptionTarget');
   const disruption = (old.conditions ?? []).find((c) => c.type === 'DisruptionTarget');
   if (disruption) kept.push(disruption);
@@ -387,7 +373,8 @@ function containersReadyCondition(pod: V1Pod, all: readonly V1ContainerStatus[],
 }
 
 function readyCondition(pod: V1Pod, containersReady: V1PodCondition, conditions: readonly V1PodCondition[]): V1PodCondition {
-  if (containersReady.status !== 'True') return dropEmpty({ type: 'Ready', status: containersReady.status, reason: containersReady.reason, message: containersReady.message });
+  if (containersReady.status !== 'True')
+    return dropEmpty({ type: 'Ready', status: containersReady.status, reason: containersReady.reason, message: containersReady.message });
   const problems: string[] = [];
   for (const gate of pod.spec?.readinessGates ?? []) {
     const c = conditions.find((x) => x.type === gate.conditionType);
@@ -413,7 +400,7 @@ function joinMessages(parts: [string, string[]][]): string {
 function podIPsFor(pod: V1Pod, state: PodRuntimeState, hostIPs: readonly string[]): string[] {
   if (pod.spec?.hostNetwork) return hostIPs.slice(0, 2);
   const newest = state.sandboxes[0];
-  if (!newest || newest.phase !== 'ready') return [];
+  if (newest?.phase !== 'ready') return [];
   const primaryV6 = hostIPs[0] !== undefined && isV6(hostIPs[0]);
   const primary = newest.ips.find((ip) => isV6(ip) === primaryV6);
   const secondary = newest.ips.find((ip) => isV6(ip) !== primaryV6);

@@ -19,9 +19,7 @@ import { sleep } from '../../kube/sleep.js';
 import { configHashAnnotation, configMirrorAnnotation } from './labels.js';
 import type { PodConfig } from './sources/pod-config.js';
 
-export type MirrorPodAction =
-  | { type: 'create'; staticPod: V1Pod }
-  | { type: 'delete'; mirrorPod: V1Pod; reason: 'outdated' | 'orphaned' | 'terminating' };
+export type MirrorPodAction = { type: 'create'; staticPod: V1Pod } | { type: 'delete'; mirrorPod: V1Pod; reason: 'outdated' | 'orphaned' | 'terminating' };
 
 /** Upstream's pod full name, "<name>_<namespace>": how a static pod finds its mirror. */
 export function podFullName(pod: V1Pod): string {
@@ -80,32 +78,32 @@ export interface MirrorPodClientOptions {
 
 /** Creates and deletes mirror pods through the API. */
 export class MirrorPodClient {
-  private readonly rest: RestClient;
-  private readonly nodeName: string;
-  private readonly log: Logger;
-  private nodeUid: string | undefined;
+  readonly #rest: RestClient;
+  readonly #nodeName: string;
+  readonly #log: Logger;
+  #nodeUid: string | undefined;
 
   constructor(options: MirrorPodClientOptions) {
-    this.rest = options.rest;
-    this.nodeName = options.nodeName;
-    this.log = (options.logger ?? defaultLogger('kubelet')).child({ component: 'mirror-pods' });
+    this.#rest = options.rest;
+    this.#nodeName = options.nodeName;
+    this.#log = (options.logger ?? defaultLogger('kubelet')).child({ component: 'mirror-pods' });
   }
 
   async create(staticPod: V1Pod, signal?: AbortSignal): Promise<void> {
-    const node = { name: this.nodeName, uid: await this.getNodeUid(signal) };
+    const node = { name: this.#nodeName, uid: await this.#getNodeUid(signal) };
     const body = encode('V1Pod', mirrorPodFor(staticPod, node));
     const ns = staticPod.metadata?.namespace ?? 'default';
     const name = staticPod.metadata?.name ?? '';
     try {
-      await this.rest.request('POST', `/api/v1/namespaces/${ns}/pods`, { body, ...(signal ? { signal } : {}) });
+      await this.#rest.request('POST', `/api/v1/namespaces/${ns}/pods`, { body, ...(signal ? { signal } : {}) });
     } catch (err) {
       if (!isApiError(err, 'AlreadyExists')) throw TskubeError.from(err).wrap(`creating mirror pod ${ns}/${name}`);
       // Upstream: one that already exists with the same hash is as good as created.
-      const existing = await this.rest.request<{ metadata?: { annotations?: Record<string, string> } }>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
+      const existing = await this.#rest.request<{ metadata?: { annotations?: Record<string, string> } }>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
       if (existing.metadata?.annotations?.[configMirrorAnnotation] === staticPodHash(staticPod)) return;
       throw new TskubeError('already-exists', `creating mirror pod ${ns}/${name}: a pod of that name exists and is not its mirror`, { cause: err });
     }
-    this.log.info({ pod: `${ns}/${name}`, hash: staticPodHash(staticPod) }, 'created mirror pod');
+    this.#log.info({ pod: `${ns}/${name}`, hash: staticPodHash(staticPod) }, 'created mirror pod');
   }
 
   /** Deletes at once (grace 0), only the exact pod seen (UID precondition); gone already is fine. */
@@ -115,13 +113,13 @@ export class MirrorPodClient {
     const body: Record<string, unknown> = { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 };
     if (mirrorPod.metadata?.uid) body['preconditions'] = { uid: mirrorPod.metadata.uid };
     try {
-      await this.rest.request('DELETE', `/api/v1/namespaces/${ns}/pods/${name}`, { body, ...(signal ? { signal } : {}) });
+      await this.#rest.request('DELETE', `/api/v1/namespaces/${ns}/pods/${name}`, { body, ...(signal ? { signal } : {}) });
     } catch (err) {
       // NotFound: gone. Conflict: the UID differs, so it is another pod now; the next plan sees it.
       if (err instanceof KubeApiError && (err.status === 404 || err.status === 409)) return;
       throw TskubeError.from(err).wrap(`deleting mirror pod ${ns}/${name}`);
     }
-    this.log.info({ pod: `${ns}/${name}`, uid: mirrorPod.metadata?.uid, reason }, 'deleted mirror pod');
+    this.#log.info({ pod: `${ns}/${name}`, uid: mirrorPod.metadata?.uid, reason }, 'deleted mirror pod');
   }
 
   /** Carries out a plan in order; a failed step does not stop the others. Returns the failures. */
@@ -141,17 +139,17 @@ export class MirrorPodClient {
     return failures;
   }
 
-  private async getNodeUid(signal?: AbortSignal): Promise<string> {
-    if (this.nodeUid) return this.nodeUid;
+  async #getNodeUid(signal?: AbortSignal): Promise<string> {
+    if (this.#nodeUid) return this.#nodeUid;
     try {
-      const node = await this.rest.request<{ metadata?: { uid?: string } }>('GET', `/api/v1/nodes/${this.nodeName}`, signal ? { signal } : {});
+      const node = await this.#rest.request<{ metadata?: { uid?: string } }>('GET', `/api/v1/nodes/${this.#nodeName}`, signal ? { signal } : {});
       const uid = node.metadata?.uid;
-      if (!uid) throw new TskubeError('internal', `node ${this.nodeName} has no uid`);
-      this.nodeUid = uid;
+      if (!uid) throw new TskubeError('internal', `node ${this.#nodeName} has no uid`);
+      this.#nodeUid = uid;
       return uid;
     } catch (err) {
       // Upstream waits for the node to be registered before making mirror pods.
-      throw TskubeError.from(err).wrap(`mirror pods need the Node ${this.nodeName}`);
+      throw TskubeError.from(err).wrap(`mirror pods need the Node ${this.#nodeName}`);
     }
   }
 }
@@ -166,30 +164,30 @@ export interface MirrorPodSyncerOptions {
 
 /** Keeps the API's mirror pods in line with the static pods: plan on every change, apply, retry. */
 export class MirrorPodSyncer {
-  private readonly o: MirrorPodSyncerOptions;
-  private readonly log: Logger;
-  private wake: (() => void) | undefined;
-  private pending = true;
-  private lastError: string | undefined;
+  readonly #o: MirrorPodSyncerOptions;
+  readonly #log: Logger;
+  #wake: (() => void) | undefined;
+  #pending = true;
+  #lastError: string | undefined;
 
   constructor(options: MirrorPodSyncerOptions) {
-    this.o = options;
-    this.log = (options.logger ?? defaultLogger('kubelet')).child({ component: 'mirror-pods' });
+    this.#o = options;
+    this.#log = (options.logger ?? defaultLogger('kubelet')).child({ component: 'mirror-pods' });
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    const off = this.o.config.onChange(() => {
-      this.pending = true;
-      this.wake?.();
+    const off = this.#o.config.onChange(() => {
+      this.#pending = true;
+      this.#wake?.();
     });
     try {
       while (!signal.aborted) {
-        this.pending = false;
+        this.#pending = false;
         // Only with both sides known: before the API source lists, every static pod looks mirror-less.
-        if (this.o.config.hasSeen('api')) await this.syncOnce(signal);
-        if (this.pending) continue;
-        await sleep(this.o.resyncMs ?? 10_000, signal, (wake) => (this.wake = wake));
-        this.wake = undefined;
+        if (this.#o.config.hasSeen('api')) await this.syncOnce(signal);
+        if (this.#pending) continue;
+        await sleep(this.#o.resyncMs ?? 10_000, signal, (wake) => (this.#wake = wake));
+        this.#wake = undefined;
       }
     } finally {
       off();
@@ -197,12 +195,12 @@ export class MirrorPodSyncer {
   }
 
   async syncOnce(signal?: AbortSignal): Promise<void> {
-    const actions = planMirrorPods(this.o.config.staticPods(), this.o.config.mirrorPods());
+    const actions = planMirrorPods(this.#o.config.staticPods(), this.#o.config.mirrorPods());
     if (actions.length === 0) return;
-    const failures = await this.o.client.apply(actions, signal);
+    const failures = await this.#o.client.apply(actions, signal);
     const summary = failures.map((f) => f.message).join('; ');
-    if (summary && summary !== this.lastError) this.log.warn({ errors: failures.map((f) => f.message) }, 'mirror pod sync failed; will retry');
-    else if (!summary && this.lastError) this.log.info('mirror pod sync recovered');
-    this.lastError = summary || undefined;
+    if (summary && summary !== this.#lastError) this.#log.warn({ errors: failures.map((f) => f.message) }, 'mirror pod sync failed; will retry');
+    else if (!summary && this.#lastError) this.#log.info('mirror pod sync recovered');
+    this.#lastError = summary || undefined;
   }
 }

@@ -50,10 +50,18 @@ export function planTermination(pod: V1Pod, state: PodRuntimeState, gracePeriodS
   const stopGrace = Math.max(grace, minimumStopGraceSeconds);
   const specs = new Map<string, V1Container>([...initContainers(pod), ...regularContainers(pod)].map((c) => [c.name, c]));
   const live = state.containers.filter(isLive);
-  const target = (c: ContainerState): TerminationTarget => ({ id: c.id, name: c.name, preStop: grace > 0 && specs.get(c.name)?.lifecycle?.preStop !== undefined });
+  const target = (c: ContainerState): TerminationTarget => ({
+    id: c.id,
+    name: c.name,
+    preStop: grace > 0 && specs.get(c.name)?.lifecycle?.preStop !== undefined,
+  });
   const steps: TerminationStep[] = [];
 
-  const sidecarNames = new Set(initContainers(pod).filter(isRestartableInitContainer).map((c) => c.name));
+  const sidecarNames = new Set(
+    initContainers(pod)
+      .filter(isRestartableInitContainer)
+      .map((c) => c.name),
+  );
   const mainOrder = [...initContainers(pod).filter((c) => !isRestartableInitContainer(c)), ...regularContainers(pod)].map((c) => c.name);
   const rank = (name: string): number => {
     const i = mainOrder.indexOf(name);

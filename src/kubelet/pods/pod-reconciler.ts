@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { planReconcile } from './plan-reconcile.js';
 import type { PodWorkers } from './pod-workers.js';
 import { sleep } from '../../kube/sleep.js';
+import { errorMessage } from '../../common/errors.js';
 
 export type PodSourceName = 'api' | 'file';
 
@@ -92,10 +93,9 @@ export class PodReconciler {
         this.#finishing.add(uid);
         void this.#o
           .finishDeletion(a.pod)
-          .catch((err: unknown) => this.#o.log.warn({ uid, err: (err as Error).message }, 'finishing a pod deletion failed; will retry'))
+          .catch((err: unknown) => this.#o.log.warn({ uid, err: errorMessage(err) }, 'finishing a pod deletion failed; will retry'))
           .finally(() => this.#finishing.delete(uid));
-      }
-      else if (a.kind === 'terminate') {
+      } else if (a.kind === 'terminate') {
         if (this.#o.workers.phase(a.pod.metadata?.uid ?? '') === undefined) {
           this.#o.log.info({ pod: `${a.pod.metadata?.namespace}/${a.pod.metadata?.name}`, uid: a.pod.metadata?.uid, why: a.why }, 'terminating pod');
         }
@@ -108,7 +108,7 @@ export class PodReconciler {
             this.#o.workers.forget(a.uid);
             this.#lastKnown.delete(a.uid);
           })
-          .catch((err: unknown) => this.#o.log.warn({ uid: a.uid, err: (err as Error).message }, 'removing a terminated pod failed; will retry'))
+          .catch((err: unknown) => this.#o.log.warn({ uid: a.uid, err: errorMessage(err) }, 'removing a terminated pod failed; will retry'))
           .finally(() => this.#removing.delete(a.uid));
       }
     }
@@ -118,7 +118,7 @@ export class PodReconciler {
     const resyncMs = this.#o.resyncMs ?? 10_000;
     while (!signal.aborted) {
       this.#pending = false;
-      await this.reconcileOnce().catch((err: unknown) => this.#o.log.error({ err: (err as Error).message }, 'reconcile failed'));
+      await this.reconcileOnce().catch((err: unknown) => this.#o.log.error({ err: errorMessage(err) }, 'reconcile failed'));
       await sleep(resyncMs, signal, (wake) => {
         this.#wake = wake;
         if (this.#pending) wake();

@@ -80,7 +80,8 @@ export class PodSyncer {
 
     if (actions.killPod) {
       // Only a replacement is a change; a finished pod's sandbox just stops (upstream says nothing then).
-      if (actions.createSandbox && state.sandboxes.length > 0) deps.events.normal(pod, 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+      if (actions.createSandbox && state.sandboxes.length > 0)
+        deps.events.normal(pod, 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
       await this.#stopEverything(pod, state, grace, signal);
       acted = true;
     }
@@ -134,10 +135,13 @@ export class PodSyncer {
       // Later steps (sidecars) get what is left of the grace period, never less than the minimum.
       const grace = Math.min(step.graceSeconds, Math.max(minimumStopGraceSeconds, Math.ceil((deadline - this.#now()) / 1000)));
       log.info({ pod: podKey(pod), step: step.description }, 'terminating');
-      const stuck = setTimeout(() => {
-        log.warn({ pod: podKey(pod), step: step.description }, 'pod is stuck terminating');
-        deps.events.warning(pod, 'FailedKillPod', `still ${step.description}`);
-      }, (grace + 10) * 1000);
+      const stuck = setTimeout(
+        () => {
+          log.warn({ pod: podKey(pod), step: step.description }, 'pod is stuck terminating');
+          deps.events.warning(pod, 'FailedKillPod', `still ${step.description}`);
+        },
+        (grace + 10) * 1000,
+      );
       try {
         if (step.kind === 'stop-sandbox') {
           for (const id of step.sandboxIds) await deps.cri.runtime.call('StopPodSandbox', { podSandboxId: id }, { signal, timeoutMs: 60_000 });
@@ -167,7 +171,11 @@ export class PodSyncer {
 
   async #stopEverything(pod: V1Pod, state: PodRuntimeState, grace: number, signal: AbortSignal): Promise<void> {
     const running = state.containers.filter((c) => c.phase === 'running' || c.phase === 'unknown');
-    await Promise.all(running.map((c) => killContainer(this.#o.deps, pod, { id: c.id, name: c.name, ...this.#specAndIp(pod, state, c.name) }, grace, `Stopping container ${c.name}`, signal)));
+    await Promise.all(
+      running.map((c) =>
+        killContainer(this.#o.deps, pod, { id: c.id, name: c.name, ...this.#specAndIp(pod, state, c.name) }, grace, `Stopping container ${c.name}`, signal),
+      ),
+    );
     for (const s of state.sandboxes.filter((x) => x.phase === 'ready')) {
       await this.#o.deps.cri.runtime.call('StopPodSandbox', { podSandboxId: s.id }, { signal, timeoutMs: 60_000 });
     }

@@ -21,7 +21,7 @@ export interface SyncResult {
 }
 
 export interface PodWorkerHooks {
-  sync(pod: V1Pod, signal: AbortSignal): Promise<SyncResult | void>;
+  sync(pod: V1Pod, signal: AbortSignal): Promise<SyncResult | undefined>;
   /** Stops every container and the sandbox of the pod within the grace period. */
   terminate(pod: V1Pod, gracePeriodSeconds: number, signal: AbortSignal): Promise<void>;
   /** Called once a pod is terminated (e.g. to finish the API deletion, drop status). */
@@ -114,7 +114,7 @@ export class PodWorkers {
   /** Drops a terminated worker; the pod is gone from every source. */
   forget(uid: string): boolean {
     const w = this.#workers.get(uid);
-    if (!w || w.phase !== 'terminated') return false;
+    if (w?.phase !== 'terminated') return false;
     clearTimeout(w.timer);
     this.#workers.delete(uid);
     return true;

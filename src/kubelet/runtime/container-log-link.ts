@@ -10,7 +10,8 @@ export const defaultContainerLogLinksDir = '/var/log/containers';
 const maxNameLength = 255 - '.log'.length;
 
 export function containerLogLinkPath(linksDir: string, podName: string, podNamespace: string, containerName: string, containerId: string): string {
-  return join(linksDir, `${podName}_${podNamespace}_${containerName}-${containerId}`.slice(0, maxNameLength) + '.log');
+  const name = `${podName}_${podNamespace}_${containerName}-${containerId}`.slice(0, maxNameLength);
+  return join(linksDir, `${name}.log`);
 }
 
 /** Links the log file once the runtime has made it; an existing link stays. */

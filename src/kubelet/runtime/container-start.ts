@@ -20,15 +20,31 @@ const startTimeoutMs = 4 * 60_000;
  * CreateContainerConfigError, CreateContainerError, RunContainerError, PostStartHookError)
  * and a Warning event; nothing already running is touched.
  */
-export async function startContainer(deps: ExecutorDeps, pod: V1Pod, container: V1Container, attempt: number, sandbox: RunningSandbox, signal?: AbortSignal): Promise<StartOutcome> {
+export async function startContainer(
+  deps: ExecutorDeps,
+  pod: V1Pod,
+  container: V1Container,
+  attempt: number,
+  sandbox: RunningSandbox,
+  signal?: AbortSignal,
+): Promise<StartOutcome> {
   const opts = signal ? { signal, timeoutMs: startTimeoutMs } : { timeoutMs: startTimeoutMs };
   const uid = pod.metadata?.uid ?? '';
   const image = container.image ?? '';
-  const pulled = await deps.images.ensure(image, container.imagePullPolicy as 'Always' | 'IfNotPresent' | 'Never' | undefined, authForImage(image, deps.builders.pullSecrets(pod)), uid, {
-    pulling: (i) => deps.events.normal(pod, 'Pulling', `Pulling image "${i}"`),
-    pulled: (_i, message) => deps.events.normal(pod, 'Pulled', message),
-    failed: (_i, reason, message) => deps.events.warning(pod, 'Failed', `${message}${reason === 'ErrImagePull' ? '' : ` (${reason})`}`),
-  }, signal).catch((err: unknown) => ({ ok: false as const, reason: 'ErrImagePull' as const, message: TskubeError.from(err).detail }));
+  const pulled = await deps.images
+    .ensure(
+      image,
+      container.imagePullPolicy as 'Always' | 'IfNotPresent' | 'Never' | undefined,
+      authForImage(image, deps.builders.pullSecrets(pod)),
+      uid,
+      {
+        pulling: (i) => deps.events.normal(pod, 'Pulling', `Pulling image "${i}"`),
+        pulled: (_i, message) => deps.events.normal(pod, 'Pulled', message),
+        failed: (_i, reason, message) => deps.events.warning(pod, 'Failed', `${message}${reason === 'ErrImagePull' ? '' : ` (${reason})`}`),
+      },
+      signal,
+    )
+    .catch((err: unknown) => ({ ok: false as const, reason: 'ErrImagePull' as const, message: TskubeError.from(err).detail }));
   if (!pulled.ok) {
     if (pulled.reason === 'ImagePullBackOff') deps.events.normal(pod, 'BackOff', pulled.message);
     return pulled;
@@ -44,7 +60,7 @@ export async function startContainer(deps: ExecutorDeps, pod: V1Pod, container: 
   const messageFile = terminationMessageFile(deps.rootDir, uid, container.name, attempt);
   await prepareTerminationMessageFile(messageFile);
   const mounts = [{ containerPath: container.terminationMessagePath || '/dev/termination-log', hostPath: messageFile, readonly: false }];
-  let config;
+  let config: ReturnType<typeof deps.builders.container>;
   try {
     config = deps.builders.container(pod, container, attempt, { env: env.env, imageRef: pulled.imageRef, podIPs: sandbox.ips, mounts });
   } catch (err) {
@@ -82,7 +98,13 @@ export async function startContainer(deps: ExecutorDeps, pod: V1Pod, container: 
   if (postStart) {
     const ports = Object.fromEntries((container.ports ?? []).filter((p) => p.name).map((p) => [p.name as string, p.containerPort]));
     try {
-      await runLifecycleHandler(deps.cri, postStart, { containerId, podIP: sandbox.ips[0] ?? '127.0.0.1', ports }, pod.spec?.terminationGracePeriodSeconds ?? 30, signal);
+      await runLifecycleHandler(
+        deps.cri,
+        postStart,
+        { containerId, podIP: sandbox.ips[0] ?? '127.0.0.1', ports },
+        pod.spec?.terminationGracePeriodSeconds ?? 30,
+        signal,
+      );
     } catch (err) {
       const message = TskubeError.from(err).detail;
       deps.events.warning(pod, 'FailedPostStartHook', message);

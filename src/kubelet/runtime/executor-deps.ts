@@ -8,8 +8,17 @@ import type { ImagePuller } from './image-puller.js';
 /** Pod → CRI config, bound to this node's settings by the kubelet (see cri-config/). */
 export interface ConfigBuilders {
   sandbox(pod: V1Pod, attempt: number): PodSandboxConfig;
-  container(pod: V1Pod, container: V1Container, attempt: number, ctx: { env: { name: string; value: string }[]; imageRef: string; podIPs: string[]; mounts?: Mount[] }): ContainerConfig;
-  env(pod: V1Pod, container: V1Container, podIPs: string[]): { ok: true; env: { name: string; value: string }[] } | { ok: false; reason: string; message: string };
+  container(
+    pod: V1Pod,
+    container: V1Container,
+    attempt: number,
+    ctx: { env: { name: string; value: string }[]; imageRef: string; podIPs: string[]; mounts?: Mount[] },
+  ): ContainerConfig;
+  env(
+    pod: V1Pod,
+    container: V1Container,
+    podIPs: string[],
+  ): { ok: true; env: { name: string; value: string }[] } | { ok: false; reason: string; message: string };
   pullSecrets(pod: V1Pod): V1Secret[];
 }
 

@@ -6,7 +6,9 @@ import { defaultPullPolicy } from './pull-secrets.js';
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
 /** The outcome the container status shows: the image to run, or why the container waits. */
-export type ImageOutcome = { ok: true; imageRef: string } | { ok: false; reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull' | 'InvalidImageName'; message: string };
+export type ImageOutcome =
+  | { ok: true; imageRef: string }
+  | { ok: false; reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull' | 'InvalidImageName'; message: string };
 
 export interface PullEvents {
   pulling(image: string): void;
@@ -32,7 +34,14 @@ export class ImagePuller {
     this.#now = now;
   }
 
-  async ensure(image: string, policy: PullPolicy | undefined, auth: AuthConfig[], backoffKey: string, events: PullEvents, signal?: AbortSignal): Promise<ImageOutcome> {
+  async ensure(
+    image: string,
+    policy: PullPolicy | undefined,
+    auth: AuthConfig[],
+    backoffKey: string,
+    events: PullEvents,
+    signal?: AbortSignal,
+  ): Promise<ImageOutcome> {
     if (!image.trim()) return { ok: false, reason: 'InvalidImageName', message: 'image name is empty' };
     const effective = policy ?? defaultPullPolicy(image);
     const opts = signal ? { signal } : {};

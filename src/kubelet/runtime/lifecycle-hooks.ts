@@ -1,5 +1,5 @@
 import type { V1LifecycleHandler } from '@kubernetes/client-node';
-import { TskubeError } from '../../common/errors.js';
+import { errorMessage, TskubeError } from '../../common/errors.js';
 import type { CriClient } from '../../cri-client/index.js';
 
 export interface HookTarget {
@@ -15,21 +15,35 @@ export interface HookTarget {
  * Throws a TskubeError whose message is what upstream puts in the
  * FailedPostStartHook / FailedPreStopHook event.
  */
-export async function runLifecycleHandler(cri: CriClient, handler: V1LifecycleHandler, target: HookTarget, timeoutSeconds: number, signal?: AbortSignal): Promise<void> {
+export async function runLifecycleHandler(
+  cri: CriClient,
+  handler: V1LifecycleHandler,
+  target: HookTarget,
+  timeoutSeconds: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const timeoutMs = Math.max(1, timeoutSeconds) * 1000;
   if (handler.exec) {
     const cmd = handler.exec.command ?? [];
-    const reply = await cri.runtime.call('ExecSync', { containerId: target.containerId, cmd, timeout: Math.ceil(timeoutMs / 1000) }, { timeoutMs: timeoutMs + 2000, ...(signal ? { signal } : {}) });
+    const reply = await cri.runtime.call(
+      'ExecSync',
+      { containerId: target.containerId, cmd, timeout: Math.ceil(timeoutMs / 1000) },
+      { timeoutMs: timeoutMs + 2000, ...(signal ? { signal } : {}) },
+    );
     if (reply.exitCode !== 0) {
       const output = Buffer.concat([reply.stdout, reply.stderr]).toString('utf8').trim();
-      throw new TskubeError('failed-precondition', `Exec lifecycle hook (${JSON.stringify(cmd)}) for Container in Pod failed - error: command '${cmd.join(' ')}' exited with ${reply.exitCode}: ${output}`);
+      throw new TskubeError(
+        'failed-precondition',
+        `Exec lifecycle hook (${JSON.stringify(cmd)}) for Container in Pod failed - error: command '${cmd.join(' ')}' exited with ${reply.exitCode}: ${output}`,
+      );
     }
     return;
   }
   if (handler.httpGet) {
     const h = handler.httpGet;
     const port = typeof h.port === 'number' ? h.port : (target.ports[String(h.port)] ?? Number(h.port));
-    if (!Number.isInteger(port) || port <= 0) throw new TskubeError('invalid-argument', `httpGet lifecycle hook: port ${JSON.stringify(h.port)} is not a number or a named container port`);
+    if (!Number.isInteger(port) || port <= 0)
+      throw new TskubeError('invalid-argument', `httpGet lifecycle hook: port ${JSON.stringify(h.port)} is not a number or a named container port`);
     const host = h.host || target.podIP;
     const scheme = (h.scheme ?? 'HTTP').toLowerCase();
     const path = h.path?.startsWith('/') ? h.path : `/${h.path ?? ''}`;
@@ -37,17 +51,25 @@ export async function runLifecycleHandler(cri: CriClient, handler: V1LifecycleHa
     const headers = Object.fromEntries((h.httpHeaders ?? []).map((x) => [x.name, x.value]));
     const timeout = AbortSignal.timeout(timeoutMs);
     const res = await fetch(url, { headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout }).catch((err: unknown) => {
-      throw new TskubeError('unavailable', `HTTP lifecycle hook (${path}) for Container in Pod failed - error: ${(err as Error).message}`);
+      throw new TskubeError('unavailable', `HTTP lifecycle hook (${path}) for Container in Pod failed - error: ${errorMessage(err)}`);
     });
     await res.arrayBuffer().catch(() => undefined);
-    if (res.status < 200 || res.status >= 400) throw new TskubeError('failed-precondition', `HTTP lifecycle hook (${path}) for Container in Pod failed - error: HTTP ${res.status}`);
+    if (res.status < 200 || res.status >= 400)
+      throw new TskubeError('failed-precondition', `HTTP lifecycle hook (${path}) for Container in Pod failed - error: HTTP ${res.status}`);
     return;
   }
   if (handler.sleep) {
     const ms = Math.min(handler.sleep.seconds * 1000, timeoutMs);
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
     });
     return;
   }

@@ -75,11 +75,15 @@ export class RuntimeCache {
   #relist(): Promise<Map<string, PodRuntimeState>> {
     // Everyone asking while a relist runs gets a relist that started after they asked.
     const started = this.#now();
-    const chained = (this.#inflight ?? Promise.resolve(this.#pods)).catch(() => this.#pods).then(() => (this.#updatedAt >= started ? this.#pods : this.#doRelist()));
+    const chained = (this.#inflight ?? Promise.resolve(this.#pods))
+      .catch(() => this.#pods)
+      .then(() => (this.#updatedAt >= started ? this.#pods : this.#doRelist()));
     this.#inflight = chained;
-    void chained.finally(() => {
-      if (this.#inflight === chained) this.#inflight = undefined;
-    }).catch(() => undefined);
+    void chained
+      .finally(() => {
+        if (this.#inflight === chained) this.#inflight = undefined;
+      })
+      .catch(() => undefined);
     return chained;
   }
 

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { TskubeError } from '../../../common/errors.js';
+import { errorMessage, TskubeError } from '../../../common/errors.js';
 import { loadYaml } from '../../../common/yaml.js';
 import { parseFlags } from '../../args.js';
 import type { CrictlContext } from '../context.js';
@@ -75,7 +75,7 @@ async function loadDocument(path: string) {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new TskubeError('permission-denied', `reading ${path}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new TskubeError('permission-denied', `reading ${path}: ${errorMessage(err)}`);
   }
   const doc = parseDocument(text);
   if (doc.errors.length > 0) throw new TskubeError('invalid-argument', `${path}: not valid YAML: ${doc.errors[0]?.message.split('\n')[0]}`);
@@ -107,7 +107,12 @@ export async function run(argv: string[], ctx: CrictlContext): Promise<number> {
     return 0;
   }
   if (values.list) {
-    ctx.io.stdout.write(formatTable(['KEY', 'VALUE'], Object.keys(options).map((k) => [k, shown(k, current(k))])));
+    ctx.io.stdout.write(
+      formatTable(
+        ['KEY', 'VALUE'],
+        Object.keys(options).map((k) => [k, shown(k, current(k))]),
+      ),
+    );
     return 0;
   }
   let updates: [string, string][];

@@ -66,7 +66,8 @@ export interface StreamChoice {
 export async function streamToTerminal(ctx: CrictlContext, url: string, choice: StreamChoice): Promise<number> {
   const { io } = ctx;
   if (choice.tty && !choice.interactive) throw new TskubeError('invalid-argument', 'tty=true must be specified with interactive=true (add -i)');
-  if (choice.tty && (!io.stdin.isTTY || !io.stdin.setRawMode)) throw new TskubeError('invalid-argument', 'input is not a terminal (-t needs a terminal on stdin)');
+  if (choice.tty && (!io.stdin.isTTY || !io.stdin.setRawMode))
+    throw new TskubeError('invalid-argument', 'input is not a terminal (-t needs a terminal on stdin)');
   const raw = choice.tty ? io.stdin.setRawMode : undefined;
   raw?.call(io.stdin, true);
   try {

@@ -17,7 +17,8 @@ export async function run(argv: string[], ctx: CrictlContext): Promise<number> {
     'no-trunc': { type: 'boolean' },
     pinned: { type: 'boolean' },
   });
-  if (positionals.length > 1) throw new TskubeError('invalid-argument', `images takes at most one REPOSITORY[:TAG], got ${positionals.length}: ${positionals.join(' ')}`);
+  if (positionals.length > 1)
+    throw new TskubeError('invalid-argument', `images takes at most one REPOSITORY[:TAG], got ${positionals.length}: ${positionals.join(' ')}`);
   const format = parseOutputFormat(values.output);
   const images = await listImages(ctx, positionals[0], values.filter ?? []);
   if (format !== 'table') await printListReply(ctx.io.stdout, format, { images });

@@ -16,7 +16,11 @@ async function imageStatus(client: CriClient, ref: string, verbose: boolean, sig
   const { images } = await client.image.call('ListImages', {}, { signal });
   let id: string;
   try {
-    id = matchId(images.map((i) => i.id), ref, 'image');
+    id = matchId(
+      images.map((i) => i.id),
+      ref,
+      'image',
+    );
   } catch (err) {
     if (TskubeError.from(err).code === 'not-found') throw new TskubeError('not-found', `no such image "${ref}" present`);
     throw err;

@@ -16,7 +16,8 @@ export async function run(argv: string[], ctx: CrictlContext): Promise<number> {
     previous: { type: 'boolean', short: 'p' },
   });
   const [query, ...extra] = positionals;
-  if (query === undefined) throw new TskubeError('invalid-argument', 'container ID cannot be empty (usage: crictl logs [-f] [--tail N] [--since T] [-t] [-p] CONTAINER-ID)');
+  if (query === undefined)
+    throw new TskubeError('invalid-argument', 'container ID cannot be empty (usage: crictl logs [-f] [--tail N] [--since T] [-t] [-p] CONTAINER-ID)');
   if (extra.length > 0) throw new TskubeError('invalid-argument', `logs takes one container ID, got ${positionals.length}`);
   const tail = parseInteger(values.tail, '--tail', -1);
   const limitBytes = parseInteger(values['limit-bytes'], '--limit-bytes', -1);
@@ -63,6 +64,10 @@ export function parseSince(text: string, now: number): number {
   if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
   if (/^[\d.]+(ns|us|µs|ms|s|m|h)/.test(t)) return now - parseDuration(t, '--since');
   const time = Date.parse(t);
-  if (Number.isNaN(time)) throw new TskubeError('invalid-argument', `--since: invalid value "${text}" (want a duration like 10s or 42m, or an RFC3339 time like 2013-01-02T13:23:37Z)`);
+  if (Number.isNaN(time))
+    throw new TskubeError(
+      'invalid-argument',
+      `--since: invalid value "${text}" (want a duration like 10s or 42m, or an RFC3339 time like 2013-01-02T13:23:37Z)`,
+    );
   return time;
 }

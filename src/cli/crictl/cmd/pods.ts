@@ -16,7 +16,8 @@ export async function run(argv: string[], ctx: CrictlContext): Promise<number> {
     output: { type: 'string', short: 'o' },
     'no-trunc': { type: 'boolean' },
   });
-  if (positionals.length > 0) throw new TskubeError('invalid-argument', `pods takes no arguments, got "${positionals.join(' ')}" (filter with --id, --name, --label...)`);
+  if (positionals.length > 0)
+    throw new TskubeError('invalid-argument', `pods takes no arguments, got "${positionals.join(' ')}" (filter with --id, --name, --label...)`);
   const format = parseOutputFormat(values.output);
   const pods = await listPods(ctx, buildPodQuery(values));
   if (format !== 'table') await printListReply(ctx.io.stdout, format, { items: pods });

@@ -17,7 +17,8 @@ export async function run(argv: string[], ctx: CrictlContext): Promise<number> {
     'no-trunc': { type: 'boolean' },
     'resolve-image-path': { type: 'boolean', short: 'r' },
   });
-  if (positionals.length > 0) throw new TskubeError('invalid-argument', `ps takes no arguments, got "${positionals.join(' ')}" (filter with --id, --name, --pod...)`);
+  if (positionals.length > 0)
+    throw new TskubeError('invalid-argument', `ps takes no arguments, got "${positionals.join(' ')}" (filter with --id, --name, --pod...)`);
   const format = parseOutputFormat(values.output);
   const query = buildContainerQuery(values);
   const table = format === 'table' && !values.quiet;

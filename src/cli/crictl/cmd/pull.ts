@@ -25,7 +25,8 @@ export async function run(argv: string[], ctx: CrictlContext): Promise<number> {
     'pod-config': { type: 'string' },
     annotation: { type: 'string', short: 'a', multiple: true },
   });
-  if (positionals.length === 0 || positionals[0] === '') throw new TskubeError('invalid-argument', 'image name cannot be empty (usage: tskube crictl pull NAME[:TAG|@DIGEST])');
+  if (positionals.length === 0 || positionals[0] === '')
+    throw new TskubeError('invalid-argument', 'image name cannot be empty (usage: tskube crictl pull NAME[:TAG|@DIGEST])');
   expectArgs(positionals, 1, 'tskube crictl pull NAME[:TAG|@DIGEST]');
   const image = positionals[0] as string;
   const annotations = parseAnnotations(values.annotation ?? []);

@@ -27,7 +27,14 @@ export async function run(argv: string[], ctx: CrictlContext): Promise<number> {
   const requested: string[] = [];
   const failures: TskubeError[] = [];
   await eachId(positionals, async (name) => {
-    requested.push(await resolveImage(client, signal, images.map((i) => i.id), name));
+    requested.push(
+      await resolveImage(
+        client,
+        signal,
+        images.map((i) => i.id),
+        name,
+      ),
+    );
   }).catch((err: unknown) => failures.push(TskubeError.from(err)));
 
   const inUse = prune ? await imagesInUse(ctx, client) : new Set<string>();

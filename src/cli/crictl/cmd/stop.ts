@@ -35,7 +35,11 @@ export async function run(argv: string[], ctx: CrictlContext): Promise<number> {
   await eachId(queries, async (query) => {
     const id = match(query);
     // The runtime may wait out the whole grace period before it answers.
-    await client.runtime.call('StopContainer', { containerId: id, timeout: graceSeconds }, { signal: ctx.io.signal, timeoutMs: ctx.settings.timeoutMs + graceSeconds * 1000 });
+    await client.runtime.call(
+      'StopContainer',
+      { containerId: id, timeout: graceSeconds },
+      { signal: ctx.io.signal, timeoutMs: ctx.settings.timeoutMs + graceSeconds * 1000 },
+    );
     ctx.io.stdout.write(`${id}\n`);
   });
   return 0;

@@ -9,7 +9,11 @@ import { expectArgs } from '../lifecycle/usage.js';
 export async function run(argv: string[], ctx: CrictlContext): Promise<number> {
   const { values, positionals } = parseFlags(argv, resourceFlagSpec);
   const linux = linuxResourcesFromFlags(values);
-  expectArgs(positionals, { min: 1 }, 'tskube crictl update [--cpu-period N] [--cpu-quota N] [--cpu-share N] [--cpuset-cpus S] [--cpuset-mems S] [--memory BYTES] CONTAINER-ID...');
+  expectArgs(
+    positionals,
+    { min: 1 },
+    'tskube crictl update [--cpu-period N] [--cpu-quota N] [--cpu-share N] [--cpuset-cpus S] [--cpuset-mems S] [--memory BYTES] CONTAINER-ID...',
+  );
   const client = await ctx.client();
   const match = await containerIdMatcher(ctx);
   await eachId(positionals, async (query) => {

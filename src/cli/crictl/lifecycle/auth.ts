@@ -25,7 +25,10 @@ export function parseCreds(creds: string): { username: string; password: string 
 function checkAuth(auth: string): string {
   const compact = auth.trim();
   if (compact === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length % 4 === 1) {
-    throw new TskubeError('invalid-argument', `--auth: ${JSON.stringify(auth.length > 20 ? `${auth.slice(0, 17)}...` : auth)} is not base64 (want base64 of USERNAME[:PASSWORD])`);
+    throw new TskubeError(
+      'invalid-argument',
+      `--auth: ${JSON.stringify(auth.length > 20 ? `${auth.slice(0, 17)}...` : auth)} is not base64 (want base64 of USERNAME[:PASSWORD])`,
+    );
   }
   return compact;
 }

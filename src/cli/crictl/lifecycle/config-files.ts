@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { TskubeError } from '../../../common/errors.js';
+import { errorMessage, TskubeError } from '../../../common/errors.js';
 import type { ContainerConfig } from '../../../gen/cri/runtime/v1/ContainerConfig.js';
 import type { PodSandboxConfig } from '../../../gen/cri/runtime/v1/PodSandboxConfig.js';
 import { decodeCriMessage } from './cri-message-json.js';
@@ -18,7 +18,7 @@ async function parseDocument(text: string, source: string): Promise<unknown> {
     // YAML 1.2 is a superset of JSON, so one parser reads both kinds of file.
     return parse(text);
   } catch (err) {
-    throw new TskubeError('invalid-argument', `${source}: not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new TskubeError('invalid-argument', `${source}: not valid JSON or YAML: ${errorMessage(err).split('\n')[0]}`);
   }
 }
 
@@ -58,7 +58,7 @@ async function readConfigFile(path: string, what: string): Promise<string> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new TskubeError('not-found', `${what} file ${path} not found`);
-    throw new TskubeError('invalid-argument', `reading ${what} file ${path}: ${(err as Error).message}`);
+    throw new TskubeError('invalid-argument', `reading ${what} file ${path}: ${errorMessage(err)}`);
   }
 }
 

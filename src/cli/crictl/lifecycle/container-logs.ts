@@ -1,5 +1,6 @@
 import { readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { errorMessage } from '../../../common/errors.js';
 
 /**
  * Deletes a removed container's log file and its rotations (`<log>.*`), as crictl rm
@@ -20,7 +21,7 @@ export async function removeContainerLogs(logPath: string): Promise<string[]> {
     try {
       await unlink(join(dir, name));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`${join(dir, name)}: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`${join(dir, name)}: ${errorMessage(err)}`);
     }
   }
   return problems;

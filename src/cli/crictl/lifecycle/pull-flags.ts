@@ -32,9 +32,8 @@ export interface PullFlagValues {
 
 /** Auth and deadline for a pull from the flags, with crictl's CRICTL_CREDS / CRICTL_AUTH / CRICTL_PULL_TIMEOUT fallbacks. */
 export async function pullOptionsFromFlags(values: PullFlagValues, io: CommandIo): Promise<PullRequestOptions> {
-  const auth = await authConfig(
-    { creds: values.creds ?? io.env['CRICTL_CREDS'], auth: values.auth ?? io.env['CRICTL_AUTH'], username: values.username },
-    () => readPassword(io),
+  const auth = await authConfig({ creds: values.creds ?? io.env['CRICTL_CREDS'], auth: values.auth ?? io.env['CRICTL_AUTH'], username: values.username }, () =>
+    readPassword(io),
   );
   const timeoutText = values['pull-timeout'] ?? values.pt ?? io.env['CRICTL_PULL_TIMEOUT'];
   const timeoutMs = timeoutText === undefined || timeoutText === '' ? 0 : parseDuration(timeoutText, '--pull-timeout');

@@ -30,7 +30,12 @@ export function linuxResourcesFromFlags(values: ResourceFlagValues): LinuxContai
   if (values['cpuset-cpus'] !== undefined) out.cpusetCpus = values['cpuset-cpus'];
   if (values['cpuset-mems'] !== undefined) out.cpusetMems = values['cpuset-mems'];
   if (Object.keys(out).length === 0) {
-    throw new TskubeError('invalid-argument', `nothing to update: give at least one of ${Object.keys(resourceFlagSpec).map((f) => `--${f}`).join(', ')}`);
+    throw new TskubeError(
+      'invalid-argument',
+      `nothing to update: give at least one of ${Object.keys(resourceFlagSpec)
+        .map((f) => `--${f}`)
+        .join(', ')}`,
+    );
   }
   return out;
 }

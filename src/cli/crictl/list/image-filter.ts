@@ -1,4 +1,4 @@
-import { TskubeError } from '../../../common/errors.js';
+import { errorMessage, TskubeError } from '../../../common/errors.js';
 import type { Image__Output } from '../../../gen/cri/runtime/v1/Image.js';
 
 /** crictl's order: by first tag, else first digest, else ID. */
@@ -69,7 +69,7 @@ export function applyImageFilters(images: readonly Image__Output[], filters: rea
         try {
           re = new RegExp(value);
         } catch (err) {
-          throw new TskubeError('invalid-argument', `--filter: invalid reference pattern "${value}": ${(err as Error).message}`);
+          throw new TskubeError('invalid-argument', `--filter: invalid reference pattern "${value}": ${errorMessage(err)}`);
         }
         out = out.filter((i) => repositories(i).some((r) => re.test(r)));
         break;

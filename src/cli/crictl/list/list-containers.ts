@@ -41,7 +41,10 @@ export async function listContainers(
     query.image !== undefined ? imageIdOf(client, query.image, signal) : undefined,
   ]);
   const facts: ContainerFacts = {};
-  if (pods) facts.pods = new Map<string, PodNames>(pods.items.map((p) => [p.id, { name: p.metadata?.name ?? 'unknown', namespace: p.metadata?.namespace ?? 'unknown' }]));
+  if (pods)
+    facts.pods = new Map<string, PodNames>(
+      pods.items.map((p) => [p.id, { name: p.metadata?.name ?? 'unknown', namespace: p.metadata?.namespace ?? 'unknown' }]),
+    );
   if (wantedImage !== undefined) {
     facts.imageId = wantedImage;
     // Only references the runtime did not resolve to an ID need a lookup.

@@ -1,4 +1,4 @@
-import { TskubeError } from '../../../common/errors.js';
+import { errorMessage, TskubeError } from '../../../common/errors.js';
 
 /**
  * A --name / --namespace filter: a regular expression searched anywhere in the value,
@@ -9,7 +9,7 @@ export function compilePattern(pattern: string | undefined, flag: string): RegEx
   try {
     return new RegExp(pattern);
   } catch (err) {
-    throw new TskubeError('invalid-argument', `${flag}: invalid regular expression "${pattern}": ${(err as Error).message}`);
+    throw new TskubeError('invalid-argument', `${flag}: invalid regular expression "${pattern}": ${errorMessage(err)}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { TskubeError } from '../../../common/errors.js';
+import { errorMessage, TskubeError } from '../../../common/errors.js';
 import type { Output } from '../../io.js';
 import { toJson } from '../output.js';
 import { loadYaml } from '../../../common/yaml.js';
@@ -56,7 +56,7 @@ export function decodeInfo(info: Readonly<Record<string, string>>): Record<strin
       try {
         out[k] = JSON.parse(v) as unknown;
       } catch (err) {
-        throw new TskubeError('internal', `the runtime's verbose info "${k}" is not valid JSON: ${(err as Error).message}`);
+        throw new TskubeError('internal', `the runtime's verbose info "${k}" is not valid JSON: ${errorMessage(err)}`);
       }
     } else out[k] = v.replace(/^"+|"+$/g, '');
   }

@@ -77,7 +77,12 @@ export function podStatsTable(before: readonly PodSandboxStats__Output[], after:
     const now = podUsage(s);
     const old = first.get(id);
     if (isIdle(now) || !old) continue;
-    rows.push([s.attributes?.metadata?.name ?? '', shortId(id), cpuPercent(podUsage(old).cpu, now.cpu, id), humanSize(now.memory?.workingSetBytes?.value ?? '0')]);
+    rows.push([
+      s.attributes?.metadata?.name ?? '',
+      shortId(id),
+      cpuPercent(podUsage(old).cpu, now.cpu, id),
+      humanSize(now.memory?.workingSetBytes?.value ?? '0'),
+    ]);
   }
   return formatTable(podStatsColumns, rows);
 }

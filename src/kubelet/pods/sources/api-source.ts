@@ -20,18 +20,18 @@ export class ApiSource {
   readonly reflector: Reflector<V1Pod>;
   /** The first list is done (and handed on). */
   readonly ready: Promise<void>;
-  private readonly onPods: (pods: V1Pod[]) => void;
-  private pending = false;
+  readonly #onPods: (pods: V1Pod[]) => void;
+  #pending = false;
 
   constructor(options: ApiSourceOptions) {
-    this.onPods = options.onPods;
-    const schedule = () => this.schedule();
+    this.#onPods = options.onPods;
+    const schedule = () => this.#schedule();
     this.reflector = reflectorFor<V1Pod>(options.rest, '/api/v1/pods', {
       name: `pods spec.nodeName=${options.nodeName}`,
       fieldSelector: `spec.nodeName=${options.nodeName}`,
       decode: decodePod,
       logger: (options.logger ?? defaultLogger('kubelet')).child({ source: 'api' }),
-      handler: { onAdd: schedule, onUpdate: schedule, onDelete: schedule, onSynced: () => this.emit() },
+      handler: { onAdd: schedule, onUpdate: schedule, onDelete: schedule, onSynced: () => this.#emit() },
     });
     this.ready = this.reflector.ready;
   }
@@ -41,14 +41,14 @@ export class ApiSource {
   }
 
   // A burst of watch events (a relist, a deployment scaling) becomes one snapshot.
-  private schedule(): void {
-    if (this.pending) return;
-    this.pending = true;
-    setImmediate(() => this.emit());
+  #schedule(): void {
+    if (this.#pending) return;
+    this.#pending = true;
+    setImmediate(() => this.#emit());
   }
 
-  private emit(): void {
-    this.pending = false;
-    this.onPods(this.reflector.store.list());
+  #emit(): void {
+    this.#pending = false;
+    this.#onPods(this.reflector.store.list());
   }
 }

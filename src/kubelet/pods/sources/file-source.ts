@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { defaultLogger } from '../../../kube/logger.js';
 import { sleep } from '../../../kube/sleep.js';
 import { parseStaticPod, staticPodUid } from './static-pod.js';
+import { errorMessage } from '../../../common/errors.js';
 
 export interface FileSourceOptions {
   /** staticPodPath: a folder of manifests, or one manifest file. */
@@ -29,22 +30,22 @@ const WATCH_SETTLE_MS = 100;
 
 export class FileSource {
   readonly ready: Promise<void>;
-  private readonly o: Required<Omit<FileSourceOptions, 'logger'>> & { logger: Logger };
-  private resolveReady!: () => void;
+  readonly #o: Required<Omit<FileSourceOptions, 'logger'>> & { logger: Logger };
+  #resolveReady!: () => void;
   /** file → the UID of the content last reported bad, so it is logged once. */
-  private readonly reportedBad = new Map<string, string>();
-  private lastSignature: string | undefined;
-  private pathMissingLogged = false;
-  private scanning: Promise<void> | undefined;
-  private rescan = false;
+  readonly #reportedBad = new Map<string, string>();
+  #lastSignature: string | undefined;
+  #pathMissingLogged = false;
+  #scanning: Promise<void> | undefined;
+  #rescan = false;
 
   constructor(options: FileSourceOptions) {
-    this.o = {
+    this.#o = {
       checkIntervalMs: 20_000,
       ...options,
       logger: (options.logger ?? defaultLogger('kubelet')).child({ source: 'file', path: options.path }),
     };
-    this.ready = new Promise((r) => (this.resolveReady = r));
+    this.ready = new Promise((r) => (this.#resolveReady = r));
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -53,7 +54,7 @@ export class FileSource {
     const startWatch = () => {
       if (watcher) return;
       try {
-        watcher = fsWatch(this.o.path, { persistent: false }, () => {
+        watcher = fsWatch(this.#o.path, { persistent: false }, () => {
           clearTimeout(settle);
           settle = setTimeout(() => void this.scan(), WATCH_SETTLE_MS);
         });
@@ -70,7 +71,7 @@ export class FileSource {
       while (!signal.aborted) {
         await this.scan();
         startWatch();
-        await sleep(this.o.checkIntervalMs, signal);
+        await sleep(this.#o.checkIntervalMs, signal);
       }
     } finally {
       clearTimeout(settle);
@@ -80,21 +81,21 @@ export class FileSource {
 
   /** One read of the path; overlapping calls fold into one extra read. */
   scan(): Promise<void> {
-    if (this.scanning) {
-      this.rescan = true;
-      return this.scanning;
+    if (this.#scanning) {
+      this.#rescan = true;
+      return this.#scanning;
     }
-    this.scanning = (async () => {
+    this.#scanning = (async () => {
       do {
-        this.rescan = false;
-        await this.readOnce();
-      } while (this.rescan);
-    })().finally(() => (this.scanning = undefined));
-    return this.scanning;
+        this.#rescan = false;
+        await this.#readOnce();
+      } while (this.#rescan);
+    })().finally(() => (this.#scanning = undefined));
+    return this.#scanning;
   }
 
-  private async readOnce(): Promise<void> {
-    const files = await this.manifestFiles();
+  async #readOnce(): Promise<void> {
+    const files = await this.#manifestFiles();
     if (files === undefined) return;
     const pods: V1Pod[] = [];
     const byName = new Map<string, string>();
@@ -104,53 +105,53 @@ export class FileSource {
         content = await readFile(file, 'utf8');
       } catch (err) {
         // Removed between readdir and read: the next read settles it.
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.o.logger.warn({ file, err: (err as Error).message }, 'cannot read static pod manifest');
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.#o.logger.warn({ file, err: errorMessage(err) }, 'cannot read static pod manifest');
         continue;
       }
-      const result = parseStaticPod(content, file, this.o.nodeName);
+      const result = parseStaticPod(content, file, this.#o.nodeName);
       if (!result.ok) {
-        const fingerprint = staticPodUid(content, this.o.nodeName, file);
-        if (this.reportedBad.get(file) !== fingerprint) {
-          this.reportedBad.set(file, fingerprint);
-          this.o.logger.error({ file, error: result.error }, `invalid static pod manifest ${file}: ${result.error}`);
+        const fingerprint = staticPodUid(content, this.#o.nodeName, file);
+        if (this.#reportedBad.get(file) !== fingerprint) {
+          this.#reportedBad.set(file, fingerprint);
+          this.#o.logger.error({ file, error: result.error }, `invalid static pod manifest ${file}: ${result.error}`);
         }
         continue;
       }
       const key = `${result.pod.metadata?.namespace}/${result.pod.metadata?.name}`;
       const other = byName.get(key);
       if (other !== undefined) {
-        if (this.reportedBad.get(file) !== 'duplicate') {
-          this.reportedBad.set(file, 'duplicate');
-          this.o.logger.error({ file, pod: key, other }, `static pod ${key} in ${file} is already defined by ${other}; ignored`);
+        if (this.#reportedBad.get(file) !== 'duplicate') {
+          this.#reportedBad.set(file, 'duplicate');
+          this.#o.logger.error({ file, pod: key, other }, `static pod ${key} in ${file} is already defined by ${other}; ignored`);
         }
         continue;
       }
-      this.reportedBad.delete(file);
+      this.#reportedBad.delete(file);
       byName.set(key, file);
       pods.push(result.pod);
     }
-    for (const file of this.reportedBad.keys()) if (!files.includes(file)) this.reportedBad.delete(file);
-    this.publish(pods);
+    for (const file of this.#reportedBad.keys()) if (!files.includes(file)) this.#reportedBad.delete(file);
+    this.#publish(pods);
   }
 
   /** The manifests to read, sorted; undefined when the path cannot be read at all this time. */
-  private async manifestFiles(): Promise<string[] | undefined> {
-    const path = this.o.path;
+  async #manifestFiles(): Promise<string[] | undefined> {
+    const path = this.#o.path;
     let isDir: boolean;
     try {
       isDir = (await stat(path)).isDirectory();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         // Upstream: a missing path is an empty set, not an error; say so once.
-        if (!this.pathMissingLogged) this.o.logger.info('static pod path does not exist; no static pods');
-        this.pathMissingLogged = true;
+        if (!this.#pathMissingLogged) this.#o.logger.info('static pod path does not exist; no static pods');
+        this.#pathMissingLogged = true;
         return [];
       }
-      this.o.logger.warn({ err: (err as Error).message }, 'cannot read static pod path');
+      this.#o.logger.warn({ err: errorMessage(err) }, 'cannot read static pod path');
       return undefined;
     }
-    if (this.pathMissingLogged) this.o.logger.info('static pod path appeared');
-    this.pathMissingLogged = false;
+    if (this.#pathMissingLogged) this.#o.logger.info('static pod path appeared');
+    this.#pathMissingLogged = false;
     if (!isDir) return [path];
     const names = await readdir(path).catch(() => undefined);
     if (names === undefined) return undefined;
@@ -160,19 +161,20 @@ export class FileSource {
       .map((n) => join(path, basename(n)));
   }
 
-  private publish(pods: V1Pod[]): void {
+  #publish(pods: V1Pod[]): void {
     const signature = pods.map((p) => p.metadata?.uid).join(',');
-    const first = this.lastSignature === undefined;
-    if (signature === this.lastSignature) return;
-    const before = new Set(this.lastSignature ? this.lastSignature.split(',') : []);
+    const first = this.#lastSignature === undefined;
+    if (signature === this.#lastSignature) return;
+    const before = new Set(this.#lastSignature ? this.#lastSignature.split(',') : []);
     const now = new Set(pods.map((p) => p.metadata?.uid ?? ''));
     for (const p of pods) {
-      if (!before.has(p.metadata?.uid ?? '')) this.o.logger.info({ pod: `${p.metadata?.namespace}/${p.metadata?.name}`, uid: p.metadata?.uid }, 'static pod added');
+      if (!before.has(p.metadata?.uid ?? ''))
+        this.#o.logger.info({ pod: `${p.metadata?.namespace}/${p.metadata?.name}`, uid: p.metadata?.uid }, 'static pod added');
     }
     const gone = [...before].filter((uid) => uid !== '' && !now.has(uid));
-    if (gone.length > 0) this.o.logger.info({ uids: gone }, 'static pods removed');
-    this.lastSignature = signature;
-    this.o.onPods(pods);
-    if (first) this.resolveReady();
+    if (gone.length > 0) this.#o.logger.info({ uids: gone }, 'static pods removed');
+    this.#lastSignature = signature;
+    this.#o.onPods(pods);
+    if (first) this.#resolveReady();
   }
 }

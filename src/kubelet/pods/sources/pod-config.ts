@@ -21,49 +21,49 @@ interface SourceState {
 }
 
 export class PodConfig {
-  private readonly sources = new Map<PodSourceName, SourceState>();
-  private readonly firstSeen = new Map<string, string>();
-  private readonly listeners = new Set<PodsListener>();
-  private readonly changeListeners = new Set<() => void>();
-  private readonly now: () => Date;
+  readonly #sources = new Map<PodSourceName, SourceState>();
+  readonly #firstSeen = new Map<string, string>();
+  readonly #listeners = new Set<PodsListener>();
+  readonly #changeListeners = new Set<() => void>();
+  readonly #now: () => Date;
 
   constructor(options: PodConfigOptions = {}) {
-    this.now = options.now ?? (() => new Date());
+    this.#now = options.now ?? (() => new Date());
   }
 
   /** A source's complete set of pods (the sink the sources call). */
   set(source: PodSourceName, pods: readonly V1Pod[]): void {
     const { runnable, mirrors } = splitMirrorPods(pods);
-    const stamped = runnable.map((p) => stampPod(p, source, this.seenAt(p)));
+    const stamped = runnable.map((p) => stampPod(p, source, this.#seenAt(p)));
     const next: SourceState = { pods: stamped, mirrors, signature: podSetSignature(stamped), mirrorSignature: podSetSignature(mirrors) };
-    const prev = this.sources.get(source);
-    this.sources.set(source, next);
-    this.pruneFirstSeen();
+    const prev = this.#sources.get(source);
+    this.#sources.set(source, next);
+    this.#pruneFirstSeen();
     const podsChanged = prev === undefined || prev.signature !== next.signature;
-    if (podsChanged) for (const l of this.listeners) l(source, stamped);
-    if (podsChanged || prev.mirrorSignature !== next.mirrorSignature) for (const l of this.changeListeners) l();
+    if (podsChanged) for (const l of this.#listeners) l(source, stamped);
+    if (podsChanged || prev.mirrorSignature !== next.mirrorSignature) for (const l of this.#changeListeners) l();
   }
 
   /** Called with a source's pods (mirror pods left out) whenever that set changes, and on its first set. */
   subscribe(listener: PodsListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Called after any change, mirror pods included (for the mirror pod syncer). */
   onChange(listener: () => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
   }
 
   hasSeen(source: PodSourceName): boolean {
-    return this.sources.has(source);
+    return this.#sources.has(source);
   }
 
   /** Pods to run: from one source, or from all. */
   pods(source?: PodSourceName): V1Pod[] {
-    if (source) return [...(this.sources.get(source)?.pods ?? [])];
-    return [...this.sources.values()].flatMap((s) => s.pods);
+    if (source) return [...(this.#sources.get(source)?.pods ?? [])];
+    return [...this.#sources.values()].flatMap((s) => s.pods);
   }
 
   /** Pods that are not from the API (static pods), which get mirror pods. */
@@ -72,22 +72,22 @@ export class PodConfig {
   }
 
   mirrorPods(): V1Pod[] {
-    return [...this.sources.values()].flatMap((s) => s.mirrors);
+    return [...this.#sources.values()].flatMap((s) => s.mirrors);
   }
 
-  private seenAt(pod: V1Pod): string {
+  #seenAt(pod: V1Pod): string {
     const uid = pod.metadata?.uid ?? '';
-    let seen = this.firstSeen.get(uid);
+    let seen = this.#firstSeen.get(uid);
     if (seen === undefined) {
-      seen = this.now().toISOString();
-      this.firstSeen.set(uid, seen);
+      seen = this.#now().toISOString();
+      this.#firstSeen.set(uid, seen);
     }
     return seen;
   }
 
-  private pruneFirstSeen(): void {
+  #pruneFirstSeen(): void {
     const live = new Set(this.pods().map((p) => p.metadata?.uid ?? ''));
-    for (const uid of this.firstSeen.keys()) if (!live.has(uid)) this.firstSeen.delete(uid);
+    for (const uid of this.#firstSeen.keys()) if (!live.has(uid)) this.#firstSeen.delete(uid);
   }
 }
 

@@ -81,7 +81,8 @@ export function parseStaticPod(content: string, file: string, nodeName: string):
 export function validateRawPod(raw: Record<string, unknown>): string[] {
   const errors: string[] = [];
   const err = (field: string, what: string) => errors.push(`${field}: ${what}`);
-  if (raw['apiVersion'] !== 'v1') err('apiVersion', raw['apiVersion'] === undefined ? 'required (v1)' : `must be "v1", not ${JSON.stringify(raw['apiVersion'])}`);
+  if (raw['apiVersion'] !== 'v1')
+    err('apiVersion', raw['apiVersion'] === undefined ? 'required (v1)' : `must be "v1", not ${JSON.stringify(raw['apiVersion'])}`);
   if (raw['kind'] !== 'Pod') err('kind', raw['kind'] === undefined ? 'required (Pod)' : `must be "Pod", not ${JSON.stringify(raw['kind'])}`);
   const metadata = raw['metadata'];
   if (!isRecord(metadata)) err('metadata', 'required');
@@ -90,7 +91,8 @@ export function validateRawPod(raw: Record<string, unknown>): string[] {
     if (typeof name !== 'string' || name === '') err('metadata.name', 'required');
     else if (!dns1123Subdomain.test(name)) err('metadata.name', `"${name}" must be a lowercase RFC 1123 subdomain`);
     const ns = metadata['namespace'];
-    if (ns !== undefined && ns !== '' && (typeof ns !== 'string' || !dns1123Label.test(ns))) err('metadata.namespace', `${JSON.stringify(ns)} must be a lowercase RFC 1123 label`);
+    if (ns !== undefined && ns !== '' && (typeof ns !== 'string' || !dns1123Label.test(ns)))
+      err('metadata.namespace', `${JSON.stringify(ns)} must be a lowercase RFC 1123 label`);
     for (const key of ['labels', 'annotations'] as const) {
       const m = metadata[key];
       if (m === undefined) continue;
@@ -128,7 +130,8 @@ export function validateRawPod(raw: Record<string, unknown>): string[] {
       const image = c['image'];
       if (typeof image !== 'string' || image.trim() === '') err(`${at}.image`, 'required');
       const pull = c['imagePullPolicy'];
-      if (pull !== undefined && !pullPolicies.includes(pull as string)) err(`${at}.imagePullPolicy`, `${JSON.stringify(pull)} must be one of ${pullPolicies.join(', ')}`);
+      if (pull !== undefined && !pullPolicies.includes(pull as string))
+        err(`${at}.imagePullPolicy`, `${JSON.stringify(pull)} must be one of ${pullPolicies.join(', ')}`);
       for (const list2 of ['command', 'args'] as const) {
         const v = c[list2];
         if (v !== undefined && (!Array.isArray(v) || v.some((s) => typeof s !== 'string'))) err(`${at}.${list2}`, 'must be a list of strings');
@@ -138,9 +141,11 @@ export function validateRawPod(raw: Record<string, unknown>): string[] {
   checkContainers('containers', true);
   checkContainers('initContainers', false);
   const rp = spec['restartPolicy'];
-  if (rp !== undefined && !restartPolicies.includes(rp as string)) err('spec.restartPolicy', `${JSON.stringify(rp)} must be one of ${restartPolicies.join(', ')}`);
+  if (rp !== undefined && !restartPolicies.includes(rp as string))
+    err('spec.restartPolicy', `${JSON.stringify(rp)} must be one of ${restartPolicies.join(', ')}`);
   const grace = spec['terminationGracePeriodSeconds'];
-  if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0)) err('spec.terminationGracePeriodSeconds', `${JSON.stringify(grace)} must be a non-negative integer`);
+  if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0))
+    err('spec.terminationGracePeriodSeconds', `${JSON.stringify(grace)} must be a non-negative integer`);
   return errors;
 }
 

@@ -1,0 +1,189 @@
+// bench/cni: CNI ADD and DEL for 50 pod sandboxes through the tskube library, beside
+// the same plugins run by containerd's own CNI (go-cni on libcni) for the same
+// sandboxes, in the same run, one plugin set after the other (Debian's 1.1.1, v1.10).
+//
+// A private containerd (Debian's 1.6) creates each sandbox with its network, a bridge +
+// host-local + portmap list (CNI 1.0.0) on eth0; tskube then adds a second network of
+// the same plugins (its own bridge and subnet) on eth1 in the same sandbox namespace,
+// found in the verbose sandbox status, with the CNI_ARGS containerd passes. Teardown is
+// the other way round: tskube's DEL, then StopPodSandbox. So both sides see the same
+// machine load, sandbox after sandbox.
+//
+//   containerd ADD/DEL: containerd's own timer around go-cni's Setup/Remove, read as the
+//     change of containerd_cri_network_plugin_operations_duration_seconds (sum) across
+//     each RunPodSandbox/StopPodSandbox: only the CNI part of the call. go-cni also runs
+//     its built-in loopback network: at once with the list on ADD, before it on DEL.
+//   tskube ADD/DEL: wall time of the library's add()/del() of the list, in this process:
+//     the work the kubelet does per pod when containerd keeps the loopback network.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cni } from '../src/cni/cni.js';
+import { loadConfigFile } from '../src/cni/config/config-dir.js';
+import type { NetworkConfig } from '../src/cni/network-config.js';
+import { CriClient } from '../src/cri-client/index.js';
+import { privateContainerd } from '../test/support/private-containerd.js';
+import { percentile, printTable } from './lib/stats.js';
+
+const count = Number(process.env['BENCH_SANDBOXES'] ?? 50);
+const cacheRoot = process.env['TSKUBE_CACHE'] ?? join(process.env['HOME'] ?? '/root', '.cache/tskube');
+const pluginSets = [
+  { name: "Debian's plugins 1.1.1", dir: '/usr/lib/cni' },
+  { name: 'plugins v1.10.0', dir: process.env['TSKUBE_CNI_PLUGINS_BIN'] ?? join(cacheRoot, 'cni-plugins/v1.10.0/bin') },
+];
+const metric = 'containerd_cri_network_plugin_operations_duration_seconds_seconds_sum';
+
+interface Samples {
+  add: number[];
+  del: number[];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** containerd's cumulative CNI time per operation (seconds), from its metrics endpoint. */
+async function cniSeconds(metricsUrl: string, op: 'set_up_pod' | 'tear_down_pod'): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${metric}{operation_type="${op}"}`));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** The sandbox's network namespace, from the verbose status (runtimeSpec's network namespace, as containerd 1.6 and 2.x give it). */
+async function sandboxNetns(cri: CriClient, podSandboxId: string): Promise<string> {
+  const { info } = await cri.runtime.call('PodSandboxStatus', { podSandboxId, verbose: true });
+  const spec = JSON.parse(info['info'] ?? '{}') as { runtimeSpec?: { linux?: { namespaces?: { type: string; path?: string }[] } } };
+  const path = spec.runtimeSpec?.linux?.namespaces?.find((n) => n.type === 'network')?.path;
+  if (!path) throw new Error(`sandbox ${podSandboxId}: no network namespace in the verbose status`);
+  return path;
+}
+
+async function benchSet(set: { name: string; dir: string }, rows: (string | number)[][]): Promise<void> {
+  const tag = `${process.pid % 10000}`;
+  const work = mkdtempSync(join(tmpdir(), 'tskube-bench-cni-'));
+  const bridges = [`tkb${tag}a`, `tkb${tag}b`] as const;
+  const confDir = join(work, 'net.d');
+  execFileSync('mkdir', ['-p', confDir]);
+  // The same plugins for both; subnets inside the pod CIDR scripts/setup blackholes (no traffic is sent anyway).
+  const list = (name: string, bridgeName: string, subnet: string) =>
+    JSON.stringify({
+      cniVersion: '1.0.0',
+      name,
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: bridgeName,
+          isGateway: true,
+          ipam: { type: 'host-local', dataDir: join(work, 'ipam'), ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }] },
+        },
+        { type: 'portmap', capabilities: { portMappings: true } },
+      ],
+    });
+  writeFileSync(join(confDir, '10-bench.conflist'), list(`tskube-bench-${tag}`, bridges[0], '10.88.240.0/24'));
+  const secondFile = join(work, '10-bench-tskube.conflist');
+  writeFileSync(secondFile, list(`tskube-bench-${tag}-b`, bridges[1], '10.88.241.0/24'));
+  const second: NetworkConfig = await loadConfigFile(secondFile);
+  const port = await freePort();
+  const ctd = privateContainerd({ cri: true, cni: { confDir, binDir: set.dir }, metricsAddress: `127.0.0.1:${port}` });
+  const metricsUrl = `http://127.0.0.1:${port}/v1/metrics`;
+  const cni = new Cni({ pluginDirs: [set.dir] });
+  const sandboxes: string[] = [];
+  let client: CriClient | undefined;
+  const tskube: Samples = { add: [], del: [] };
+  const containerd: Samples = { add: [], del: [] };
+  try {
+    await ctd.start();
+    ctd.importImages(['registry.k8s.io/pause:3.10']);
+    client = new CriClient({ endpoint: ctd.endpoint, timeoutMs: 60_000 });
+    for (let i = 0; ; i++) {
+      const status = await client.runtime.call('Status', {}).catch(() => undefined);
+      if (status?.status?.conditions.some((c) => c.type === 'NetworkReady' && c.status)) break;
+      if (i > 100) throw new Error(`private containerd in ${ctd.dir}: its CNI network never became ready`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const cri = client;
+    const pods: { id: string; args: [string, string][]; netns: string }[] = [];
+    for (let i = 0; i < count; i++) {
+      // containerd's CNI time is its metric's change across RunPodSandbox.
+      const before = await cniSeconds(metricsUrl, 'set_up_pod');
+      const metadata = { name: `bench-cni-${tag}-${i}`, namespace: 'tskube-bench', uid: `bench-cni-${tag}-${i}`, attempt: 0 };
+      const { podSandboxId } = await cri.runtime.call('RunPodSandbox', {
+        config: { metadata, hostname: metadata.name, logDirectory: join(work, 'logs', metadata.name), linux: {} },
+      });
+      sandboxes.push(podSandboxId);
+      containerd.add.push(((await cniSeconds(metricsUrl, 'set_up_pod')) - before) * 1000);
+
+      const netns = await sandboxNetns(cri, podSandboxId);
+      const args: [string, string][] = [
+        ['IgnoreUnknown', '1'],
+        ['K8S_POD_NAMESPACE', metadata.namespace],
+        ['K8S_POD_NAME', metadata.name],
+        ['K8S_POD_INFRA_CONTAINER_ID', podSandboxId],
+        ['K8S_POD_UID', metadata.uid],
+      ];
+      const t0 = performance.now();
+      await cni.add(second, { containerId: podSandboxId, ifName: 'eth1', netns, args });
+      tskube.add.push(performance.now() - t0);
+      pods.push({ id: podSandboxId, args, netns });
+    }
+    for (const pod of pods) {
+      const t0 = performance.now();
+      await cni.del(second, { containerId: pod.id, ifName: 'eth1', netns: pod.netns, args: pod.args });
+      tskube.del.push(performance.now() - t0);
+
+      const before = await cniSeconds(metricsUrl, 'tear_down_pod');
+      await cri.runtime.call('StopPodSandbox', { podSandboxId: pod.id });
+      containerd.del.push(((await cniSeconds(metricsUrl, 'tear_down_pod')) - before) * 1000);
+      await cri.runtime.call('RemovePodSandbox', { podSandboxId: pod.id });
+    }
+    sandboxes.length = 0;
+    if (containerd.add.every((v) => v === 0)) throw new Error(`no ${metric} in containerd's metrics at ${metricsUrl}`);
+    for (const [op, t, c] of [
+      ['ADD', tskube.add, containerd.add],
+      ['DEL', tskube.del, containerd.del],
+    ] as const) {
+      rows.push([
+        `${set.name} ${op}`,
+        percentile(t, 50),
+        percentile(t, 99),
+        percentile(c, 50),
+        percentile(c, 99),
+        (percentile(t, 50) / percentile(c, 50)) * 100,
+      ]);
+    }
+  } finally {
+    for (const podSandboxId of sandboxes) {
+      await client?.runtime.call('StopPodSandbox', { podSandboxId }).catch(() => undefined);
+      await client?.runtime.call('RemovePodSandbox', { podSandboxId }).catch(() => undefined);
+    }
+    client?.close();
+    await ctd.destroy();
+    for (const bridge of bridges) {
+      try {
+        execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+      } catch {
+        // never made
+      }
+    }
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const rows: (string | number)[][] = [];
+for (const set of pluginSets) await benchSet(set, rows);
+console.log(`CNI ADD and DEL of bridge + host-local + portmap for ${count} pod sandboxes, one at a time (ms)`);
+printTable(['plugins, operation', 'tskube p50', 'tskube p99', 'containerd p50', 'containerd p99', 'tskube/containerd p50 %'], rows);
+console.log(
+  "\ntskube: wall time of the library's add()/del() of the list on eth1 of each sandbox, in this process.\n" +
+    "containerd: its own timer around go-cni's Setup/Remove of the same list on eth0 (network_plugin_operations_duration_seconds),\n" +
+    '  which also runs its loopback network (at once on ADD, before the list on DEL). Same plugins, CNI_ARGS and cache folder.',
+);
