@@ -4,6 +4,10 @@
 //   node net-echo.mjs serve NAME TCP_PORTS UDP_PORTS   answers "NAME CLIENT_ADDRESS" on each port; prints "ready"
 //   node net-echo.mjs ask HOST PORT tcp|udp COUNT [SOURCE_PORT] [TIMEOUT_MS]
 //                                                      prints {"answers":[...],"errors":[...]} as JSON
+//   node net-echo.mjs hold HOST PORT                   one TCP connection kept open: sends a line every 100 ms,
+//                                                      prints "ready NAME" on the first answer and, at SIGTERM,
+//                                                      {"sent":N,"answered":N,"names":[...],"error":...} as JSON
+// A "serve" TCP port answers a connection that sends "hold" by echoing every line it gets.
 import { createSocket } from 'node:dgram';
 import { connect, createServer, isIPv6 } from 'node:net';
 
@@ -18,8 +22,15 @@ function serve(name, tcpPorts, udpPorts) {
     pending++;
     const server = createServer((socket) => {
       const who = socket.remoteAddress?.replace(/^::ffff:/, '') ?? '?';
-      socket.end(`${name} ${who}\n`);
       socket.on('error', () => {});
+      socket.once('data', (first) => {
+        if (!first.toString().startsWith('hold')) return;
+        clearTimeout(plain);
+        socket.write(`${name}\n`);
+        socket.on('data', (c) => socket.write(`${name} ${c.toString().trim()}\n`));
+      });
+      // A client that says nothing gets one answer and the end of the connection.
+      const plain = setTimeout(() => socket.end(`${name} ${who}\n`), 30);
     });
     server.listen({ port, host: '::', ipv6Only: false }, ready);
   }
@@ -93,8 +104,41 @@ async function ask(host, port, proto, count, sourcePort, timeoutMs) {
   console.log(JSON.stringify({ answers, errors }));
 }
 
+function hold(host, port) {
+  let sent = 0;
+  let answered = 0;
+  let error;
+  const names = new Set();
+  const socket = connect({ host, port }, () => socket.write('hold\n'));
+  let buffer = '';
+  socket.on('data', (c) => {
+    buffer += c;
+    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+      const name = line.split(' ')[0];
+      if (names.size === 0) console.log(`ready ${name}`);
+      names.add(name);
+      if (line.includes(' ')) answered++;
+    }
+  });
+  socket.on('error', (err) => (error = err.code ?? err.message));
+  socket.on('close', () => (error ??= 'closed'));
+  const timer = setInterval(() => {
+    if (error) return;
+    sent++;
+    socket.write(`${sent}\n`);
+  }, 100);
+  process.on('SIGTERM', () => {
+    clearInterval(timer);
+    console.log(JSON.stringify({ sent, answered, names: [...names], error: error ?? null }));
+    process.exit(0);
+  });
+}
+
 const list = (s) => (s ? s.split(',').filter(Boolean).map(Number) : []);
 if (mode === 'serve') serve(args[0], list(args[1]), list(args[2]));
+else if (mode === 'hold') hold(args[0], Number(args[1]));
 else if (mode === 'ask') await ask(args[0], Number(args[1]), args[2], Number(args[3] ?? 1), Number(args[4] ?? 0), Number(args[5] ?? 2000));
 else {
   console.error('usage: net-echo.mjs serve NAME TCP_PORTS UDP_PORTS | ask HOST PORT tcp|udp COUNT [SOURCE_PORT] [TIMEOUT_MS]');
