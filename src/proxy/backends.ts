@@ -7,6 +7,8 @@ import type { ProxyBackend } from './backend.js';
 import type { ProxyOptions } from './config/options.js';
 import type { Exec } from './exec/exec.js';
 import type { IPFamily } from './net/ip.js';
+import { IptablesProxier } from './iptables/iptables-proxier.js';
+import { iptablesCommand } from './iptables/iptables.js';
 import { NftablesProxier } from './nftables/nftables-proxier.js';
 import { nftCommand } from './nftables/nftables.js';
 import type { ProxyMetrics } from './server/proxy-metrics.js';
@@ -25,6 +27,18 @@ function backendFor(mode: ProxyOptions['mode'], family: IPFamily, deps: BackendD
   switch (mode) {
     case 'nftables':
       return new NftablesProxier({ nft: nftCommand(deps.exec), family, counters });
+    case 'iptables':
+      return new IptablesProxier({
+        iptables: iptablesCommand(deps.exec),
+        family,
+        exec: deps.exec,
+        counters: {
+          syncFailed: () => deps.metrics.iptablesRestoreFailures.inc({ ip_family: family }),
+          cleanupFailed: () => {},
+          partialFailed: () => deps.metrics.iptablesPartialRestoreFailures.inc({ ip_family: family }),
+          rules: (table, written) => deps.metrics.iptablesLast.set({ table, ip_family: family }, written),
+        },
+      });
     default:
       throw new TskubeError('unimplemented', `proxy mode ${mode} is not implemented yet`);
   }

@@ -1,9 +1,11 @@
 // `tskube proxy --cleanup` removes what any back end created, and nothing else: the
-// kube-proxy nftables tables. Starting in one mode removes the other modes' leftovers,
-// as upstream does, best effort.
+// kube-proxy nftables tables, kube-proxy's KUBE-* iptables chains and the jumps to them.
+// Starting in one mode removes the other modes' leftovers, as upstream does, best effort.
 import { TskubeError } from '../common/errors.js';
 import type { Logger } from '../kube/logger.js';
 import type { Exec } from './exec/exec.js';
+import { cleanupIptables } from './iptables/iptables-proxier.js';
+import { iptablesCommand } from './iptables/iptables.js';
 import { nftCommand } from './nftables/nftables.js';
 import { kubeProxyTable } from './nftables/names.js';
 
@@ -18,7 +20,19 @@ async function cleanupNftables(exec: Exec, signal?: AbortSignal): Promise<string
 
 const cleaners: Record<CleanupTarget, (exec: Exec, signal?: AbortSignal) => Promise<string[]>> = {
   nftables: cleanupNftables,
-  iptables: async () => [],
+  iptables: async (exec, signal) => {
+    const ipt = iptablesCommand(exec);
+    const removed: string[] = [];
+    for (const family of ['IPv4', 'IPv6'] as const) {
+      // A family whose iptables cannot even be listed has nothing of ours in it.
+      const listed = await ipt.save(family, 'nat', signal).then(
+        () => true,
+        () => false,
+      );
+      if (listed) removed.push(...(await cleanupIptables(ipt, family, signal)));
+    }
+    return removed;
+  },
   ipvs: async () => [],
 };
 

@@ -60,6 +60,9 @@ export async function proxyLab(tag: string): Promise<ProxyLab> {
     const sink = await lab.netns('sink');
     const [svcIf] = await lab.link(node, '', sink, '');
     await lab.ip(node, 'route', 'add', '10.96.0.0/12', 'dev', svcIf);
+    // The documentation ranges tests use for external IPs and load-balancer VIPs go there too.
+    await lab.ip(node, 'route', 'add', '192.0.2.0/24', 'dev', svcIf);
+    await lab.ip(node, 'route', 'add', '203.0.113.0/24', 'dev', svcIf);
     await lab.ip(node, 'route', 'add', 'blackhole', '10.244.0.0/16');
     await lab.sysctl(node, 'net.ipv6.conf.all.forwarding', '1');
     await lab.ip(node, '-6', 'route', 'add', 'fd00:10:96::/112', 'dev', svcIf);

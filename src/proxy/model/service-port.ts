@@ -22,7 +22,7 @@ export interface ServicePort {
   /** "ns/name" of the Service. */
   serviceKey: string;
   name: ServicePortName;
-  /** What upstream prints: "ns/name:port". */
+  /** What upstream prints: "ns/name:port", or "ns/name" for an unnamed port. */
   display: string;
   clusterIP: string;
   port: number;
@@ -138,7 +138,7 @@ export function readService(service: Service, family: IPFamily): ServiceReading 
       key: `${serviceKey}:${portName}/${protocol}`,
       serviceKey,
       name: { namespace: ns, name, port: portName, protocol },
-      display: `${serviceKey}:${portName}`,
+      display: portName === '' ? serviceKey : `${serviceKey}:${portName}`,
       clusterIP,
       port: p.port!,
       protocol,
