@@ -24,7 +24,8 @@ const nftProxier = () => new NftablesProxier({ nft: nftCommand(lab.exec), family
 describe('nftables back end under faults', () => {
   it('keeps an established connection through a proxy restart that rewrites every rule', async () => {
     const web = service({ name: 'hold', clusterIP: '10.96.1.10', ports: [{ port: 80, targetPort: 8080 }] });
-    const endpoints = (n: number) => slice({ service: 'hold', ports: [{ port: 8080 }], endpoints: lab.backends.slice(0, n).map((b) => ({ ip: b.ip, node: 'node-b' })) });
+    const endpoints = (n: number) =>
+      slice({ service: 'hold', ports: [{ port: 8080 }], endpoints: lab.backends.slice(0, n).map((b) => ({ ip: b.ip, node: 'node-b' })) });
     const first = proxyHarness([{ family: 'IPv4', backend: nftProxier() }], { config: { nodeIPs: [lab.nodeIP] } });
     expect(await first.apply({ services: [web], slices: [endpoints(1)] })).toBe(true);
     const client = lab.lab.spawn(lab.client.ns, process.execPath, [echoScript, 'hold', '10.96.1.10', '80']);
@@ -88,7 +89,8 @@ describe('nftables back end under faults', () => {
     expect(await sync).toBe(false);
     // Either nothing of the new sync is in (the old table, whole) or all of it.
     const state = parseSyncStateComment((await lab.exec.output('nft', ['list', 'set', 'ip', 'kube-proxy', 'sync-state'])).match(/comment "([^"]+)"/)![1]!);
-    const probe = (ip: string) => lab.exec.status('nft', ['get', 'element', 'ip', 'kube-proxy', 'service-ips', `{ ${ip} . tcp . 80 }`]).then((r) => r.code === 0);
+    const probe = (ip: string) =>
+      lab.exec.status('nft', ['get', 'element', 'ip', 'kube-proxy', 'service-ips', `{ ${ip} . tcp . 80 }`]).then((r) => r.code === 0);
     if (state === oldDigest) {
       expect(await probe('10.97.0.1')).toBe(true);
       expect(await probe('10.97.11.183')).toBe(true);

@@ -35,7 +35,10 @@ describe('iptables rules', () => {
     const p = r.ports[0]!;
     // As in upstream's proxier_test.go.
     expect(iptPortChainNames(p).cluster).toBe('KUBE-SVC-XPGD46QRK7WJZT7O');
-    const ep = mergeEndpointSlices([slice({ namespace: 'ns1', service: 'svc1', ports: [{ name: 'p80', port: 80 }], endpoints: [{ ip: '10.180.0.1' }] })], '').get('p80/TCP')![0]!;
+    const ep = mergeEndpointSlices(
+      [slice({ namespace: 'ns1', service: 'svc1', ports: [{ name: 'p80', port: 80 }], endpoints: [{ ip: '10.180.0.1' }] })],
+      '',
+    ).get('p80/TCP')![0]!;
     expect(iptEndpointChainName(p, ep)).toBe('KUBE-SEP-SXIVWICOYRO3J4NJ');
   });
 
@@ -58,9 +61,15 @@ describe('iptables rules', () => {
     const slices = new Map(cluster.slices.map((s) => [s.metadata!.name!, s]));
     expect(await h.apply(cluster)).toBe(true);
     const steps: [string, () => void][] = [
-      ['an endpoint leaves web', () => slices.set('web-abcde', slice({ service: 'web', ports: [{ name: 'http', port: 8080 }], endpoints: [{ ip: '10.244.1.1' }] }))],
+      [
+        'an endpoint leaves web',
+        () => slices.set('web-abcde', slice({ service: 'web', ports: [{ name: 'http', port: 8080 }], endpoints: [{ ip: '10.244.1.1' }] })),
+      ],
       ['one loses its endpoints', () => slices.delete('one-abcde')],
-      ['np changes its node port', () => services.set('np', service({ name: 'np', type: 'NodePort', clusterIP: '10.96.0.20', ports: [{ port: 80, nodePort: 30081 }] }))],
+      [
+        'np changes its node port',
+        () => services.set('np', service({ name: 'np', type: 'NodePort', clusterIP: '10.96.0.20', ports: [{ port: 80, nodePort: 30081 }] })),
+      ],
       ['sticky is deleted', () => services.delete('sticky')],
       ['a new service', () => services.set('new', service({ name: 'new', clusterIP: '10.96.0.99', ports: [{ port: 80 }] }))],
       ['and its endpoints', () => slices.set('new-abcde', slice({ service: 'new', ports: [{ port: 80 }], endpoints: [{ ip: '10.244.5.5' }] }))],
