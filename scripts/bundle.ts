@@ -12,7 +12,13 @@ mkdirSync(outdir, { recursive: true });
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { tskube: 'src/cli/tskube.ts', 'bench/cri': 'bench/cri.ts', 'bench/pod-startup': 'bench/pod-startup.ts', 'bench/cni': 'bench/cni.ts' },
+  entryPoints: {
+    tskube: 'src/cli/tskube.ts',
+    'bench/cri': 'bench/cri.ts',
+    'bench/pod-startup': 'bench/pod-startup.ts',
+    'bench/cni': 'bench/cni.ts',
+    'bench/proxy': 'bench/proxy.ts',
+  },
   outdir,
   bundle: true,
   splitting: true,
