@@ -8,6 +8,7 @@ import type { ProxyOptions } from './config/options.js';
 import type { Exec } from './exec/exec.js';
 import type { IPFamily } from './net/ip.js';
 import { IptablesProxier } from './iptables/iptables-proxier.js';
+import { IpvsProxier } from './ipvs/ipvs-proxier.js';
 import { iptablesCommand } from './iptables/iptables.js';
 import { NftablesProxier } from './nftables/nftables-proxier.js';
 import { nftCommand } from './nftables/nftables.js';
@@ -19,7 +20,8 @@ export interface BackendDeps {
   log: Logger;
 }
 
-function backendFor(mode: ProxyOptions['mode'], family: IPFamily, deps: BackendDeps): ProxyBackend {
+function backendFor(options: ProxyOptions, family: IPFamily, deps: BackendDeps): ProxyBackend {
+  const mode = options.mode;
   const counters = {
     syncFailed: () => deps.metrics.nftablesSyncFailures.inc({ ip_family: family }),
     cleanupFailed: () => deps.metrics.nftablesCleanupFailures.inc({ ip_family: family }),
@@ -39,8 +41,13 @@ function backendFor(mode: ProxyOptions['mode'], family: IPFamily, deps: BackendD
           rules: (table, written) => deps.metrics.iptablesLast.set({ table, ip_family: family }, written),
         },
       });
-    default:
-      throw new TskubeError('unimplemented', `proxy mode ${mode} is not implemented yet`);
+    case 'ipvs':
+      return new IpvsProxier({
+        exec: deps.exec,
+        family,
+        scheduler: options.config.ipvs.scheduler,
+        counters: { syncFailed: () => deps.metrics.iptablesRestoreFailures.inc({ ip_family: family }), cleanupFailed: () => {} },
+      });
   }
 }
 
@@ -48,7 +55,7 @@ export async function createBackends(options: ProxyOptions, deps: BackendDeps, s
   const primary: IPFamily = options.config.bindAddress.includes(':') && options.config.bindAddress !== '::' ? 'IPv6' : 'IPv4';
   const out = new Map<IPFamily, ProxyBackend>();
   for (const family of [primary, primary === 'IPv4' ? 'IPv6' : 'IPv4'] as IPFamily[]) {
-    const backend = backendFor(options.mode, family, deps);
+    const backend = backendFor(options, family, deps);
     try {
       await backend.checkSupport(signal);
       out.set(family, backend);

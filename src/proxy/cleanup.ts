@@ -5,6 +5,8 @@ import { TskubeError } from '../common/errors.js';
 import type { Logger } from '../kube/logger.js';
 import type { Exec } from './exec/exec.js';
 import { cleanupIptables } from './iptables/iptables-proxier.js';
+import { checkIpvsKernel } from './ipvs/ipvs-proxier.js';
+import { dummyDevice, ipsets } from './ipvs/render-ipvs.js';
 import { iptablesCommand } from './iptables/iptables.js';
 import { nftCommand } from './nftables/nftables.js';
 import { kubeProxyTable } from './nftables/names.js';
@@ -33,7 +35,21 @@ const cleaners: Record<CleanupTarget, (exec: Exec, signal?: AbortSignal) => Prom
     }
     return removed;
   },
-  ipvs: async () => [],
+  // Without ip_vs in the kernel, IPVS mode never started: nothing of it can be here.
+  ipvs: async (exec, signal) => {
+    const present = await checkIpvsKernel().then(
+      () => true,
+      () => false,
+    );
+    if (!present) return [];
+    const opts = signal ? { signal } : {};
+    const removed: string[] = [];
+    if ((await exec.status('ip', ['link', 'del', dummyDevice], opts)).code === 0) removed.push(`link ${dummyDevice}`);
+    await exec.output('ipvsadm', ['-C'], opts);
+    removed.push('IPVS virtual servers');
+    for (const name of Object.keys(ipsets)) if ((await exec.status('ipset', ['destroy', name], opts)).code === 0) removed.push(`ipset ${name}`);
+    return removed;
+  },
 };
 
 /** Removes the rules of every back end; returns what it removed and what failed. */
