@@ -116,6 +116,9 @@ interface Running {
   stderr: () => string;
 }
 
+/** The proxy running now, for the signal handler. */
+let running: Running | undefined;
+
 function startProxy(impl: Impl, mode: string, net: TestbedNetwork, kubeconfig: string): Running {
   const common = [
     `--kubeconfig=${kubeconfig}`,
@@ -138,7 +141,7 @@ function startProxy(impl: Impl, mode: string, net: TestbedNetwork, kubeconfig: s
   child.stderr?.on('data', (c: Buffer) => {
     err = (err + c.toString()).slice(-4000);
   });
-  return {
+  running = {
     child,
     net,
     stderr: () => err,
@@ -152,6 +155,7 @@ function startProxy(impl: Impl, mode: string, net: TestbedNetwork, kubeconfig: s
       return out;
     },
   };
+  return running;
 }
 
 async function stopProxy(r: Running): Promise<void> {
@@ -165,6 +169,7 @@ async function stopProxy(r: Running): Promise<void> {
     }
   }
   await removeNetwork(r.net);
+  if (running === r) running = undefined;
 }
 
 async function waitMetric(r: Running, name: string, atLeast: number, timeoutMs: number): Promise<Map<string, number> | undefined> {
@@ -310,6 +315,18 @@ const binDir = process.env['TSKUBE_TESTBED_BIN'];
 log('starting a control plane (testbed --netns)');
 const tb = await up({ netns: true, timeoutMs: 300_000, log: (m) => log(`testbed: ${m}`), ...(binDir ? { binDir } : {}) });
 const work = mkdtempSync(join(tmpdir(), 'tskube-bench-proxy-'));
+// Ctrl-C or a kill: stop the proxy, the control plane and the namespaces, then go.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: cleaning up`);
+    void (async () => {
+      if (running) await stopProxy(running).catch(() => undefined);
+      rmSync(work, { recursive: true, force: true });
+      await down(tb.dir).catch(() => undefined);
+      process.exit(130);
+    })();
+  });
+}
 const rows: (string | number)[][] = [];
 try {
   const rest = new RestClient(loadKubeconfig(tb.adminKubeconfig), { userAgent: 'tskube-bench-proxy' });
