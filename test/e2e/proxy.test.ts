@@ -41,6 +41,17 @@ describe('tskube proxy with a control plane and the tskube kubelet', () => {
   let proxyDone: Promise<void> | undefined;
   let healthzPort = 0;
 
+  /** The status of a run-to-completion pod once it has finished. */
+  const finishedStatus = (name: string) =>
+    eventually(
+      `pod ${name} to finish`,
+      async () => {
+        const st = (await core.readNamespacedPod({ name, namespace })).status;
+        return st?.phase === 'Succeeded' || st?.phase === 'Failed' ? st : undefined;
+      },
+      90_000,
+    );
+
   beforeAll(async () => {
     const provided = inject('testbed');
     if (provided.network) tb = provided;
@@ -174,14 +185,7 @@ describe('tskube proxy with a control plane and the tskube kubelet', () => {
         },
       },
     });
-    const finished = await eventually(
-      'the client pod to finish',
-      async () => {
-        const st = (await core.readNamespacedPod({ name: 'client', namespace })).status;
-        return st?.phase === 'Succeeded' || st?.phase === 'Failed' ? st : undefined;
-      },
-      90_000,
-    );
+    const finished = await finishedStatus('client');
     const answers = (finished.containerStatuses?.[0]?.state?.terminated?.message ?? '').split('\n').filter(Boolean);
     expect(new Set(answers)).toEqual(new Set(pods));
   });
@@ -224,14 +228,7 @@ describe('tskube proxy with a control plane and the tskube kubelet', () => {
       },
     };
     await core.createNamespacedPod({ namespace, body: pod });
-    const status = await eventually(
-      'the lister pod to finish',
-      async () => {
-        const s = (await core.readNamespacedPod({ name: 'lister', namespace })).status;
-        return s?.phase === 'Succeeded' || s?.phase === 'Failed' ? s : undefined;
-      },
-      90_000,
-    );
+    const status = await finishedStatus('lister');
     // The list holds at least the lister pod itself.
     const terminated = status.containerStatuses?.[0]?.state?.terminated;
     expect(terminated?.exitCode, terminated?.message).toBe(0);
