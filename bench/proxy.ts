@@ -168,6 +168,14 @@ async function stopProxy(r: Running): Promise<void> {
       await exited;
     }
   }
+  // A proxy stopped mid-sync leaves its nft or iptables-restore running in the namespace:
+  // stop those too, or they would eat CPU through the next measurement.
+  const left = await processExec.output('ip', ['netns', 'pids', r.net.netns]).catch(() => '');
+  for (const pid of left.split('\n').filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {}
+  }
   await removeNetwork(r.net);
   if (running === r) running = undefined;
 }

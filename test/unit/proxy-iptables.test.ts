@@ -5,6 +5,7 @@ import type { EndpointSlice, Service } from '../../src/proxy/model/api-objects.j
 import { FakeIptables } from '../../src/proxy/iptables/fake-iptables.js';
 import { IptablesProxier } from '../../src/proxy/iptables/iptables-proxier.js';
 import { iptEndpointChainName, iptPortChainNames } from '../../src/proxy/iptables/names.js';
+import { RestoreScript } from '../../src/proxy/iptables/restore-script.js';
 import { mergeEndpointSlices } from '../../src/proxy/model/endpoints.js';
 import { readService } from '../../src/proxy/model/service-port.js';
 import { goldenCluster } from '../support/proxy-fixtures.js';
@@ -108,5 +109,13 @@ describe('iptables rules', () => {
     expect(await h.apply({})).toBe(true);
     expect(ipt.scripts.at(-1)).toContain(':KUBE-SERVICES - [0:0]');
     expect(await dumpAll(ipt)).toContain('--to-destination 10.244.9.9:8080');
+  });
+
+  it("print a big cluster's script (more lines than a call takes arguments)", () => {
+    const script = new RestoreScript();
+    for (let i = 0; i < 300_000; i++) script.append('nat', 'KUBE-SERVICES', `-d 10.96.${i >> 8}.${i & 255}/32 -j ACCEPT`);
+    const text = script.toString();
+    expect(text.startsWith('*nat\n-A KUBE-SERVICES -d 10.96.0.0/32 -j ACCEPT\n')).toBe(true);
+    expect(text.endsWith('COMMIT\n')).toBe(true);
   });
 });
