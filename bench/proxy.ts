@@ -11,6 +11,8 @@
 // proxy's RSS; and the floor: `nft -f` / `iptables-restore` of the finished ruleset alone.
 //
 // BENCH_SCALES=1000,5000,10000,30000,45000  BENCH_MODES=nftables,iptables
+// BENCH_ONE_ENDPOINT=10000 (the Services in the 1-endpoint row, measured right after the
+//   5-endpoint row of that size; default 10000 when it is a scale, else the largest)
 // BENCH_SYNC_TIMEOUT_S=300 (a proxy whose first sync takes longer is stopped and shown as >N)
 // TSKUBE_KUBE_PROXY=path to upstream kube-proxy (default: the testbed's peers build)
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -345,20 +347,14 @@ try {
     await rest.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns(i) } } });
   const services: Service[] = [];
   const slices: EndpointSlice[] = [];
-  const runs: { count: number; endpoints: number }[] = [...scales.map((count) => ({ count, endpoints: 5 })), { count: Math.max(...scales), endpoints: 1 }];
+  // The 1-endpoint row comes right after the 5-endpoint row of its size; later rows put
+  // the 5 endpoints back (rewriting every slice costs as much as creating it).
+  const oneEndpoint = Number(process.env['BENCH_ONE_ENDPOINT'] ?? (scales.includes(10_000) ? 10_000 : Math.max(...scales)));
+  const runs = scales.flatMap((count) => (count === oneEndpoint ? [5, 1] : [5]).map((endpoints) => ({ count, endpoints })));
   let created = 0;
   let endpointsNow = 5;
   for (const { count, endpoints } of runs) {
     const t = performance.now();
-    const fresh = Array.from({ length: Math.max(0, count - created) }, (_, k) => created + k);
-    await pool(fresh, 48, async (i) => {
-      const svc = await rest.request<Service>('POST', `/api/v1/namespaces/${ns(i)}/services`, {
-        body: { apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${i}` }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } },
-      });
-      services[i] = svc;
-      slices[i] = await rest.request<EndpointSlice>('POST', `/apis/discovery.k8s.io/v1/namespaces/${ns(i)}/endpointslices`, { body: sliceBody(i, endpoints) });
-    });
-    created = Math.max(created, count);
     if (endpoints !== endpointsNow) {
       await pool(
         Array.from({ length: created }, (_, i) => i),
@@ -371,6 +367,15 @@ try {
       );
       endpointsNow = endpoints;
     }
+    const fresh = Array.from({ length: Math.max(0, count - created) }, (_, k) => created + k);
+    await pool(fresh, 48, async (i) => {
+      const svc = await rest.request<Service>('POST', `/api/v1/namespaces/${ns(i)}/services`, {
+        body: { apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${i}` }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } },
+      });
+      services[i] = svc;
+      slices[i] = await rest.request<EndpointSlice>('POST', `/apis/discovery.k8s.io/v1/namespaces/${ns(i)}/endpointslices`, { body: sliceBody(i, endpoints) });
+    });
+    created = Math.max(created, count);
     log(`${count} Services with ${endpoints} endpoint(s) in the API (${((performance.now() - t) / 1000).toFixed(0)} s to write)`);
     for (const mode of modes) {
       const measured: Record<Impl, Result> = {} as Record<Impl, Result>;

@@ -1,6 +1,10 @@
 // Faults with real netfilter in network namespaces: a restarted proxy keeps established
 // connections, and a proxy killed in the middle of a sync leaves the last complete rules.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProxyBackend } from '../../src/proxy/backend.js';
+import { cleanupAll } from '../../src/proxy/cleanup.js';
+import { IptablesProxier } from '../../src/proxy/iptables/iptables-proxier.js';
+import { iptablesCommand } from '../../src/proxy/iptables/iptables.js';
 import { NftablesProxier } from '../../src/proxy/nftables/nftables-proxier.js';
 import { nftCommand } from '../../src/proxy/nftables/nftables.js';
 import { parseSyncStateComment } from '../../src/proxy/nftables/sync-plan.js';
@@ -20,13 +24,18 @@ afterAll(async () => {
 });
 
 const nftProxier = () => new NftablesProxier({ nft: nftCommand(lab.exec), family: 'IPv4' });
+const makers: Record<string, () => ProxyBackend> = {
+  nftables: nftProxier,
+  iptables: () => new IptablesProxier({ iptables: iptablesCommand(lab.exec), family: 'IPv4', exec: lab.exec }),
+};
 
-describe('nftables back end under faults', () => {
-  it('keeps an established connection through a proxy restart that rewrites every rule', async () => {
+describe('the proxy under faults', () => {
+  it.each(['nftables', 'iptables'])('keeps an established connection through a restart that rewrites every rule (%s)', async (mode) => {
+    const proxier = makers[mode]!;
     const web = service({ name: 'hold', clusterIP: '10.96.1.10', ports: [{ port: 80, targetPort: 8080 }] });
     const endpoints = (n: number) =>
       slice({ service: 'hold', ports: [{ port: 8080 }], endpoints: lab.backends.slice(0, n).map((b) => ({ ip: b.ip, node: 'node-b' })) });
-    const first = proxyHarness([{ family: 'IPv4', backend: nftProxier() }], { config: { nodeIPs: [lab.nodeIP] } });
+    const first = proxyHarness([{ family: 'IPv4', backend: proxier() }], { config: { nodeIPs: [lab.nodeIP] } });
     expect(await first.apply({ services: [web], slices: [endpoints(1)] })).toBe(true);
     const client = lab.lab.spawn(lab.client.ns, process.execPath, [echoScript, 'hold', '10.96.1.10', '80']);
     let out = '';
@@ -34,10 +43,13 @@ describe('nftables back end under faults', () => {
     await waitForOutput(client, 'ready b1');
     // A new process with a different view (three endpoints now): its first sync is a full
     // rewrite of the table, in one transaction; conntrack keeps the connection on b1.
-    const second = proxyHarness([{ family: 'IPv4', backend: nftProxier() }], { config: { nodeIPs: [lab.nodeIP] } });
+    const second = proxyHarness([{ family: 'IPv4', backend: proxier() }], { config: { nodeIPs: [lab.nodeIP] } });
     expect(await second.apply({ services: [web], slices: [endpoints(3)] })).toBe(true);
-    const rewritten = await lab.exec.output('nft', ['list', 'map', 'ip', 'kube-proxy', 'clusterip-endpoints-tcp']);
-    expect(rewritten).toContain('10.96.1.10 . 80 . 2 : 10.244.1.3 . 8080');
+    const rewritten =
+      mode === 'nftables'
+        ? await lab.exec.output('nft', ['list', 'map', 'ip', 'kube-proxy', 'clusterip-endpoints-tcp'])
+        : await lab.exec.output('iptables-save', ['-t', 'nat']);
+    expect(rewritten).toContain(mode === 'nftables' ? '10.96.1.10 . 80 . 2 : 10.244.1.3 . 8080' : '--to-destination 10.244.1.3:8080');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const closed = new Promise<void>((resolve) => client.once('exit', () => resolve()));
     client.kill('SIGTERM');
@@ -47,6 +59,7 @@ describe('nftables back end under faults', () => {
     expect(result.names).toEqual(['b1']);
     expect(result.sent).toBeGreaterThan(8);
     expect(result.answered).toBeGreaterThanOrEqual(result.sent - 1);
+    expect((await cleanupAll(lab.exec)).failed).toEqual([]);
   });
 
   it('leaves the last complete ruleset when killed in the middle of a large sync', async () => {
