@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { down, up } from '../test/testbed/index.ts';
 import { CriClient } from '../src/cri-client/index.js';
 import { processUsage } from './lib/proc.js';
+import { removeCgroupTree } from '../test/support/cgroups.js';
 import { percentile, printTable } from './lib/stats.js';
 
 const count = Number(process.env['BENCH_PODS'] ?? 30);
@@ -17,6 +18,7 @@ const root = process.env['TSKUBE_ROOT'] ?? process.cwd();
 const endpoint = 'unix:///run/containerd/containerd.sock';
 const nodeName = `bench-${process.pid}`;
 const namespace = `bench-${process.pid}`;
+const cgroupRoot = `tskube-bench-${process.pid}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
@@ -38,7 +40,9 @@ kc.loadFromFile(tb.adminKubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
 writeFileSync(
   join(dir, 'config.yaml'),
-  `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncontainerRuntimeEndpoint: ${endpoint}\ncgroupDriver: cgroupfs\nmaxPods: 110\npodLogsDir: ${dir}/logs\n`,
+  // Its own cgroup root: the QoS cgroups and admission are on (upstream's defaults), and a kubelet
+  // removes pod cgroups it does not own, so it must not share /kubepods with anyone.
+  `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncontainerRuntimeEndpoint: ${endpoint}\ncgroupDriver: cgroupfs\nmaxPods: 110\npodLogsDir: ${dir}/logs\ncgroupRoot: /${cgroupRoot}\nhealthzPort: 0\n`,
 );
 const kubelet = spawn(
   join(root, 'bin/tskube'),
@@ -140,6 +144,7 @@ try {
   cri.close();
   await down(tb.dir);
   rmSync(dir, { recursive: true, force: true });
+  await removeCgroupTree(`/${cgroupRoot}`);
   // The kubelet links container logs in the host's /var/log/containers; its pod log dir is gone now.
   for (const name of readdirSync('/var/log/containers').filter((n) => n.includes(`_${namespace}_`))) rmSync(join('/var/log/containers', name), { force: true });
 }

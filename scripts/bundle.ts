@@ -18,6 +18,7 @@ const result = await build({
     'bench/pod-startup': 'bench/pod-startup.ts',
     'bench/cni': 'bench/cni.ts',
     'bench/proxy': 'bench/proxy.ts',
+    'bench/kubelet-api': 'bench/kubelet-api.ts',
   },
   outdir,
   bundle: true,

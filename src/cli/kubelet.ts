@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { TskubeError } from '../common/errors.js';
-import { kubeletUsage, resolveKubeletOptions, wantsHelp, type KubeletOptions } from '../kubelet/config/index.js';
-import type { ReadTextFile } from '../kubelet/config/load.js';
+import { kubeletUsage, resolveKubeletOptions, wantsHelp, type KubeletOptions } from '../kubelet/options/index.js';
+import type { ReadTextFile } from '../kubelet/options/load.js';
 import type { Command } from './io.js';
 
 export type KubeletRunner = (options: KubeletOptions, signal: AbortSignal) => Promise<void>;

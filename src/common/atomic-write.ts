@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -21,6 +21,18 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
   try {
     await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Points the symlink `link` at `target`, replacing what it pointed at in one rename. */
+export async function replaceSymlink(target: string, link: string): Promise<void> {
+  const tmp = join(dirname(link), `.${basename(link)}.tmp-${randomBytes(4).toString('hex')}`);
+  await symlink(target, tmp);
+  try {
+    await rename(tmp, link);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;

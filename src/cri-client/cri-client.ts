@@ -4,7 +4,7 @@ import type { RuntimeServiceDefinition } from '../gen/cri/runtime/v1/RuntimeServ
 import type { VersionResponse__Output } from '../gen/cri/runtime/v1/VersionResponse.js';
 import { criDefinitions } from './descriptor.js';
 import { grpcTarget } from './endpoint.js';
-import { ServiceCaller, type CallOptions } from './service-caller.js';
+import { ServiceCaller, type CallObserver, type CallOptions } from './service-caller.js';
 
 export interface CriClientOptions {
   /** Runtime endpoint, e.g. unix:///run/containerd/containerd.sock. */
@@ -13,6 +13,8 @@ export interface CriClientOptions {
   imageEndpoint?: string;
   /** Default deadline of each unary call. */
   timeoutMs?: number;
+  /** Told of every unary call's duration and outcome (the kubelet's runtime operation metrics). */
+  observe?: CallObserver;
 }
 
 /** The CRI API version this client speaks (VersionRequest.version). */
@@ -52,8 +54,8 @@ export class CriClient {
     const runtimeClient = dial(this.endpoint);
     const imageClient = this.imageEndpoint === this.endpoint ? runtimeClient : dial(this.imageEndpoint);
     this.#clients = imageClient === runtimeClient ? [runtimeClient] : [runtimeClient, imageClient];
-    this.runtime = new ServiceCaller(runtimeClient, defs.runtime, this.endpoint, timeoutMs);
-    this.image = new ServiceCaller(imageClient, defs.image, this.imageEndpoint, timeoutMs);
+    this.runtime = new ServiceCaller(runtimeClient, defs.runtime, this.endpoint, timeoutMs, options.observe);
+    this.image = new ServiceCaller(imageClient, defs.image, this.imageEndpoint, timeoutMs, options.observe);
   }
 
   /** Version, asked the way the kubelet asks; fails clearly on a v1alpha2-only runtime. */

@@ -3,6 +3,9 @@ import type { MethodDefinition } from '@grpc/proto-loader';
 import { TskubeError } from '../common/errors.js';
 import { callError } from './call-error.js';
 
+/** Told of every unary call when it ends: the RPC, how long it took, and its error if it failed (for metrics). */
+export type CallObserver = (method: string, durationMs: number, error: TskubeError | undefined) => void;
+
 /** Per-call options: a deadline (defaults to the client's) and cancellation. */
 export interface CallOptions {
   timeoutMs?: number;
@@ -42,12 +45,14 @@ export class ServiceCaller<D extends object> {
   readonly #definition: D;
   readonly #endpoint: string;
   readonly #timeoutMs: number;
+  readonly #observe: CallObserver | undefined;
 
-  constructor(client: Client, definition: D, endpoint: string, timeoutMs: number) {
+  constructor(client: Client, definition: D, endpoint: string, timeoutMs: number, observe?: CallObserver) {
     this.#client = client;
     this.#definition = definition;
     this.#endpoint = endpoint;
     this.#timeoutMs = timeoutMs;
+    this.#observe = observe;
   }
 
   #method(name: string): AnyMethod {
@@ -62,6 +67,7 @@ export class ServiceCaller<D extends object> {
     const ctx = { method: name, request, endpoint: this.#endpoint, timeoutMs };
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(TskubeError.from(signal.reason, 'canceled').wrap(name));
+    const started = performance.now();
     return new Promise((resolve, reject) => {
       const onAbort = () => call.cancel();
       const call = this.#client.makeUnaryRequest(
@@ -73,9 +79,10 @@ export class ServiceCaller<D extends object> {
         { deadline: Date.now() + timeoutMs },
         (err: ServiceError | null, value?: ReplyOf<D[K]>) => {
           signal?.removeEventListener('abort', onAbort);
-          if (err) reject(callError(err, ctx));
-          else if (value === undefined) reject(new TskubeError('internal', `${name}: empty reply`));
-          else resolve(value);
+          const error = err ? callError(err, ctx) : value === undefined ? new TskubeError('internal', `${name}: empty reply`) : undefined;
+          this.#observe?.(name, performance.now() - started, error);
+          if (error) reject(error);
+          else resolve(value as ReplyOf<D[K]>);
         },
       );
       signal?.addEventListener('abort', onAbort, { once: true });

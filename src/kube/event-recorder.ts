@@ -6,11 +6,11 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { TskubeError } from '../common/errors.js';
 import { isNamespaceTerminating, KubeApiError } from './api-error.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../common/backoff.js';
 import { type CorrelatorLimits, EventCorrelator, type EventType, type ObjectReference } from './event-correlator.js';
-import { defaultLogger } from './logger.js';
+import { defaultLogger } from '../common/logger.js';
 import type { RestClient } from './rest-client.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../common/sleep.js';
 
 export type { EventType, ObjectReference };
 

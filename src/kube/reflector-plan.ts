@@ -11,7 +11,10 @@
 //     │  └────────── backoff ◄── other ──┘   (403, a bad answer: start over from a list)
 //     └── backoff ◄── list failed
 import { isResourceExpired, KubeApiError } from './api-error.js';
-import { backoffDelay, type BackoffPolicy, reflectorBackoff } from './backoff.js';
+import { backoffDelay, type BackoffPolicy } from '../common/backoff.js';
+
+/** client-go's reflector: 800 ms doubling to 30 s, jitter 1.0 (each delay in [d, 2d), capped). */
+export const reflectorBackoff: BackoffPolicy = { initialMs: 800, maxMs: 30_000, factor: 2, jitter: 1 };
 import { TskubeError } from '../common/errors.js';
 
 export interface ReflectorState {

@@ -3,14 +3,22 @@
 // The handler runs inline, in event order; it must not block (hand work to a queue).
 import { TskubeError } from '../common/errors.js';
 import { isResourceExpired, KubeApiError } from './api-error.js';
-import { type BackoffPolicy, reflectorBackoff } from './backoff.js';
-import { type Logger, defaultLogger } from './logger.js';
+import type { BackoffPolicy } from '../common/backoff.js';
+import { type Logger, defaultLogger } from '../common/logger.js';
 import type { ListerWatcher, ListResult, Selectors } from './list-watch.js';
 import { restListerWatcher } from './list-watch.js';
 import type { KubeObject } from './object-meta.js';
-import { initialReflectorState, listResourceVersion, nextStep, type Outcome, type ReflectorState, watchTimeoutSeconds } from './reflector-plan.js';
+import {
+  initialReflectorState,
+  listResourceVersion,
+  nextStep,
+  type Outcome,
+  type ReflectorState,
+  reflectorBackoff,
+  watchTimeoutSeconds,
+} from './reflector-plan.js';
 import type { RestClient } from './rest-client.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../common/sleep.js';
 import { Store, type StoreChange } from './store.js';
 
 export interface ReflectorHandler<T> {

@@ -5,16 +5,21 @@
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { makeKubeClients } from '../kube/clients.js';
-import { EventRecorder, podReference } from '../kube/event-recorder.js';
+import { EventRecorder, nodeReference, podReference } from '../kube/event-recorder.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { RestClient } from '../kube/rest-client.js';
-import type { CriClient } from '../cri-client/index.js';
+import type { CriRuntime } from './runtime/cri-runtime.js';
 import { bootstrapClientCertificate, ClientCertificateRotator } from './bootstrap/index.js';
-import type { KubeletOptions } from './config/options.js';
-import { nodeControllerFromOptions } from './node/node-controller.js';
-import { MirrorPodClient, MirrorPodSyncer, podFullName } from './pods/mirror-pods.js';
+import type { KubeletOptions } from './options/kubelet-options.js';
+import { nodeControllerFromOptions, type NodeController } from './node/node-controller.js';
+import { restNodeApi } from './node/node-api.js';
+import type { NodeFacts } from './node/node-facts.js';
+import type { Node } from './node/node-wire.js';
+import { MirrorPodClient, MirrorPodSyncer } from './pods/mirror-pods.js';
+import { podFullName } from './pods/pod-names.js';
+import { isStaticPod } from './pods/pod-source.js';
 import { ApiSource } from './pods/sources/api-source.js';
-import type { PodConfig } from './pods/sources/pod-config.js';
+import type { PodSourceMerger } from './pods/sources/pod-source-merger.js';
 import type { PodEvents } from './runtime/executor-deps.js';
 import { kubePodStatusApi } from './status/kube-pod-status-api.js';
 import type { PodStatusApi } from './status/pod-status-api.js';
@@ -22,22 +27,42 @@ import type { StatusTarget } from './status/status-manager.js';
 import { kubeletVersion } from './version.js';
 
 export interface ApiRunContext {
-  cri: CriClient;
+  cri: CriRuntime;
   signal: AbortSignal;
+  /** Notes for the Node's Ready condition (the serving certificate's state). */
+  notes?: () => string[];
+  /** The machine's facts, as the rest of the kubelet sees them. */
+  facts: () => Promise<NodeFacts>;
+  /** The eviction manager's node conditions. */
+  pressure: () => { memory: boolean; disk: boolean; pid: boolean };
+}
+
+/** Events about the Node (eviction thresholds met, image GC failures), as `kubectl describe node` shows them. */
+export interface NodeEvents {
+  normal(reason: string, message: string): void;
+  warning(reason: string, message: string): void;
 }
 
 export interface ApiConnection {
   /** The typed core API, rebuilt after a client certificate rotation. */
   core: () => CoreV1Api;
+  /** The REST client on the node's credentials (the kubelet API's TokenReviews and SubjectAccessReviews). */
+  rest: RestClient;
   events: PodEvents;
   podStatus: PodStatusApi;
   /** Where a pod's status is written: the pod itself, or a static pod's mirror pod (once it exists). */
   statusTarget: (pod: V1Pod) => StatusTarget | undefined;
+  /** This kubelet's Node as last read by the status loop (labels, taints); undefined before. */
+  node(): Node | undefined;
+  /** Reads this kubelet's Node now. */
+  fetchNode(): Promise<Node | undefined>;
+  /** Events about the Node itself. */
+  nodeEvents: NodeEvents;
   /** Runs the API side: pods bound here, mirror pods, events, the Node and its Lease, certificate rotation. */
   run(ctx: ApiRunContext): Record<string, Promise<void>>;
 }
 
-export async function connectToApi(options: KubeletOptions, config: PodConfig, log: Logger, signal: AbortSignal): Promise<ApiConnection> {
+export async function connectToApi(options: KubeletOptions, sources: PodSourceMerger, log: Logger, signal: AbortSignal): Promise<ApiConnection> {
   const kubeconfigPath = options.kubeconfig ?? '';
   if (options.bootstrapKubeconfig) {
     const result = await bootstrapClientCertificate(
@@ -61,23 +86,42 @@ export async function connectToApi(options: KubeletOptions, config: PodConfig, l
     warning: (pod, reason, message) => recorder.warning(podReference(pod), reason, message),
   };
   const statusTarget = (pod: V1Pod): StatusTarget | undefined => {
-    const { namespace = 'default', name, uid, annotations } = pod.metadata ?? {};
+    const { namespace = 'default', name, uid } = pod.metadata ?? {};
     if (!name || !uid) return undefined;
-    if (annotations?.['kubernetes.io/config.source'] === 'api' || annotations?.['kubernetes.io/config.source'] === undefined) return { namespace, name, uid };
+    if (!isStaticPod(pod)) return { namespace, name, uid };
     // A static pod's status is shown on its mirror pod.
-    const mirror = config.mirrorPods().find((m) => podFullName(m) === podFullName(pod));
+    const mirror = sources.mirrorPods().find((m) => podFullName(m) === podFullName(pod));
     return mirror?.metadata?.uid ? { namespace, name, uid: mirror.metadata.uid } : undefined;
   };
 
+  let controller: NodeController | undefined;
+  const nodeApi = restNodeApi(rest);
+  const nodeRef = nodeReference(options.nodeName);
   return {
     core: () => core,
+    rest,
     events,
+    node: () => controller?.status.node,
+    fetchNode: () => nodeApi.getNode(options.nodeName, AbortSignal.timeout(10_000)),
+    nodeEvents: {
+      normal: (reason, message) => recorder.normal(nodeRef, reason, message),
+      warning: (reason, message) => recorder.warning(nodeRef, reason, message),
+    },
     podStatus: kubePodStatusApi(() => core),
     statusTarget,
     run(ctx) {
-      const source = new ApiSource({ rest, nodeName: options.nodeName, onPods: (pods) => config.set('api', pods), logger: log });
-      const mirrors = new MirrorPodSyncer({ config, client: new MirrorPodClient({ rest, nodeName: options.nodeName, logger: log }), logger: log });
-      const node = nodeControllerFromOptions(options, { kubeConfig: kc, cri: ctx.cri, kubeletVersion, logger: log });
+      const source = new ApiSource({ rest, nodeName: options.nodeName, onPods: (pods) => sources.set('api', pods), logger: log });
+      const mirrors = new MirrorPodSyncer({ sources, client: new MirrorPodClient({ rest, nodeName: options.nodeName, logger: log }), logger: log });
+      const node = nodeControllerFromOptions(options, {
+        kubeConfig: kc,
+        cri: ctx.cri,
+        kubeletVersion,
+        logger: log,
+        ...(ctx.notes ? { notes: ctx.notes } : {}),
+        facts: ctx.facts,
+        pressure: ctx.pressure,
+      });
+      controller = node;
       const running: Record<string, Promise<void>> = {
         events: recorder.run(ctx.signal),
         'api pod source': source.run(ctx.signal),

@@ -2,46 +2,61 @@
  * The kubelet's composition root: builds every part from the resolved options and runs
  * them until the signal aborts. Parts, in the order a pod meets them:
  *
- *   sources (API pods bound here, static pod files) ─► PodConfig ─► PodReconciler ─► PodWorkers ─► PodSyncer
+ *   sources (API pods bound here, static pod files) ─► PodSourceMerger ─► PodReconciler ─► PodWorkers ─► PodSyncer
  *        ▲                                                               ▲                 │ plan: computePodActions
  *        │                              RuntimeCache (relist │ every 1 s) ◄───┤ act:  runtime/ (CRI)
  *   NodeController (register, lease, status)                                 └ report: StatusManager ─► API
  *
+ * The pod half (reconciler to status manager, with GC) is PodLifecycle (pod-lifecycle.ts).
  * Standalone mode (no kubeconfig): only static pods, no API writes.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { V1Pod } from '@kubernetes/client-node';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { backoffDelay, type BackoffPolicy } from '../common/backoff.js';
+import { stderrLogger } from '../common/logger.js';
 import { TskubeError } from '../common/errors.js';
 import { CriClient } from '../cri-client/index.js';
-import type { KubeletOptions } from './config/options.js';
-import { containerSpecHash } from './cri-config/container-hash.js';
-import { parseResolvConf } from './cri-config/resolv-conf.js';
-import { podConfigBuilders, type NodeContext } from './pod-config-builders.js';
-import { podStatusEqual } from './pods/compute-pod-status.js';
-import { CrashBackoff } from './pods/crash-backoff.js';
-import { PodReconciler, type PodSourceName } from './pods/pod-reconciler.js';
-import { PodSyncer } from './pods/pod-syncer.js';
-import { PodWorkers } from './pods/pod-workers.js';
+import { askVersion, type CriRuntime } from './runtime/cri-runtime.js';
+import type { KubeletOptions } from './options/kubelet-options.js';
+import { parseResolvConf } from './cri-requests/resolv-conf.js';
+import type { NodeContext } from './cri-request-builders.js';
+import { PodLifecycle } from './pod-lifecycle.js';
+import { podKey } from './pods/pod-names.js';
+import { isStaticPod } from './pods/pod-source.js';
 import { ReferencedObjectCache } from './referenced-objects.js';
 import type { PodEvents } from './runtime/executor-deps.js';
-import { ImagePuller } from './runtime/image-puller.js';
 import { decideCgroupDriver, queryRuntimeCgroupDriver } from './node/cgroup-driver.js';
-import { removePodDir } from './runtime/pod-dirs.js';
-import { ContainerGc } from './gc/container-gc.js';
-import { removePodLogs } from './gc/log-links.js';
-import { RuntimeCache } from './runtime/runtime-cache.js';
-import { RuntimeObserver } from './runtime/runtime-observer.js';
-import { StatusManager } from './status/status-manager.js';
 import { startFileSource } from './kubelet-sources.js';
 import { connectToApi, type ApiConnection } from './kubelet-api.js';
-import { PodConfig } from './pods/sources/pod-config.js';
-import { sleep } from '../kube/sleep.js';
+import { PodSourceMerger } from './pods/sources/pod-source-merger.js';
+import { sleep } from '../common/sleep.js';
+import { KubeletMetrics } from './metrics/kubelet-metrics.js';
+import { prepareKubeletApi } from './kubelet-serving.js';
+import { kubeletAdmitter } from './kubelet-admission.js';
+import { detectCgroupLayout } from './cm/cgroup-layout.js';
+import { tryParseQuantity } from '../kube/quantity.js';
+import { ContainerLogRotator } from './logs/container-log-rotator.js';
+import { EvictionManager } from './eviction/eviction-manager.js';
+import { ShutdownManager } from './shutdown/shutdown-manager.js';
+import { evictionThresholds } from './eviction/thresholds.js';
+import { ImageGc } from './gc/image-gc.js';
+import type { NodeEvents } from './kubelet-api.js';
+import { NodeStatsProvider } from './stats/node-stats.js';
+import { cgroupManagerFromConfig } from './cm/cgroup-manager-from-config.js';
+import { nodeAllocatable } from './node/allocatable.js';
+import { nodeLabels } from './node/build-node.js';
+import { NodeFactsGatherer } from './node/gather-node-facts.js';
+import type { NodeFacts } from './node/node-facts.js';
+import { nodeSettingsFromOptions } from './node/node-settings.js';
+import { kubeletFailedStatus, type KubeletStop } from './pods/terminal-status.js';
+import { kubeletVersion } from './version.js';
+
+const statusIsFinal = (phase: string | undefined) => phase === 'Succeeded' || phase === 'Failed';
 
 export function kubeletLogger(verbosity: number): Logger {
-  const level = process.env['TSKUBE_LOG_LEVEL'] ?? (verbosity >= 4 ? 'debug' : 'info');
-  return pino({ name: 'kubelet', level, base: { component: 'kubelet' } }, pino.destination(2));
+  return stderrLogger('kubelet', process.env['TSKUBE_LOG_LEVEL'] ?? (verbosity >= 4 ? 'debug' : 'info'), { component: 'kubelet' });
 }
 
 /** The node's addresses when --node-ip is not given: every global unicast address of the host. */
@@ -57,25 +72,27 @@ export function detectHostIPs(): string[] {
   return [...v4.slice(0, 1), ...v6.slice(0, 1)];
 }
 
-async function waitForRuntime(cri: CriClient, log: Logger, signal: AbortSignal): Promise<string> {
+/** Asking a runtime that is not there yet: 0.5 s doubling to 10 s. */
+const runtimeWaitBackoff: BackoffPolicy = { initialMs: 500, maxMs: 10_000, factor: 2, jitter: 0 };
+
+async function waitForRuntime(cri: CriRuntime, log: Logger, signal: AbortSignal): Promise<string> {
   let said = false;
-  for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+  for (let attempt = 0; ; attempt++) {
     try {
-      const v = await cri.version({ signal });
+      const v = await askVersion(cri, { signal });
       if (said) log.info({ endpoint: cri.endpoint }, 'container runtime is back');
       return `${v.runtimeName}://${v.runtimeVersion}`;
     } catch (err) {
       if (signal.aborted) throw TskubeError.from(err);
       if (!said) log.error({ endpoint: cri.endpoint, err: TskubeError.from(err).message }, 'waiting for the container runtime');
       said = true;
-      await sleep(delay, signal);
+      await sleep(backoffDelay(runtimeWaitBackoff, attempt, 0), signal);
     }
   }
 }
 
 function logEvents(log: Logger): PodEvents {
-  const line = (level: 'info' | 'warn') => (pod: V1Pod, reason: string, message: string) =>
-    log[level]({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason }, message);
+  const line = (level: 'info' | 'warn') => (pod: V1Pod, reason: string, message: string) => log[level]({ pod: podKey(pod), reason }, message);
   return { normal: line('info'), warning: line('warn') };
 }
 
@@ -113,10 +130,12 @@ async function runParts(parts: Record<string, Promise<void>>, signal: AbortSigna
 export async function runKubelet(options: KubeletOptions, signal: AbortSignal): Promise<void> {
   const log = kubeletLogger(options.verbosity);
   const cfg = options.config;
+  const metrics = new KubeletMetrics(options.nodeName);
   const cri = new CriClient({
     endpoint: cfg.containerRuntimeEndpoint,
     imageEndpoint: cfg.imageServiceEndpoint || cfg.containerRuntimeEndpoint,
     timeoutMs: cfg.runtimeRequestTimeout,
+    observe: metrics.runtimeOperation,
   });
   const runtimeVersion = await waitForRuntime(cri, log, signal);
   // One clear error (and exit 1) on a mismatch, rather than pods failing one by one.
@@ -129,11 +148,41 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     cri.close();
     throw cgroup.error;
   }
-  const podConfig = new PodConfig();
-  const api: ApiConnection | undefined = options.kubeconfig || options.bootstrapKubeconfig ? await connectToApi(options, podConfig, log, signal) : undefined;
+  const settings = nodeSettingsFromOptions(options, kubeletVersion);
+  const gatherer = new NodeFactsGatherer({ rootDir: options.rootDir, detectHostIPs: options.nodeIPs.length === 0 });
+  // The machine's capacity for allocatable; refreshed with every gather (status, eviction).
+  let facts = await gatherer.gather();
+  const gatherFacts = async (): Promise<NodeFacts> => (facts = await gatherer.gather());
+  const podSources = new PodSourceMerger();
+  const api: ApiConnection | undefined = options.kubeconfig || options.bootstrapKubeconfig ? await connectToApi(options, podSources, log, signal) : undefined;
   const hostIPs = options.nodeIPs.length ? options.nodeIPs : detectHostIPs();
   const resolvText = cfg.resolvConf ? await readFile(cfg.resolvConf, 'utf8').catch(() => '') : '';
   const { totalmem, availableParallelism } = await import('node:os');
+  const layout = await detectCgroupLayout();
+  // The pod machinery is built below; the node-level parts reach it through these, called only once it runs.
+  let pods: PodLifecycle | undefined;
+  /** Pods admitted and still meant to run: what cgroups, eviction and shutdown act on. */
+  const activePods = (): V1Pod[] => {
+    if (!pods) return [];
+    const { reconciler, workers, statuses } = pods;
+    return [...reconciler.desired().values()].filter((p) => {
+      const uid = p.metadata?.uid ?? '';
+      return admitter.isAdmitted(uid) && workers.phase(uid) === 'syncing' && !statusIsFinal(statuses.statusOf(uid)?.phase);
+    });
+  };
+  const cgroups = cfg.cgroupsPerQOS
+    ? cgroupManagerFromConfig({
+        config: cfg,
+        driver: cgroup.driver,
+        layout,
+        capacity: () => ({ cpuMillis: facts.cpuCores * 1000, memoryBytes: facts.memoryBytes, pids: facts.pidMax }),
+        activePods: () => activePods(),
+        knownPodUids: () => pods?.reconciler.knownPodUids(),
+        log,
+      })
+    : undefined;
+  // One clear error (and exit 1) when the cgroups cannot be made, before any pod starts.
+  await cgroups?.setup();
   const node: NodeContext = {
     nodeName: options.nodeName,
     hostIPs: () => hostIPs,
@@ -141,89 +190,141 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     clusterDomain: cfg.clusterDomain,
     hostResolv: parseResolvConf(resolvText),
     podLogsRoot: cfg.podLogsDir || '/var/log/pods',
-    cgroupDriver: cgroup.driver,
+    cgroupParent: (pod) => cgroups?.podCgroupParent(pod) ?? (cfg.cgroupRoot || ''),
+    cgroupV2: layout.version === 2,
     nodeMemoryCapacityBytes: totalmem(),
     allocatable: { cpu: String(availableParallelism()), memory: String(totalmem()) },
     rootDir: options.rootDir,
   };
   const objects = new ReferencedObjectCache(api?.core);
   const events = api?.events ?? logEvents(log);
-  const deps = {
-    cri,
-    rootDir: options.rootDir,
-    containerLogLinksDir: options.containerLogLinksDir,
-    images: new ImagePuller(cri),
-    builders: podConfigBuilders(node, objects),
-    events,
+  const nodeEvents: NodeEvents = api?.nodeEvents ?? {
+    normal: (reason, message) => log.info({ node: options.nodeName, reason }, message),
+    warning: (reason, message) => log.warn({ node: options.nodeName, reason }, message),
   };
-
-  let workers: PodWorkers | undefined;
-  const cache = new RuntimeCache(new RuntimeObserver(cri, { rootDir: options.rootDir }), {
-    onPodChanged: (uid) => workers?.resync(uid),
-    onHealth: (healthy, err) => (healthy ? log.info('runtime relist recovered') : log.error({ err: err?.message }, 'runtime relist failing')),
-  });
-  const statuses = new StatusManager({
-    ...(api ? { api: api.podStatus, target: api.statusTarget } : {}),
-    equal: (a, b) => podStatusEqual(a, b),
-    onError: (pod, err) => log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, err: err.message }, 'writing pod status failed; will retry'),
-  });
-  const syncer = new PodSyncer({
-    deps,
-    cache,
-    statuses,
-    backoff: new CrashBackoff(cfg.crashLoopBackOff?.maxContainerRestartPeriod ? { maxMs: cfg.crashLoopBackOff.maxContainerRestartPeriod } : {}),
-    specHash: containerSpecHash,
-    hostIPs: () => hostIPs,
-    runtimeName: runtimeVersion.split('://')[0] ?? 'containerd',
-    log,
-    prefetch: (pod) => objects.prefetch(pod),
-  });
-  workers = new PodWorkers({
-    sync: (pod, s) => syncer.sync(pod, s),
-    terminate: (pod, grace, s) => syncer.terminate(pod, grace, s),
-    terminated: async (pod) => {
-      // The containers are gone: finish the API deletion so `kubectl delete` returns.
-      if (pod.metadata?.deletionTimestamp) await finishDeletion(pod);
-      reconciler.trigger();
-    },
-    onError: (pod, op, err, retryIn) => log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, op, retryInMs: retryIn }, err.message),
-  });
   const finishDeletion = async (pod: V1Pod): Promise<void> => {
-    if (!api || pod.metadata?.annotations?.['kubernetes.io/config.source'] === 'file') return;
+    if (!api || isStaticPod(pod)) return;
     await api.podStatus.deleteFinal(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', pod.metadata?.uid ?? '');
   };
-  const sourceNames: PodSourceName[] = [...(cfg.staticPodPath ? (['file'] as const) : []), ...(api ? (['api'] as const) : [])];
-  const reconciler = new PodReconciler({
-    workers,
-    sources: sourceNames,
-    runtimeUids: async () => new Set((await cache.all()).keys()),
-    isFinished: (uid) => {
-      const phase = statuses.statusOf(uid)?.phase;
-      return phase === 'Succeeded' || phase === 'Failed';
-    },
-    finishDeletion,
-    remove: async (uid) => {
-      await syncer.removeFromRuntime(uid);
-      await removePodDir(options.rootDir, uid);
-      await removePodLogs(node.podLogsRoot, options.containerLogLinksDir, uid);
-      statuses.forget(uid);
-    },
-    log,
-    resyncMs: Math.min(cfg.syncFrequency || 10_000, 10_000),
-  });
-
-  const gc = new ContainerGc({
+  /** Stops a pod on the kubelet's own account: Failed with the reason, then terminated within the grace period. */
+  const stopPod = (pod: V1Pod, stop: KubeletStop, gracePeriodSeconds?: number): void => {
+    if (!pods) return;
+    const uid = pod.metadata?.uid ?? '';
+    events.warning(pod, stop.reason, stop.message);
+    pods.statuses.set(pod, kubeletFailedStatus(pod, pods.statuses.statusOf(uid) ?? pod.status, stop, new Date()));
+    pods.workers.terminate(pod, gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
+  };
+  const stats = new NodeStatsProvider({
     cri,
-    runtimePods: () => cache.all(),
-    knownPodUids: () => reconciler.knownPodUids(),
-    podLogsRoot: node.podLogsRoot,
-    linksDir: options.containerLogLinksDir,
-    periodMs: options.containerGcPeriodMs,
+    rootDir: options.rootDir,
+    ...(layout.version === 1 && layout.mounts.get('memory') ? { memoryCgroupMount: layout.mounts.get('memory') as string } : {}),
+  });
+  const imageGc = new ImageGc({
+    cri,
+    stats,
+    policy: {
+      highThresholdPercent: cfg.imageGCHighThresholdPercent,
+      lowThresholdPercent: cfg.imageGCLowThresholdPercent,
+      minAgeMs: cfg.imageMinimumGCAge,
+      maxAgeMs: cfg.imageMaximumGCAge,
+    },
+    events: nodeEvents,
+    log,
+    periodMs: options.imageGcPeriodMs,
+  });
+  const shutdown = new ShutdownManager({
+    gracePeriodMs: cfg.shutdownGracePeriod,
+    criticalGracePeriodMs: cfg.shutdownGracePeriodCriticalPods,
+    activePods,
+    stop: (pod, stop, grace) => stopPod(pod, stop, grace),
+    stopped: async (pod) => {
+      while (pods?.workers.phase(pod.metadata?.uid ?? '') !== 'terminated' && !signal.aborted) await sleep(200, signal);
+    },
     log,
   });
+  await shutdown.checkLogind();
+  const eviction = new EvictionManager({
+    stats,
+    thresholds: evictionThresholds(cfg),
+    pressureTransitionPeriodMs: cfg.evictionPressureTransitionPeriod,
+    maxPodGracePeriodSeconds: cfg.evictionMaxPodGracePeriod,
+    activePods,
+    reclaimDisk: async () => {
+      await imageGc.collect();
+      await pods?.gc.collectOnce();
+    },
+    evict: (pod, stop, grace) => stopPod(pod, stop, grace),
+    events: nodeEvents,
+    log,
+  });
+  const admitter = kubeletAdmitter({
+    config: cfg,
+    nodeName: options.nodeName,
+    localNode: () => ({ name: options.nodeName, labels: nodeLabels(facts, settings), taints: settings.taints }),
+    ...(api ? { apiNode: () => api.node(), fetchNode: () => api.fetchNode() } : {}),
+    allocatable: () => nodeAllocatable(facts, settings),
+    pressure: () => eviction.pressure(),
+    shuttingDown: () => shutdown.shuttingDown,
+    reject: (pod, reason, message) => {
+      events.warning(pod, reason, message);
+      pods?.statuses.set(
+        pod,
+        kubeletFailedStatus(
+          pod,
+          pods.statuses.statusOf(pod.metadata?.uid ?? '') ?? pod.status,
+          { reason, message: `Pod was rejected: ${message}` },
+          new Date(),
+        ),
+      );
+    },
+    preempt: (victim) =>
+      stopPod(victim, {
+        reason: 'Preempting',
+        message: 'Preempted in order to admit critical pod',
+        disruption: 'Pod was preempted by Kubelet to accommodate a critical pod.',
+      }),
+    log,
+  });
+  pods = new PodLifecycle({
+    runtime: cri,
+    runtimeName: runtimeVersion.split('://')[0] ?? 'containerd',
+    node,
+    objects,
+    events,
+    sources: [...(cfg.staticPodPath ? (['file'] as const) : []), ...(api ? (['api'] as const) : [])],
+    ...(api ? { statusApi: { api: api.podStatus, target: api.statusTarget } } : {}),
+    finishDeletion,
+    rootDir: options.rootDir,
+    containerLogLinksDir: options.containerLogLinksDir,
+    containerGcPeriodMs: options.containerGcPeriodMs,
+    observe: { relisted: metrics.relisted, status: metrics.podStatus, removed: metrics.podRemoved },
+    ...(cgroups ? { podCgroups: { ensure: (pod: V1Pod) => cgroups.ensurePod(pod) } } : {}),
+    admission: admitter,
+    onRemoved: async (uid) => {
+      admitter.forget(uid);
+      await cgroups?.removePod(uid);
+    },
+    resyncMs: Math.min(cfg.syncFrequency || 10_000, 10_000),
+    ...(cfg.crashLoopBackOff?.maxContainerRestartPeriod ? { maxContainerRestartPeriodMs: cfg.crashLoopBackOff.maxContainerRestartPeriod } : {}),
+    log,
+  });
+  const lifecycle = pods;
   await mkdir(options.containerLogLinksDir, { recursive: true, mode: 0o755 });
+  metrics.setRuntimePods(() => lifecycle.cache.all());
+  const kubeletApi = await prepareKubeletApi({
+    options,
+    cri,
+    metrics,
+    pods: () => podSources.pods(),
+    podStatus: (uid) => lifecycle.statuses.statusOf(uid),
+    runtimePods: () => lifecycle.cache.all(),
+    hostIPs: () => hostIPs,
+    rest: api?.rest,
+    syncLoopEnteredAt: () => lifecycle.reconciler.loopEnteredAt,
+    log,
+  });
 
-  podConfig.subscribe((source, pods) => reconciler.setPods(source, pods));
+  podSources.subscribe((source, list) => lifecycle.reconciler.setPods(source, list));
   log.info(
     {
       node: options.nodeName,
@@ -235,18 +336,26 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     'kubelet starting',
   );
   const parts: Record<string, Promise<void>> = {
-    'runtime relist': cache.run(signal),
-    // Standalone, statuses are only kept for the planner: nothing to write them to.
-    ...(api ? { 'pod status': statuses.run(signal) } : {}),
-    reconciler: reconciler.run(signal),
-    'container gc': gc.run(signal),
-    ...startFileSource(options, podConfig, log, signal),
-    ...(api ? api.run({ cri, signal }) : {}),
+    ...lifecycle.run(signal),
+    'image gc': imageGc.run(signal),
+    eviction: eviction.run(signal),
+    ...(cgroups ? { cgroups: cgroups.run(signal) } : {}),
+    'log rotation': new ContainerLogRotator({
+      cri,
+      maxSizeBytes: tryParseQuantity(cfg.containerLogMaxSize) ?? 10 * 2 ** 20,
+      maxFiles: cfg.containerLogMaxFiles,
+      workers: cfg.containerLogMaxWorkers,
+      intervalMs: cfg.containerLogMonitorInterval,
+      log,
+    }).run(signal),
+    ...startFileSource(options, podSources, log, signal),
+    ...(api ? api.run({ cri, signal, notes: kubeletApi.notes, facts: gatherFacts, pressure: () => eviction.pressure() }) : {}),
+    ...kubeletApi.run(signal),
   };
   try {
     await runParts(parts, signal, log);
   } finally {
-    workers.stop();
+    pods.stop();
     cri.close();
     log.info('kubelet stopped; containers keep running');
   }

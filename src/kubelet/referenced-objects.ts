@@ -1,11 +1,12 @@
 import { ApiException, type CoreV1Api, type V1ConfigMap, type V1Pod, type V1Secret } from '@kubernetes/client-node';
-import type { ObjectLookup } from './pod-config-builders.js';
+import type { ObjectLookup } from './cri-request-builders.js';
+import { specContainers } from './pods/container-outcome.js';
 
 /** The ConfigMaps and Secrets a pod's env, envFrom and imagePullSecrets name. */
 export function referencedObjects(pod: V1Pod): { configMaps: Set<string>; secrets: Set<string> } {
   const configMaps = new Set<string>();
   const secrets = new Set<string>();
-  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+  for (const c of specContainers(pod)) {
     for (const e of c.env ?? []) {
       if (e.valueFrom?.configMapKeyRef?.name) configMaps.add(e.valueFrom.configMapKeyRef.name);
       if (e.valueFrom?.secretKeyRef?.name) secrets.add(e.valueFrom.secretKeyRef.name);

@@ -2,7 +2,7 @@
 // the node is IPv6-only) must work; the other is used when the kernel and tools have it,
 // as upstream runs dual-stack whenever it can.
 import { TskubeError } from '../common/errors.js';
-import type { Logger } from '../kube/logger.js';
+import type { Logger } from '../common/logger.js';
 import type { ProxyBackend } from './backend.js';
 import type { ProxyOptions } from './config/options.js';
 import type { Exec } from './exec/exec.js';

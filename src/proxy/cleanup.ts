@@ -2,7 +2,7 @@
 // kube-proxy nftables tables, kube-proxy's KUBE-* iptables chains and the jumps to them.
 // Starting in one mode removes the other modes' leftovers, as upstream does, best effort.
 import { TskubeError } from '../common/errors.js';
-import type { Logger } from '../kube/logger.js';
+import type { Logger } from '../common/logger.js';
 import type { Exec } from './exec/exec.js';
 import { cleanupIptables } from './iptables/iptables-proxier.js';
 import { checkIpvsKernel } from './ipvs/ipvs-proxier.js';

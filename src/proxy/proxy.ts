@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { TskubeError } from '../common/errors.js';
 import { EventRecorder, nodeReference } from '../kube/event-recorder.js';
 import { loadKubeconfig, validateKubeconfig } from '../kube/kubeconfig.js';
-import type { Logger } from '../kube/logger.js';
+import type { Logger } from '../common/logger.js';
 import type { KubeObject } from '../kube/object-meta.js';
 import { type Reflector, reflectorFor } from '../kube/reflector.js';
 import { RestClient } from '../kube/rest-client.js';

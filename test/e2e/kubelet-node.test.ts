@@ -21,7 +21,7 @@ import { criRuntimeCalls, RuntimeProbe, type RuntimeCalls } from '../../src/kube
 import { buildNode } from '../../src/kubelet/node/build-node.js';
 import { decideCgroupDriver, queryRuntimeCgroupDriver } from '../../src/kubelet/node/cgroup-driver.js';
 import { nodeControllerFromOptions } from '../../src/kubelet/node/node-controller.js';
-import { resolveKubeletOptions } from '../../src/kubelet/config/options.js';
+import { resolveKubeletOptions } from '../../src/kubelet/options/kubelet-options.js';
 import { eventually } from '../testbed/eventually.js';
 
 const tb = inject('testbed');
@@ -54,15 +54,21 @@ const dead = new CriClient({ endpoint: deadEndpoint, timeoutMs: 5_000 });
 const liveCalls = criRuntimeCalls(live);
 const deadCalls = criRuntimeCalls(dead);
 // The kubelet's runtime endpoint, swappable mid-test: one probe, its calls going where `calls` points.
+// A probe round (Status, then Version) talks to the endpoint its Status call went to, so a swap
+// in the middle of a round does not make it name the other call.
 let calls: RuntimeCalls = liveCalls;
+let round: RuntimeCalls = liveCalls;
 const probe = new RuntimeProbe({
   timeoutMs: 2_000,
   calls: {
     get endpoint() {
-      return calls.endpoint;
+      return round.endpoint;
     },
-    version: (o) => calls.version(o),
-    status: (o) => calls.status(o),
+    status: (o) => {
+      round = calls;
+      return round.status(o);
+    },
+    version: (o) => round.version(o),
     listImages: (o) => calls.listImages(o),
   },
 });

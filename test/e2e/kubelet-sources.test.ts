@@ -13,7 +13,7 @@ import { RestClient } from '../../src/kube/rest-client.js';
 import { MirrorPodClient, MirrorPodSyncer } from '../../src/kubelet/pods/mirror-pods.js';
 import { ApiSource } from '../../src/kubelet/pods/sources/api-source.js';
 import { FileSource } from '../../src/kubelet/pods/sources/file-source.js';
-import { PodConfig } from '../../src/kubelet/pods/sources/pod-config.js';
+import { PodSourceMerger } from '../../src/kubelet/pods/sources/pod-source-merger.js';
 import { run } from '../testbed/exec.js';
 import { renderKubeconfig } from '../testbed/kubeconfig.js';
 import { eventually } from '../testbed/eventually.js';
@@ -75,10 +75,10 @@ describe('pod sources and mirror pods', () => {
     await cp(join(fixtures, 'web.yaml'), join(manifests, 'web.yaml'), { recursive: true });
     await cp(join(fixtures, 'no-image.yaml'), join(manifests, 'broken.yaml'));
 
-    const config = new PodConfig();
+    const config = new PodSourceMerger();
     const fileSource = new FileSource({ path: manifests, nodeName, onPods: (p) => config.set('file', p), logger: log, checkIntervalMs: 1000 });
     const apiSource = new ApiSource({ rest: node, nodeName, onPods: (p) => config.set('api', p), logger: log });
-    const syncer = new MirrorPodSyncer({ config, client: new MirrorPodClient({ rest: node, nodeName, logger: log }), logger: log, resyncMs: 1000 });
+    const syncer = new MirrorPodSyncer({ sources: config, client: new MirrorPodClient({ rest: node, nodeName, logger: log }), logger: log, resyncMs: 1000 });
     const stop = new AbortController();
     const running = [fileSource.run(stop.signal), apiSource.run(stop.signal), syncer.run(stop.signal)];
     try {

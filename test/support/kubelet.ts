@@ -4,10 +4,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { resolveKubeletOptions } from '../../src/kubelet/config/index.js';
+import { resolveKubeletOptions } from '../../src/kubelet/options/index.js';
 import { runKubelet } from '../../src/kubelet/kubelet.js';
 import { CriClient } from '../../src/cri-client/index.js';
 import { runtimeEndpoint } from './runtime.js';
+import { freePorts } from '../testbed/ports.js';
+import { removeCgroupTree } from './cgroups.js';
 
 export interface TestKubelet {
   dir: string;
@@ -17,6 +19,8 @@ export interface TestKubelet {
   containerLogLinks: string;
   manifests: string;
   nodeName: string;
+  /** The kubelet API's HTTPS port (on 127.0.0.1 unless extraConfig says otherwise). */
+  apiPort: number;
   writeManifest(file: string, pod: object): void;
   removeManifest(file: string): void;
   /** Stops the kubelet; its pods keep running, as upstream's do. */
@@ -29,6 +33,11 @@ export interface TestKubelet {
 // Tests read the kubelet's effects, not its log; TSKUBE_LOG_LEVEL=info shows it.
 process.env['TSKUBE_LOG_LEVEL'] ??= 'warn';
 
+/** The cgroup root a test kubelet's pods live under. */
+export function cgroupRootName(nodeName: string): string {
+  return `tskube-test-${nodeName}`;
+}
+
 export async function startTestKubelet(options: {
   nodeName: string;
   extraConfig?: Record<string, unknown>;
@@ -37,12 +46,16 @@ export async function startTestKubelet(options: {
   namespaces?: string[];
   /** CRI endpoint when not the shared containerd's. */
   runtimeEndpoint?: string;
+  /** Image GC period (default upstream's 5 minutes); only on a private containerd, whose images are the test's own. */
+  imageGcPeriodMs?: number;
 }): Promise<TestKubelet> {
   const endpoint = options.runtimeEndpoint ?? runtimeEndpoint;
   const dir = mkdtempSync(join(tmpdir(), 'tskube-kubelet-'));
   const manifests = join(dir, 'manifests');
   mkdirSync(manifests);
   const configPath = join(dir, 'config.yaml');
+  // The kubelet API on loopback and a free port, never the host's 0.0.0.0:10250; no healthz port.
+  const [apiPort = 0] = await freePorts(1);
   writeFileSync(
     configPath,
     stringify({
@@ -54,6 +67,16 @@ export async function startTestKubelet(options: {
       cgroupDriver: 'cgroupfs',
       clusterDomain: 'cluster.local',
       podLogsDir: join(dir, 'pod-logs'),
+      address: '127.0.0.1',
+      port: apiPort,
+      // Kubelets of parallel suites must not fight over :10248; a test that reads /healthz sets a port.
+      healthzPort: 0,
+      // Each test kubelet keeps its QoS cgroups under a root of its own: a kubelet removes pod
+      // cgroups no pod of its own owns, so two on one machine must not share a hierarchy.
+      cgroupRoot: `/${cgroupRootName(options.nodeName)}`,
+      // The shared containerd's images belong to every suite: no test kubelet collects them
+      // (100 % turns image GC off, as upstream); the image GC test sets its own thresholds.
+      imageGCHighThresholdPercent: 100,
       ...options.extraConfig,
     }),
   );
@@ -65,6 +88,7 @@ export async function startTestKubelet(options: {
   // period lets tests see dead containers and gone pods' logs collected.
   resolved.containerLogLinksDir = join(dir, 'containers');
   resolved.containerGcPeriodMs = 1000;
+  if (options.imageGcPeriodMs !== undefined) resolved.imageGcPeriodMs = options.imageGcPeriodMs;
   let controller: AbortController | undefined;
   let running: Promise<void> | undefined;
   const kubelet: TestKubelet = {
@@ -73,6 +97,7 @@ export async function startTestKubelet(options: {
     containerLogLinks: resolved.containerLogLinksDir,
     manifests,
     nodeName: options.nodeName,
+    apiPort: Number(options.extraConfig?.['port'] ?? apiPort),
     writeManifest: (file, pod) => writeFileSync(join(manifests, file), stringify(pod)),
     removeManifest: (file) => rmSync(join(manifests, file), { force: true }),
     start() {
@@ -100,6 +125,7 @@ export async function startTestKubelet(options: {
         client.close();
       }
       rmSync(dir, { recursive: true, force: true });
+      await removeCgroupTree(`/${cgroupRootName(options.nodeName)}`);
       // The kubeconfig the TLS bootstrap wrote is ours; the bootstrap kubeconfig is the testbed's.
       const args = options.args ?? [];
       const written = args[args.indexOf('--kubeconfig') + 1];

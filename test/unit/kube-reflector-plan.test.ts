@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { KubeApiError } from '../../src/kube/api-error.js';
-import { backoffDelay, reflectorBackoff } from '../../src/kube/backoff.js';
-import { initialReflectorState, listResourceVersion, nextStep, watchTimeoutSeconds, type ReflectorState } from '../../src/kube/reflector-plan.js';
+import { backoffDelay } from '../../src/common/backoff.js';
+import {
+  initialReflectorState,
+  listResourceVersion,
+  nextStep,
+  type ReflectorState,
+  reflectorBackoff,
+  watchTimeoutSeconds,
+} from '../../src/kube/reflector-plan.js';
 import { TskubeError } from '../../src/common/errors.js';
 
 const watching: ReflectorState = { resourceVersion: '100', needList: false, resourceVersionUnavailable: false, failures: 0 };

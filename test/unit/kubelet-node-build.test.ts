@@ -3,7 +3,7 @@ import { buildNode, buildNodeStatus, nodeImages, nodeLabels, notReadyMessage, re
 import type { NodeFacts, RuntimeFacts } from '../../src/kubelet/node/node-facts.js';
 import type { NodeSettings } from '../../src/kubelet/node/node-settings.js';
 import { reconcileExistingNode } from '../../src/kubelet/node/reconcile-node.js';
-import { formatBytes, formatCpuMillis, sameResources } from '../../src/kubelet/node/resource-quantity.js';
+import { formatBytes, formatCpuMillis, sameResources } from '../../src/kube/quantity.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TskubeError } from '../../src/common/errors.js';
-import { defaultKubeletConfiguration } from '../../src/kubelet/config/defaults.js';
-import type { KubeletOptions } from '../../src/kubelet/config/options.js';
+import { defaultKubeletConfiguration } from '../../src/kubelet/options/defaults.js';
+import type { KubeletOptions } from '../../src/kubelet/options/kubelet-options.js';
 import { decideCgroupDriver } from '../../src/kubelet/node/cgroup-driver.js';
 import { goArch, pidsFromLoadavg, prettyName } from '../../src/kubelet/node/gather-node-facts.js';
 import { leaseNeedsOwner, newLease, nodeOwnerReference, renewedLease, renewIntervalMs } from '../../src/kubelet/node/lease-plan.js';
@@ -221,6 +221,7 @@ describe('node settings from the kubelet options', () => {
     rootDir: '/var/lib/kubelet',
     containerLogLinksDir: '/var/log/containers',
     containerGcPeriodMs: 60_000,
+    imageGcPeriodMs: 300_000,
     certDir: '/var/lib/kubelet/pki',
     verbosity: 0,
     config: { ...defaultKubeletConfiguration(), ...over },

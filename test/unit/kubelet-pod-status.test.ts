@@ -2,6 +2,7 @@ import type { V1Container, V1ContainerStatus, V1Pod, V1PodCondition, V1PodSpec, 
 import { describe, expect, it } from 'vitest';
 import { computePodStatus, podStatusEqual, type PodStatusInput } from '../../src/kubelet/pods/compute-pod-status.js';
 import type { ContainerState, PodRuntimeState, SandboxState } from '../../src/kubelet/pods/runtime-state.js';
+import type { WaitingReason } from '../../src/kubelet/pods/waiting-reason.js';
 
 const T0 = 1_700_000_000_000;
 const ns = (sec: number): bigint => BigInt(T0 + sec * 1000) * 1_000_000n;
@@ -192,11 +193,14 @@ describe('computePodStatus: restarts and waiting reasons', () => {
     expect(cs(s, 'app')?.restartCount).toBe(1);
   });
 
-  it.each(['ErrImagePull', 'ImagePullBackOff', 'CreateContainerConfigError'])('%s on a fresh container: Pending, waiting with the reason', (reason) => {
-    const s = computePodStatus(pod({ containers: [c('app')] }), rs([sb()], []), input({ waiting: new Map([['app', { reason, message: 'details' }]]) }));
-    expect(cs(s, 'app')?.state).toEqual({ waiting: { reason, message: 'details' } });
-    expect(s.phase).toBe('Pending');
-  });
+  it.each(['ErrImagePull', 'ImagePullBackOff', 'CreateContainerConfigError'] as const)(
+    '%s on a fresh container: Pending, waiting with the reason',
+    (reason) => {
+      const s = computePodStatus(pod({ containers: [c('app')] }), rs([sb()], []), input({ waiting: new Map([['app', { reason, message: 'details' }]]) }));
+      expect(cs(s, 'app')?.state).toEqual({ waiting: { reason, message: 'details' } });
+      expect(s.phase).toBe('Pending');
+    },
+  );
 
   it('a waiting reason is ignored for a running container', () => {
     const s = computePodStatus(
@@ -297,7 +301,7 @@ describe('computePodStatus: init containers and sidecars', () => {
   });
 
   it('failed init container under Always in back-off: Pending, waiting CrashLoopBackOff', () => {
-    const waiting = new Map([['i1', { reason: 'CrashLoopBackOff', message: 'back-off 10s' }]]);
+    const waiting = new Map<string, WaitingReason>([['i1', { reason: 'CrashLoopBackOff', message: 'back-off 10s' }]]);
     const s = computePodStatus(pod(spec), rs([sb()], [ctr('i1', 'exited', { exitCode: 1 })]), input({ waiting }));
     expect(s.phase).toBe('Pending');
     expect(cs(s, 'i1')?.state?.waiting?.reason).toBe('CrashLoopBackOff');

@@ -114,4 +114,18 @@ describe('PodWorkers', () => {
     const w = new PodWorkers(recorder().hooks);
     expect(() => w.update({ metadata: { name: 'x', namespace: 'ns' } })).toThrow('pod ns/x has no metadata.uid');
   });
+
+  it('terminates a pod whose sync says it is terminal, with its own grace period', async () => {
+    const { log, hooks } = recorder({
+      async sync(p) {
+        log.push(`sync ${p.metadata?.uid} g${gen(p)}`);
+        return { terminal: true };
+      },
+    });
+    const w = new PodWorkers(hooks);
+    w.update({ ...pod('a'), spec: { containers: [], terminationGracePeriodSeconds: 7 } });
+    await w.idle();
+    expect(log).toEqual(['sync a g1', 'terminate a grace=7', 'terminated a']);
+    expect(w.phase('a')).toBe('terminated');
+  });
 });

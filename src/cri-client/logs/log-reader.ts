@@ -1,8 +1,9 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { TskubeError } from '../../common/errors.js';
+import { sleep } from '../../common/sleep.js';
 import { fixedNanoTimestamp, parseCriLogLine } from './cri-log-line.js';
-import { LogMessageAssembler, selectMessages, type LogMessage, type LogSelection } from './log-message.js';
+import { LogMessageAssembler, type LogMessage, type LogSelection } from './log-message.js';
 
 export interface Writer {
   write(chunk: string): unknown;
@@ -22,39 +23,64 @@ export interface ReadLogsOptions extends LogSelection {
 
 /** How often, at most, a quiet follow asks whether the container still runs. */
 const runningCheckMs = 1000;
-const readChunk = 64 * 1024;
+const readChunk = 256 * 1024;
 
 /**
  * Prints a CRI log file to stdout/stderr by the stream each line came from, as kubelet
  * and crictl do: --tail and --since pick the messages, -f keeps reading (across a
- * rotation of the file) until the container stops or the signal aborts.
+ * rotation of the file) until the container stops or the signal aborts. The file is
+ * read in chunks, and a sink that is a stream (an HTTP response) is let drain between
+ * them, so a large log never sits in memory whole.
  */
 export async function readLogs(path: string, options: ReadLogsOptions, sinks: { stdout: Writer; stderr: Writer }): Promise<void> {
   const output = new LimitedOutput(sinks, options);
   const assembler = new LogMessageAssembler();
+  const lines = new LineSplitter();
+  const toMessages = (text: string): LogMessage[] => {
+    const messages: LogMessage[] = [];
+    for (const line of lines.push(text)) {
+      const parsed = parseCriLogLine(line);
+      const message = parsed && assembler.push(parsed);
+      if (message) messages.push(message);
+    }
+    return messages;
+  };
+  const since = options.since;
+  const wanted = (m: LogMessage) => since === undefined || m.time >= since;
+  /** Writes what passes --since; false once --limit-bytes is reached or the reader went away. */
+  const emit = async (messages: readonly LogMessage[]): Promise<boolean> => {
+    let more = true;
+    for (const m of messages) {
+      if (!wanted(m)) continue;
+      more = output.write(m);
+      if (!more) break;
+    }
+    output.flush();
+    return more && !options.signal.aborted && (await drained(sinks, options.signal));
+  };
+
   let file = await openLog(path);
   try {
-    const lines = new LineSplitter();
-    const toMessages = (text: string): LogMessage[] => {
-      const messages: LogMessage[] = [];
-      for (const line of lines.push(text)) {
-        const parsed = parseCriLogLine(line);
-        const message = parsed && assembler.push(parsed);
-        if (message) messages.push(message);
-      }
-      return messages;
-    };
-
-    const existing = toMessages(await readNew(file));
-    if (!options.follow) existing.push(...assembler.flush());
-    for (const m of selectMessages(existing, options)) if (!output.write(m)) return;
+    // What the file holds now. --tail keeps only the last N messages (a ring, so memory
+    // stays bounded); without it every chunk goes out as it is read.
+    const tail = options.tail !== undefined && options.tail >= 0 ? new LastMessages(options.tail) : undefined;
+    for (let text = await readSome(file); text !== ''; text = await readSome(file)) {
+      const messages = toMessages(text);
+      if (tail) tail.push(messages);
+      else if (!(await emit(messages))) return;
+    }
+    const rest = options.follow ? [] : assembler.flush();
+    if (tail) {
+      tail.push(rest);
+      if (!(await emit(tail.messages()))) return;
+    } else if (!(await emit(rest))) return;
     if (!options.follow) return;
 
     let lastRunningCheck = 0;
     while (!options.signal.aborted) {
-      const text = await readNew(file);
+      const text = await readSome(file);
       if (text !== '') {
-        for (const m of toMessages(text)) if (options.since === undefined || m.time >= options.since) if (!output.write(m)) return;
+        if (!(await emit(toMessages(text)))) return;
         continue;
       }
       if (await rotated(path, file)) {
@@ -67,12 +93,13 @@ export async function readLogs(path: string, options: ReadLogsOptions, sinks: { 
         if (!(await options.isRunning())) {
           // The last lines may have landed between our read and the status answer; and a
           // message the container left unfinished is now as complete as it will get.
-          const last = [...toMessages(await readNew(file)), ...assembler.flush()];
-          for (const m of last) if (options.since === undefined || m.time >= options.since) if (!output.write(m)) return;
+          const last: LogMessage[] = [];
+          for (let more = await readSome(file); more !== ''; more = await readSome(file)) last.push(...toMessages(more));
+          await emit([...last, ...assembler.flush()]);
           return;
         }
       }
-      await sleep(options.pollMs ?? 200, undefined, { signal: options.signal }).catch(() => undefined);
+      await sleep(options.pollMs ?? 200, options.signal);
     }
   } finally {
     await file.handle.close();
@@ -83,12 +110,13 @@ interface OpenLog {
   handle: FileHandle;
   position: number;
   ino: number;
+  decoder: StringDecoder;
 }
 
 async function openLog(path: string): Promise<OpenLog> {
   try {
     const handle = await open(path, 'r');
-    return { handle, position: 0, ino: (await handle.stat()).ino };
+    return { handle, position: 0, ino: (await handle.stat()).ino, decoder: new StringDecoder('utf8') };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new TskubeError('not-found', `log file "${path}" does not exist`);
@@ -96,19 +124,19 @@ async function openLog(path: string): Promise<OpenLog> {
   }
 }
 
-/** Everything appended since the last read; starts over if the file was truncated. */
-async function readNew(file: OpenLog): Promise<string> {
+/** Up to one chunk appended since the last read ("" when there is none); starts over if the file was truncated. */
+async function readSome(file: OpenLog): Promise<string> {
   const { size } = await file.handle.stat();
-  if (size < file.position) file.position = 0;
-  const chunks: Buffer[] = [];
-  while (file.position < size) {
-    const buffer = Buffer.allocUnsafe(Math.min(readChunk, size - file.position));
-    const { bytesRead } = await file.handle.read(buffer, 0, buffer.length, file.position);
-    if (bytesRead === 0) break;
-    file.position += bytesRead;
-    chunks.push(buffer.subarray(0, bytesRead));
+  if (size < file.position) {
+    file.position = 0;
+    file.decoder = new StringDecoder('utf8');
   }
-  return Buffer.concat(chunks).toString('utf8');
+  if (file.position >= size) return '';
+  const buffer = Buffer.allocUnsafe(Math.min(readChunk, size - file.position));
+  const { bytesRead } = await file.handle.read(buffer, 0, buffer.length, file.position);
+  file.position += bytesRead;
+  // A multi-byte character cut by the chunk end waits in the decoder for its rest.
+  return file.decoder.write(buffer.subarray(0, bytesRead));
 }
 
 /** The runtime rotates by renaming the file and writing a new one at the same path. */
@@ -117,6 +145,58 @@ async function rotated(path: string, file: OpenLog): Promise<boolean> {
     return (await stat(path)).ino !== file.ino;
   } catch {
     return false;
+  }
+}
+
+/** A sink that is a writable stream with a full buffer: wait until it drains (or closes, or the reader aborts). */
+async function drained(sinks: { stdout: Writer; stderr: Writer }, signal: AbortSignal): Promise<boolean> {
+  for (const sink of new Set([sinks.stdout, sinks.stderr])) {
+    const stream = sink as Partial<NodeJS.WritableStream & { writableNeedDrain: boolean; destroyed: boolean }>;
+    if (stream.destroyed) return false;
+    if (!stream.writableNeedDrain || typeof stream.once !== 'function') continue;
+    if (!(await drainOf(stream as NodeJS.WritableStream, signal))) return false;
+  }
+  return true;
+}
+
+/** True at 'drain'; false at 'close' or abort. Every listener goes again, whichever comes first. */
+function drainOf(stream: NodeJS.WritableStream, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const finish = (ok: boolean) => {
+      stream.off('drain', onDrain);
+      stream.off('close', onClose);
+      signal.removeEventListener('abort', onClose);
+      resolve(ok);
+    };
+    const onDrain = () => finish(true);
+    const onClose = () => finish(false);
+    if (signal.aborted) return resolve(false);
+    stream.on('drain', onDrain);
+    stream.on('close', onClose);
+    signal.addEventListener('abort', onClose, { once: true });
+  });
+}
+
+/** The last N messages seen, in order, without holding the rest. */
+class LastMessages {
+  readonly #ring: LogMessage[] = [];
+  #start = 0;
+
+  constructor(readonly capacity: number) {}
+
+  push(messages: readonly LogMessage[]): void {
+    if (this.capacity === 0) return;
+    for (const m of messages) {
+      if (this.#ring.length < this.capacity) this.#ring.push(m);
+      else {
+        this.#ring[this.#start] = m;
+        this.#start = (this.#start + 1) % this.capacity;
+      }
+    }
+  }
+
+  messages(): LogMessage[] {
+    return [...this.#ring.slice(this.#start), ...this.#ring.slice(0, this.#start)];
   }
 }
 
@@ -131,26 +211,40 @@ class LineSplitter {
   }
 }
 
-/** Writes messages to their stream's sink, with timestamps if asked, up to --limit-bytes. */
+/**
+ * Writes messages to their stream's sink, with timestamps if asked, up to --limit-bytes.
+ * Consecutive messages of one stream go out as one write (one chunk of an HTTP reply,
+ * not one per line); flush() ends a batch.
+ */
 class LimitedOutput {
   #left: number;
   readonly #sinks: { stdout: Writer; stderr: Writer };
-  readonly #options: { timestamps: boolean; limitBytes?: number | undefined };
+  readonly #timestamps: boolean;
+  #batch: string[] = [];
+  #batchStream: LogMessage['stream'] = 'stdout';
 
   constructor(sinks: { stdout: Writer; stderr: Writer }, options: { timestamps: boolean; limitBytes?: number | undefined }) {
     this.#sinks = sinks;
-    this.#options = options;
+    this.#timestamps = options.timestamps;
     this.#left = options.limitBytes !== undefined && options.limitBytes >= 0 ? options.limitBytes : Infinity;
   }
 
   /** False once the limit is reached: nothing more will be written. */
   write(message: LogMessage): boolean {
     if (this.#left <= 0) return false;
-    let text = this.#options.timestamps ? `${fixedNanoTimestamp(message.timestamp)} ${message.content}` : message.content;
+    let text = this.#timestamps ? `${fixedNanoTimestamp(message.timestamp)} ${message.content}` : message.content;
     const bytes = Buffer.byteLength(text);
     if (bytes > this.#left) text = Buffer.from(text).subarray(0, this.#left).toString('utf8');
     this.#left -= Math.min(bytes, this.#left);
-    this.#sinks[message.stream].write(text);
+    if (message.stream !== this.#batchStream) this.flush();
+    this.#batchStream = message.stream;
+    this.#batch.push(text);
     return this.#left > 0;
+  }
+
+  flush(): void {
+    if (this.#batch.length === 0) return;
+    this.#sinks[this.#batchStream].write(this.#batch.join(''));
+    this.#batch = [];
   }
 }

@@ -1,9 +1,9 @@
-import { randomBytes, X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFile, realpath, rename, rm, symlink } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { writeFileAtomic } from '../../common/atomic-write.js';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFile, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import { replaceSymlink, writeFileAtomic } from '../../common/atomic-write.js';
 import { TskubeError } from '../../common/errors.js';
-import { clientPairFileName, currentClientPairPath } from './cert-files.js';
+import { clientPairFileName, clientPairPrefix, currentClientPairPath, type PairPrefix } from './cert-files.js';
 
 // The client certificate files in --cert-dir: each pair written once as
 // kubelet-client-<timestamp>.pem (certificate then key, 0600), and the
@@ -31,8 +31,8 @@ export function parseClientPair(text: string, file: string): ClientPair {
 }
 
 /** The current pair, or undefined when there is none or it cannot be read. */
-export async function readCurrentPair(certDir: string): Promise<ClientPair | undefined> {
-  const path = currentClientPairPath(certDir);
+export async function readCurrentPair(certDir: string, prefix: PairPrefix = clientPairPrefix): Promise<ClientPair | undefined> {
+  const path = currentClientPairPath(certDir, prefix);
   try {
     return parseClientPair(await readFile(path, 'utf8'), await realpath(path));
   } catch {
@@ -46,19 +46,11 @@ export function isCurrentlyValid(cert: X509Certificate, now: Date): boolean {
 }
 
 /** Stores a new pair and points kubelet-client-current.pem at it; returns the pair's file. */
-export async function storeClientPair(certDir: string, certPem: string, keyPem: string, now: Date): Promise<string> {
-  const file = join(certDir, clientPairFileName(now));
+export async function storeClientPair(certDir: string, certPem: string, keyPem: string, now: Date, prefix: PairPrefix = clientPairPrefix): Promise<string> {
+  const file = join(certDir, clientPairFileName(now, prefix));
   const text = `${certPem.trimEnd()}\n${keyPem.trimEnd()}\n`;
   parseClientPair(text, file);
   await writeFileAtomic(file, text, 0o600);
-  const current = currentClientPairPath(certDir);
-  const tmpLink = join(certDir, `.${basename(current)}.tmp-${randomBytes(4).toString('hex')}`);
-  await symlink(file, tmpLink);
-  try {
-    await rename(tmpLink, current);
-  } catch (err) {
-    await rm(tmpLink, { force: true });
-    throw err;
-  }
+  await replaceSymlink(file, currentClientPairPath(certDir, prefix));
   return file;
 }

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TskubeError } from '../../common/errors.js';
 import { rotationDeadline } from './cert-files.js';
 import { readCurrentPair, storeClientPair, type ClientPair } from './cert-store.js';
@@ -7,6 +6,8 @@ import { checkIssued } from './client-bootstrap.js';
 import { newClientKeyPem } from './key-and-request.js';
 import { loadKubeconfig } from './kubeconfig-files.js';
 import { requestClientCertificate } from './request-certificate.js';
+import { backoffDelay, type BackoffPolicy } from '../../common/backoff.js';
+import { sleep } from '../../common/sleep.js';
 
 // Renews the kubelet's client certificate at a jittered 70–90% of its lifetime,
 // authenticating as the node itself (the kubeconfig written by the bootstrap points at
@@ -36,8 +37,8 @@ export type RotationEvent =
   | { event: 'rotated'; csrName: string; file: string; notAfter: string }
   | { event: 'rotation-failed'; error: string; retryInMs: number };
 
-const initialBackoffMs = 2000;
-const maxBackoffMs = 300_000;
+/** A failed renewal: again after 2 s, doubling to 5 min. */
+const renewBackoff: BackoffPolicy = { initialMs: 2000, maxMs: 300_000, factor: 2, jitter: 0 };
 // setTimeout cannot wait longer than 2^31-1 ms (~24.8 days); wait in slices.
 const maxSleepMs = 2 ** 31 - 1;
 
@@ -52,7 +53,7 @@ export class ClientCertificateRotator {
     const now = this.#o.now ?? (() => new Date());
     const random = this.#o.random ?? Math.random;
     const log = this.#o.log ?? (() => {});
-    let backoff = initialBackoffMs;
+    let failures = 0;
     while (!signal.aborted) {
       try {
         const pair = await readCurrentPair(this.#o.certDir);
@@ -60,15 +61,16 @@ export class ClientCertificateRotator {
         const deadline = rotationDeadline(new Date(pair.cert.validFrom), new Date(pair.cert.validTo), random());
         log({ event: 'rotation-scheduled', notAfter: new Date(pair.cert.validTo).toISOString(), deadline: deadline.toISOString() });
         await sleepUntil(deadline, now, signal);
+        if (signal.aborted) return;
         const renewed = await this.renew(signal, now());
         log({ event: 'rotated', csrName: renewed.csrName, file: renewed.pair.file, notAfter: new Date(renewed.pair.cert.validTo).toISOString() });
         this.#o.onRotated?.(renewed.pair);
-        backoff = initialBackoffMs;
+        failures = 0;
       } catch (err) {
         if (signal.aborted) return;
-        log({ event: 'rotation-failed', error: TskubeError.from(err).message, retryInMs: backoff });
-        await sleep(backoff, undefined, { signal }).catch(() => {});
-        backoff = Math.min(backoff * 2, maxBackoffMs);
+        const retryInMs = backoffDelay(renewBackoff, failures++, 0);
+        log({ event: 'rotation-failed', error: TskubeError.from(err).message, retryInMs });
+        await sleep(retryInMs, signal);
       }
     }
   }
@@ -93,7 +95,7 @@ export class ClientCertificateRotator {
 }
 
 async function sleepUntil(deadline: Date, now: () => Date, signal: AbortSignal): Promise<void> {
-  for (let left = deadline.getTime() - now().getTime(); left > 0; left = deadline.getTime() - now().getTime()) {
-    await sleep(Math.min(left, maxSleepMs), undefined, { signal });
+  for (let left = deadline.getTime() - now().getTime(); left > 0 && !signal.aborted; left = deadline.getTime() - now().getTime()) {
+    await sleep(Math.min(left, maxSleepMs), signal);
   }
 }

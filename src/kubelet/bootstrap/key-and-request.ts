@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { certificateRequestDer, certificateRequestPemFromDer } from './pkcs10.js';
+import { certificateRequestDer, certificateRequestPemFromDer, type CsrAltNames } from './pkcs10.js';
 
 // The node's client key and its PKCS#10 request: ECDSA P-256, as upstream's kubelet
 // makes them, with the subject the Node authorizer expects.
@@ -7,6 +7,8 @@ import { certificateRequestDer, certificateRequestPemFromDer } from './pkcs10.js
 export const kubeletClientSigner = 'kubernetes.io/kube-apiserver-client-kubelet';
 /** ECDSA keys do no key encipherment, so upstream asks for these two only. */
 export const kubeletClientUsages = ['digital signature', 'client auth'] as const;
+export const kubeletServingSigner = 'kubernetes.io/kubelet-serving';
+export const kubeletServingUsages = ['digital signature', 'server auth'] as const;
 
 export interface NodeSubject {
   commonName: string;
@@ -23,8 +25,8 @@ export function newClientKeyPem(): string {
   return privateKey.export({ type: 'sec1', format: 'pem' }).toString();
 }
 
-export async function certificateRequestPem(keyPem: string, subject: NodeSubject): Promise<string> {
-  return certificateRequestPemFromDer(certificateRequestDer(keyPem, subject));
+export async function certificateRequestPem(keyPem: string, subject: NodeSubject, altNames?: CsrAltNames): Promise<string> {
+  return certificateRequestPemFromDer(certificateRequestDer(keyPem, subject, altNames));
 }
 
 /**

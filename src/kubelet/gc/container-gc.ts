@@ -5,17 +5,17 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { TskubeError } from '../../common/errors.js';
-import type { CriClient } from '../../cri-client/index.js';
-import { containerLogPath, podLogDirectory } from '../cri-config/index.js';
+import type { CriRuntime } from '../runtime/cri-runtime.js';
+import { containerLogPath, podLogDirectory } from '../cri-requests/index.js';
 import type { PodRuntimeState } from '../pods/runtime-state.js';
 import { containerLogLinkPath, unlinkQuietly } from '../runtime/container-log-link.js';
 import { planContainerGc, type ContainerRemoval } from './plan-container-gc.js';
 import { readLogLinks } from './log-links.js';
 import { planLogSweep } from './plan-log-sweep.js';
-import { sleep } from '../../kube/sleep.js';
+import { sleep } from '../../common/sleep.js';
 
 export interface ContainerGcOptions {
-  cri: CriClient;
+  cri: CriRuntime;
   /** The runtime's view of the kubelet's pods, fresh enough to act on. */
   runtimePods: () => Promise<ReadonlyMap<string, PodRuntimeState>>;
   /** UIDs the kubelet still wants or handles; undefined until every pod source has listed. */

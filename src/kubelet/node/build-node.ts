@@ -5,7 +5,8 @@ import type { NodeFacts, NodeImage, RuntimeFacts } from './node-facts.js';
 import type { NodeSettings } from './node-settings.js';
 import { thresholdAmount } from './node-settings.js';
 import { apiTime, type Node, type NodeCondition, type NodeStatus } from './node-wire.js';
-import { formatBytes, formatCpuMillis } from './resource-quantity.js';
+import { formatBytes, formatCpuMillis } from '../../kube/quantity.js';
+import { nodeAllocatable } from './allocatable.js';
 
 /** The labels the kubelet owns and puts back on a re-registration (upstream updateDefaultLabels). */
 export const defaultLabelKeys = [
@@ -57,6 +58,10 @@ export interface StatusInputs {
   now: Date;
   /** The status the apiserver holds, for the transition times of unchanged conditions. */
   previous?: NodeStatus | undefined;
+  /** What the operator should know while the node is ready (a serving CSR waiting for approval), appended to Ready's message. */
+  notes?: string[] | undefined;
+  /** The eviction manager's pressure conditions; without it, the hard thresholds against the facts. */
+  pressure?: { memory: boolean; disk: boolean; pid: boolean } | undefined;
 }
 
 function condition(type: string, ok: boolean, reason: string, message: string, now: Date, previous: NodeStatus | undefined): NodeCondition {
@@ -101,7 +106,6 @@ export function nodeImages(images: NodeImage[], maxImages: number): { names: str
 /** The Node status the kubelet reports: capacity, allocatable, conditions, addresses, info, images. */
 export function buildNodeStatus(input: StatusInputs): NodeStatus {
   const { facts, runtime, settings, now, previous } = input;
-  const { reserved, evictionHard } = settings;
   const capacity = {
     cpu: formatCpuMillis(facts.cpuCores * 1000),
     'ephemeral-storage': formatBytes(facts.rootfsBytes),
@@ -112,13 +116,14 @@ export function buildNodeStatus(input: StatusInputs): NodeStatus {
   };
   // Allocatable = capacity - (kube + system reserved) - hard eviction threshold (upstream's
   // GetNodeAllocatableReservation); never below zero.
+  const usable = nodeAllocatable(facts, settings);
   const allocatable = {
     ...capacity,
-    cpu: formatCpuMillis(facts.cpuCores * 1000 - reserved.cpuMillis),
-    'ephemeral-storage': formatBytes(facts.rootfsBytes - reserved.ephemeralBytes - thresholdAmount(evictionHard.nodefsAvailable, facts.rootfsBytes)),
-    memory: formatBytes(facts.memoryBytes - reserved.memoryBytes - thresholdAmount(evictionHard.memoryAvailable, facts.memoryBytes)),
+    cpu: formatCpuMillis(usable.cpuMillis),
+    'ephemeral-storage': formatBytes(usable.ephemeralBytes),
+    memory: formatBytes(usable.memoryBytes),
   };
-  const pressure = pressures(facts, settings);
+  const pressure = input.pressure ?? pressures(facts, settings);
   const notReady = notReadyMessage(runtime);
   const ips = settings.nodeIPs.length > 0 ? settings.nodeIPs : facts.hostIPs.slice(0, 1);
   return {
@@ -136,7 +141,7 @@ export function buildNodeStatus(input: StatusInputs): NodeStatus {
         ? condition('PIDPressure', true, 'KubeletHasInsufficientPID', 'kubelet has insufficient PID available', now, previous)
         : condition('PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', now, previous),
       notReady === undefined
-        ? condition('Ready', true, 'KubeletReady', 'kubelet is posting ready status', now, previous)
+        ? condition('Ready', true, 'KubeletReady', ['kubelet is posting ready status', ...(input.notes ?? [])].join('; '), now, previous)
         : condition('Ready', false, 'KubeletNotReady', notReady, now, previous),
     ],
     addresses: [...ips.map((address) => ({ type: 'InternalIP', address })), { type: 'Hostname', address: settings.nodeName }],
@@ -154,6 +159,7 @@ export function buildNodeStatus(input: StatusInputs): NodeStatus {
       architecture: facts.architecture,
     },
     images: nodeImages(input.images, settings.maxImages),
+    ...(settings.declaredFeatures?.length ? { declaredFeatures: [...settings.declaredFeatures] } : {}),
   };
 }
 

@@ -4,8 +4,8 @@
 // config says another is a misconfiguration to report once and clearly: pods would get
 // cgroups the runtime does not manage.
 import { isCode, TskubeError } from '../../common/errors.js';
-import type { CriClient } from '../../cri-client/index.js';
-import type { CgroupDriver } from '../config/types.js';
+import type { CriRuntime } from '../runtime/cri-runtime.js';
+import type { CgroupDriver } from '../options/types.js';
 
 export type RuntimeCgroupDriver = { kind: 'answered'; driver: CgroupDriver } | { kind: 'unimplemented' };
 
@@ -24,7 +24,7 @@ export function decideCgroupDriver(runtime: RuntimeCgroupDriver, configured: Cgr
 }
 
 /** Asks the runtime (CRI RuntimeConfig); UNIMPLEMENTED is an answer, other failures throw. */
-export async function queryRuntimeCgroupDriver(client: CriClient, options: { timeoutMs: number; signal?: AbortSignal }): Promise<RuntimeCgroupDriver> {
+export async function queryRuntimeCgroupDriver(client: CriRuntime, options: { timeoutMs: number; signal?: AbortSignal }): Promise<RuntimeCgroupDriver> {
   try {
     const reply = await client.runtime.call('RuntimeConfig', {}, options);
     const driver = reply.linux?.cgroupDriver;

@@ -1,5 +1,5 @@
 // The back-off policies the node loops use between failed attempts.
-import type { BackoffPolicy } from '../../kube/backoff.js';
+import type { BackoffPolicy } from '../../common/backoff.js';
 
 /** Upstream registerWithAPIServer: 100 ms doubling to 7 s. */
 export const registrationBackoff: BackoffPolicy = { initialMs: 100, maxMs: 7_000, factor: 2, jitter: 0.2 };

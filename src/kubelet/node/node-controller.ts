@@ -4,10 +4,10 @@
 // Node is registered.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
-import type { CriClient } from '../../cri-client/index.js';
-import type { Logger } from '../../kube/logger.js';
+import type { CriRuntime } from '../runtime/cri-runtime.js';
+import type { Logger } from '../../common/logger.js';
 import { RestClient } from '../../kube/rest-client.js';
-import type { KubeletOptions } from '../config/options.js';
+import type { KubeletOptions } from '../options/kubelet-options.js';
 import { buildNode, buildNodeStatus } from './build-node.js';
 import { NodeFactsGatherer } from './gather-node-facts.js';
 import { restNodeApi, type NodeApi } from './node-api.js';
@@ -25,6 +25,10 @@ export interface NodeControllerOptions {
   facts: (signal: AbortSignal) => Promise<NodeFacts>;
   runtime: (signal: AbortSignal) => Promise<RuntimeFacts>;
   images: (signal: AbortSignal) => Promise<NodeImage[]>;
+  /** Notes for the Ready condition's message. */
+  notes?: () => string[];
+  /** The eviction manager's node conditions. */
+  pressure?: () => { memory: boolean; disk: boolean; pid: boolean };
   /** registerNode: false = the Node is made by someone else; only lease and status. */
   registerNode?: boolean;
   /** nodeLeaseDurationSeconds (40). */
@@ -69,6 +73,8 @@ export class NodeController {
       runtime: options.runtime,
       images: options.images,
       logger: options.logger,
+      ...(options.notes ? { notes: options.notes } : {}),
+      ...(options.pressure ? { pressure: options.pressure } : {}),
       ...(options.statusUpdateFrequencyMs !== undefined ? { updateFrequencyMs: options.statusUpdateFrequencyMs } : {}),
       ...(options.statusReportFrequencyMs !== undefined ? { reportFrequencyMs: options.statusReportFrequencyMs } : {}),
     });
@@ -102,20 +108,30 @@ export class NodeController {
   /** The Node to create, with a first status (upstream initialNode → setNodeStatus). */
   async #initialNode(signal: AbortSignal): Promise<Node> {
     const [facts, runtime, images] = await Promise.all([this.#o.facts(signal), this.#o.runtime(signal), this.#o.images(signal)]);
-    return buildNode(facts, this.#o.settings, buildNodeStatus({ facts, runtime, settings: this.#o.settings, images, now: new Date() }));
+    return buildNode(
+      facts,
+      this.#o.settings,
+      buildNodeStatus({ facts, runtime, settings: this.#o.settings, images, now: new Date(), pressure: this.#o.pressure?.() }),
+    );
   }
 }
 
 export interface NodeControllerDeps {
   /** The kubelet's kubeconfig (its node credentials). */
   kubeConfig: KubeConfig;
-  /** The CRI client the kubelet uses (runtime and image endpoints). */
-  cri: CriClient;
+  /** The container runtime the kubelet uses (runtime and image services). */
+  cri: CriRuntime;
   /** nodeInfo.kubeletVersion, e.g. "v1.36.3". */
   kubeletVersion: string;
   logger: Logger;
   /** Deadline of each CRI call the status makes; default 5 s. */
   runtimeProbeTimeoutMs?: number;
+  /** Notes for the Ready condition's message (the serving certificate's state). */
+  notes?: () => string[];
+  /** The machine's facts, shared with the rest of the kubelet; a gatherer of its own when absent. */
+  facts?: () => Promise<NodeFacts>;
+  /** The eviction manager's node conditions. */
+  pressure?: () => { memory: boolean; disk: boolean; pid: boolean };
 }
 
 /** A NodeController from the resolved kubelet options; throws invalid-argument for a bad reservation or threshold. */
@@ -130,7 +146,8 @@ export function nodeControllerFromOptions(options: KubeletOptions, deps: NodeCon
   return new NodeController({
     api: restNodeApi(new RestClient(deps.kubeConfig, { userAgent: `tskube-kubelet/${deps.kubeletVersion}` })),
     settings,
-    facts: () => gatherer.gather(),
+    facts: deps.facts ?? (() => gatherer.gather()),
+    ...(deps.pressure ? { pressure: deps.pressure } : {}),
     runtime: (s) => probe.facts(s),
     images: (s) => probe.images(s),
     registerNode: c.registerNode,
@@ -138,5 +155,6 @@ export function nodeControllerFromOptions(options: KubeletOptions, deps: NodeCon
     statusUpdateFrequencyMs: c.nodeStatusUpdateFrequency,
     statusReportFrequencyMs: c.nodeStatusReportFrequency,
     logger: deps.logger,
+    ...(deps.notes ? { notes: deps.notes } : {}),
   });
 }

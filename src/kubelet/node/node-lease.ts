@@ -8,10 +8,10 @@
 //      ▲  └─ failed: back off ─┐     │
 //      └───────────────────────┴─────┴── conflict, or 5 failed tries ──► [ensure]
 import { TskubeError } from '../../common/errors.js';
-import { backoffDelay } from '../../kube/backoff.js';
-import type { Logger } from '../../kube/logger.js';
+import { backoffDelay } from '../../common/backoff.js';
+import type { Logger } from '../../common/logger.js';
 import { leaseNeedsOwner, newLease, nodeLeaseNamespace, nodeOwnerReference, renewedLease, renewIntervalMs, type LeaseInputs } from './lease-plan.js';
-import { sleep } from '../../kube/sleep.js';
+import { sleep } from '../../common/sleep.js';
 import { leaseBackoff } from './loop-timing.js';
 import { isAlreadyExists, isConflict, type NodeApi } from './node-api.js';
 import type { Lease, OwnerReference } from './node-wire.js';

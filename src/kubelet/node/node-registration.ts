@@ -2,9 +2,9 @@
 // exists, read it and put back the labels and annotation the kubelet owns. Retries
 // with back-off until it works or the signal aborts.
 import { TskubeError } from '../../common/errors.js';
-import { backoffDelay } from '../../kube/backoff.js';
-import type { Logger } from '../../kube/logger.js';
-import { sleep } from '../../kube/sleep.js';
+import { backoffDelay } from '../../common/backoff.js';
+import type { Logger } from '../../common/logger.js';
+import { sleep } from '../../common/sleep.js';
 import { registrationBackoff } from './loop-timing.js';
 import { isAlreadyExists, type NodeApi } from './node-api.js';
 import type { Node } from './node-wire.js';

@@ -2,8 +2,8 @@
 // kubelet's options: reservations and hard eviction thresholds parsed from their
 // quantity strings, so the builders never parse and never fail.
 import { TskubeError } from '../../common/errors.js';
-import type { KubeletOptions } from '../config/options.js';
-import { requireQuantity } from '../config/quantity.js';
+import type { KubeletOptions } from '../options/kubelet-options.js';
+import { requireQuantity } from '../../kube/quantity.js';
 import type { Taint } from './node-wire.js';
 
 /** A hard eviction threshold: an absolute amount, or a fraction (0..1) of capacity. */
@@ -29,6 +29,11 @@ export interface NodeSettings {
   evictionHard: { memoryAvailable?: Threshold; nodefsAvailable?: Threshold; pidAvailable?: Threshold };
   /** nodeStatusMaxImages: -1 = all. */
   maxImages: number;
+  /**
+   * status.declaredFeatures: ExtendWebSocketsToKubelet when the kubelet API runs, so the
+   * API server passes `kubectl exec` websockets to it instead of translating them to SPDY.
+   */
+  declaredFeatures?: string[];
 }
 
 /** NodeSettings from the resolved kubelet options; throws invalid-argument naming the field. */
@@ -68,6 +73,7 @@ export function nodeSettingsFromOptions(options: KubeletOptions, kubeletVersion:
     },
     evictionHard,
     maxImages: c.nodeStatusMaxImages,
+    declaredFeatures: c.enableServer ? ['ExtendWebSocketsToKubelet'] : [],
   };
 }
 

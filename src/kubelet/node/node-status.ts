@@ -4,14 +4,14 @@
 // One log line when Ready flips, one when reporting starts failing and one when it
 // recovers; nothing per tick.
 import { TskubeError } from '../../common/errors.js';
-import { backoffDelay, type BackoffPolicy } from '../../kube/backoff.js';
-import type { Logger } from '../../kube/logger.js';
+import { backoffDelay, type BackoffPolicy } from '../../common/backoff.js';
+import type { Logger } from '../../common/logger.js';
 import { buildNodeStatus, readyCondition } from './build-node.js';
-import { sleep } from '../../kube/sleep.js';
+import { sleep } from '../../common/sleep.js';
 import type { NodeApi } from './node-api.js';
 import type { NodeFacts, NodeImage, RuntimeFacts } from './node-facts.js';
 import type { NodeSettings } from './node-settings.js';
-import type { NodeCondition, NodeStatus } from './node-wire.js';
+import type { Node, NodeCondition, NodeStatus } from './node-wire.js';
 import { planStatusReport } from './status-report-plan.js';
 
 export interface NodeStatusReporterOptions {
@@ -23,6 +23,10 @@ export interface NodeStatusReporterOptions {
   runtime: (signal: AbortSignal) => Promise<RuntimeFacts>;
   /** The images on the node (RuntimeProbe.images). */
   images: (signal: AbortSignal) => Promise<NodeImage[]>;
+  /** Notes for the Ready condition's message (a serving certificate waiting for approval). */
+  notes?: () => string[];
+  /** The eviction manager's node conditions. */
+  pressure?: () => { memory: boolean; disk: boolean; pid: boolean };
   /** nodeStatusUpdateFrequency; upstream default 10 s. */
   updateFrequencyMs?: number;
   /** nodeStatusReportFrequency; upstream default 5 min. */
@@ -47,6 +51,7 @@ export class NodeStatusReporter {
   #lastReportAt: number | undefined;
   #lastReady: NodeCondition | undefined;
   #lastStatus: NodeStatus | undefined;
+  #lastNode: Node | undefined;
   #failures = 0;
   #resolveReady!: () => void;
 
@@ -61,6 +66,11 @@ export class NodeStatusReporter {
     this.#random = options.random ?? Math.random;
     this.#backoff = { initialMs: Math.min(1_000, this.updateFrequencyMs), maxMs: this.updateFrequencyMs, factor: 2, jitter: 0.2 };
     this.ready = new Promise((resolve) => (this.#resolveReady = resolve));
+  }
+
+  /** The Node as last read from (or written to) the apiserver: its labels and taints for admission. */
+  get node(): Node | undefined {
+    return this.#lastNode;
   }
 
   /** The status as last patched (or found unchanged) on the apiserver. */
@@ -97,8 +107,18 @@ export class NodeStatusReporter {
       }),
     ]);
     if (!node) throw new TskubeError('not-found', `node ${name} does not exist on the apiserver (deleted after registration?)`);
+    this.#lastNode = node;
     const now = this.#now();
-    const ours = buildNodeStatus({ facts, runtime, settings: this.#o.settings, images, now, previous: node.status });
+    const ours = buildNodeStatus({
+      facts,
+      runtime,
+      settings: this.#o.settings,
+      images,
+      now,
+      previous: node.status,
+      notes: this.#o.notes?.(),
+      pressure: this.#o.pressure?.(),
+    });
     const plan = planStatusReport({
       current: node.status,
       ours,

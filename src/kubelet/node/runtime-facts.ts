@@ -3,7 +3,7 @@
 // `unreachable`, naming the call, the endpoint and how long it took, which the Ready
 // condition then carries to `kubectl describe node`.
 import { TskubeError } from '../../common/errors.js';
-import type { CriClient } from '../../cri-client/index.js';
+import { askVersion, type CriRuntime } from '../runtime/cri-runtime.js';
 import type { NodeImage, RuntimeCondition, RuntimeFacts } from './node-facts.js';
 
 /** The CRI calls the probe makes, as plain functions, so tests can stand in for a runtime. */
@@ -14,10 +14,10 @@ export interface RuntimeCalls {
   listImages(options: { timeoutMs: number; signal: AbortSignal }): Promise<NodeImage[]>;
 }
 
-export function criRuntimeCalls(client: CriClient): RuntimeCalls {
+export function criRuntimeCalls(client: CriRuntime): RuntimeCalls {
   return {
     endpoint: client.endpoint,
-    version: (o) => client.version(o),
+    version: (o) => askVersion(client, o),
     status: async (o) => {
       const reply = await client.runtime.call('Status', { verbose: false }, o);
       return { conditions: reply.status?.conditions ?? [] };

@@ -4,7 +4,7 @@
 // when it differs in more than heartbeat times, or when nodeStatusReportFrequency has
 // passed since the last report.
 import type { NodeCondition, NodeStatus } from './node-wire.js';
-import { sameResources } from './resource-quantity.js';
+import { sameResources } from '../../kube/quantity.js';
 
 /** The status the apiserver should hold: `current` with the kubelet's fields from `ours` laid over it. */
 export function mergeNodeStatus(current: NodeStatus | undefined, ours: NodeStatus): NodeStatus {

@@ -93,8 +93,10 @@ class Planner {
   run(): PodActions {
     const change = sandboxChange(this.pod, this.state);
     this.actions.sandboxAttempt = change.attempt;
-    if (change.create) this.#planNewSandbox();
-    else {
+    if (change.create) {
+      this.actions.sandboxWhy = change.why;
+      this.#planNewSandbox();
+    } else {
       this.actions.sandboxId = change.sandboxId;
       this.#planInSandbox();
     }

@@ -7,8 +7,9 @@
 // API server compares equal to the one computed again from the same state.
 import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import type { ContainerState, PodRuntimeState } from './runtime-state.js';
+import type { WaitingReason } from './waiting-reason.js';
 import { qosClass } from './qos.js';
-import { configSourceAnnotation } from './labels.js';
+import { isStaticPod } from './pod-source.js';
 import { sandboxChange } from './compute-pod-actions.js';
 import {
   hasAnyRegularContainerCreated,
@@ -21,11 +22,6 @@ import {
   regularContainers,
   shouldContainerBeRestarted,
 } from './container-outcome.js';
-
-export interface WaitingReason {
-  reason: string;
-  message: string;
-}
 
 export interface PodStatusInput {
   now: Date;
@@ -405,11 +401,6 @@ function podIPsFor(pod: V1Pod, state: PodRuntimeState, hostIPs: readonly string[
   const primary = newest.ips.find((ip) => isV6(ip) === primaryV6);
   const secondary = newest.ips.find((ip) => isV6(ip) !== primaryV6);
   return [primary, secondary].filter((ip): ip is string => ip !== undefined);
-}
-
-function isStaticPod(pod: V1Pod): boolean {
-  const source = pod.metadata?.annotations?.[configSourceAnnotation];
-  return source !== undefined && source !== 'api';
 }
 
 function isV6(ip: string): boolean {

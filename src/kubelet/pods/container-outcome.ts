@@ -31,6 +31,16 @@ export function regularContainers(pod: V1Pod): V1Container[] {
   return pod.spec?.containers ?? [];
 }
 
+/** The init containers (sidecars among them), then the regular ones: the spec's containers. */
+export function specContainers(pod: V1Pod): V1Container[] {
+  return [...initContainers(pod), ...regularContainers(pod)];
+}
+
+/** The spec of the container with this name, init or regular. */
+export function containerSpec(pod: V1Pod, name: string): V1Container | undefined {
+  return specContainers(pod).find((c) => c.name === name);
+}
+
 /** Every instance of the named container, newest first (the state is kept newest first). */
 export function instancesOf(state: PodRuntimeState, name: string): ContainerState[] {
   return state.containers.filter((c) => c.name === name);
@@ -106,9 +116,4 @@ export function hasAnyRegularContainerCreated(pod: V1Pod, state: PodRuntimeState
 /** Nanoseconds since the epoch to milliseconds, for clocks and Dates. */
 export function nsToMs(ns: bigint): number {
   return Number(ns / 1_000_000n);
-}
-
-/** The pod as upstream names it in messages: name_namespace(uid). */
-export function podDescription(pod: V1Pod): string {
-  return `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}(${pod.metadata?.uid ?? ''})`;
 }

@@ -10,10 +10,13 @@
 // finishedAt + delay. Time is always a parameter (ms since the epoch): nothing here
 // reads a clock, so the planner that asks and the tests that check stay pure.
 import type { V1Pod } from '@kubernetes/client-node';
+import { backoffDelay } from '../../common/backoff.js';
+import { formatGoDuration } from '../../common/go-duration.js';
 import { TskubeError } from '../../common/errors.js';
 import type { ContainerToStart } from './pod-actions.js';
 import type { PodRuntimeState } from './runtime-state.js';
-import { latestExited, nsToMs, podDescription } from './container-outcome.js';
+import { latestExited, nsToMs } from './container-outcome.js';
+import { podDescription } from './pod-names.js';
 
 export const defaultInitialBackoffMs = 10_000;
 /** KubeletConfiguration crashLoopBackOff.maxContainerRestartPeriod defaults to 300s. */
@@ -25,6 +28,8 @@ export interface CrashBackoffOptions {
 }
 
 interface Entry {
+  /** Restarts since the back-off was armed (0: the first restart). */
+  restarts: number;
   delayMs: number;
   /** When the back-off last moved (the last restart), ms since the epoch. */
   lastUpdate: number;
@@ -77,8 +82,9 @@ export class CrashBackoff {
    */
   next(key: string, finishedAt: number, now: number): number {
     const e = this.#entries.get(key);
-    const delayMs = !e || this.#expired(e, finishedAt) ? this.initialMs : Math.min(e.delayMs * 2, this.maxMs);
-    this.#entries.set(key, { delayMs, lastUpdate: now });
+    const restarts = !e || this.#expired(e, finishedAt) ? 0 : e.restarts + 1;
+    const delayMs = backoffDelay({ initialMs: this.initialMs, maxMs: this.maxMs, factor: 2, jitter: 0 }, restarts, 0);
+    this.#entries.set(key, { restarts, delayMs, lastUpdate: now });
     return delayMs;
   }
 
@@ -140,24 +146,4 @@ export function crashLoopMessage(pod: V1Pod, containerName: string, delayMs: num
 /** The BackOff event message upstream records for the same situation. */
 export function crashLoopEventMessage(pod: V1Pod, containerName: string): string {
   return `Back-off restarting failed container ${containerName} in pod ${podDescription(pod)}`;
-}
-
-/** A duration as Go's time.Duration prints it ("10s", "1m20s", "5m0s", "1h0m0s", "500ms"). */
-export function formatGoDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  const sign = ms < 0 ? '-' : '';
-  let rest = Math.abs(ms);
-  if (rest < 1000) return `${sign}${trimFraction(rest)}ms`;
-  const hours = Math.floor(rest / 3_600_000);
-  rest -= hours * 3_600_000;
-  const minutes = Math.floor(rest / 60_000);
-  rest -= minutes * 60_000;
-  const seconds = `${trimFraction(rest / 1000)}s`;
-  if (hours > 0) return `${sign}${hours}h${minutes}m${seconds}`;
-  if (minutes > 0) return `${sign}${minutes}m${seconds}`;
-  return `${sign}${seconds}`;
-}
-
-function trimFraction(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toFixed(9).replace(/0+$/, '').replace(/\.$/, '');
 }

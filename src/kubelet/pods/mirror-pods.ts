@@ -13,18 +13,14 @@ import type { Logger } from 'pino';
 import { TskubeError } from '../../common/errors.js';
 import { isApiError, KubeApiError } from '../../kube/api-error.js';
 import { encode } from '../../kube/codec.js';
-import { defaultLogger } from '../../kube/logger.js';
+import { defaultLogger } from '../../common/logger.js';
 import type { RestClient } from '../../kube/rest-client.js';
-import { sleep } from '../../kube/sleep.js';
+import { sleep } from '../../common/sleep.js';
 import { configHashAnnotation, configMirrorAnnotation } from './labels.js';
-import type { PodConfig } from './sources/pod-config.js';
+import { podFullName } from './pod-names.js';
+import type { PodSourceMerger } from './sources/pod-source-merger.js';
 
 export type MirrorPodAction = { type: 'create'; staticPod: V1Pod } | { type: 'delete'; mirrorPod: V1Pod; reason: 'outdated' | 'orphaned' | 'terminating' };
-
-/** Upstream's pod full name, "<name>_<namespace>": how a static pod finds its mirror. */
-export function podFullName(pod: V1Pod): string {
-  return `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}`;
-}
 
 /** The hash a mirror pod must carry: the static pod's config.hash (its UID when unset). */
 export function staticPodHash(pod: V1Pod): string {
@@ -155,7 +151,7 @@ export class MirrorPodClient {
 }
 
 export interface MirrorPodSyncerOptions {
-  config: PodConfig;
+  sources: PodSourceMerger;
   client: MirrorPodClient;
   logger?: Logger;
   /** Re-plan this often even without a change, to retry failures; default 10 s. */
@@ -176,7 +172,7 @@ export class MirrorPodSyncer {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    const off = this.#o.config.onChange(() => {
+    const off = this.#o.sources.onChange(() => {
       this.#pending = true;
       this.#wake?.();
     });
@@ -184,7 +180,7 @@ export class MirrorPodSyncer {
       while (!signal.aborted) {
         this.#pending = false;
         // Only with both sides known: before the API source lists, every static pod looks mirror-less.
-        if (this.#o.config.hasSeen('api')) await this.syncOnce(signal);
+        if (this.#o.sources.hasSeen('api')) await this.syncOnce(signal);
         if (this.#pending) continue;
         await sleep(this.#o.resyncMs ?? 10_000, signal, (wake) => (this.#wake = wake));
         this.#wake = undefined;
@@ -195,7 +191,7 @@ export class MirrorPodSyncer {
   }
 
   async syncOnce(signal?: AbortSignal): Promise<void> {
-    const actions = planMirrorPods(this.#o.config.staticPods(), this.#o.config.mirrorPods());
+    const actions = planMirrorPods(this.#o.sources.staticPods(), this.#o.sources.mirrorPods());
     if (actions.length === 0) return;
     const failures = await this.#o.client.apply(actions, signal);
     const summary = failures.map((f) => f.message).join('; ');

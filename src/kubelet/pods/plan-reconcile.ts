@@ -1,4 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import { podGracePeriodSeconds } from './plan-termination.js';
 import type { WorkerPhase } from './pod-workers.js';
 
 export interface ReconcileInput {
@@ -23,10 +24,6 @@ export type ReconcileAction =
   /** A deleted pod whose containers are already stopped (it had finished): complete the API deletion. */
   | { kind: 'finish-deletion'; pod: V1Pod };
 
-function graceOf(pod: V1Pod): number {
-  return Math.max(0, pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
-}
-
 /** A stand-in for a pod that only the runtime still knows (e.g. deleted while the kubelet was down). */
 export function orphanPod(uid: string): V1Pod {
   return { metadata: { uid, name: `orphan-${uid.slice(0, 8)}`, namespace: '' }, spec: { containers: [], terminationGracePeriodSeconds: 0 } };
@@ -43,10 +40,10 @@ export function planReconcile(input: ReconcileInput): ReconcileAction[] {
   for (const [uid, pod] of input.desired) {
     if (pod.metadata?.deletionTimestamp) {
       if (input.workers.get(uid) === 'terminated') actions.push({ kind: 'finish-deletion', pod });
-      else actions.push({ kind: 'terminate', pod, gracePeriodSeconds: graceOf(pod), why: 'deleted' });
+      else actions.push({ kind: 'terminate', pod, gracePeriodSeconds: podGracePeriodSeconds(pod), why: 'deleted' });
     } else if (input.isFinished(uid) && input.workers.get(uid) !== 'terminated') {
       // A finished pod keeps its API object but none of its containers run any more.
-      actions.push({ kind: 'terminate', pod, gracePeriodSeconds: graceOf(pod), why: 'finished' });
+      actions.push({ kind: 'terminate', pod, gracePeriodSeconds: podGracePeriodSeconds(pod), why: 'finished' });
     } else if (!input.isFinished(uid)) {
       actions.push({ kind: 'sync', pod });
     }
@@ -55,7 +52,7 @@ export function planReconcile(input: ReconcileInput): ReconcileAction[] {
     if (input.desired.has(uid)) continue;
     const pod = input.lastKnown.get(uid) ?? orphanPod(uid);
     if (phase === 'terminated') actions.push({ kind: 'remove', uid, why: 'no longer wanted by any source' });
-    else actions.push({ kind: 'terminate', pod, gracePeriodSeconds: graceOf(pod), why: 'no longer wanted by any source' });
+    else actions.push({ kind: 'terminate', pod, gracePeriodSeconds: podGracePeriodSeconds(pod), why: 'no longer wanted by any source' });
   }
   if (input.sourcesReady) {
     for (const uid of input.inRuntime) {

@@ -31,6 +31,8 @@ export interface PodActions {
   killPod: boolean;
   /** Create a new sandbox (with this attempt number) before starting containers. */
   createSandbox: boolean;
+  /** Why the pod needs a new sandbox ("sandbox 0123… is not ready"), when it does. */
+  sandboxWhy?: string;
   sandboxAttempt: number;
   /** The sandbox containers are started in when none is created. */
   sandboxId?: string;

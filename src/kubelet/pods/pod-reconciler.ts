@@ -6,12 +6,12 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { planReconcile } from './plan-reconcile.js';
+import { planReconcile, type ReconcileAction } from './plan-reconcile.js';
+import { podKey } from './pod-names.js';
+import type { PodSourceName } from './pod-source.js';
 import type { PodWorkers } from './pod-workers.js';
-import { sleep } from '../../kube/sleep.js';
+import { sleep } from '../../common/sleep.js';
 import { errorMessage } from '../../common/errors.js';
-
-export type PodSourceName = 'api' | 'file';
 
 export interface PodReconcilerOptions {
   workers: PodWorkers;
@@ -26,6 +26,16 @@ export interface PodReconcilerOptions {
   finishDeletion: (pod: V1Pod) => Promise<void>;
   log: Logger;
   resyncMs?: number;
+  /** The admission check for pods about to start; without it every pod is started. */
+  admission?: PodAdmission;
+}
+
+export interface PodAdmission {
+  isAdmitted(uid: string): boolean;
+  /** Admitted or rejected: not checked again. */
+  decided(uid: string): boolean;
+  /** Returns the candidates that may start; the others are reported Failed. */
+  admit(candidates: readonly V1Pod[], active: readonly V1Pod[]): Promise<V1Pod[]>;
 }
 
 export class PodReconciler {
@@ -35,6 +45,7 @@ export class PodReconciler {
   readonly #removing = new Set<string>();
   readonly #finishing = new Set<string>();
   #pending = false;
+  #loopEnteredAt = 0;
   #wake: (() => void) | undefined;
 
   constructor(options: PodReconcilerOptions) {
@@ -67,13 +78,21 @@ export class PodReconciler {
     return new Set([...this.desired().keys(), ...this.#o.workers.uids(), ...this.#lastKnown.keys(), ...this.#removing]);
   }
 
+  /** When the loop last started a pass (ms since the epoch; 0 before the first): what /healthz's syncloop check reads. */
+  get loopEnteredAt(): number {
+    return this.#loopEnteredAt;
+  }
+
   trigger(): void {
     this.#pending = true;
     this.#wake?.();
   }
 
   async reconcileOnce(): Promise<void> {
+    // One snapshot of the sources: a source that lists while the runtime is read must not
+    // count as ready with pods missing from `desired`, or its running pods look like leftovers.
     const desired = this.desired();
+    const sourcesReady = this.#sourcesReady;
     for (const [uid, p] of desired) this.#lastKnown.set(uid, p);
     const workers = new Map(this.#o.workers.uids().map((uid) => [uid, this.#o.workers.phase(uid) ?? 'syncing'] as const));
     const inRuntime = await this.#o.runtimeUids().catch(() => new Set<string>());
@@ -82,12 +101,14 @@ export class PodReconciler {
       workers,
       lastKnown: this.#lastKnown,
       inRuntime,
-      sourcesReady: this.#sourcesReady,
+      sourcesReady,
       isFinished: this.#o.isFinished,
     });
+    const refused = await this.#admit(actions, desired);
     for (const a of actions) {
-      if (a.kind === 'sync') this.#o.workers.update(a.pod);
-      else if (a.kind === 'finish-deletion') {
+      if (a.kind === 'sync') {
+        if (!refused.has(a.pod.metadata?.uid ?? '')) this.#o.workers.update(a.pod);
+      } else if (a.kind === 'finish-deletion') {
         const uid = a.pod.metadata?.uid ?? '';
         if (this.#finishing.has(uid)) continue;
         this.#finishing.add(uid);
@@ -97,7 +118,7 @@ export class PodReconciler {
           .finally(() => this.#finishing.delete(uid));
       } else if (a.kind === 'terminate') {
         if (this.#o.workers.phase(a.pod.metadata?.uid ?? '') === undefined) {
-          this.#o.log.info({ pod: `${a.pod.metadata?.namespace}/${a.pod.metadata?.name}`, uid: a.pod.metadata?.uid, why: a.why }, 'terminating pod');
+          this.#o.log.info({ pod: podKey(a.pod), uid: a.pod.metadata?.uid, why: a.why }, 'terminating pod');
         }
         this.#o.workers.terminate(a.pod, a.gracePeriodSeconds);
       } else if (!this.#removing.has(a.uid)) {
@@ -114,10 +135,28 @@ export class PodReconciler {
     }
   }
 
+  /** Runs admission for pods about to start for the first time; returns the UIDs refused. */
+  async #admit(actions: readonly ReconcileAction[], desired: ReadonlyMap<string, V1Pod>): Promise<Set<string>> {
+    const admission = this.#o.admission;
+    const refused = new Set<string>();
+    if (!admission) return refused;
+    const uid = (p: V1Pod) => p.metadata?.uid ?? '';
+    const candidates = actions.flatMap((a) => (a.kind === 'sync' && !admission.decided(uid(a.pod)) ? [a.pod] : []));
+    if (candidates.length === 0) return refused;
+    const active = [...desired.values()].filter((p) => {
+      const phase = this.#o.workers.phase(uid(p));
+      return admission.isAdmitted(uid(p)) && phase !== 'terminated' && (!this.#o.isFinished(uid(p)) || phase === 'terminating');
+    });
+    const admitted = new Set((await admission.admit(candidates, active)).map(uid));
+    for (const p of candidates) if (!admitted.has(uid(p))) refused.add(uid(p));
+    return refused;
+  }
+
   async run(signal: AbortSignal): Promise<void> {
     const resyncMs = this.#o.resyncMs ?? 10_000;
     while (!signal.aborted) {
       this.#pending = false;
+      this.#loopEnteredAt = Date.now();
       await this.reconcileOnce().catch((err: unknown) => this.#o.log.error({ err: errorMessage(err) }, 'reconcile failed'));
       await sleep(resyncMs, signal, (wake) => {
         this.#wake = wake;

@@ -1,23 +1,31 @@
 /*
  * One sync of one pod: observe (the runtime cache), plan (computePodActions), act (the
- * executor steps in runtime/), report (computePodStatus → status manager). Termination
- * follows planTermination's ordered steps and says which step it waits on.
+ * executor steps in runtime/, each giving a step result), report (plan-sync-report.ts turns
+ * the results into events, waiting reasons and the requeue; computePodStatus → status
+ * manager). Termination follows planTermination's ordered steps and says which step it
+ * waits on.
  */
 import type { V1Container, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { TskubeError } from '../../common/errors.js';
+import { cleanup } from '../runtime/cleanup.js';
 import { killContainer } from '../runtime/container-kill.js';
 import { startContainer } from '../runtime/container-start.js';
 import type { ExecutorDeps } from '../runtime/executor-deps.js';
 import type { RuntimeCache } from '../runtime/runtime-cache.js';
-import { runSandbox, type RunningSandbox } from '../runtime/sandbox-run.js';
+import { type RunningSandbox, runSandbox } from '../runtime/sandbox-run.js';
 import type { StatusManager } from '../status/status-manager.js';
 import { computePodActions } from './compute-pod-actions.js';
 import { computePodStatus } from './compute-pod-status.js';
-import { crashLoopEventMessage, crashLoopMessage, recordRestarts, type CrashBackoff } from './crash-backoff.js';
-import { minimumStopGraceSeconds, planTermination } from './plan-termination.js';
+import { containerSpec } from './container-outcome.js';
+import { type CrashBackoff, recordRestarts } from './crash-backoff.js';
+import { defaultTerminationGraceSeconds, minimumStopGraceSeconds, planTermination } from './plan-termination.js';
+import { podKey } from './pod-names.js';
+import { decidedSteps, foldReports, reportStep, type StepReport } from './plan-sync-report.js';
 import type { SyncResult } from './pod-workers.js';
 import { emptyRuntimeState, type PodRuntimeState } from './runtime-state.js';
+import type { StepResult } from './sync-steps.js';
+import type { WaitingReason } from './waiting-reason.js';
 
 export interface PodSyncerOptions {
   deps: ExecutorDeps;
@@ -33,18 +41,8 @@ export interface PodSyncerOptions {
   prefetch?: (pod: V1Pod) => Promise<void>;
 }
 
-type Waiting = { reason: string; message: string };
-
-/** Waits whose end the pod worker should come back for (ms). */
-const configErrorRetryMs = 10_000;
-
-function podKey(pod: V1Pod): string {
-  return `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`;
-}
-
-function specOf(pod: V1Pod, name: string): V1Container | undefined {
-  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === name);
-}
+/** StopPodSandbox of a pod being removed: CNI teardown included, so longer than a plain call. */
+const removalStopTimeoutMs = 60_000;
 
 export class PodSyncer {
   readonly #o: PodSyncerOptions;
@@ -55,9 +53,9 @@ export class PodSyncer {
     this.#now = options.now ?? Date.now;
   }
 
-  async #state(pod: V1Pod, newerThan = 0): Promise<PodRuntimeState> {
+  async #state(pod: V1Pod, fresh = false): Promise<PodRuntimeState> {
     const uid = pod.metadata?.uid ?? '';
-    return (await this.#o.cache.pod(uid, newerThan)) ?? emptyRuntimeState(uid, pod.metadata?.name ?? '', pod.metadata?.namespace ?? 'default');
+    return (await this.#o.cache.pod(uid, fresh)) ?? emptyRuntimeState(uid, pod.metadata?.name ?? '', pod.metadata?.namespace ?? 'default');
   }
 
   async sync(pod: V1Pod, signal: AbortSignal): Promise<SyncResult> {
@@ -66,60 +64,44 @@ export class PodSyncer {
     const now = this.#now();
     const state = await this.#state(pod);
     const actions = computePodActions(pod, state, { now, backoff, specHash: this.#o.specHash });
-    const waiting = new Map<string, Waiting>();
-    const requeueAt: number[] = [];
-    for (const b of actions.backingOff) {
-      // Upstream's words first (tools match on them), then when the restart will come.
-      const at = new Date(b.retryAt).toISOString().replace(/\.\d+Z$/, 'Z');
-      waiting.set(b.name, { reason: 'CrashLoopBackOff', message: `${crashLoopMessage(pod, b.name, b.delayMs)}; next restart at ${at}` });
-      deps.events.warning(pod, 'BackOff', crashLoopEventMessage(pod, b.name));
-      requeueAt.push(b.retryAt);
-    }
-    const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
-    let acted = false;
+    const reports: StepReport[] = [];
+    const report = (result: StepResult) => reports.push(this.#say(pod, reportStep(pod, result, now)));
+    for (const step of decidedSteps(actions, state)) report(step);
+    const grace = pod.spec?.terminationGracePeriodSeconds ?? defaultTerminationGraceSeconds;
+    const acting = actions.killPod || actions.containersToKill.length > 0 || actions.createSandbox;
 
-    if (actions.killPod) {
-      // Only a replacement is a change; a finished pod's sandbox just stops (upstream says nothing then).
-      if (actions.createSandbox && state.sandboxes.length > 0)
-        deps.events.normal(pod, 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
-      await this.#stopEverything(pod, state, grace, signal);
-      acted = true;
-    }
-    for (const k of actions.containersToKill) {
-      await killContainer(deps, pod, { id: k.id, name: k.name, ...this.#specAndIp(pod, state, k.name) }, grace, k.message, signal);
-      acted = true;
-    }
-
+    if (actions.killPod) await this.#stopEverything(pod, state, grace, signal);
+    for (const k of actions.containersToKill) await this.#kill(pod, state, k, grace, k.message, signal);
     let sandbox: RunningSandbox | undefined;
     if (actions.createSandbox) {
       sandbox = await runSandbox(deps, pod, actions.sandboxAttempt, signal);
       log.info({ pod: podKey(pod), sandbox: sandbox.id.slice(0, 13), ips: sandbox.ips }, 'sandbox created');
-      acted = true;
     } else if (actions.sandboxId) {
       const current = state.sandboxes.find((s) => s.id === actions.sandboxId);
       sandbox = { id: actions.sandboxId, config: deps.builders.sandbox(pod, current?.attempt ?? 0), ips: current?.ips ?? [] };
     }
-
-    const starts = [...(actions.nextInitContainer ? [actions.nextInitContainer] : []), ...actions.containersToStart];
-    if (sandbox && starts.length > 0) {
-      recordRestarts(backoff, state, starts, now);
-      for (const s of starts) {
-        const spec = specOf(pod, s.name);
-        if (!spec) continue;
-        const outcome = await startContainer(deps, pod, spec, s.attempt, sandbox, signal);
-        acted = true;
-        if (outcome.ok) continue;
-        waiting.set(s.name, outcome);
-        log.warn({ pod: podKey(pod), container: s.name, reason: outcome.reason }, outcome.message);
-        const imageRetry = deps.images.retryAt(pod.metadata?.uid ?? '', spec.image ?? '');
-        requeueAt.push(imageRetry ?? now + configErrorRetryMs);
-      }
+    const starts = sandbox ? [...(actions.nextInitContainer ? [actions.nextInitContainer] : []), ...actions.containersToStart] : [];
+    recordRestarts(backoff, state, starts, now);
+    for (const s of starts) {
+      const spec = containerSpec(pod, s.name);
+      if (!spec || !sandbox) continue;
+      const outcome = await startContainer(deps, pod, spec, s.attempt, sandbox, signal);
+      const imageRetryAt = outcome.ok ? undefined : deps.images.retryAt(pod.metadata?.uid ?? '', spec.image ?? '');
+      report({ step: 'start-container', container: s.name, outcome, ...(imageRetryAt !== undefined ? { imageRetryAt } : {}) });
     }
 
-    const fresh = acted ? await this.#state(pod, this.#now()) : state;
-    this.#report(pod, fresh, waiting);
-    if (requeueAt.length === 0) return {};
-    return { requeueAfterMs: Math.max(0, Math.min(...requeueAt) - this.#now()) + 100 };
+    const { waiting, requeueAfterMs, terminal } = foldReports(reports, this.#now());
+    const status = this.#report(pod, acting || starts.length > 0 ? await this.#state(pod, true) : state, waiting);
+    // A pod that has finished for good goes on to terminating, as upstream's SyncPod says.
+    const done = terminal || status?.phase === 'Succeeded' || status?.phase === 'Failed';
+    return { ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), ...(done ? { terminal: true } : {}) };
+  }
+
+  /** Records a step report's events and log line; returns it for the fold. */
+  #say(pod: V1Pod, r: StepReport): StepReport {
+    for (const e of r.events) (e.type === 'Normal' ? this.#o.deps.events.normal : this.#o.deps.events.warning)(pod, e.reason, e.message);
+    if (r.log) this.#o.log[r.log.level]({ pod: podKey(pod), ...r.log.fields }, r.log.message);
+    return r;
   }
 
   /**
@@ -129,7 +111,7 @@ export class PodSyncer {
    */
   async terminate(pod: V1Pod, gracePeriodSeconds: number, signal: AbortSignal): Promise<void> {
     const { deps, log } = this.#o;
-    const state = await this.#state(pod, this.#now());
+    const state = await this.#state(pod, true);
     const deadline = this.#now() + gracePeriodSeconds * 1000;
     for (const step of planTermination(pod, state, gracePeriodSeconds)) {
       // Later steps (sidecars) get what is left of the grace period, never less than the minimum.
@@ -146,48 +128,48 @@ export class PodSyncer {
         if (step.kind === 'stop-sandbox') {
           for (const id of step.sandboxIds) await deps.cri.runtime.call('StopPodSandbox', { podSandboxId: id }, { signal, timeoutMs: 60_000 });
         } else {
-          await Promise.all(
-            step.containers.map((c) =>
-              killContainer(deps, pod, { id: c.id, name: c.name, ...this.#specAndIp(pod, state, c.name) }, grace, `Stopping container ${c.name}`, signal),
-            ),
-          );
+          await Promise.all(step.containers.map((c) => this.#kill(pod, state, c, grace, `Stopping container ${c.name}`, signal)));
         }
       } finally {
         clearTimeout(stuck);
       }
     }
-    this.#report(pod, await this.#state(pod, this.#now()), new Map(), true);
+    this.#report(pod, await this.#state(pod, true), new Map(), true);
   }
 
   /** After termination: remove what the runtime keeps of the pod. */
   async removeFromRuntime(uid: string): Promise<void> {
-    const state = await this.#o.cache.pod(uid, this.#now());
+    const { deps, log } = this.#o;
+    const state = await this.#o.cache.pod(uid, true);
     for (const s of state?.sandboxes ?? []) {
+      // RemovePodSandbox stops the sandbox too, but a stop that fails should be seen first.
+      await cleanup(log, 'stopping the sandbox of a removed pod', { uid, sandbox: s.id }, removalStopTimeoutMs, (o) =>
+        deps.cri.runtime.call('StopPodSandbox', { podSandboxId: s.id }, o),
+      );
       // RemovePodSandbox removes the sandbox's containers too.
-      await this.#o.deps.cri.runtime.call('StopPodSandbox', { podSandboxId: s.id }, { timeoutMs: 60_000 }).catch(() => undefined);
-      await this.#o.deps.cri.runtime.call('RemovePodSandbox', { podSandboxId: s.id }, { timeoutMs: 60_000 });
+      await deps.cri.runtime.call('RemovePodSandbox', { podSandboxId: s.id }, { timeoutMs: 60_000 });
     }
+    // The view the reconciler reads must not show the pod any more, or it would take it
+    // for a leftover of an unknown pod and terminate it again.
+    if (state) await this.#o.cache.all(true);
   }
 
   async #stopEverything(pod: V1Pod, state: PodRuntimeState, grace: number, signal: AbortSignal): Promise<void> {
     const running = state.containers.filter((c) => c.phase === 'running' || c.phase === 'unknown');
-    await Promise.all(
-      running.map((c) =>
-        killContainer(this.#o.deps, pod, { id: c.id, name: c.name, ...this.#specAndIp(pod, state, c.name) }, grace, `Stopping container ${c.name}`, signal),
-      ),
-    );
+    await Promise.all(running.map((c) => this.#kill(pod, state, c, grace, `Stopping container ${c.name}`, signal)));
     for (const s of state.sandboxes.filter((x) => x.phase === 'ready')) {
       await this.#o.deps.cri.runtime.call('StopPodSandbox', { podSandboxId: s.id }, { signal, timeoutMs: 60_000 });
     }
   }
 
-  #specAndIp(pod: V1Pod, state: PodRuntimeState, name: string): { spec?: V1Container; podIP?: string } {
-    const spec = specOf(pod, name);
+  /** killContainer with the container's spec (its preStop hook) and the pod's IP (an httpGet hook's host). */
+  #kill(pod: V1Pod, state: PodRuntimeState, c: { id: string; name: string }, grace: number, message: string, signal: AbortSignal): Promise<void> {
+    const spec = containerSpec(pod, c.name);
     const podIP = state.sandboxes.find((s) => s.phase === 'ready')?.ips[0];
-    return { ...(spec ? { spec } : {}), ...(podIP ? { podIP } : {}) };
+    return killContainer(this.#o.deps, pod, { id: c.id, name: c.name, ...(spec ? { spec } : {}), ...(podIP ? { podIP } : {}) }, grace, message, signal);
   }
 
-  #report(pod: V1Pod, state: PodRuntimeState, waiting: ReadonlyMap<string, Waiting>, podIsTerminal = false): void {
+  #report(pod: V1Pod, state: PodRuntimeState, waiting: ReadonlyMap<string, WaitingReason>, podIsTerminal = false): V1PodStatus | undefined {
     const uid = pod.metadata?.uid ?? '';
     const previous: V1PodStatus | undefined = this.#o.statuses.statusOf(uid) ?? pod.status;
     try {
@@ -200,8 +182,10 @@ export class PodSyncer {
         ...(previous ? { previous } : {}),
       });
       this.#o.statuses.set(pod, status);
+      return status;
     } catch (err) {
       this.#o.log.error({ pod: podKey(pod), err: TskubeError.from(err).message }, 'computing pod status failed');
+      return undefined;
     }
   }
 }

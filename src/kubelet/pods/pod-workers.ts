@@ -2,22 +2,26 @@
  * One worker per pod UID. Each worker runs one operation at a time; while it runs,
  * newer updates replace older pending ones (the latest wins).
  *
- *   update(pod) ─► syncing ──terminate(pod, grace)──► terminating ──done──► terminated ──forget()──► (gone)
- *                   │   ▲                                │ ▲
- *                   └───┘ resync(uid), retry, requeue    └─┘ a shorter grace period restarts termination
+ *   update(pod) ─► syncing ──terminate(pod, grace), or a sync says terminal──► terminating ──done──► terminated ──forget()──► (gone)
+ *                   │   ▲                                                       │ ▲
+ *                   └───┘ resync(uid), retry, requeue                           └─┘ a shorter grace period restarts termination
  *
  * A terminate() aborts a sync in flight (its signal fires) so a deleted pod does not wait
  * for a slow image pull. Syncs that fail are retried with per-pod back-off; a sync may ask
  * to be run again after a delay (crash-loop back-off ends, image pull back-off ends).
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { backoffDelay } from '../../common/backoff.js';
 import { TskubeError } from '../../common/errors.js';
+import { podGracePeriodSeconds } from './plan-termination.js';
 
 export type WorkerPhase = 'syncing' | 'terminating' | 'terminated';
 
 export interface SyncResult {
   /** Run the sync again after this many ms even if nothing changes (a back-off ends). */
   requeueAfterMs?: number;
+  /** The pod has finished for good (Succeeded, or Failed): terminate it, with its own grace period. */
+  terminal?: boolean;
 }
 
 export interface PodWorkerHooks {
@@ -182,7 +186,11 @@ export class PodWorkers {
       if (op === 'sync') {
         const result = await this.#hooks.sync(pod, controller.signal);
         w.failures = 0;
-        if (result?.requeueAfterMs !== undefined && w.phase === 'syncing') this.#schedule(w, result.requeueAfterMs);
+        if (result?.terminal && w.phase === 'syncing') {
+          w.phase = 'terminating';
+          w.grace = podGracePeriodSeconds(pod);
+          w.pending = true;
+        } else if (result?.requeueAfterMs !== undefined && w.phase === 'syncing') this.#schedule(w, result.requeueAfterMs);
       } else {
         await this.#hooks.terminate(pod, grace, controller.signal);
         w.failures = 0;
@@ -194,7 +202,7 @@ export class PodWorkers {
       }
     } catch (err) {
       if (!controller.signal.aborted) {
-        const delay = Math.min(this.#retryInitialMs * 2 ** w.failures, this.#retryMaxMs);
+        const delay = backoffDelay({ initialMs: this.#retryInitialMs, maxMs: this.#retryMaxMs, factor: 2, jitter: 0 }, w.failures, 0);
         w.failures++;
         this.#hooks.onError?.(pod, op, TskubeError.from(err), delay);
         this.#schedule(w, delay);

@@ -1,13 +1,10 @@
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
+import { specContainers } from './container-outcome.js';
 
 export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 
 /** The resources that decide QoS (as upstream: cpu and memory only). */
 const qosResources = ['cpu', 'memory'] as const;
-
-function allContainers(pod: V1Pod): V1Container[] {
-  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-}
 
 /**
  * Upstream's QoS rules: BestEffort when no container asks for cpu or memory;
@@ -16,7 +13,7 @@ function allContainers(pod: V1Pod): V1Container[] {
  */
 export function qosClass(pod: V1Pod): QosClass {
   const podLevel = pod.spec?.resources;
-  const sets = podLevel && (podLevel.requests || podLevel.limits) ? [podLevel] : allContainers(pod).map((c) => c.resources ?? {});
+  const sets = podLevel && (podLevel.requests || podLevel.limits) ? [podLevel] : specContainers(pod).map((c) => c.resources ?? {});
   let any = false;
   let guaranteed = true;
   for (const r of sets) {

@@ -1,7 +1,7 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
 import type { ExecutorDeps } from './executor-deps.js';
-import { runLifecycleHandler } from './lifecycle-hooks.js';
+import { namedPorts, runLifecycleHandler } from './lifecycle-hooks.js';
 
 /**
  * Stops one container gracefully: preStop hook first (bounded by the grace period), then
@@ -19,9 +19,9 @@ export async function killContainer(
   deps.events.normal(pod, 'Killing', message);
   const preStop = target.spec?.lifecycle?.preStop;
   if (preStop && gracePeriodSeconds > 0) {
-    const ports = Object.fromEntries((target.spec?.ports ?? []).filter((p) => p.name).map((p) => [p.name as string, p.containerPort]));
     try {
-      await runLifecycleHandler(deps.cri, preStop, { containerId: target.id, podIP: target.podIP ?? '127.0.0.1', ports }, gracePeriodSeconds, signal);
+      const hook = { containerId: target.id, podIP: target.podIP ?? '127.0.0.1', ports: namedPorts(target.spec) };
+      await runLifecycleHandler(deps.cri, preStop, hook, gracePeriodSeconds, signal);
     } catch (err) {
       deps.events.warning(pod, 'FailedPreStopHook', TskubeError.from(err).detail);
     }

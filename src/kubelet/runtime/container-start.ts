@@ -2,17 +2,21 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
+import { defaultTerminationGraceSeconds } from '../pods/plan-termination.js';
+import type { WaitingReason } from '../pods/waiting-reason.js';
+import { cleanup } from './cleanup.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import { containerLogLinkPath, linkContainerLog } from './container-log-link.js';
-import { runLifecycleHandler } from './lifecycle-hooks.js';
+import { namedPorts, runLifecycleHandler } from './lifecycle-hooks.js';
 import { authForImage } from './pull-secrets.js';
 import { prepareTerminationMessageFile, terminationMessageFile } from './termination-message.js';
 import type { RunningSandbox } from './sandbox-run.js';
 
 /** Started, or why the container waits (the reason the container status shows). */
-export type StartOutcome = { ok: true; containerId: string } | { ok: false; reason: string; message: string };
+export type StartOutcome = { ok: true; containerId: string } | ({ ok: false } & WaitingReason);
 
 const startTimeoutMs = 4 * 60_000;
+const stopAfterFailedHookTimeoutMs = 30_000;
 
 /**
  * Pull (per policy), resolve env, create, start, then run postStart: upstream's order.
@@ -50,11 +54,12 @@ export async function startContainer(
     return pulled;
   }
 
+  const failed = (reason: 'CreateContainerConfigError' | 'CreateContainerError' | 'RunContainerError', message: string): StartOutcome => {
+    deps.events.warning(pod, 'Failed', `Error: ${message}`);
+    return { ok: false, reason, message };
+  };
   const env = deps.builders.env(pod, container, sandbox.ips);
-  if (!env.ok) {
-    deps.events.warning(pod, 'Failed', `Error: ${env.message}`);
-    return env;
-  }
+  if (!env.ok) return failed(env.reason, env.message);
 
   // The container writes its termination message to a host file the kubelet reads after it exits.
   const messageFile = terminationMessageFile(deps.rootDir, uid, container.name, attempt);
@@ -64,9 +69,7 @@ export async function startContainer(
   try {
     config = deps.builders.container(pod, container, attempt, { env: env.env, imageRef: pulled.imageRef, podIPs: sandbox.ips, mounts });
   } catch (err) {
-    const message = TskubeError.from(err).detail;
-    deps.events.warning(pod, 'Failed', `Error: ${message}`);
-    return { ok: false, reason: 'CreateContainerConfigError', message };
+    return failed('CreateContainerConfigError', TskubeError.from(err).detail);
   }
   // The runtime writes the log file; the kubelet makes its directory, as upstream does.
   if (sandbox.config.logDirectory && config.logPath) await mkdir(dirname(join(sandbox.config.logDirectory, config.logPath)), { recursive: true });
@@ -75,41 +78,35 @@ export async function startContainer(
   try {
     ({ containerId } = await deps.cri.runtime.call('CreateContainer', { podSandboxId: sandbox.id, config, sandboxConfig: sandbox.config }, opts));
   } catch (err) {
-    const message = TskubeError.from(err).detail;
-    deps.events.warning(pod, 'Failed', `Error: ${message}`);
-    return { ok: false, reason: 'CreateContainerError', message };
+    return failed('CreateContainerError', TskubeError.from(err).detail);
   }
   deps.events.normal(pod, 'Created', `Created container: ${container.name}`);
   try {
     await deps.cri.runtime.call('StartContainer', { containerId }, opts);
   } catch (err) {
-    const message = TskubeError.from(err).detail;
-    deps.events.warning(pod, 'Failed', `Error: ${message}`);
-    return { ok: false, reason: 'RunContainerError', message };
+    return failed('RunContainerError', TskubeError.from(err).detail);
   }
   deps.events.normal(pod, 'Started', `Started container ${container.name}`);
   if (sandbox.config.logDirectory && config.logPath) {
     const link = containerLogLinkPath(deps.containerLogLinksDir, pod.metadata?.name ?? '', pod.metadata?.namespace ?? '', container.name, containerId);
     // Only log shippers miss the link: the container runs and `kubectl logs` works without it.
-    await linkContainerLog(link, join(sandbox.config.logDirectory, config.logPath)).catch(() => undefined);
+    await linkContainerLog(link, join(sandbox.config.logDirectory, config.logPath)).catch((err: unknown) =>
+      deps.log.warn({ link, err: TskubeError.from(err).message }, 'linking the container log failed'),
+    );
   }
 
   const postStart = container.lifecycle?.postStart;
   if (postStart) {
-    const ports = Object.fromEntries((container.ports ?? []).filter((p) => p.name).map((p) => [p.name as string, p.containerPort]));
     try {
-      await runLifecycleHandler(
-        deps.cri,
-        postStart,
-        { containerId, podIP: sandbox.ips[0] ?? '127.0.0.1', ports },
-        pod.spec?.terminationGracePeriodSeconds ?? 30,
-        signal,
-      );
+      const target = { containerId, podIP: sandbox.ips[0] ?? '127.0.0.1', ports: namedPorts(container) };
+      await runLifecycleHandler(deps.cri, postStart, target, pod.spec?.terminationGracePeriodSeconds ?? defaultTerminationGraceSeconds, signal);
     } catch (err) {
       const message = TskubeError.from(err).detail;
       deps.events.warning(pod, 'FailedPostStartHook', message);
       // Upstream kills a container whose postStart failed; the restart policy decides what next.
-      await deps.cri.runtime.call('StopContainer', { containerId, timeout: 0 }, opts).catch(() => undefined);
+      await cleanup(deps.log, 'stopping a container whose postStart hook failed', { containerId }, stopAfterFailedHookTimeoutMs, (o) =>
+        deps.cri.runtime.call('StopContainer', { containerId, timeout: 0 }, o),
+      );
       return { ok: false, reason: 'PostStartHookError', message };
     }
   }

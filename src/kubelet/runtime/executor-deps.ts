@@ -1,12 +1,14 @@
 import type { V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import type { ContainerConfig } from '../../gen/cri/runtime/v1/ContainerConfig.js';
 import type { Mount } from '../../gen/cri/runtime/v1/Mount.js';
 import type { PodSandboxConfig } from '../../gen/cri/runtime/v1/PodSandboxConfig.js';
-import type { CriClient } from '../../cri-client/index.js';
+import type { CriRuntime } from './cri-runtime.js';
 import type { ImagePuller } from './image-puller.js';
+import type { ResolvedEnv } from '../cri-requests/env.js';
 
-/** Pod → CRI config, bound to this node's settings by the kubelet (see cri-config/). */
-export interface ConfigBuilders {
+/** Pod → CRI requests (PodSandboxConfig, ContainerConfig), bound to this node by cri-request-builders.ts (see cri-requests/). */
+export interface CriRequestBuilders {
   sandbox(pod: V1Pod, attempt: number): PodSandboxConfig;
   container(
     pod: V1Pod,
@@ -14,11 +16,7 @@ export interface ConfigBuilders {
     attempt: number,
     ctx: { env: { name: string; value: string }[]; imageRef: string; podIPs: string[]; mounts?: Mount[] },
   ): ContainerConfig;
-  env(
-    pod: V1Pod,
-    container: V1Container,
-    podIPs: string[],
-  ): { ok: true; env: { name: string; value: string }[] } | { ok: false; reason: string; message: string };
+  env(pod: V1Pod, container: V1Container, podIPs: string[]): ResolvedEnv;
   pullSecrets(pod: V1Pod): V1Secret[];
 }
 
@@ -29,12 +27,16 @@ export interface PodEvents {
 }
 
 export interface ExecutorDeps {
-  cri: CriClient;
+  cri: CriRuntime;
   /** The kubelet's --root-dir: per-pod files (termination messages, volumes) live below it. */
   rootDir: string;
   /** Where the /var/log/containers-style link to each container's log goes. */
   containerLogLinksDir: string;
   images: ImagePuller;
-  builders: ConfigBuilders;
+  builders: CriRequestBuilders;
   events: PodEvents;
+  /** For what the steps cannot report otherwise: cleanups that failed, links not made. */
+  log: Logger;
+  /** Makes the pod's cgroup with its limits before its sandbox (cgroupsPerQOS). */
+  podCgroups?: { ensure(pod: V1Pod): Promise<void> };
 }

@@ -1,6 +1,8 @@
 import type { AuthConfig } from '../../gen/cri/runtime/v1/AuthConfig.js';
+import { backoffDelay, type BackoffPolicy } from '../../common/backoff.js';
 import { TskubeError } from '../../common/errors.js';
-import type { CriClient } from '../../cri-client/index.js';
+import type { WaitingReason } from '../pods/waiting-reason.js';
+import type { CriRuntime } from './cri-runtime.js';
 import { defaultPullPolicy } from './pull-secrets.js';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
@@ -8,7 +10,7 @@ export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 /** The outcome the container status shows: the image to run, or why the container waits. */
 export type ImageOutcome =
   | { ok: true; imageRef: string }
-  | { ok: false; reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull' | 'InvalidImageName'; message: string };
+  | ({ ok: false } & WaitingReason & { reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull' | 'InvalidImageName' });
 
 export interface PullEvents {
   pulling(image: string): void;
@@ -16,8 +18,8 @@ export interface PullEvents {
   failed(image: string, reason: string, message: string): void;
 }
 
-const initialBackoffMs = 10_000;
-const maxBackoffMs = 300_000;
+/** Upstream's image pull back-off: 10 s doubling to 5 min, per image and pod. */
+const pullBackoff: BackoffPolicy = { initialMs: 10_000, maxMs: 300_000, factor: 2, jitter: 0 };
 
 /**
  * Makes sure a container's image is present per its pull policy. A failed pull puts
@@ -25,11 +27,11 @@ const maxBackoffMs = 300_000;
  * the back-off the container waits with ImagePullBackOff and no pull is attempted.
  */
 export class ImagePuller {
-  readonly #client: CriClient;
+  readonly #client: CriRuntime;
   readonly #now: () => number;
-  readonly #backoff = new Map<string, { until: number; delay: number }>();
+  readonly #backoff = new Map<string, { until: number; failures: number }>();
 
-  constructor(client: CriClient, now: () => number = Date.now) {
+  constructor(client: CriRuntime, now: () => number = Date.now) {
     this.#client = client;
     this.#now = now;
   }
@@ -72,8 +74,8 @@ export class ImagePuller {
     } catch (err) {
       const e = TskubeError.from(err);
       if (e.code === 'canceled') throw e;
-      const delay = b ? Math.min(b.delay * 2, maxBackoffMs) : initialBackoffMs;
-      this.#backoff.set(key, { until: this.#now() + delay, delay });
+      const failures = (b?.failures ?? 0) + 1;
+      this.#backoff.set(key, { until: this.#now() + backoffDelay(pullBackoff, failures - 1, 0), failures });
       const message = `Failed to pull image "${image}": ${e.detail}`;
       events.failed(image, 'ErrImagePull', message);
       return { ok: false, reason: 'ErrImagePull', message };

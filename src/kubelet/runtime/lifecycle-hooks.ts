@@ -1,6 +1,7 @@
-import type { V1LifecycleHandler } from '@kubernetes/client-node';
+import type { V1Container, V1LifecycleHandler } from '@kubernetes/client-node';
 import { errorMessage, TskubeError } from '../../common/errors.js';
-import type { CriClient } from '../../cri-client/index.js';
+import { sleep } from '../../common/sleep.js';
+import type { CriRuntime } from './cri-runtime.js';
 
 export interface HookTarget {
   containerId: string;
@@ -10,13 +11,18 @@ export interface HookTarget {
   ports: Record<string, number>;
 }
 
+/** The container's named ports, for an httpGet handler whose port is a name. */
+export function namedPorts(container: V1Container | undefined): Record<string, number> {
+  return Object.fromEntries((container?.ports ?? []).filter((p) => p.name).map((p) => [p.name as string, p.containerPort]));
+}
+
 /**
  * Runs a postStart or preStop handler (exec, httpGet, sleep) within `timeoutSeconds`.
  * Throws a TskubeError whose message is what upstream puts in the
  * FailedPostStartHook / FailedPreStopHook event.
  */
 export async function runLifecycleHandler(
-  cri: CriClient,
+  cri: CriRuntime,
   handler: V1LifecycleHandler,
   target: HookTarget,
   timeoutSeconds: number,
@@ -59,18 +65,7 @@ export async function runLifecycleHandler(
     return;
   }
   if (handler.sleep) {
-    const ms = Math.min(handler.sleep.seconds * 1000, timeoutMs);
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(t);
-          resolve();
-        },
-        { once: true },
-      );
-    });
+    await sleep(Math.min(handler.sleep.seconds * 1000, timeoutMs), signal);
     return;
   }
   throw new TskubeError('invalid-argument', 'lifecycle handler has none of exec, httpGet, sleep');

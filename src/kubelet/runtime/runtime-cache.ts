@@ -1,19 +1,23 @@
 /*
  * The pod lifecycle event generator: relists the runtime every second, keeps the last
  * view per pod UID, and tells the pod workers which pods changed (a container exited,
- * a sandbox died). Syncs ask for a view at least as new as a moment they name, so a
- * sync right after its own actions sees their effect; concurrent asks share one relist.
+ * a sandbox died). A sync that just acted asks for a fresh view: one from a relist that
+ * started after it asked, so it sees its own actions; concurrent asks share one relist.
+ * Relists are ordered by a sequence number, not the clock, so two in the same
+ * millisecond are still told apart.
  */
 import { TskubeError } from '../../common/errors.js';
 import type { PodRuntimeState } from '../pods/runtime-state.js';
 import type { RuntimeObserver } from './runtime-observer.js';
-import { sleep } from '../../kube/sleep.js';
+import { sleep } from '../../common/sleep.js';
 
 export interface RuntimeCacheOptions {
   intervalMs?: number;
   onPodChanged?: (uid: string) => void;
   /** One line when relisting starts failing and one when it recovers. */
   onHealth?: (healthy: boolean, err?: TskubeError) => void;
+  /** After each successful relist: how long it took and when it started (ms), for the PLEG metrics. */
+  onRelisted?: (durationMs: number, startedAt: number) => void;
   now?: () => number;
 }
 
@@ -30,10 +34,14 @@ export class RuntimeCache {
   readonly #intervalMs: number;
   readonly #onPodChanged: (uid: string) => void;
   readonly #onHealth: (healthy: boolean, err?: TskubeError) => void;
+  readonly #onRelisted: (durationMs: number, startedAt: number) => void;
   readonly #now: () => number;
   #pods = new Map<string, PodRuntimeState>();
   #prints = new Map<string, string>();
   #updatedAt = 0;
+  /** The sequence number of the last relist started, and of the one whose result is held (0: none yet). */
+  #startedSeq = 0;
+  #heldSeq = 0;
   #inflight: Promise<Map<string, PodRuntimeState>> | undefined;
   #healthy = true;
   #lastError: TskubeError | undefined;
@@ -43,6 +51,7 @@ export class RuntimeCache {
     this.#intervalMs = options.intervalMs ?? 1000;
     this.#onPodChanged = options.onPodChanged ?? (() => undefined);
     this.#onHealth = options.onHealth ?? (() => undefined);
+    this.#onRelisted = options.onRelisted ?? (() => undefined);
     this.#now = options.now ?? Date.now;
   }
 
@@ -55,14 +64,14 @@ export class RuntimeCache {
     return this.#healthy ? undefined : this.#lastError;
   }
 
-  /** The runtime view of every kubelet-made pod, relisted if older than `newerThan`. */
-  async all(newerThan = 0): Promise<Map<string, PodRuntimeState>> {
-    if (this.#updatedAt >= newerThan && this.#updatedAt > 0) return this.#pods;
+  /** The runtime view of every kubelet-made pod: the last one, or with `fresh` one relisted after this call. */
+  async all(fresh = false): Promise<Map<string, PodRuntimeState>> {
+    if (!fresh && this.#heldSeq > 0) return this.#pods;
     return this.#relist();
   }
 
-  async pod(uid: string, newerThan = 0): Promise<PodRuntimeState | undefined> {
-    return (await this.all(newerThan)).get(uid);
+  async pod(uid: string, fresh = false): Promise<PodRuntimeState | undefined> {
+    return (await this.all(fresh)).get(uid);
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -74,10 +83,10 @@ export class RuntimeCache {
 
   #relist(): Promise<Map<string, PodRuntimeState>> {
     // Everyone asking while a relist runs gets a relist that started after they asked.
-    const started = this.#now();
+    const askedAfter = this.#startedSeq;
     const chained = (this.#inflight ?? Promise.resolve(this.#pods))
       .catch(() => this.#pods)
-      .then(() => (this.#updatedAt >= started ? this.#pods : this.#doRelist()));
+      .then(() => (this.#heldSeq > askedAfter ? this.#pods : this.#doRelist()));
     this.#inflight = chained;
     void chained
       .finally(() => {
@@ -89,6 +98,7 @@ export class RuntimeCache {
 
   async #doRelist(): Promise<Map<string, PodRuntimeState>> {
     const started = this.#now();
+    const seq = ++this.#startedSeq;
     let pods: Map<string, PodRuntimeState>;
     try {
       pods = await this.#observer.relist();
@@ -105,6 +115,7 @@ export class RuntimeCache {
       this.#healthy = true;
       this.#onHealth(true);
     }
+    this.#onRelisted(this.#now() - started, started);
     const prints = new Map<string, string>();
     for (const [uid, state] of pods) prints.set(uid, fingerprint(state));
     const changed = new Set<string>();
@@ -113,6 +124,7 @@ export class RuntimeCache {
     this.#pods = pods;
     this.#prints = prints;
     this.#updatedAt = started;
+    this.#heldSeq = seq;
     for (const uid of changed) this.#onPodChanged(uid);
     return pods;
   }

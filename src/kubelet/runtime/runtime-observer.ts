@@ -1,6 +1,6 @@
 import type { ContainerStatus__Output } from '../../gen/cri/runtime/v1/ContainerStatus.js';
 import type { PodSandboxStatus__Output } from '../../gen/cri/runtime/v1/PodSandboxStatus.js';
-import type { CriClient } from '../../cri-client/index.js';
+import type { CriRuntime } from './cri-runtime.js';
 import type { PodRuntimeState } from '../pods/runtime-state.js';
 import { containerNameLabel, containerTerminationMessagePolicyAnnotation, podUidLabel } from '../pods/labels.js';
 import { groupRuntimeState } from './group-runtime-state.js';
@@ -12,14 +12,14 @@ import { readTerminationMessage, terminationMessageFile } from './termination-me
  * state changed since the last relist; statuses are cached until the object is gone.
  */
 export class RuntimeObserver {
-  readonly #client: CriClient;
+  readonly #client: CriRuntime;
   readonly #statuses = new Map<string, ContainerStatus__Output>();
   readonly #sandboxes = new Map<string, PodSandboxStatus__Output>();
 
   readonly #rootDir: string | undefined;
 
   /** With rootDir, an exited container's termination message is read into its status. */
-  constructor(client: CriClient, options: { rootDir?: string } = {}) {
+  constructor(client: CriRuntime, options: { rootDir?: string } = {}) {
     this.#client = client;
     this.#rootDir = options.rootDir;
   }

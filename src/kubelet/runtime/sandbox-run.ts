@@ -12,6 +12,15 @@ export interface RunningSandbox {
 
 /** Creates the pod's sandbox (network, namespaces) and returns its ID and IPs. */
 export async function runSandbox(deps: ExecutorDeps, pod: V1Pod, attempt: number, signal?: AbortSignal): Promise<RunningSandbox> {
+  if (deps.podCgroups) {
+    try {
+      await deps.podCgroups.ensure(pod);
+    } catch (err) {
+      const e = TskubeError.from(err);
+      deps.events.warning(pod, 'FailedCreatePodContainer', `unable to ensure pod container exists: ${e.detail}`);
+      throw e.wrap('making the pod cgroup');
+    }
+  }
   const config = deps.builders.sandbox(pod, attempt);
   if (config.logDirectory) await mkdir(config.logDirectory, { recursive: true, mode: 0o755 });
   const opts = signal ? { signal, timeoutMs: 4 * 60_000 } : { timeoutMs: 4 * 60_000 };

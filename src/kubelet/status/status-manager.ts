@@ -7,7 +7,7 @@
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
 import type { PodStatusApi } from './pod-status-api.js';
-import { sleep } from '../../kube/sleep.js';
+import { sleep } from '../../common/sleep.js';
 
 export interface StatusTarget {
   namespace: string;
@@ -22,6 +22,8 @@ export interface StatusManagerOptions {
   target?: (pod: V1Pod) => StatusTarget | undefined;
   equal: (a: V1PodStatus, b: V1PodStatus) => boolean;
   onError?: (pod: V1Pod, err: TskubeError) => void;
+  /** Every status the kubelet computes, written or not (the pod start metric). */
+  onStatus?: (pod: V1Pod, status: V1PodStatus) => void;
   retryMs?: number;
 }
 
@@ -47,6 +49,7 @@ export class StatusManager {
   set(pod: V1Pod, status: V1PodStatus): void {
     const uid = pod.metadata?.uid;
     if (!uid) return;
+    this.#options.onStatus?.(pod, status);
     const entry = this.#entries.get(uid);
     if (entry) {
       entry.pod = pod;

@@ -1,7 +1,7 @@
 // After each sync, deletes the UDP conntrack entries conntrack-plan.ts finds stale, with
 // the conntrack tool: one listing, then one deletion per (destination, endpoint) group.
 import type { Exec } from '../exec/exec.js';
-import type { Logger } from '../../kube/logger.js';
+import type { Logger } from '../../common/logger.js';
 import type { IPFamily } from '../net/ip.js';
 import type { ServicePortPlan } from '../plan/service-port-plan.js';
 import type { ProxyMetrics } from '../server/proxy-metrics.js';

@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { TskubeError } from '../../common/errors.js';
-import type { Logger } from '../../kube/logger.js';
+import type { Logger } from '../../common/logger.js';
 import type { ConntrackConfiguration } from '../config/types.js';
 
 export interface SysctlWrite {

@@ -3,7 +3,7 @@
 // has a ready endpoint of it (and the proxy is healthy), 503 otherwise, so the load
 // balancer sends traffic only to nodes that can take it. Upstream's body, byte for byte.
 import type { Server } from 'node:http';
-import type { Logger } from '../../kube/logger.js';
+import type { Logger } from '../../common/logger.js';
 import type { IPFamily } from '../net/ip.js';
 import type { ServicePortPlan } from '../plan/service-port-plan.js';
 import type { AfterSync } from '../sync/proxy-syncer.js';

@@ -4,8 +4,8 @@
 // rebuilds the changed Services, plans their ports and hands them to each family's back
 // end; after it, UDP conntrack entries are reconciled and the health-check servers told.
 import { TskubeError } from '../../common/errors.js';
-import type { Logger } from '../../kube/logger.js';
-import { sleep } from '../../kube/sleep.js';
+import type { Logger } from '../../common/logger.js';
+import { sleep } from '../../common/sleep.js';
 import type { ProxyBackend } from '../backend.js';
 import type { EndpointSliceChangeTracker, ServiceChangeTracker } from '../model/change-trackers.js';
 import type { ServiceMap } from '../model/service-map.js';

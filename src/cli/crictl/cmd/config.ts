@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { errorMessage, TskubeError } from '../../../common/errors.js';
 import { loadYaml } from '../../../common/yaml.js';
@@ -6,6 +6,7 @@ import { parseFlags } from '../../args.js';
 import type { CrictlContext } from '../context.js';
 import { formatTable } from '../output.js';
 import { defaultConfigPath } from '../settings.js';
+import { writeFileAtomic } from '../../../common/atomic-write.js';
 
 type OptionKind = 'string' | 'int' | 'bool';
 
@@ -129,9 +130,6 @@ export async function run(argv: string[], ctx: CrictlContext): Promise<number> {
   const typed = updates.map(([k, v]) => [k, parseOptionValue(k, v)] as const);
   for (const [k, v] of typed) doc.set(k, v);
   await mkdir(dirname(path), { recursive: true });
-  // Write then rename, so a reader never sees half a file.
-  const temp = `${path}.tmp-${process.pid}`;
-  await writeFile(temp, doc.toString());
-  await rename(temp, path);
+  await writeFileAtomic(path, doc.toString(), 0o644);
   return 0;
 }

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TskubeError } from '../../../common/errors.js';
+import { sleep } from '../../../common/sleep.js';
 import { parseInteger } from '../../args.js';
 import type { CommandIo } from '../../io.js';
 import { toJson, type OutputFormat } from '../output.js';
@@ -14,12 +14,8 @@ export function parseSeconds(text: string | undefined): number {
 
 /** Waits, or returns false when the command was cancelled (Ctrl-C ends --watch cleanly). */
 export async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
+  await sleep(ms, signal);
+  return !signal.aborted;
 }
 
 /**

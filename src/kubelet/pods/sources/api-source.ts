@@ -1,10 +1,10 @@
 // Pods the scheduler (or anyone) bound to this node: a reflector on /api/v1/pods with
 // fieldSelector spec.nodeName=<node>, handing on the complete set after each change.
-// Mirror pods come through here too; PodConfig sorts them out.
+// Mirror pods come through here too; PodSourceMerger sorts them out.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { decodePod } from '../../../kube/codec.js';
-import { defaultLogger } from '../../../kube/logger.js';
+import { defaultLogger } from '../../../common/logger.js';
 import { type Reflector, reflectorFor } from '../../../kube/reflector.js';
 import type { RestClient } from '../../../kube/rest-client.js';
 

@@ -8,10 +8,11 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { defaultLogger } from '../../../kube/logger.js';
-import { sleep } from '../../../kube/sleep.js';
+import { defaultLogger } from '../../../common/logger.js';
+import { sleep } from '../../../common/sleep.js';
 import { parseStaticPod, staticPodUid } from './static-pod.js';
 import { errorMessage } from '../../../common/errors.js';
+import { podKey } from '../pod-names.js';
 
 export interface FileSourceOptions {
   /** staticPodPath: a folder of manifests, or one manifest file. */
@@ -117,7 +118,7 @@ export class FileSource {
         }
         continue;
       }
-      const key = `${result.pod.metadata?.namespace}/${result.pod.metadata?.name}`;
+      const key = podKey(result.pod);
       const other = byName.get(key);
       if (other !== undefined) {
         if (this.#reportedBad.get(file) !== 'duplicate') {
@@ -168,8 +169,7 @@ export class FileSource {
     const before = new Set(this.#lastSignature ? this.#lastSignature.split(',') : []);
     const now = new Set(pods.map((p) => p.metadata?.uid ?? ''));
     for (const p of pods) {
-      if (!before.has(p.metadata?.uid ?? ''))
-        this.#o.logger.info({ pod: `${p.metadata?.namespace}/${p.metadata?.name}`, uid: p.metadata?.uid }, 'static pod added');
+      if (!before.has(p.metadata?.uid ?? '')) this.#o.logger.info({ pod: podKey(p), uid: p.metadata?.uid }, 'static pod added');
     }
     const gone = [...before].filter((uid) => uid !== '' && !now.has(uid));
     if (gone.length > 0) this.#o.logger.info({ uids: gone }, 'static pods removed');

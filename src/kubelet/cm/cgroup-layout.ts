@@ -1,0 +1,33 @@
+// Where the node's cgroups are and which version: the unified hierarchy (v2) at
+// /sys/fs/cgroup, or one v1 hierarchy per controller (mount points read from
+// mountinfo, so "cpu,cpuacct" co-mounts and separate mounts both work).
+import { access, readFile } from 'node:fs/promises';
+
+export type CgroupLayout = { version: 2; root: string } | { version: 1; mounts: ReadonlyMap<string, string> };
+
+/** v1 controllers the kubelet's cgroups are made in (as runc's cgroupfs manager makes them). */
+export const v1Controllers = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'hugetlb', 'blkio', 'devices', 'freezer', 'net_cls', 'net_prio', 'perf_event'];
+
+/** Controller → mount point, from /proc/self/mountinfo's cgroup (v1) lines. */
+export function parseV1Mounts(mountinfo: string): Map<string, string> {
+  const mounts = new Map<string, string>();
+  for (const line of mountinfo.split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!left || !right) continue;
+    const [fstype, , superOptions] = right.split(' ');
+    if (fstype !== 'cgroup') continue;
+    const mountPoint = left.split(' ')[4];
+    if (!mountPoint) continue;
+    for (const opt of (superOptions ?? '').split(',')) if (v1Controllers.includes(opt) && !mounts.has(opt)) mounts.set(opt, mountPoint);
+  }
+  return mounts;
+}
+
+export async function detectCgroupLayout(root = '/sys/fs/cgroup'): Promise<CgroupLayout> {
+  const unified = await access(`${root}/cgroup.controllers`).then(
+    () => true,
+    () => false,
+  );
+  if (unified) return { version: 2, root };
+  return { version: 1, mounts: parseV1Mounts(await readFile('/proc/self/mountinfo', 'utf8')) };
+}

@@ -1,0 +1,168 @@
+/*
+ * The kubelet's pod machinery, assembled around one container runtime: the runtime cache
+ * (relist every second), the pod syncer and its per-pod workers, the reconciler between
+ * the pod sources and the workers, the status manager and container GC. kubelet.ts builds
+ * it on the CRI client; unit tests build the same thing on the in-memory runtime, so what
+ * they exercise is what runs on a node.
+ */
+import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { containerSpecHash } from './cri-requests/container-hash.js';
+import { ContainerGc } from './gc/container-gc.js';
+import { removePodLogs } from './gc/log-links.js';
+import { type NodeContext, type ObjectLookup, criRequestBuilders } from './cri-request-builders.js';
+import { podStatusEqual } from './pods/compute-pod-status.js';
+import { CrashBackoff } from './pods/crash-backoff.js';
+import { podKey } from './pods/pod-names.js';
+import { type PodAdmission, PodReconciler } from './pods/pod-reconciler.js';
+import type { PodSourceName } from './pods/pod-source.js';
+import { PodSyncer } from './pods/pod-syncer.js';
+import { PodWorkers } from './pods/pod-workers.js';
+import type { CriRuntime } from './runtime/cri-runtime.js';
+import type { ExecutorDeps, PodEvents } from './runtime/executor-deps.js';
+import { ImagePuller } from './runtime/image-puller.js';
+import { removePodDir } from './runtime/pod-dirs.js';
+import { RuntimeCache } from './runtime/runtime-cache.js';
+import { RuntimeObserver } from './runtime/runtime-observer.js';
+import type { PodStatusApi } from './status/pod-status-api.js';
+import { StatusManager, type StatusTarget } from './status/status-manager.js';
+
+export interface PodLifecycleOptions {
+  runtime: CriRuntime;
+  /** "containerd", for container IDs in the status (containerd://…). */
+  runtimeName: string;
+  node: NodeContext;
+  /** What pods' env and pull secrets refer to; `prefetch` runs before each sync. */
+  objects: ObjectLookup & { prefetch?(pod: V1Pod): Promise<void> };
+  events: PodEvents;
+  /** The sources that must list once before runtime leftovers may be removed. */
+  sources: PodSourceName[];
+  /** The API side of pod status; absent in standalone mode, where statuses are only kept for the kubelet's use. */
+  statusApi?: { api: PodStatusApi; target: (pod: V1Pod) => StatusTarget | undefined };
+  /** Completes the API deletion of a pod whose containers are gone. */
+  finishDeletion: (pod: V1Pod) => Promise<void>;
+  rootDir: string;
+  containerLogLinksDir: string;
+  containerGcPeriodMs: number;
+  /** How often every pod is reconciled even when nothing changes. */
+  resyncMs: number;
+  maxContainerRestartPeriodMs?: number;
+  log: Logger;
+  /** Observers for the kubelet's metrics; none of them may throw. */
+  observe?: PodLifecycleObservers;
+  /** Makes each pod's cgroup before its sandbox (cgroupsPerQOS). */
+  podCgroups?: ExecutorDeps['podCgroups'];
+  /** Node-level admission of pods about to start for the first time. */
+  admission?: PodAdmission;
+  /** After a pod is removed from the runtime and disk: what else the kubelet keeps of it (its cgroup, its admission). */
+  onRemoved?: (uid: string) => Promise<void>;
+}
+
+export interface PodLifecycleObservers {
+  relisted?: (durationMs: number, startedAt: number) => void;
+  status?: (pod: V1Pod, status: V1PodStatus) => void;
+  removed?: (uid: string) => void;
+}
+
+export class PodLifecycle {
+  readonly cache: RuntimeCache;
+  readonly statuses: StatusManager;
+  readonly syncer: PodSyncer;
+  readonly workers: PodWorkers;
+  readonly reconciler: PodReconciler;
+  readonly gc: ContainerGc;
+  readonly #o: PodLifecycleOptions;
+
+  constructor(o: PodLifecycleOptions) {
+    this.#o = o;
+    const { log, node } = o;
+    const deps: ExecutorDeps = {
+      cri: o.runtime,
+      rootDir: o.rootDir,
+      containerLogLinksDir: o.containerLogLinksDir,
+      images: new ImagePuller(o.runtime),
+      builders: criRequestBuilders(node, o.objects),
+      events: o.events,
+      log,
+      ...(o.podCgroups ? { podCgroups: o.podCgroups } : {}),
+    };
+    this.cache = new RuntimeCache(new RuntimeObserver(o.runtime, { rootDir: o.rootDir }), {
+      onPodChanged: (uid) => this.workers.resync(uid),
+      onHealth: (healthy, err) => (healthy ? log.info('runtime relist recovered') : log.error({ err: err?.message }, 'runtime relist failing')),
+      ...(o.observe?.relisted ? { onRelisted: o.observe.relisted } : {}),
+    });
+    this.statuses = new StatusManager({
+      ...(o.statusApi ? { api: o.statusApi.api, target: o.statusApi.target } : {}),
+      equal: (a, b) => podStatusEqual(a, b),
+      onError: (pod, err) => log.warn({ pod: podKey(pod), err: err.message }, 'writing pod status failed; will retry'),
+      ...(o.observe?.status ? { onStatus: o.observe.status } : {}),
+    });
+    this.syncer = new PodSyncer({
+      deps,
+      cache: this.cache,
+      statuses: this.statuses,
+      backoff: new CrashBackoff(o.maxContainerRestartPeriodMs ? { maxMs: o.maxContainerRestartPeriodMs } : {}),
+      specHash: containerSpecHash,
+      hostIPs: () => node.hostIPs(),
+      runtimeName: o.runtimeName,
+      log,
+      prefetch: async (pod) => o.objects.prefetch?.(pod),
+    });
+    this.workers = new PodWorkers({
+      sync: (pod, s) => this.syncer.sync(pod, s),
+      terminate: (pod, grace, s) => this.syncer.terminate(pod, grace, s),
+      terminated: async (pod) => {
+        // The containers are gone: finish the API deletion so `kubectl delete` returns.
+        if (pod.metadata?.deletionTimestamp) await o.finishDeletion(pod);
+        this.reconciler.trigger();
+      },
+      onError: (pod, op, err, retryIn) => log.warn({ pod: podKey(pod), op, retryInMs: retryIn }, err.message),
+    });
+    this.reconciler = new PodReconciler({
+      ...(o.admission ? { admission: o.admission } : {}),
+      workers: this.workers,
+      sources: o.sources,
+      runtimeUids: async () => new Set((await this.cache.all()).keys()),
+      isFinished: (uid) => {
+        const phase = this.statuses.statusOf(uid)?.phase;
+        return phase === 'Succeeded' || phase === 'Failed';
+      },
+      finishDeletion: o.finishDeletion,
+      remove: async (uid) => {
+        await this.syncer.removeFromRuntime(uid);
+        await removePodDir(o.rootDir, uid);
+        await removePodLogs(node.podLogsRoot, o.containerLogLinksDir, uid);
+        this.statuses.forget(uid);
+        await o.onRemoved?.(uid);
+        o.observe?.removed?.(uid);
+      },
+      log,
+      resyncMs: o.resyncMs,
+    });
+    this.gc = new ContainerGc({
+      cri: o.runtime,
+      runtimePods: () => this.cache.all(),
+      knownPodUids: () => this.reconciler.knownPodUids(),
+      podLogsRoot: node.podLogsRoot,
+      linksDir: o.containerLogLinksDir,
+      periodMs: o.containerGcPeriodMs,
+      log,
+    });
+  }
+
+  /** The long-running parts, by name, for the kubelet's supervisor. */
+  run(signal: AbortSignal): Record<string, Promise<void>> {
+    return {
+      'runtime relist': this.cache.run(signal),
+      // Standalone, statuses are only kept for the planner: nothing to write them to.
+      ...(this.#o.statusApi ? { 'pod status': this.statuses.run(signal) } : {}),
+      reconciler: this.reconciler.run(signal),
+      'container gc': this.gc.run(signal),
+    };
+  }
+
+  /** Aborts what the pod workers are doing (shutdown); containers keep running. */
+  stop(): void {
+    this.workers.stop();
+  }
+}

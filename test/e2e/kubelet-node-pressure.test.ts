@@ -1,0 +1,178 @@
+// Node pressure on the real machine: the tskube kubelet joined to the real control plane
+// with a memory.available threshold just under what is free, so a pod that takes a few
+// GiB crosses it (no disk is filled): MemoryPressure and its taint, the hog evicted with
+// upstream's reason and message. And image GC on a private containerd (its images are
+// the test's own): an image in use stays, an unused one goes, the sandbox image is
+// pinned, and FreeDiskSpaceFailed is reported on the Node.
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { CriClient } from '../../src/cri-client/index.js';
+import { NodeStatsProvider } from '../../src/kubelet/stats/node-stats.js';
+import { startTestKubelet, type TestKubelet } from '../support/kubelet.js';
+import { privateContainerd, type PrivateContainerd } from '../support/private-containerd.js';
+import { newClient, pauseImage, testImage } from '../support/runtime.js';
+import { eventually } from '../testbed/eventually.js';
+
+const tb = inject('testbed');
+const kc = new KubeConfig();
+kc.loadFromFile(tb.adminKubeconfig);
+const core = kc.makeApiClient(CoreV1Api);
+const Mi = 2 ** 20;
+
+async function joinedKubelet(nodeName: string, namespace: string, extra: Parameters<typeof startTestKubelet>[0]): Promise<TestKubelet> {
+  const kubelet = await startTestKubelet({
+    ...extra,
+    nodeName,
+    namespaces: [namespace],
+    args: ['--bootstrap-kubeconfig', tb.bootstrapKubeconfig, '--kubeconfig', join('/tmp', `${nodeName}.kubeconfig`)],
+  });
+  await eventually(`node ${nodeName} Ready`, async () => {
+    const ready = (await core.readNode({ name: nodeName }).catch(() => undefined))?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    return ready === 'True' ? true : undefined;
+  });
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  return kubelet;
+}
+
+async function cleanup(kubelet: TestKubelet | undefined, nodeName: string, namespace: string): Promise<void> {
+  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await eventually('the namespace pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), 60_000).catch(
+    () => undefined,
+  );
+  await kubelet?.destroy();
+  await core.deleteNode({ name: nodeName }).catch(() => undefined);
+}
+
+const sleeper = (name: string, nodeName: string, namespace: string, extra: Partial<NonNullable<V1Pod['spec']>['containers'][number]> = {}): V1Pod => ({
+  metadata: { name, namespace },
+  spec: {
+    nodeName,
+    terminationGracePeriodSeconds: 1,
+    containers: [{ name: 'main', image: testImage, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], ...extra }],
+  },
+});
+
+describe('node-pressure eviction', () => {
+  const suffix = randomBytes(3).toString('hex');
+  const nodeName = `tskube-evict-${suffix}`;
+  const namespace = `evict-${suffix}`;
+  let kubelet: TestKubelet | undefined;
+  afterAll(() => cleanup(kubelet, nodeName, namespace), 120_000);
+
+  it('reports MemoryPressure (tainted by the controller manager) and evicts the pod most over its requests', async () => {
+    const cri = newClient();
+    const free = (await new NodeStatsProvider({ cri, rootDir: '/' }).memory()).availableBytes;
+    cri.close();
+    // Pressure once 1 GiB more is in use; the hog takes 2.5 GB (a shell holding a command's output).
+    const threshold = `${Math.floor((free - 2 ** 30) / Mi)}Mi`;
+    kubelet = await joinedKubelet(nodeName, namespace, {
+      nodeName,
+      extraConfig: { evictionHard: { 'memory.available': threshold }, evictionPressureTransitionPeriod: '5s' },
+    });
+    await core.createNamespacedPod({
+      namespace,
+      body: sleeper('bystander', nodeName, namespace, { resources: { requests: { memory: '64Mi' } } }),
+    });
+    await eventually('bystander Running', async () =>
+      (await core.readNamespacedPod({ name: 'bystander', namespace })).status?.phase === 'Running' ? true : undefined,
+    );
+    await core.createNamespacedPod({
+      namespace,
+      body: sleeper('hog', nodeName, namespace, { command: ['sh', '-c', 'x=$(head -c 2500000000 /dev/zero | tr "\\0" a); sleep 3600'] }),
+    });
+
+    const sawPressure = eventually(
+      'MemoryPressure and its taint',
+      async () => {
+        const node = await core.readNode({ name: nodeName });
+        const condition = node.status?.conditions?.find((c) => c.type === 'MemoryPressure');
+        const taint = node.spec?.taints?.find((t) => t.key === 'node.kubernetes.io/memory-pressure');
+        return condition?.status === 'True' && taint?.effect === 'NoSchedule' ? condition : undefined;
+      },
+      90_000,
+      250,
+    );
+    const evicted = await eventually(
+      'the hog evicted',
+      async () => {
+        const s = (await core.readNamespacedPod({ name: 'hog', namespace })).status;
+        return s?.phase === 'Failed' ? s : undefined;
+      },
+      90_000,
+    );
+    expect((await sawPressure).reason).toBe('KubeletHasInsufficientMemory');
+    expect(evicted.reason).toBe('Evicted');
+    expect(evicted.message).toMatch(
+      new RegExp(
+        `^The node was low on resource: memory\\. Threshold quantity: ${threshold}, available: \\d+(Ki|Mi)?\\. Container main was using \\d+(Ki|Mi|Gi)?, request is 0, has larger consumption of memory\\. $`,
+      ),
+    );
+    expect(evicted.conditions?.find((c) => c.type === 'DisruptionTarget')).toMatchObject({ status: 'True', reason: 'TerminationByKubelet' });
+    const events = (await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=hog' })).items;
+    expect(events.some((e) => e.reason === 'Evicted' && e.type === 'Warning')).toBe(true);
+    expect((await core.readNamespacedPod({ name: 'bystander', namespace })).status?.phase).toBe('Running');
+    // The memory is back: pressure ends after the transition period.
+    await eventually(
+      'MemoryPressure False again',
+      async () =>
+        (await core.readNode({ name: nodeName })).status?.conditions?.find((c) => c.type === 'MemoryPressure')?.status === 'False' ? true : undefined,
+      90_000,
+    );
+  });
+});
+
+describe('image garbage collection', () => {
+  const suffix = randomBytes(3).toString('hex');
+  const nodeName = `tskube-imagegc-${suffix}`;
+  const namespace = `imagegc-${suffix}`;
+  let kubelet: TestKubelet | undefined;
+  let ctd: PrivateContainerd | undefined;
+  afterAll(async () => {
+    await cleanup(kubelet, nodeName, namespace);
+    await ctd?.destroy();
+  }, 120_000);
+
+  it('keeps images in use and the pinned sandbox image, removes unused ones, and says when it cannot free enough', async () => {
+    ctd = privateContainerd({ cri: true, pods: true });
+    await ctd.start();
+    ctd.importImages([pauseImage, testImage]);
+    kubelet = await joinedKubelet(nodeName, namespace, {
+      nodeName,
+      runtimeEndpoint: ctd.endpoint,
+      imageGcPeriodMs: 2000,
+      // Any usage is over 1 %: the collector wants everything it may take. The minimum age
+      // counts from when the kubelet first saw an image: 30 s lets the pod below start (and
+      // so use the test image) before the image may go, however loaded the machine is.
+      extraConfig: { imageGCHighThresholdPercent: 1, imageGCLowThresholdPercent: 0, imageMinimumGCAge: '30s' },
+    });
+    const images = async () => {
+      const c = new CriClient({ endpoint: ctd?.endpoint ?? '', timeoutMs: 10_000 });
+      try {
+        return (await c.image.call('ListImages', {})).images.flatMap((i) => i.repoTags);
+      } finally {
+        c.close();
+      }
+    };
+    await core.createNamespacedPod({ namespace, body: sleeper('user', nodeName, namespace) });
+    await eventually('user Running', async () => ((await core.readNamespacedPod({ name: 'user', namespace })).status?.phase === 'Running' ? true : undefined));
+    await eventually(
+      'FreeDiskSpaceFailed on the node',
+      async () => {
+        const events = (await core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.name=${nodeName}` })).items;
+        return events.find((e) => e.reason === 'FreeDiskSpaceFailed');
+      },
+      60_000,
+    ).then((e) =>
+      expect(e.message).toMatch(
+        /^Failed to garbage collect required amount of images\. Attempted to free \d+ bytes, but only found \d+ bytes eligible to free\.$/,
+      ),
+    );
+    // In use: still there after a collection that wanted everything.
+    expect(await images()).toEqual(expect.arrayContaining([testImage, pauseImage]));
+    await core.deleteNamespacedPod({ name: 'user', namespace });
+    await eventually('the unused image removed', async () => ((await images()).includes(testImage) ? undefined : true), 90_000);
+    expect(await images()).toContain(pauseImage);
+  });
+});
