@@ -61,7 +61,7 @@ describe('KubeProxyConfiguration', () => {
 
   it('names the field and the value of a bad one', async () => {
     expect(await errorOf(parseProxyConfig(`${head}mode: fast\n`, 'c.yaml'))).toBe(
-      'invalid-argument: c.yaml: mode: invalid value "fast": want one of "", "nftables", "iptables", "ipvs"',
+      'invalid-argument: c.yaml: mode: invalid value "fast": want one of "", nftables, iptables, ipvs',
     );
     expect(await errorOf(parseProxyConfig(`${head}nftables:\n  syncPeriod: soon\n`, 'c.yaml'))).toContain('nftables.syncPeriod: invalid value "soon"');
     expect(await errorOf(parseProxyConfig(`apiVersion: v1\nkind: KubeProxyConfiguration\n`, 'c.yaml'))).toContain('apiVersion: invalid value "v1"');

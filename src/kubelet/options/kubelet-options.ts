@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { TskubeError } from '../../common/errors.js';
 import { defaultKubeletConfiguration } from './defaults.js';
 import { requireGoDuration } from '../../common/go-duration.js';
-import { parseBool, parseGoFlags, type FlagDef } from './go-flags.js';
+import { parseBool, parseGoFlags, type FlagDef } from '../../common/go-flags.js';
 import { forbiddenNodeLabels, parseIntFlag, parseIPList, parseKeyValueList, parseNodeIPs, parseTaintList } from './flag-values.js';
 import { isIP } from 'node:net';
 import { loadKubeletConfig, type ReadTextFile } from './load.js';

@@ -3,7 +3,7 @@
 // zero value that upstream's defaulting replaces), and one warning per field tskube
 // ignores. kubeadm writes every field out, mostly at zero values: those warn about nothing.
 import { defaultAddresses, defaultProxyConfiguration, healthzPort, metricsPort, appendPortIfNeeded } from './defaults.js';
-import * as r from './go-config.js';
+import * as r from '../../common/field-readers.js';
 import { type KubeProxyConfiguration, localModes, proxyModes } from './types.js';
 
 type Warn = (line: string) => void;
@@ -44,7 +44,7 @@ function decodeObject<T extends object>(raw: unknown, path: string, defaults: T,
     if (!rule) {
       if (path === '' && (key === 'apiVersion' || key === 'kind')) continue;
       if (fieldPath in ignoredAtDefault) {
-        if (!r.isZeroValue(value) && JSON.stringify(value) !== JSON.stringify(ignoredAtDefault[fieldPath])) {
+        if (!isZeroValue(value) && JSON.stringify(value) !== JSON.stringify(ignoredAtDefault[fieldPath])) {
           warn(`KubeProxyConfiguration field "${fieldPath}" is not supported by tskube; ignoring it`);
         }
       } else warn(`KubeProxyConfiguration field "${fieldPath}" is unknown to tskube; ignoring it`);
@@ -145,4 +145,12 @@ function applyDependentDefaults(config: KubeProxyConfiguration, file: Record<str
   const given = (key: string) => typeof file[key] === 'string' && file[key] !== '';
   config.healthzBindAddress = given('healthzBindAddress') ? appendPortIfNeeded(config.healthzBindAddress, healthzPort) : defaults.healthz;
   config.metricsBindAddress = given('metricsBindAddress') ? appendPortIfNeeded(config.metricsBindAddress, metricsPort) : defaults.metrics;
+}
+
+/** Whether a value is its type's zero value or empty (after which upstream applies its default). */
+function isZeroValue(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === '' || v === '0s' || v === '0') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === 'object') return Object.values(v).every(isZeroValue);
+  return false;
 }

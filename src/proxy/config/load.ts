@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { TskubeError } from '../../common/errors.js';
 import { loadYaml } from '../../common/yaml.js';
 import { type DecodedProxyConfig, decodeProxyConfiguration } from './decode.js';
-import { isPlainObject, show } from './go-config.js';
+import { isPlainObject, show } from '../../common/field-readers.js';
 import { proxyConfigApiVersion, proxyConfigKind } from './types.js';
 
 export type ReadTextFile = (path: string) => Promise<string>;

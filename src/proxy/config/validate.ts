@@ -2,7 +2,8 @@
 // are applied. Throws for the first rule broken, naming the field and the value.
 import { TskubeError } from '../../common/errors.js';
 import { ipFamily, parseCidr } from '../net/ip.js';
-import { formatGoDuration, show } from './go-config.js';
+import { show } from '../../common/field-readers.js';
+import { formatGoDuration } from '../../common/go-duration.js';
 import type { KubeProxyConfiguration } from './types.js';
 import { effectiveSyncPeriods } from './sync-periods.js';
 

@@ -1,4 +1,4 @@
-import { TskubeError } from '../../common/errors.js';
+import { TskubeError } from './errors.js';
 
 // Command-line parsing with the rules of Go's pflag, which the upstream kubelet uses
 // and which kubeadm's systemd drop-in relies on: "--flag=value" and "--flag value";
