@@ -246,6 +246,68 @@ describe.each(backends)('%s back end, real traffic', (mode, makeBackend) => {
     expect(names(r.answers)).toEqual(new Set(['b1', 'b2', 'b3']));
   });
 
+  it('with internalTrafficPolicy Local, sends ClusterIP traffic only to endpoints on this node, and drops it when there are none', async () => {
+    const everywhere = [{ ip: lab.local.ip, node: testNodeName }, ...lab.backends.map((b) => ({ ip: b.ip, node: 'node-b' }))];
+    await h.apply({
+      services: [
+        service({ name: 'itp-local', clusterIP: '10.96.0.80', ports: [{ port: 80, targetPort: 8080 }], internalTrafficPolicy: 'Local' }),
+        service({ name: 'itp-remote', clusterIP: '10.96.0.81', ports: [{ port: 80, targetPort: 8080 }], internalTrafficPolicy: 'Local' }),
+      ],
+      slices: [
+        slice({ service: 'itp-local', ports: [{ port: 8080 }], endpoints: everywhere }),
+        slice({ service: 'itp-remote', ports: [{ port: 8080 }], endpoints: everywhere.slice(1) }),
+      ],
+    });
+    const r = await lab.ask(lab.client, '10.96.0.80', 80, 'tcp', 20);
+    expect(r.errors).toEqual([]);
+    expect(names(r.answers)).toEqual(new Set(['local']));
+    // Endpoints elsewhere only: dropped by a rule of its own (upstream's comment), not refused.
+    expect(await lab.ask(lab.client, '10.96.0.81', 80, 'tcp', 1, { timeoutMs: 700 })).toEqual({ answers: [], errors: ['ETIMEDOUT'] });
+    expect(await ruleset(lab)).toMatch(
+      mode === 'nftables' ? /10\.96\.0\.81 \. tcp \. 80 comment "default\/itp-remote" : drop/ : /default\/itp-remote has no local endpoints.* -j DROP/,
+    );
+  });
+
+  it('uses serving terminating endpoints only while no ready endpoint remains', async () => {
+    const [b1, b2, b3] = lab.backends;
+    const endpoints = (withReady: boolean) =>
+      slice({
+        service: 'drain',
+        ports: [{ port: 8080 }],
+        endpoints: [
+          { ip: b1!.ip, node: 'node-b', ready: false, serving: true, terminating: true },
+          { ip: b2!.ip, node: 'node-b', ready: false, serving: false, terminating: true },
+          ...(withReady ? [{ ip: b3!.ip, node: 'node-b' }] : []),
+        ],
+      });
+    await h.apply({ services: [service({ name: 'drain', clusterIP: '10.96.0.90', ports: [{ port: 80, targetPort: 8080 }] })], slices: [endpoints(true)] });
+    const ready = await lab.ask(lab.client, '10.96.0.90', 80, 'tcp', 20);
+    expect(ready.errors).toEqual([]);
+    expect(names(ready.answers)).toEqual(new Set(['b3']));
+    await h.apply({ slices: [endpoints(false)] });
+    const draining = await lab.ask(lab.client, '10.96.0.90', 80, 'tcp', 20);
+    expect(draining.errors).toEqual([]);
+    expect(names(draining.answers)).toEqual(new Set(['b1']));
+  });
+
+  it('answers a NodePort on 127.0.0.1 from the node itself in iptables mode (route_localnet), not in nftables mode, as upstream', async () => {
+    await h.apply({
+      services: [service({ name: 'np-lo', type: 'NodePort', clusterIP: '10.96.0.22', ports: [{ port: 80, targetPort: 8080, nodePort: 30090 }] })],
+      slices: [slice({ service: 'np-lo', ports: [{ port: 8080 }], endpoints: [{ ip: lab.backends[0]!.ip, node: 'node-b' }] })],
+    });
+    const nodeItself = { ns: lab.node, ip: lab.nodeIP, ip6: '', name: 'node' };
+    // The node's own address works in both modes: the positive sign that the NodePort is programmed.
+    expect(names((await lab.ask(nodeItself, lab.nodeIP, 30090, 'tcp', 2)).answers)).toEqual(new Set(['b1']));
+    const loopback = await lab.ask(nodeItself, '127.0.0.1', 30090, 'tcp', 2, { timeoutMs: 1000 });
+    if (mode === 'iptables') {
+      expect(loopback.errors).toEqual([]);
+      expect(names(loopback.answers)).toEqual(new Set(['b1']));
+      expect(await lab.exec.output('sysctl', ['-n', 'net.ipv4.conf.all.route_localnet'])).toBe('1\n');
+    } else {
+      expect(loopback).toEqual({ answers: [], errors: ['ECONNREFUSED', 'ECONNREFUSED'] });
+    }
+  });
+
   it('--cleanup removes what it created and leaves the rest as it was', async () => {
     expect(await ruleset(lab)).not.toBe(rulesetBefore);
     const { failed } = await cleanupAll(lab.exec);

@@ -84,9 +84,8 @@ export function renderIptServicePort(plan: ServicePortPlan, config: ProxyNodeCon
   }
   if (port.nodePort !== 0) {
     if (hasAny) {
-      if (config.localhostNodePorts) {
-        out.nat.nodePorts.push(`-m comment --comment ${name} -m ${proto} -p ${proto} -d 127.0.0.0/8 --dport ${port.nodePort} -j ${names.external}`);
-      }
+      // Upstream's extra 127.0.0.0/8 rule here only counts packets (-m nfacct); the rule
+      // below takes localhost too, once route_localnet is set.
       out.nat.nodePorts.push(`-m comment --comment ${name} -m ${proto} -p ${proto} --dport ${port.nodePort} -j ${names.external}`);
     }
     if (externalFilter) {
