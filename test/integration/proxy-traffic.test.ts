@@ -308,6 +308,25 @@ describe.each(backends)('%s back end, real traffic', (mode, makeBackend) => {
     }
   });
 
+  it('answers NodePorts only on nodePortAddresses when they are set', async () => {
+    // A second address on the node's outside link, in the same subnet as the outside client.
+    const link = (await lab.exec.output('ip', ['-o', '-4', 'addr', 'show', 'to', lab.nodeIP])).split(/\s+/)[1]!;
+    await lab.exec.output('ip', ['addr', 'add', '192.168.0.11/24', 'dev', link]);
+    await h.apply({
+      services: [service({ name: 'np-addr', type: 'NodePort', clusterIP: '10.96.0.23', ports: [{ port: 80, targetPort: 8080, nodePort: 30091 }] })],
+      slices: [slice({ service: 'np-addr', ports: [{ port: 8080 }], endpoints: [{ ip: lab.backends[1]!.ip, node: 'node-b' }] })],
+    });
+    // Every local address first (the default), then only the node IP.
+    expect(names((await lab.ask(lab.ext, '192.168.0.11', 30091, 'tcp', 2)).answers)).toEqual(new Set(['b2']));
+    h.setConfig({ nodePortAddresses: { matchAll: false, ips: [lab.nodeIP] } }, 'IPv4');
+    expect(await h.apply({})).toBe(true);
+    expect(names((await lab.ask(lab.ext, lab.nodeIP, 30091, 'tcp', 2)).answers)).toEqual(new Set(['b2']));
+    expect((await lab.ask(lab.ext, '192.168.0.11', 30091, 'tcp', 1, { timeoutMs: 1000 })).answers).toEqual([]);
+    h.setConfig({ nodePortAddresses: { matchAll: true } }, 'IPv4');
+    expect(await h.apply({})).toBe(true);
+    await lab.exec.output('ip', ['addr', 'del', '192.168.0.11/24', 'dev', link]);
+  });
+
   it('--cleanup removes what it created and leaves the rest as it was', async () => {
     expect(await ruleset(lab)).not.toBe(rulesetBefore);
     const { failed } = await cleanupAll(lab.exec);

@@ -36,7 +36,8 @@ export interface Harness {
   health: ProxyHealthState;
   /** Apply objects (delete with `remove`) and sync once; resolves to whether it succeeded. */
   apply(objects: { services?: Service[]; slices?: EndpointSlice[]; removeServices?: Service[]; removeSlices?: EndpointSlice[] }): Promise<boolean>;
-  setConfig(config: Partial<ProxyNodeConfig>): void;
+  /** Changes the node configuration of both families, or of `family` alone. */
+  setConfig(config: Partial<ProxyNodeConfig>, family?: IPFamily): void;
 }
 
 export function proxyHarness(
@@ -48,12 +49,13 @@ export function proxyHarness(
   const metrics = new ProxyMetrics();
   const health = new ProxyHealthState(60_000);
   let overrides = options.config ?? {};
+  const familyOverrides = new Map<IPFamily, Partial<ProxyNodeConfig>>();
   const syncer = new ProxySyncer({
     families: backends.map((b) => ({ map: new ServiceMap(b.family), backend: b.backend })),
     services,
     slices,
     nodeName: testNodeName,
-    nodeConfig: (family) => testNodeConfig(family, overrides),
+    nodeConfig: (family) => testNodeConfig(family, { ...overrides, ...familyOverrides.get(family) }),
     schedule: { minIntervalMs: 0, retryIntervalMs: 1000, maxIntervalMs: 3_600_000 },
     metrics,
     health,
@@ -75,8 +77,9 @@ export function proxyHarness(
       for (const s of objects.removeSlices ?? []) slices.update(s, true);
       return syncer.syncOnce();
     },
-    setConfig(config) {
-      overrides = { ...overrides, ...config };
+    setConfig(config, family) {
+      if (family) familyOverrides.set(family, { ...familyOverrides.get(family), ...config });
+      else overrides = { ...overrides, ...config };
     },
   };
 }
