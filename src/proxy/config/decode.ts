@@ -4,20 +4,8 @@
 // ignores. kubeadm writes every field out, mostly at zero values: those warn about nothing.
 import { defaultAddresses, defaultProxyConfiguration, healthzPort, metricsPort, appendPortIfNeeded } from './defaults.js';
 import * as r from '../../common/field-readers.js';
+import { decodeObject, plain, type Rule, type Rules, type Warn } from '../../common/object-decoder.js';
 import { type KubeProxyConfiguration, localModes, proxyModes } from './types.js';
-
-type Warn = (line: string) => void;
-
-interface Rule<V> {
-  read: (value: unknown, path: string, warn: Warn) => V;
-  /** Upstream's defaulting replaces the zero value ("0s", 0, "") too, not only an absent field. */
-  zeroIsDefault?: boolean;
-}
-
-type Rules<T> = { [K in keyof T]?: Rule<T[K]> };
-
-const plain = <V>(read: r.Reader<V>, zeroIsDefault = false): Rule<V> => ({ read: (v, p) => read(v, p), zeroIsDefault });
-const isZero = (v: unknown) => v === 0 || v === '' || v === '0s';
 
 /** Fields tskube does not act on, with the value at which ignoring them changes nothing. */
 const ignoredAtDefault: Readonly<Record<string, unknown>> = {
@@ -35,31 +23,19 @@ const ignoredAtDefault: Readonly<Record<string, unknown>> = {
   'logging.options': {},
 };
 
-function decodeObject<T extends object>(raw: unknown, path: string, defaults: T, rules: Rules<T>, warn: Warn): T {
-  if (!r.isPlainObject(raw)) throw r.invalid(path || 'KubeProxyConfiguration', raw, 'want an object');
-  const out: T = { ...defaults };
-  for (const [key, value] of Object.entries(raw)) {
-    const fieldPath = path ? `${path}.${key}` : key;
-    const rule = (rules as Record<string, Rule<unknown> | undefined>)[key];
-    if (!rule) {
-      if (path === '' && (key === 'apiVersion' || key === 'kind')) continue;
-      if (fieldPath in ignoredAtDefault) {
-        if (!isZeroValue(value) && JSON.stringify(value) !== JSON.stringify(ignoredAtDefault[fieldPath])) {
-          warn(`KubeProxyConfiguration field "${fieldPath}" is not supported by tskube; ignoring it`);
-        }
-      } else warn(`KubeProxyConfiguration field "${fieldPath}" is unknown to tskube; ignoring it`);
-      continue;
+/** Fields without a rule: apiVersion and kind pass; an ignored one warns unless at its default. */
+const unknownField =
+  (warn: Warn) =>
+  (_key: string, value: unknown, fieldPath: string): void => {
+    if (fieldPath === 'apiVersion' || fieldPath === 'kind') return;
+    if (!(fieldPath in ignoredAtDefault)) warn(`KubeProxyConfiguration field "${fieldPath}" is unknown to tskube; ignoring it`);
+    else if (!isZeroValue(value) && JSON.stringify(value) !== JSON.stringify(ignoredAtDefault[fieldPath])) {
+      warn(`KubeProxyConfiguration field "${fieldPath}" is not supported by tskube; ignoring it`);
     }
-    // null and a missing field mean the same thing in Go's JSON decoding.
-    if (value === null || value === undefined) continue;
-    if (rule.zeroIsDefault && isZero(value)) continue;
-    (out as Record<string, unknown>)[key] = rule.read(value, fieldPath, warn);
-  }
-  return out;
-}
+  };
 
 function nested<T extends object>(defaults: () => T, rules: Rules<T>): Rule<T> {
-  return { read: (v, p, warn) => decodeObject(v, p, defaults(), rules, warn) };
+  return { read: (v, p, warn) => decodeObject(v, p, defaults(), rules, warn, unknownField(warn)) };
 }
 
 const cidrText: r.Reader<string> = (v, p) => r.str(v, p).trim();
@@ -134,7 +110,8 @@ export interface DecodedProxyConfig {
  */
 export function decodeProxyConfiguration(raw: unknown): DecodedProxyConfig {
   const warnings: string[] = [];
-  const config = decodeObject(raw, '', defaultProxyConfiguration(), rules, (line) => warnings.push(line));
+  const warn: Warn = (line) => warnings.push(line);
+  const config = decodeObject(raw, '', defaultProxyConfiguration(), rules, warn, unknownField(warn));
   applyDependentDefaults(config, raw as Record<string, unknown>);
   return { config, warnings };
 }
