@@ -2,13 +2,9 @@
 // them. The reflector hands raw JSON through (decoding 45k Services into client-node's
 // classes would cost more than building their rules); these types say what is read, and
 // every reader still checks what it finds.
-import type { KubeObject } from '../../kube/object-meta.js';
+import type { KubeObject, ObjectMetaLike } from '../../kube/object-meta.js';
 
-export interface ObjectMeta {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
+export interface ObjectMeta extends ObjectMetaLike {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   deletionTimestamp?: string;
