@@ -90,3 +90,14 @@ export function parseGoFlags(argv: readonly string[], defs: readonly FlagDef[]):
   }
   return { values, positionals };
 }
+
+/** The error for a flag value that does not parse: names the flag and the value. */
+export const badFlagValue = (flag: string, value: string, why: string) => new TskubeError('invalid-argument', `${flag}: invalid value "${value}": ${why}`);
+
+/** A whole-number flag value within [min, max]. */
+export function parseIntFlag(text: string, flag: string, min = -(2 ** 31), max = 2 ** 31 - 1): number {
+  if (!/^[+-]?\d+$/.test(text.trim())) throw badFlagValue(flag, text, 'want a whole number');
+  const n = Number(text);
+  if (n < min || n > max) throw badFlagValue(flag, text, `want a number from ${min} to ${max}`);
+  return n;
+}

@@ -6,7 +6,7 @@ import { hostname as osHostname } from 'node:os';
 import { TskubeError } from '../../common/errors.js';
 import { ipFamily, parseCidr } from '../net/ip.js';
 import { appendPortIfNeeded, defaultAddresses, defaultProxyConfiguration, healthzPort, metricsPort } from './defaults.js';
-import { type FlagDef, parseBool, parseGoFlags } from '../../common/go-flags.js';
+import { badFlagValue as bad, type FlagDef, parseBool, parseGoFlags, parseIntFlag } from '../../common/go-flags.js';
 import { formatGoDuration, parseGoDuration } from '../../common/go-duration.js';
 import { loadProxyConfig, type ReadTextFile } from './load.js';
 import { effectiveMasquerade, effectiveMode, effectiveSyncPeriods } from './sync-periods.js';
@@ -52,8 +52,6 @@ interface ProxyFlag extends FlagDef {
   deprecated?: string;
 }
 
-const bad = (flag: string, value: string, why: string) => new TskubeError('invalid-argument', `${flag}: invalid value "${value}": ${why}`);
-
 function durationFlag(set: (c: KubeProxyConfiguration, ms: Millis) => void): Apply {
   return (v, c, f) => {
     const ms = parseGoDuration(v);
@@ -63,12 +61,7 @@ function durationFlag(set: (c: KubeProxyConfiguration, ms: Millis) => void): App
 }
 
 function intFlag(set: (c: KubeProxyConfiguration, n: number) => void, min = -(2 ** 31), max = 2 ** 31 - 1): Apply {
-  return (v, c, f) => {
-    if (!/^[+-]?\d+$/.test(v.trim())) throw bad(f, v, 'want a whole number');
-    const n = Number(v);
-    if (n < min || n > max) throw bad(f, v, `want a number from ${min} to ${max}`);
-    set(c, n);
-  };
+  return (v, c, f) => set(c, parseIntFlag(v, f, min, max));
 }
 
 const boolFlag =
