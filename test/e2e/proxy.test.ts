@@ -234,4 +234,16 @@ describe('tskube proxy with a control plane and the tskube kubelet', () => {
     expect(terminated?.exitCode, terminated?.message).toBe(0);
     expect(terminated?.message).toMatch(/^PodList [1-9]\d*\n$/);
   });
+
+  it("leaves out a Service another proxy serves (service.kubernetes.io/service-proxy-name), as upstream's watch does", async () => {
+    const create = (name: string, labels?: Record<string, string>) =>
+      core.createNamespacedService({ namespace, body: { metadata: { name, ...(labels && { labels }) }, spec: { ports: [{ port: 80 }] } } });
+    const other = (await create('other-proxy', { 'service.kubernetes.io/service-proxy-name': 'some-other-proxy' })).spec!.clusterIP!;
+    const mine = (await create('mine')).spec!.clusterIP!;
+    const programmed = async (ip: string) =>
+      new RegExp(`[{\\s]${ip.replaceAll('.', '\\.')}[,\\s}]`).test(await processExec.output('nft', ['list', 'set', 'ip', 'kube-proxy', 'cluster-ips']));
+    // The Service made after it is programmed: the proxy has seen both.
+    await eventually(`${mine} in @cluster-ips`, async () => ((await programmed(mine)) ? true : undefined), 30_000);
+    expect(await programmed(other)).toBe(false);
+  });
 });
