@@ -130,6 +130,9 @@ export class ProxySyncer {
     let allOk = true;
     for (const f of this.#o.families) {
       const family = f.map.family;
+      // The sync metrics time what upstream's syncProxyRules does: the service map update
+      // and the rule building as well as the write.
+      const familyStart = this.#clock();
       const update = f.map.update(changedServices, this.#o.services, this.#o.slices, this.#o.nodeName);
       for (const problem of update.problems) this.#o.log.warn({ ipFamily: family }, `skipping a Service: ${problem}`);
       const config = this.#o.nodeConfig(family);
@@ -152,7 +155,6 @@ export class ProxySyncer {
           request.set(key, plan);
         }
       }
-      const familyStart = this.#clock();
       try {
         const result = await f.backend.sync({ full: familyFull, config, plans: request, now: familyStart }, signal);
         const end = this.#clock();
