@@ -326,8 +326,10 @@ log('starting a control plane (testbed --netns)');
 const tb = await up({ netns: true, timeoutMs: 300_000, log: (m) => log(`testbed: ${m}`), ...(binDir ? { binDir } : {}) });
 const work = mkdtempSync(join(tmpdir(), 'tskube-bench-proxy-'));
 // Ctrl-C or a kill: stop the proxy, the control plane and the namespaces, then go.
+let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    stopping = true;
     log(`${signal}: cleaning up`);
     void (async () => {
       if (running) await stopProxy(running).catch(() => undefined);
@@ -415,6 +417,10 @@ try {
       printTable(header, rows.slice(-1));
     }
   }
+} catch (err) {
+  // A measurement the cleanup pulled the namespace from under: the handler exits.
+  if (stopping) await new Promise(() => undefined);
+  throw err;
 } finally {
   rmSync(work, { recursive: true, force: true });
   await down(tb.dir);
