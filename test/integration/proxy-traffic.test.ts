@@ -308,6 +308,22 @@ describe.each(backends)('%s back end, real traffic', (mode, makeBackend) => {
     }
   });
 
+  it('keeps a pod client address to the endpoint, and masquerades it with masqueradeAll', async () => {
+    await h.apply({
+      services: [service({ name: 'masq', clusterIP: '10.96.0.24', ports: [{ port: 80, targetPort: 8080 }] })],
+      slices: [slice({ service: 'masq', ports: [{ port: 8080 }], endpoints: [{ ip: lab.backends[2]!.ip, node: 'node-b' }] })],
+    });
+    expect(await lab.ask(lab.client, '10.96.0.24', 80, 'tcp', 2)).toEqual({ answers: [`b3 ${lab.client.ip}`, `b3 ${lab.client.ip}`], errors: [] });
+    h.setConfig({ masqueradeAll: true });
+    expect(await h.apply({})).toBe(true);
+    const r = await lab.ask(lab.client, '10.96.0.24', 80, 'tcp', 2);
+    expect(r.errors).toEqual([]);
+    expect(names(r.answers)).toEqual(new Set(['b3']));
+    expect(r.answers.some((a) => a.endsWith(lab.client.ip))).toBe(false);
+    h.setConfig({ masqueradeAll: false });
+    expect(await h.apply({})).toBe(true);
+  });
+
   it('answers NodePorts only on nodePortAddresses when they are set', async () => {
     // A second address on the node's outside link, in the same subnet as the outside client.
     const link = (await lab.exec.output('ip', ['-o', '-4', 'addr', 'show', 'to', lab.nodeIP])).split(/\s+/)[1]!;
