@@ -13,6 +13,9 @@
 // BENCH_SCALES=1000,5000,10000,30000,45000  BENCH_MODES=nftables,iptables
 // BENCH_ONE_ENDPOINT=10000 (the Services in the 1-endpoint row, measured right after the
 //   5-endpoint row of that size; default 10000 when it is a scale, else the largest)
+// BENCH_DIRECT=1: tskube alone, nftables, without a control plane: the same objects fed
+//   in-process to the proxy's syncer writing to a fresh namespace with the real nft (the
+//   sizes the shared machine's API server cannot take in time; no API->kernel, no RSS)
 // BENCH_SYNC_TIMEOUT_S=300 (a proxy whose first sync takes longer is stopped and shown as >N)
 // TSKUBE_KUBE_PROXY=path to upstream kube-proxy (default: the testbed's peers build)
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -22,12 +25,12 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadKubeconfig } from '../src/kube/kubeconfig.js';
 import { RestClient } from '../src/kube/rest-client.js';
-import { processExec } from '../src/proxy/exec/exec.js';
+import { inNetns, processExec } from '../src/proxy/exec/exec.js';
 import type { EndpointSlice, Service } from '../src/proxy/model/api-objects.js';
 import { EndpointSliceChangeTracker, ServiceChangeTracker } from '../src/proxy/model/change-trackers.js';
 import { ServiceMap } from '../src/proxy/model/service-map.js';
 import { NftablesProxier } from '../src/proxy/nftables/nftables-proxier.js';
-import type { Nftables } from '../src/proxy/nftables/nftables.js';
+import { type Nftables, nftCommand } from '../src/proxy/nftables/nftables.js';
 import { ProxyHealthState } from '../src/proxy/server/proxy-health.js';
 import { ProxyMetrics } from '../src/proxy/server/proxy-metrics.js';
 import { ProxySyncer } from '../src/proxy/sync/proxy-syncer.js';
@@ -212,25 +215,14 @@ async function kernelCount(mode: string, netns: string): Promise<number> {
 
 // ── The floor ──────────────────────────────────────────────────────────────────────
 
-/** tskube's full-sync transaction for these objects, made in-process (the exact `nft -f` script). */
-async function nftScript(services: Service[], slices: EndpointSlice[]): Promise<string> {
-  let script = '';
-  const capture: Nftables = {
-    run: async (tx) => {
-      script = tx.toString();
-    },
-    check: async () => {},
-    inventory: async () => ({ tableExists: false, chains: new Set(), setTimeouts: new Map() }),
-    deleteTable: async () => false,
-  };
-  const st = new ServiceChangeTracker();
-  const sl = new EndpointSliceChangeTracker();
-  for (const s of services) st.update(undefined, s);
-  for (const s of slices) sl.update(s, false);
+/** tskube's writer fed in-process, over `nft`: what `tskube proxy` runs after its informers. */
+function inProcessSyncer(nft: Nftables) {
+  const services = new ServiceChangeTracker();
+  const slices = new EndpointSliceChangeTracker();
   const syncer = new ProxySyncer({
-    families: [{ map: new ServiceMap('IPv4'), backend: new NftablesProxier({ nft: capture, family: 'IPv4' }) }],
-    services: st,
-    slices: sl,
+    families: [{ map: new ServiceMap('IPv4'), backend: new NftablesProxier({ nft, family: 'IPv4' }) }],
+    services,
+    slices,
     nodeName,
     nodeConfig: (family) => ({
       family,
@@ -249,7 +241,24 @@ async function nftScript(services: Service[], slices: EndpointSlice[]): Promise<
     log: pino({ level: 'silent' }),
   });
   syncer.setInitialized();
-  await syncer.syncOnce();
+  return { syncer, services, slices };
+}
+
+/** tskube's full-sync transaction for these objects, made in-process (the exact `nft -f` script). */
+async function nftScript(services: Service[], slices: EndpointSlice[]): Promise<string> {
+  let script = '';
+  const capture: Nftables = {
+    run: async (tx) => {
+      script = tx.toString();
+    },
+    check: async () => {},
+    inventory: async () => ({ tableExists: false, chains: new Set(), setTimeouts: new Map() }),
+    deleteTable: async () => false,
+  };
+  const p = inProcessSyncer(capture);
+  for (const s of services) p.services.update(undefined, s);
+  for (const s of slices) p.slices.update(s, false);
+  await p.syncer.syncOnce();
   return script;
 }
 
@@ -320,6 +329,60 @@ async function measure(
 }
 
 // ── Main ───────────────────────────────────────────────────────────────────────────
+
+/** A Service as the API server returns it, with the ClusterIP it would allocate. */
+function serviceObject(i: number): Service {
+  const n = i + 16;
+  const ip = `10.${96 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: `svc-${i}`, namespace: ns(i), resourceVersion: String(i + 1) },
+    spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+  };
+}
+
+/** BENCH_DIRECT: tskube's full and partial syncs at each scale, fed in-process. */
+async function direct(): Promise<void> {
+  const rows: (string | number)[][] = [];
+  let version = 1_000_000;
+  const versioned = (s: EndpointSlice) => ({ ...s, metadata: { ...s.metadata, resourceVersion: String(++version) } });
+  for (const count of scales) {
+    const services = Array.from({ length: count }, (_, i) => serviceObject(i));
+    const slices = services.map((_, i) => versioned(sliceBody(i, 5)));
+    const netns = `tskp-bench-direct-${process.pid}`;
+    await processExec.output('ip', ['netns', 'add', netns]);
+    try {
+      const p = inProcessSyncer(nftCommand(inNetns(processExec, netns)));
+      for (const s of services) p.services.update(undefined, s);
+      for (const s of slices) p.slices.update(s, false);
+      let t = performance.now();
+      if (!(await p.syncer.syncOnce())) throw new Error(`the full sync of ${count} Services failed`);
+      const fullS = (performance.now() - t) / 1000;
+      const partials: number[] = [];
+      for (let k = 0; k < 5; k++) {
+        p.slices.update(versioned(sliceBody(Math.floor(Math.random() * count), 5, 1 + (k % 2))), false);
+        t = performance.now();
+        if (!(await p.syncer.syncOnce())) throw new Error('a partial sync failed');
+        partials.push(performance.now() - t);
+      }
+      const kernel = await kernelCount('nftables', netns);
+      const floor = await timeLoad('nft', ['-f', '-'], await nftScript(services, slices));
+      const median = [...partials].sort((a, b) => a - b)[2]!;
+      rows.push([`nftables ${count}x5 (direct)`, cell(fullS, 2), '-', cell(floor, 2), cell(median, 1), '-', '-', '-', kernel, '-', '-', '-']);
+      printTable(header, rows.slice(-1));
+    } finally {
+      await processExec.output('ip', ['netns', 'del', netns]);
+    }
+  }
+  console.log('');
+  printTable(header, rows);
+}
+
+if (process.env['BENCH_DIRECT']) {
+  await direct();
+  process.exit(0);
+}
 
 const binDir = process.env['TSKUBE_TESTBED_BIN'];
 log('starting a control plane (testbed --netns)');
