@@ -369,7 +369,7 @@ async function direct(): Promise<void> {
       const kernel = await kernelCount('nftables', netns);
       const floor = await timeLoad('nft', ['-f', '-'], await nftScript(services, slices));
       const median = [...partials].sort((a, b) => a - b)[2]!;
-      rows.push([`nftables ${count}x5 (direct)`, cell(fullS, 2), '-', cell(floor, 2), cell(median, 1), '-', '-', '-', kernel, '-', '-', '-']);
+      rows.push([`nftables ${count}x5 (direct)`, cell(fullS, 2), '-', cell(floor, 2), cell(median, 1), '-', '-', '-', cell(kernel, 0), '-', '-', '-']);
       printTable(header, rows.slice(-1));
     } finally {
       await processExec.output('ip', ['netns', 'del', netns]);
