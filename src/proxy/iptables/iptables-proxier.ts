@@ -79,8 +79,7 @@ export class IptablesProxier implements ProxyBackend {
   }
 
   async #inventory(signal?: AbortSignal): Promise<IptInventory> {
-    const nat = await this.#o.iptables.save(this.#o.family, 'nat', signal);
-    const filter = await this.#o.iptables.save(this.#o.family, 'filter', signal);
+    const [nat, filter] = await Promise.all([this.#o.iptables.save(this.#o.family, 'nat', signal), this.#o.iptables.save(this.#o.family, 'filter', signal)]);
     const jumps = new Set<string>();
     for (const j of jumpRules) if (hasJump(j.table === 'nat' ? nat : filter, j.from, j.to)) jumps.add(jumpKey(j));
     for (const from of ['INPUT', 'OUTPUT']) if (hasJump(filter, from, chains.kubeletFirewall)) jumps.add(`filter ${from} ${chains.kubeletFirewall}`);
