@@ -39,4 +39,6 @@ export interface ExecutorDeps {
   log: Logger;
   /** Makes the pod's cgroup with its limits before its sandbox (cgroupsPerQOS). */
   podCgroups?: { ensure(pod: V1Pod): Promise<void> };
+  /** Kubelet-managed pod networking (--network-plugin=cni): the pod IPs from the ADD result of a sandbox. */
+  network?: { podIPs(sandboxId: string): string[] | undefined };
 }
