@@ -17,6 +17,7 @@ const result = await build({
     'bench/cri': 'bench/cri.ts',
     'bench/pod-startup': 'bench/pod-startup.ts',
     'bench/cni': 'bench/cni.ts',
+    'bench/proxy': 'bench/proxy.ts',
     'bench/kubelet-api': 'bench/kubelet-api.ts',
     'bench/probes': 'bench/probes.ts',
   },

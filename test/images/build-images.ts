@@ -55,6 +55,15 @@ function fillGrpcHealth(rootfs: string): void {
   copyFileSync(grpcHealthBin as string, join(rootfs, 'grpc-health'));
 }
 
+// A static Go binary (CGO off, standard library only): the testbed's Go toolchain builds it.
+function fillKubeGet(rootfs: string): void {
+  const go = process.env['GO'] ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : 'go');
+  execFileSync(go, ['build', '-trimpath', '-ldflags=-s -w', '-o', join(rootfs, 'kube-get'), join(here, 'kube-get/main.go')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false' },
+  });
+}
+
 const images: ImageSpec[] = [
   {
     // Tagged as the sandbox image containerd and the kubelet expect by default.
@@ -66,6 +75,12 @@ const images: ImageSpec[] = [
     names: ['localhost/tskube/busybox:latest'],
     fill: fillBusybox,
     config: { Cmd: ['sh'], Env: [path] },
+  },
+  {
+    // An in-cluster API client for pods (test/images/kube-get), for the service proxy's e2e.
+    names: ['localhost/tskube/kube-get:latest'],
+    fill: fillKubeGet,
+    config: { Entrypoint: ['/kube-get'], Env: [path] },
   },
   ...(grpcHealthBin
     ? [
