@@ -25,6 +25,9 @@ import { kubePodStatusApi } from './status/kube-pod-status-api.js';
 import type { PodStatusApi } from './status/pod-status-api.js';
 import type { StatusTarget } from './status/status-manager.js';
 import { kubeletVersion } from './version.js';
+import type { ClusterLookup } from './cri-request-builders.js';
+import { RuntimeClassSource } from './cluster/runtime-class-source.js';
+import { ServiceSource } from './cluster/service-source.js';
 
 export interface ApiRunContext {
   cri: CriRuntime;
@@ -58,6 +61,8 @@ export interface ApiConnection {
   fetchNode(): Promise<Node | undefined>;
   /** Events about the Node itself. */
   nodeEvents: NodeEvents;
+  /** Services (for env vars) and RuntimeClasses (for runtime handlers), watched from run() on. */
+  cluster: ClusterLookup;
   /** Runs the API side: pods bound here, mirror pods, events, the Node and its Lease, certificate rotation. */
   run(ctx: ApiRunContext): Record<string, Promise<void>>;
 }
@@ -94,6 +99,8 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
     return mirror?.metadata?.uid ? { namespace, name, uid: mirror.metadata.uid } : undefined;
   };
 
+  const services = new ServiceSource({ rest, logger: log });
+  const runtimeClasses = new RuntimeClassSource({ rest, logger: log });
   let controller: NodeController | undefined;
   const nodeApi = restNodeApi(rest);
   const nodeRef = nodeReference(options.nodeName);
@@ -107,6 +114,7 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
       normal: (reason, message) => recorder.normal(nodeRef, reason, message),
       warning: (reason, message) => recorder.warning(nodeRef, reason, message),
     },
+    cluster: { services: () => services.services(), runtimeHandler: runtimeClasses.handler },
     podStatus: kubePodStatusApi(() => core),
     statusTarget,
     run(ctx) {
@@ -127,6 +135,8 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
         'api pod source': source.run(ctx.signal),
         'mirror pods': mirrors.run(ctx.signal),
         node: node.run(ctx.signal),
+        services: services.run(ctx.signal),
+        'runtime classes': runtimeClasses.run(ctx.signal),
       };
       if (options.config.rotateCertificates && options.bootstrapKubeconfig) {
         const rotator = new ClientCertificateRotator({

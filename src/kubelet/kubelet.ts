@@ -35,6 +35,7 @@ import { sleep } from '../common/sleep.js';
 import { KubeletMetrics } from './metrics/kubelet-metrics.js';
 import { prepareKubeletApi } from './kubelet-serving.js';
 import { kubeletAdmitter } from './kubelet-admission.js';
+import { hostAppArmorEnabled } from './admission/apparmor-host.js';
 import { detectCgroupLayout } from './cm/cgroup-layout.js';
 import { tryParseQuantity } from '../kube/quantity.js';
 import { ContainerLogRotator } from './logs/container-log-rotator.js';
@@ -265,6 +266,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     allocatable: () => nodeAllocatable(facts, settings),
     pressure: () => eviction.pressure(),
     shuttingDown: () => shutdown.shuttingDown,
+    appArmorEnabled: await hostAppArmorEnabled(),
     reject: (pod, reason, message) => {
       events.warning(pod, reason, message);
       pods?.statuses.set(
@@ -290,7 +292,9 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     runtimeName: runtimeVersion.split('://')[0] ?? 'containerd',
     node,
     objects,
+    ...(api ? { cluster: api.cluster } : {}),
     events,
+    nodeWarning: (reason, message) => nodeEvents.warning(reason, message),
     sources: [...(cfg.staticPodPath ? (['file'] as const) : []), ...(api ? (['api'] as const) : [])],
     ...(api ? { statusApi: { api: api.podStatus, target: api.statusTarget } } : {}),
     finishDeletion,

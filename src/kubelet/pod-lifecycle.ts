@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { containerSpecHash } from './cri-requests/container-hash.js';
 import { ContainerGc } from './gc/container-gc.js';
 import { removePodLogs } from './gc/log-links.js';
-import { type NodeContext, type ObjectLookup, criRequestBuilders } from './cri-request-builders.js';
+import { type ClusterLookup, type NodeContext, type ObjectLookup, criRequestBuilders } from './cri-request-builders.js';
 import { podStatusEqual } from './pods/compute-pod-status.js';
 import { CrashBackoff } from './pods/crash-backoff.js';
 import { podKey } from './pods/pod-names.js';
@@ -34,7 +34,11 @@ export interface PodLifecycleOptions {
   node: NodeContext;
   /** What pods' env and pull secrets refer to; `prefetch` runs before each sync. */
   objects: ObjectLookup & { prefetch?(pod: V1Pod): Promise<void> };
+  /** Services and RuntimeClasses, in cluster mode. */
+  cluster?: ClusterLookup;
   events: PodEvents;
+  /** Warning events about the Node itself. */
+  nodeWarning?: (reason: string, message: string) => void;
   /** The sources that must list once before runtime leftovers may be removed. */
   sources: PodSourceName[];
   /** The API side of pod status; absent in standalone mode, where statuses are only kept for the kubelet's use. */
@@ -81,10 +85,11 @@ export class PodLifecycle {
       rootDir: o.rootDir,
       containerLogLinksDir: o.containerLogLinksDir,
       images: new ImagePuller(o.runtime),
-      builders: criRequestBuilders(node, o.objects),
+      builders: criRequestBuilders(node, o.objects, o.cluster),
       events: o.events,
       log,
       ...(o.podCgroups ? { podCgroups: o.podCgroups } : {}),
+      ...(o.nodeWarning ? { nodeWarning: o.nodeWarning } : {}),
     };
     this.cache = new RuntimeCache(new RuntimeObserver(o.runtime, { rootDir: o.rootDir }), {
       onPodChanged: (uid) => this.workers.resync(uid),

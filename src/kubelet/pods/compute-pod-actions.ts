@@ -298,7 +298,7 @@ class Planner {
     const { state, input } = this;
     const finishedAt = exitedAtMs(state, c.name);
     if (finishedAt !== undefined) {
-      const key = crashBackoffKey(state.uid, c.name);
+      const key = crashBackoffKey(state.uid, c);
       if (input.backoff.isInBackoffSince(key, finishedAt, input.now)) {
         const b: ContainerBackoff = { name: c.name, retryAt: input.backoff.retryAt(key, finishedAt) ?? input.now, delayMs: input.backoff.delayMs(key) };
         this.actions.backingOff.push(b);

@@ -205,6 +205,8 @@ function containerStatusesFor(
     let s: V1ContainerStatus;
     if (newest) {
       s = fromInstance(newest, old, input.runtimeName);
+      // A runtime that names the image by its ID (containerd 1.6 drops userSpecifiedImage): show the spec's.
+      if (isImageId(s.image) && c.image) s.image = c.image;
       if (previous) s.lastState = fromInstance(previous, old, input.runtimeName).state ?? {};
     } else if (old?.state?.terminated) {
       s = structuredClone(old);
@@ -401,6 +403,11 @@ function podIPsFor(pod: V1Pod, state: PodRuntimeState, hostIPs: readonly string[
   const primary = newest.ips.find((ip) => isV6(ip) === primaryV6);
   const secondary = newest.ips.find((ip) => isV6(ip) !== primaryV6);
   return [primary, secondary].filter((ip): ip is string => ip !== undefined);
+}
+
+/** sha256:<hex> or a bare 64-hex image ID, as opposed to a name people wrote. */
+function isImageId(image: string): boolean {
+  return /^(sha256:)?[0-9a-f]{64}$/.test(image);
 }
 
 function isV6(ip: string): boolean {

@@ -21,6 +21,8 @@ import { containerSpec } from './container-outcome.js';
 import { type CrashBackoff, recordRestarts } from './crash-backoff.js';
 import { defaultTerminationGraceSeconds, minimumStopGraceSeconds, planTermination } from './plan-termination.js';
 import { podKey } from './pod-names.js';
+import { activeDeadlineAt, deadlineExceeded } from './active-deadline.js';
+import { kubeletFailedStatus } from './terminal-status.js';
 import { decidedSteps, foldReports, reportStep, type StepReport } from './plan-sync-report.js';
 import type { SyncResult } from './pod-workers.js';
 import { emptyRuntimeState, type PodRuntimeState } from './runtime-state.js';
@@ -62,6 +64,8 @@ export class PodSyncer {
     const { deps, backoff, log } = this.#o;
     await this.#o.prefetch?.(pod);
     const now = this.#now();
+    const deadlineAt = activeDeadlineAt(pod, this.#o.statuses.statusOf(pod.metadata?.uid ?? '') ?? pod.status);
+    if (deadlineAt !== undefined && now >= deadlineAt) return this.#deadlineExceeded(pod);
     const state = await this.#state(pod);
     const actions = computePodActions(pod, state, { now, backoff, specHash: this.#o.specHash });
     const reports: StepReport[] = [];
@@ -80,8 +84,10 @@ export class PodSyncer {
       const current = state.sandboxes.find((s) => s.id === actions.sandboxId);
       sandbox = { id: actions.sandboxId, config: deps.builders.sandbox(pod, current?.attempt ?? 0), ips: current?.ips ?? [] };
     }
+    // Host-network pods have the node's addresses (POD_IP, status.podIPs), as upstream gives them.
+    if (sandbox && pod.spec?.hostNetwork) sandbox = { ...sandbox, ips: this.#o.hostIPs().slice(0, 2) };
     const starts = sandbox ? [...(actions.nextInitContainer ? [actions.nextInitContainer] : []), ...actions.containersToStart] : [];
-    recordRestarts(backoff, state, starts, now);
+    recordRestarts(backoff, pod, state, starts, now);
     for (const s of starts) {
       const spec = containerSpec(pod, s.name);
       if (!spec || !sandbox) continue;
@@ -90,11 +96,23 @@ export class PodSyncer {
       report({ step: 'start-container', container: s.name, outcome, ...(imageRetryAt !== undefined ? { imageRetryAt } : {}) });
     }
 
-    const { waiting, requeueAfterMs, terminal } = foldReports(reports, this.#now());
+    const { waiting, requeueAfterMs: requeue, terminal } = foldReports(reports, this.#now());
     const status = this.#report(pod, acting || starts.length > 0 ? await this.#state(pod, true) : state, waiting);
     // A pod that has finished for good goes on to terminating, as upstream's SyncPod says.
     const done = terminal || status?.phase === 'Succeeded' || status?.phase === 'Failed';
+    // Come back when the active deadline passes, if nothing brings the pod back before.
+    const untilDeadline = deadlineAt === undefined ? undefined : Math.max(0, deadlineAt - this.#now()) + 100;
+    const requeueAfterMs = requeue === undefined ? untilDeadline : untilDeadline === undefined ? requeue : Math.min(requeue, untilDeadline);
     return { ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), ...(done ? { terminal: true } : {}) };
+  }
+
+  /** The pod ran past spec.activeDeadlineSeconds: Failed, DeadlineExceeded, and on to terminating. */
+  #deadlineExceeded(pod: V1Pod): SyncResult {
+    const uid = pod.metadata?.uid ?? '';
+    this.#o.deps.events.normal(pod, deadlineExceeded.reason, deadlineExceeded.message);
+    this.#o.log.info({ pod: podKey(pod), activeDeadlineSeconds: pod.spec?.activeDeadlineSeconds }, deadlineExceeded.message);
+    this.#o.statuses.set(pod, kubeletFailedStatus(pod, this.#o.statuses.statusOf(uid) ?? pod.status, deadlineExceeded, new Date(this.#now())));
+    return { terminal: true };
   }
 
   /** Records a step report's events and log line; returns it for the fold. */

@@ -60,6 +60,7 @@ export async function startContainer(
   };
   const env = deps.builders.env(pod, container, sandbox.ips);
   if (!env.ok) return failed(env.reason, env.message);
+  for (const w of env.warnings) deps.events.warning(pod, 'InvalidEnvironmentVariableNames', w);
 
   // The container writes its termination message to a host file the kubelet reads after it exits.
   const messageFile = terminationMessageFile(deps.rootDir, uid, container.name, attempt);
@@ -67,7 +68,8 @@ export async function startContainer(
   const mounts = [{ containerPath: container.terminationMessagePath || '/dev/termination-log', hostPath: messageFile, readonly: false }];
   let config: ReturnType<typeof deps.builders.container>;
   try {
-    config = deps.builders.container(pod, container, attempt, { env: env.env, imageRef: pulled.imageRef, podIPs: sandbox.ips, mounts });
+    const imageUser = pulled.user ?? (await deps.images.user(image, signal));
+    config = deps.builders.container(pod, container, attempt, { env: env.env, imageRef: pulled.imageRef, podIPs: sandbox.ips, mounts, imageUser });
   } catch (err) {
     return failed('CreateContainerConfigError', TskubeError.from(err).detail);
   }

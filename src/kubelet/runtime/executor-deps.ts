@@ -4,17 +4,22 @@ import type { ContainerConfig } from '../../gen/cri/runtime/v1/ContainerConfig.j
 import type { Mount } from '../../gen/cri/runtime/v1/Mount.js';
 import type { PodSandboxConfig } from '../../gen/cri/runtime/v1/PodSandboxConfig.js';
 import type { CriRuntime } from './cri-runtime.js';
-import type { ImagePuller } from './image-puller.js';
+import type { ImagePuller, ImageUser } from './image-puller.js';
 import type { ResolvedEnv } from '../cri-requests/env.js';
+import type { DnsWarning } from '../cri-requests/pod-dns.js';
 
 /** Pod → CRI requests (PodSandboxConfig, ContainerConfig), bound to this node by cri-request-builders.ts (see cri-requests/). */
 export interface CriRequestBuilders {
   sandbox(pod: V1Pod, attempt: number): PodSandboxConfig;
+  /** What forming the sandbox config had to cut or fall back on (DNS limits, no cluster DNS), for Warning events. */
+  sandboxWarnings(pod: V1Pod): DnsWarning[];
+  /** The runtime handler of the pod's RuntimeClass ('' for the default); throws for a class that does not exist. */
+  runtimeHandler(pod: V1Pod): string;
   container(
     pod: V1Pod,
     container: V1Container,
     attempt: number,
-    ctx: { env: { name: string; value: string }[]; imageRef: string; podIPs: string[]; mounts?: Mount[] },
+    ctx: { env: { name: string; value: string }[]; imageRef: string; podIPs: string[]; mounts?: Mount[]; imageUser?: ImageUser },
   ): ContainerConfig;
   env(pod: V1Pod, container: V1Container, podIPs: string[]): ResolvedEnv;
   pullSecrets(pod: V1Pod): V1Secret[];
@@ -39,4 +44,6 @@ export interface ExecutorDeps {
   log: Logger;
   /** Makes the pod's cgroup with its limits before its sandbox (cgroupsPerQOS). */
   podCgroups?: { ensure(pod: V1Pod): Promise<void> };
+  /** Warning events about the Node (MissingClusterDNS is recorded on both, as upstream does). */
+  nodeWarning?: (reason: string, message: string) => void;
 }

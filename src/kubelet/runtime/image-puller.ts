@@ -1,4 +1,5 @@
 import type { AuthConfig } from '../../gen/cri/runtime/v1/AuthConfig.js';
+import type { Image__Output } from '../../gen/cri/runtime/v1/Image.js';
 import { backoffDelay, type BackoffPolicy } from '../../common/backoff.js';
 import { TskubeError } from '../../common/errors.js';
 import type { WaitingReason } from '../pods/waiting-reason.js';
@@ -7,9 +8,22 @@ import { defaultPullPolicy } from './pull-secrets.js';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
+/** The user an image's config runs as (its USER): a uid, a name, or neither (root). */
+export interface ImageUser {
+  uid?: number;
+  username?: string;
+}
+
+/** The user an ImageStatus reply names, as upstream's getImageUser reads it. */
+export function imageUserOf(image: Image__Output | null | undefined): ImageUser {
+  if (image?.uid) return { uid: Number(image.uid.value) };
+  if (image?.username) return { username: image.username };
+  return {};
+}
+
 /** The outcome the container status shows: the image to run, or why the container waits. */
 export type ImageOutcome =
-  | { ok: true; imageRef: string }
+  | { ok: true; imageRef: string /** Known when ImageStatus was asked on the way. */; user?: ImageUser }
   | ({ ok: false } & WaitingReason & { reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull' | 'InvalidImageName' });
 
 export interface PullEvents {
@@ -51,7 +65,7 @@ export class ImagePuller {
       const { image: present } = await this.#client.image.call('ImageStatus', { image: { image } }, opts);
       if (present?.id) {
         events.pulled(image, `Container image "${image}" already present on machine`);
-        return { ok: true, imageRef: present.id };
+        return { ok: true, imageRef: present.id, user: imageUserOf(present) };
       }
       if (effective === 'Never') {
         const message = `Container image "${image}" is not present with pull policy of Never`;
@@ -80,6 +94,12 @@ export class ImagePuller {
       events.failed(image, 'ErrImagePull', message);
       return { ok: false, reason: 'ErrImagePull', message };
     }
+  }
+
+  /** The user the image runs as, from ImageStatus (upstream asks the same before every container it creates). */
+  async user(image: string, signal?: AbortSignal): Promise<ImageUser> {
+    const { image: status } = await this.#client.image.call('ImageStatus', { image: { image } }, signal ? { signal } : {});
+    return imageUserOf(status);
   }
 
   /** When the back-off of an image for a pod ends (ms since the epoch), if it is in one. */

@@ -1,0 +1,157 @@
+// Pod behaviours matched to the upstream kubelet, on the in-memory runtime: the image's
+// user for runAsNonRoot, Service environment variables, the RuntimeClass's handler,
+// warnings as events, activeDeadlineSeconds and host-network pod IPs.
+import type { V1Service } from '@kubernetes/client-node';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ClusterLookup } from '../../src/kubelet/cri-request-builders.js';
+import { runtimeHandlerOf } from '../../src/kubelet/cluster/runtime-class-source.js';
+import { InMemoryRuntime } from '../support/in-memory-runtime.js';
+import { container, type PodHarness, startPodHarness, testImage, testPod, tickUntil, useFakeClock } from '../support/pod-lifecycle-harness.js';
+
+const nonRootImage = 'localhost/tskube/busybox-nonroot:latest';
+const namedUserImage = 'localhost/tskube/busybox-named:latest';
+
+const service = (namespace: string, name: string, clusterIP: string, port: number): V1Service => ({
+  metadata: { namespace, name },
+  spec: { clusterIP, ports: [{ port, protocol: 'TCP' }] },
+});
+
+describe('pod parity with the upstream kubelet (in-memory runtime)', () => {
+  let rt: InMemoryRuntime;
+  let h: PodHarness;
+  let cluster: ClusterLookup;
+  const envs = new Map<string, Record<string, string>>();
+  beforeEach(() => {
+    useFakeClock();
+    envs.clear();
+    rt = new InMemoryRuntime({ images: [{ ref: testImage }, { ref: nonRootImage, user: '1000:1000' }, { ref: namedUserImage, user: 'nginx' }] });
+    rt.program(
+      (c) => {
+        envs.set(`${c.podName}/${c.name}`, c.env);
+        return false;
+      },
+      { exitAfterMs: 1 },
+    );
+    cluster = {
+      services: () => [
+        service('default', 'kubernetes', '10.96.0.1', 443),
+        service('default', 'web-svc', '10.96.0.20', 8080),
+        service('other', 'db', '10.96.0.30', 5432),
+      ],
+      runtimeHandler: (name) => runtimeHandlerOf(name, (n) => (n === 'gvisor' ? { metadata: { name: n }, handler: 'runsc' } : undefined)),
+    };
+    h = startPodHarness({ runtime: rt, overrides: { cluster } });
+  });
+  afterEach(async () => {
+    await h.destroy();
+    vi.useRealTimers();
+  });
+
+  const waiting = (pod: Parameters<PodHarness['status']>[0]) => h.status(pod)?.containerStatuses?.[0]?.state?.waiting;
+
+  it('runs a runAsNonRoot container whose image has a non-root USER, with that uid', async () => {
+    const pod = testPod('nonroot', { securityContext: { runAsNonRoot: true }, containers: [container('app', { image: nonRootImage })] });
+    h.setPods([pod]);
+    await tickUntil(() => h.status(pod)?.phase === 'Running');
+    const create = rt.calls.find((c) => c.method === 'CreateContainer')?.request as {
+      config?: { linux?: { securityContext?: { runAsUser?: { value: string } } } };
+    };
+    expect(create.config?.linux?.securityContext?.runAsUser?.value).toBe('1000');
+  });
+
+  it("refuses a root image and a named USER under runAsNonRoot with upstream's CreateContainerConfigError messages", async () => {
+    const root = testPod('rootimg', { securityContext: { runAsNonRoot: true }, containers: [container('app')] });
+    const named = testPod('named', { securityContext: { runAsNonRoot: true }, containers: [container('app', { image: namedUserImage })] });
+    h.setPods([root, named]);
+    await tickUntil(() => waiting(root)?.reason === 'CreateContainerConfigError' && waiting(named)?.reason === 'CreateContainerConfigError');
+    expect(waiting(root)?.message).toBe(
+      `container has runAsNonRoot and image will run as root (pod: "rootimg_default(${root.metadata?.uid})", container: app)`,
+    );
+    expect(waiting(named)?.message).toBe(
+      `container has runAsNonRoot and image has non-numeric user (nginx), cannot verify user is non-root (pod: "named_default(${named.metadata?.uid})", container: app)`,
+    );
+    expect(rt.callLog((m) => m === 'CreateContainer')).toEqual([]);
+    expect(h.eventsOf(root)).toContain(`Failed: Error: ${waiting(root)?.message}`);
+  });
+
+  it('gives the Service variables of the pod namespace and always the kubernetes Service', async () => {
+    const linked = testPod('linked', { containers: [container('app')] });
+    const unlinked = testPod('unlinked', { enableServiceLinks: false, containers: [container('app')] });
+    h.setPods([linked, unlinked]);
+    await tickUntil(() => envs.has('linked/app') && envs.has('unlinked/app'));
+    expect(envs.get('linked/app')).toMatchObject({
+      KUBERNETES_SERVICE_HOST: '10.96.0.1',
+      KUBERNETES_SERVICE_PORT: '443',
+      KUBERNETES_PORT_443_TCP_ADDR: '10.96.0.1',
+      WEB_SVC_SERVICE_HOST: '10.96.0.20',
+      WEB_SVC_PORT: 'tcp://10.96.0.20:8080',
+      WEB_SVC_PORT_8080_TCP_PROTO: 'tcp',
+    });
+    expect(envs.get('linked/app')).not.toHaveProperty('DB_SERVICE_HOST');
+    expect(envs.get('unlinked/app')).toHaveProperty('KUBERNETES_SERVICE_HOST', '10.96.0.1');
+    expect(envs.get('unlinked/app')).not.toHaveProperty('WEB_SVC_SERVICE_HOST');
+  });
+
+  it('holds API pods until the Services were listed once; static pods start anyway', async () => {
+    let synced = false;
+    cluster.services = () => (synced ? [service('default', 'kubernetes', '10.96.0.1', 443)] : 'not-synced');
+    const pod = testPod('early', { containers: [container('app')] });
+    const staticPod = testPod('static', { containers: [container('app')] }, { annotations: { 'kubernetes.io/config.source': 'file' } });
+    h.setPods([pod, staticPod]);
+    await tickUntil(() => waiting(pod)?.reason === 'CreateContainerConfigError' && envs.has('static/app'));
+    expect(envs.get('static/app')).not.toHaveProperty('KUBERNETES_SERVICE_HOST');
+    expect(waiting(pod)?.message).toBe('services have not yet been read at least once, cannot construct envvars');
+    synced = true;
+    await tickUntil(() => envs.has('early/app'), 30_000);
+    expect(envs.get('early/app')).toHaveProperty('KUBERNETES_SERVICE_HOST', '10.96.0.1');
+  });
+
+  it("runs the sandbox with the RuntimeClass's handler, and says so when the class does not exist", async () => {
+    const gvisor = testPod('gv', { runtimeClassName: 'gvisor', containers: [container('app')] });
+    const missing = testPod('nope', { runtimeClassName: 'kata', containers: [container('app')] });
+    h.setPods([gvisor, missing]);
+    await tickUntil(() => h.status(gvisor)?.phase === 'Running' && h.eventsOf(missing).some((e) => e.startsWith('FailedCreatePodSandBox')));
+    const run = rt.calls.find((c) => c.method === 'RunPodSandbox')?.request as { runtimeHandler?: string };
+    expect(run.runtimeHandler).toBe('runsc');
+    expect(h.eventsOf(missing)).toContain('FailedCreatePodSandBox: Failed to create pod sandbox: runtimeclass.node.k8s.io "kata" not found');
+    expect(rt.sandboxesOf('nope')).toEqual([]);
+  });
+
+  it('records DNS limit warnings as DNSConfigForming events', async () => {
+    const pod = testPod('dns', {
+      dnsPolicy: 'None',
+      dnsConfig: { nameservers: ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'] },
+      containers: [container('app')],
+    });
+    h.setPods([pod]);
+    await tickUntil(() => h.status(pod)?.phase === 'Running');
+    expect(h.eventsOf(pod)).toContain(
+      'DNSConfigForming: Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: 10.0.0.1 10.0.0.2 10.0.0.3',
+    );
+  });
+
+  it('fails a pod past activeDeadlineSeconds with DeadlineExceeded and stops its containers', async () => {
+    const pod = testPod('deadline', { activeDeadlineSeconds: 5, restartPolicy: 'Never', containers: [container('app')] });
+    h.setPods([pod]);
+    await tickUntil(() => h.status(pod)?.phase === 'Running');
+    const startedAt = new Date(h.status(pod)?.startTime ?? 0).getTime();
+    await tickUntil(() => h.status(pod)?.phase === 'Failed' && rt.containersOf('deadline', 'app')[0]?.state === 'CONTAINER_EXITED', 30_000);
+    expect(h.status(pod)).toMatchObject({ reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
+    expect(h.eventsOf(pod)).toContain('DeadlineExceeded: Pod was active on the node longer than the specified deadline');
+    // Not before the deadline, and soon after it: the sync came back for it.
+    const failedAt = h.history(pod).findIndex((s) => s.phase === 'Failed');
+    expect(failedAt).toBeGreaterThan(0);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(5000);
+  });
+
+  it("gives a host-network pod the node's IPs as pod IPs and POD_IP", async () => {
+    const pod = testPod('hostnet', {
+      hostNetwork: true,
+      containers: [container('app', { env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] })],
+    });
+    h.setPods([pod]);
+    await tickUntil(() => h.status(pod)?.phase === 'Running' && envs.has('hostnet/app'));
+    expect(envs.get('hostnet/app')?.['POD_IP']).toBe('192.0.2.10');
+    expect(h.status(pod)?.podIPs).toEqual([{ ip: '192.0.2.10' }]);
+  });
+});
