@@ -5,13 +5,14 @@
 // client-node does not export its serializer from the package root; this deep import
 // is pinned by the exact version in package-lock.json.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
-import type { CoreV1Event, V1Node, V1Pod, V1RuntimeClass, V1Service } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Node, V1Pod, V1PodStatus, V1RuntimeClass, V1Service } from '@kubernetes/client-node';
 
 interface Models {
   V1Pod: V1Pod;
   V1Node: V1Node;
   CoreV1Event: CoreV1Event;
   V1Service: V1Service;
+  V1PodStatus: V1PodStatus;
   V1RuntimeClass: V1RuntimeClass;
 }
 

@@ -23,7 +23,6 @@ import type { PodSourceMerger } from './pods/sources/pod-source-merger.js';
 import type { PodEvents } from './runtime/executor-deps.js';
 import { kubePodStatusApi } from './status/kube-pod-status-api.js';
 import type { PodStatusApi } from './status/pod-status-api.js';
-import type { StatusTarget } from './status/status-manager.js';
 import { kubeletVersion } from './version.js';
 import type { ClusterLookup } from './cri-request-builders.js';
 import { RuntimeClassSource } from './cluster/runtime-class-source.js';
@@ -53,8 +52,8 @@ export interface ApiConnection {
   rest: RestClient;
   events: PodEvents;
   podStatus: PodStatusApi;
-  /** Where a pod's status is written: the pod itself, or a static pod's mirror pod (once it exists). */
-  statusTarget: (pod: V1Pod) => StatusTarget | undefined;
+  /** The API object a pod's status is written to, as last seen: the pod itself, or a static pod's mirror pod (once it exists). */
+  statusTarget: (pod: V1Pod) => V1Pod | undefined;
   /** This kubelet's Node as last read by the status loop (labels, taints); undefined before. */
   node(): Node | undefined;
   /** Reads this kubelet's Node now. */
@@ -90,13 +89,10 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
     normal: (pod, reason, message) => recorder.normal(podReference(pod), reason, message),
     warning: (pod, reason, message) => recorder.warning(podReference(pod), reason, message),
   };
-  const statusTarget = (pod: V1Pod): StatusTarget | undefined => {
-    const { namespace = 'default', name, uid } = pod.metadata ?? {};
-    if (!name || !uid) return undefined;
-    if (!isStaticPod(pod)) return { namespace, name, uid };
-    // A static pod's status is shown on its mirror pod.
-    const mirror = sources.mirrorPods().find((m) => podFullName(m) === podFullName(pod));
-    return mirror?.metadata?.uid ? { namespace, name, uid: mirror.metadata.uid } : undefined;
+  const statusTarget = (pod: V1Pod): V1Pod | undefined => {
+    // A static pod's status is shown on its mirror pod; an API pod's on itself, as the API last showed it.
+    if (isStaticPod(pod)) return sources.mirrorPods().find((m) => podFullName(m) === podFullName(pod));
+    return sources.pod(pod.metadata?.uid ?? '');
   };
 
   const services = new ServiceSource({ rest, logger: log });

@@ -329,6 +329,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   });
 
   podSources.subscribe((source, list) => lifecycle.reconciler.setPods(source, list));
+  // A status that waited for its API object (a static pod's mirror pod) goes once it shows up.
+  podSources.onChange(() => lifecycle.statuses.targetsChanged());
   log.info(
     {
       node: options.nodeName,
@@ -359,7 +361,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   try {
     await runParts(parts, signal, log);
   } finally {
-    pods.stop();
+    // Every part and pod worker has let go of the runtime before its client closes.
+    await pods.stop();
     cri.close();
     log.info('kubelet stopped; containers keep running');
   }

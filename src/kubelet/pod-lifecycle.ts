@@ -25,7 +25,7 @@ import { removePodDir } from './runtime/pod-dirs.js';
 import { RuntimeCache } from './runtime/runtime-cache.js';
 import { RuntimeObserver } from './runtime/runtime-observer.js';
 import type { PodStatusApi } from './status/pod-status-api.js';
-import { StatusManager, type StatusTarget } from './status/status-manager.js';
+import { StatusManager } from './status/status-manager.js';
 
 export interface PodLifecycleOptions {
   runtime: CriRuntime;
@@ -42,7 +42,7 @@ export interface PodLifecycleOptions {
   /** The sources that must list once before runtime leftovers may be removed. */
   sources: PodSourceName[];
   /** The API side of pod status; absent in standalone mode, where statuses are only kept for the kubelet's use. */
-  statusApi?: { api: PodStatusApi; target: (pod: V1Pod) => StatusTarget | undefined };
+  statusApi?: { api: PodStatusApi; target: (pod: V1Pod) => V1Pod | undefined };
   /** Completes the API deletion of a pod whose containers are gone. */
   finishDeletion: (pod: V1Pod) => Promise<void>;
   rootDir: string;
@@ -98,6 +98,7 @@ export class PodLifecycle {
     });
     this.statuses = new StatusManager({
       ...(o.statusApi ? { api: o.statusApi.api, target: o.statusApi.target } : {}),
+      couldHaveRunningContainers: (uid) => this.workers.couldHaveRunningContainers(uid),
       equal: (a, b) => podStatusEqual(a, b),
       onError: (pod, err) => log.warn({ pod: podKey(pod), err: err.message }, 'writing pod status failed; will retry'),
       ...(o.observe?.status ? { onStatus: o.observe.status } : {}),
@@ -119,6 +120,8 @@ export class PodLifecycle {
       terminated: async (pod) => {
         // The containers are gone: finish the API deletion so `kubectl delete` returns.
         if (pod.metadata?.deletionTimestamp) await o.finishDeletion(pod);
+        // A terminal phase held back while containers could run may be written now.
+        this.statuses.recheck(pod.metadata?.uid ?? '');
         this.reconciler.trigger();
       },
       onError: (pod, op, err, retryIn) => log.warn({ pod: podKey(pod), op, retryInMs: retryIn }, err.message),
@@ -166,8 +169,14 @@ export class PodLifecycle {
     };
   }
 
-  /** Aborts what the pod workers are doing (shutdown); containers keep running. */
-  stop(): void {
+  /**
+   * Aborts what the pod workers are doing (shutdown) and waits, a few seconds at most, for
+   * them to let go of the runtime; containers keep running.
+   */
+  async stop(): Promise<void> {
     this.workers.stop();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.workers.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)))]);
+    clearTimeout(timer);
   }
 }

@@ -110,7 +110,7 @@ export function startPodHarness(options: {
   const stop = async () => {
     if (controller.signal.aborted) return;
     controller.abort();
-    lifecycle.stop();
+    void lifecycle.stop();
     await Promise.allSettled(parts);
   };
   return {

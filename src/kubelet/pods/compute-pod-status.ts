@@ -9,6 +9,7 @@ import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodCond
 import type { ContainerState, PodRuntimeState } from './runtime-state.js';
 import type { WaitingReason } from './waiting-reason.js';
 import { qosClass } from './qos.js';
+import { kubeletConditions } from '../status/merge-pod-status.js';
 import { isStaticPod } from './pod-source.js';
 import { sandboxChange } from './compute-pod-actions.js';
 import {
@@ -45,17 +46,6 @@ export interface PodStatusInput {
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
-
-/** Conditions the kubelet owns; any other condition on the pod is kept as the API has it. */
-const kubeletConditions = new Set([
-  'PodScheduled',
-  'Ready',
-  'Initialized',
-  'ContainersReady',
-  'PodReadyToStartContainers',
-  'PodResizePending',
-  'PodResizeInProgress',
-]);
 
 export const unknownStatusReason = 'ContainerStatusUnknown';
 
