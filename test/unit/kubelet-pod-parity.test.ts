@@ -154,4 +154,37 @@ describe('pod parity with the upstream kubelet (in-memory runtime)', () => {
     expect(envs.get('hostnet/app')?.['POD_IP']).toBe('192.0.2.10');
     expect(h.status(pod)?.podIPs).toEqual([{ ip: '192.0.2.10' }]);
   });
+
+  it("starts an ephemeral container added to a running pod once, in its target's PID namespace, and reports it", async () => {
+    const pod = testPod('debugme', { containers: [container('app')] });
+    h.setPods([pod]);
+    await tickUntil(() => h.status(pod)?.phase === 'Running');
+    rt.program('debugger', { exitAfterMs: 2000, exitCode: 3 });
+    const debug = {
+      ...pod,
+      spec: {
+        ...pod.spec,
+        containers: pod.spec?.containers ?? [],
+        ephemeralContainers: [{ ...container('debugger'), targetContainerName: 'app', stdin: true, tty: true }],
+      },
+    };
+    h.setPods([debug]);
+    await tickUntil(() => h.status(debug)?.ephemeralContainerStatuses?.[0]?.state?.running !== undefined);
+    const create = rt.calls.filter((c) => c.method === 'CreateContainer').at(-1)?.request as {
+      config?: { metadata?: { name: string }; tty?: boolean; linux?: { securityContext?: { namespaceOptions?: { pid?: string; targetId?: string } } } };
+    };
+    const [app] = rt.containersOf('debugme', 'app');
+    expect(create.config?.metadata?.name).toBe('debugger');
+    expect(create.config?.tty).toBe(true);
+    expect(create.config?.linux?.securityContext?.namespaceOptions).toMatchObject({ pid: 'TARGET', targetId: app?.id });
+    // It ends and is never started again; the pod is not affected.
+    await tickUntil(() => h.status(debug)?.ephemeralContainerStatuses?.[0]?.state?.terminated !== undefined, 30_000);
+    // Two more syncs looked at the pod (each reports a status) and started nothing.
+    const seen = h.history(debug).length;
+    await tickUntil(() => h.history(debug).length > seen + 1, 30_000);
+    expect(rt.containersOf('debugme', 'debugger')).toHaveLength(1);
+    expect(h.status(debug)).toMatchObject({ phase: 'Running' });
+    expect(h.status(debug)?.ephemeralContainerStatuses?.[0]).toMatchObject({ name: 'debugger', ready: false, state: { terminated: { exitCode: 3 } } });
+    expect(h.status(debug)?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+  });
 });

@@ -2,6 +2,7 @@ import type { V1Container, V1Pod, V1PodSecurityContext, V1SeccompProfile, V1Secu
 import { TskubeError } from '../../common/errors.js';
 import type { LinuxContainerSecurityContext } from '../../gen/cri/runtime/v1/LinuxContainerSecurityContext.js';
 import type { LinuxSandboxSecurityContext } from '../../gen/cri/runtime/v1/LinuxSandboxSecurityContext.js';
+import type { NamespaceOption } from '../../gen/cri/runtime/v1/NamespaceOption.js';
 import type { SecurityProfile } from '../../gen/cri/runtime/v1/SecurityProfile.js';
 import type { SupplementalGroupsPolicy } from '../../gen/cri/runtime/v1/SupplementalGroupsPolicy.js';
 import { appArmorForRuntime } from './apparmor.js';
@@ -34,6 +35,8 @@ export interface SecurityOptions {
   seccompProfileRoot?: string;
   /** The image's configured user (from CRI ImageStatus), used when the pod names no runAsUser. */
   imageUser?: { uid?: number; username?: string };
+  /** An ephemeral container's targetContainerName, resolved to its container ID: it joins that container's PID namespace. */
+  pidTarget?: string;
 }
 
 /** The spec's containers and the ephemeral ones (`kubectl debug`). */
@@ -163,10 +166,13 @@ function podDesc(pod: V1Pod): string {
 export function containerSecurityContext(pod: V1Pod, container: V1Container, opts: SecurityOptions = {}): LinuxContainerSecurityContext {
   const csc = container.securityContext;
   const eff = effective(pod, container);
+  const namespaceOptions: NamespaceOption = namespacesForPod(pod);
+  // As upstream: a debug container targets another's processes only where each container has its own.
+  if (opts.pidTarget && namespaceOptions.pid === 'CONTAINER') Object.assign(namespaceOptions, { pid: 'TARGET', targetId: opts.pidTarget });
   const sc: LinuxContainerSecurityContext = {
     privileged: csc?.privileged === true,
     readonlyRootfs: csc?.readOnlyRootFilesystem === true,
-    namespaceOptions: namespacesForPod(pod),
+    namespaceOptions,
     seccomp: containerSeccomp(pod, container, opts),
     noNewPrivs: csc?.allowPrivilegeEscalation === false,
   };

@@ -19,6 +19,7 @@ import { noActions } from './pod-actions.js';
 import type { ContainerState, PodRuntimeState } from './runtime-state.js';
 import { crashBackoffKey, exitedAtMs, type CrashBackoff } from './crash-backoff.js';
 import {
+  ephemeralContainers,
   hasAnyRegularContainerCreated,
   initContainers,
   isInitContainerFailed,
@@ -135,12 +136,21 @@ class Planner {
 
   #planInSandbox(): void {
     this.#killContainersNotInSpec();
+    this.#planEphemeral();
     if (!this.#planInit()) return;
     this.#planRegular();
   }
 
+  /** Ephemeral containers start once each, even before initialization is done, and never again. */
+  #planEphemeral(): void {
+    if (this.pod.metadata?.deletionTimestamp) return;
+    for (const c of ephemeralContainers(this.pod)) {
+      if (!latestInstance(this.state, c.name)) this.actions.containersToStart.push({ name: c.name, kind: 'ephemeral', attempt: 0 });
+    }
+  }
+
   #killContainersNotInSpec(): void {
-    const names = new Set([...initContainers(this.pod), ...regularContainers(this.pod)].map((c) => c.name));
+    const names = new Set([...initContainers(this.pod), ...regularContainers(this.pod), ...ephemeralContainers(this.pod)].map((c) => c.name));
     for (const c of this.state.containers) {
       if (!names.has(c.name) && (isLive(c) || c.phase === 'created')) {
         this.#kill(c, `Container ${c.name} is not in the pod spec`);
@@ -278,7 +288,7 @@ class Planner {
     if (keep === 0 && regularStarts === 0) {
       // Every regular container is done for good: sidecars must not keep the pod alive.
       this.actions.killPod = true;
-      this.actions.containersToStart = this.actions.containersToStart.filter((s) => s.kind !== 'init');
+      this.actions.containersToStart = this.actions.containersToStart.filter((s) => s.kind === 'regular');
       this.actions.backingOff = []; // only sidecars can be backing off here
     }
   }

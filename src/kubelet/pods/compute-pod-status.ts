@@ -13,6 +13,7 @@ import { kubeletConditions } from '../status/merge-pod-status.js';
 import { isStaticPod } from './pod-source.js';
 import { sandboxChange } from './compute-pod-actions.js';
 import {
+  ephemeralContainers,
   hasAnyRegularContainerCreated,
   initContainers,
   instancesOf,
@@ -52,10 +53,13 @@ export const unknownStatusReason = 'ContainerStatusUnknown';
 export function computePodStatus(pod: V1Pod, state: PodRuntimeState, input: PodStatusInput): V1PodStatus {
   const old = input.previous ?? pod.status ?? {};
   const now = wholeSeconds(input.now);
-  const containerStatuses = containerStatusesFor(pod, state, regularContainers(pod), old.containerStatuses ?? [], false, input).sort((a, b) =>
+  const containerStatuses = containerStatusesFor(pod, state, regularContainers(pod), old.containerStatuses ?? [], 'regular', input).sort((a, b) =>
     a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
   );
-  const initContainerStatuses = containerStatusesFor(pod, state, initContainers(pod), old.initContainerStatuses ?? [], true, input);
+  const initContainerStatuses = containerStatusesFor(pod, state, initContainers(pod), old.initContainerStatuses ?? [], 'init', input);
+  const ephemeralContainerStatuses = containerStatusesFor(pod, state, ephemeralContainers(pod), old.ephemeralContainerStatuses ?? [], 'ephemeral', input).sort(
+    (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   const all = [...initContainerStatuses, ...containerStatuses];
 
   const hasRunningRegular = regularContainers(pod).some((c) => latestInstance(state, c.name)?.phase === 'running');
@@ -93,6 +97,7 @@ export function computePodStatus(pod: V1Pod, state: PodRuntimeState, input: PodS
   status.qosClass = qosClass(pod);
   if (initContainerStatuses.length > 0) status.initContainerStatuses = initContainerStatuses;
   status.containerStatuses = containerStatuses;
+  if (ephemeralContainerStatuses.length > 0) status.ephemeralContainerStatuses = ephemeralContainerStatuses;
   return status;
 }
 
@@ -183,9 +188,10 @@ function containerStatusesFor(
   state: PodRuntimeState,
   specs: readonly V1Container[],
   oldList: readonly V1ContainerStatus[],
-  isInit: boolean,
+  kind: 'init' | 'regular' | 'ephemeral',
   input: PodStatusInput,
 ): V1ContainerStatus[] {
+  const isInit = kind === 'init';
   const oldByName = new Map(oldList.map((s) => [s.name, s]));
   const defaultReason = initContainers(pod).length > 0 ? 'PodInitializing' : 'ContainerCreating';
   const out: V1ContainerStatus[] = [];
@@ -239,7 +245,8 @@ function containerStatusesFor(
         s.state = { waiting: dropEmpty({ reason: why.reason, message: why.message }) };
       }
     }
-    applyProbeResults(c, s, newest, isInit, input);
+    // The prober never looks at ephemeral containers: they stay not ready, as upstream's.
+    if (kind !== 'ephemeral') applyProbeResults(c, s, newest, isInit, input);
     out.push(s);
   }
   return out;

@@ -12,8 +12,8 @@ export interface ContainerToKill {
 export interface ContainerToStart {
   /** Name of the container in the pod spec (initContainers or containers). */
   name: string;
-  /** Which list it comes from: sidecars are `init` with restartPolicy Always. */
-  kind: 'init' | 'regular';
+  /** Which list it comes from: sidecars are `init` with restartPolicy Always; `ephemeral` are `kubectl debug`'s. */
+  kind: 'init' | 'regular' | 'ephemeral';
   /** metadata.attempt for the new container: the previous attempt + 1, or 0. */
   attempt: number;
 }

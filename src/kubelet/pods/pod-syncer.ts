@@ -10,14 +10,14 @@ import type { Logger } from 'pino';
 import { TskubeError } from '../../common/errors.js';
 import { cleanup } from '../runtime/cleanup.js';
 import { killContainer } from '../runtime/container-kill.js';
-import { startContainer } from '../runtime/container-start.js';
+import { type StartOutcome, startContainer } from '../runtime/container-start.js';
 import type { ExecutorDeps } from '../runtime/executor-deps.js';
 import type { RuntimeCache } from '../runtime/runtime-cache.js';
 import { type RunningSandbox, runSandbox } from '../runtime/sandbox-run.js';
 import type { StatusManager } from '../status/status-manager.js';
 import { computePodActions } from './compute-pod-actions.js';
 import { computePodStatus } from './compute-pod-status.js';
-import { containerSpec } from './container-outcome.js';
+import { anyContainerSpec, containerSpec, latestInstance } from './container-outcome.js';
 import { type CrashBackoff, recordRestarts } from './crash-backoff.js';
 import { defaultTerminationGraceSeconds, minimumStopGraceSeconds, planTermination } from './plan-termination.js';
 import { podKey } from './pod-names.js';
@@ -86,12 +86,22 @@ export class PodSyncer {
     }
     // Host-network pods have the node's addresses (POD_IP, status.podIPs), as upstream gives them.
     if (sandbox && pod.spec?.hostNetwork) sandbox = { ...sandbox, ips: this.#o.hostIPs().slice(0, 2) };
-    const starts = sandbox ? [...(actions.nextInitContainer ? [actions.nextInitContainer] : []), ...actions.containersToStart] : [];
+    // Ephemeral containers first, as upstream: a debug container runs even when an init container cannot start.
+    const ephemeral = actions.containersToStart.filter((s) => s.kind === 'ephemeral');
+    const others = actions.containersToStart.filter((s) => s.kind !== 'ephemeral');
+    const starts = sandbox ? [...ephemeral, ...(actions.nextInitContainer ? [actions.nextInitContainer] : []), ...others] : [];
     recordRestarts(backoff, pod, state, starts, now);
     for (const s of starts) {
-      const spec = containerSpec(pod, s.name);
+      const spec = anyContainerSpec(pod, s.name);
       if (!spec || !sandbox) continue;
-      const outcome = await startContainer(deps, pod, spec, s.attempt, sandbox, signal);
+      const target = s.kind === 'ephemeral' ? ephemeralTarget(pod, state, s.name) : undefined;
+      let outcome: StartOutcome;
+      if (target?.missing !== undefined) {
+        outcome = { ok: false, reason: 'CreateContainerConfigError', message: `unable to find target container ${target.missing}` };
+        deps.events.warning(pod, 'Failed', `Error: ${outcome.message}`);
+      } else {
+        outcome = await startContainer(deps, pod, spec, s.attempt, sandbox, signal, target?.id);
+      }
       const imageRetryAt = outcome.ok ? undefined : deps.images.retryAt(pod.metadata?.uid ?? '', spec.image ?? '');
       report({ step: 'start-container', container: s.name, outcome, ...(imageRetryAt !== undefined ? { imageRetryAt } : {}) });
     }
@@ -206,4 +216,12 @@ export class PodSyncer {
       return undefined;
     }
   }
+}
+
+/** The container an ephemeral container's targetContainerName names (upstream's getTargetID): its ID, or the name not found. */
+function ephemeralTarget(pod: V1Pod, state: PodRuntimeState, name: string): { id?: string; missing?: string } | undefined {
+  const target = (pod.spec?.ephemeralContainers ?? []).find((c) => c.name === name)?.targetContainerName;
+  if (!target) return undefined;
+  const id = latestInstance(state, target)?.id;
+  return id ? { id } : { missing: target };
 }

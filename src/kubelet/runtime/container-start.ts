@@ -31,6 +31,8 @@ export async function startContainer(
   attempt: number,
   sandbox: RunningSandbox,
   signal?: AbortSignal,
+  /** An ephemeral container's target, as a container ID. */
+  pidTarget?: string,
 ): Promise<StartOutcome> {
   const opts = signal ? { signal, timeoutMs: startTimeoutMs } : { timeoutMs: startTimeoutMs };
   const uid = pod.metadata?.uid ?? '';
@@ -69,7 +71,14 @@ export async function startContainer(
   let config: ReturnType<typeof deps.builders.container>;
   try {
     const imageUser = pulled.user ?? (await deps.images.user(image, signal));
-    config = deps.builders.container(pod, container, attempt, { env: env.env, imageRef: pulled.imageRef, podIPs: sandbox.ips, mounts, imageUser });
+    config = deps.builders.container(pod, container, attempt, {
+      env: env.env,
+      imageRef: pulled.imageRef,
+      podIPs: sandbox.ips,
+      mounts,
+      imageUser,
+      ...(pidTarget ? { pidTarget } : {}),
+    });
   } catch (err) {
     return failed('CreateContainerConfigError', TskubeError.from(err).detail);
   }

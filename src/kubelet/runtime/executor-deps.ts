@@ -19,7 +19,7 @@ export interface CriRequestBuilders {
     pod: V1Pod,
     container: V1Container,
     attempt: number,
-    ctx: { env: { name: string; value: string }[]; imageRef: string; podIPs: string[]; mounts?: Mount[]; imageUser?: ImageUser },
+    ctx: { env: { name: string; value: string }[]; imageRef: string; podIPs: string[]; mounts?: Mount[]; imageUser?: ImageUser; pidTarget?: string },
   ): ContainerConfig;
   env(pod: V1Pod, container: V1Container, podIPs: string[]): ResolvedEnv;
   pullSecrets(pod: V1Pod): V1Secret[];
