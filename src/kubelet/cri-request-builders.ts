@@ -3,6 +3,7 @@
 import type { V1ConfigMap, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { RuntimeHandlerLookup } from './cluster/runtime-class-source.js';
 import { buildContainerConfig } from './cri-requests/container-config.js';
+import { containerLinuxResources } from './cri-requests/linux-resources.js';
 import { resolveEnv } from './cri-requests/env.js';
 import type { ResolvConf } from './cri-requests/resolv-conf.js';
 import { buildSandboxConfig, sandboxConfigWarnings } from './cri-requests/sandbox-config.js';
@@ -53,6 +54,7 @@ export function criRequestBuilders(node: NodeContext, objects: ObjectLookup, clu
     sandboxWarnings: (pod) => sandboxConfigWarnings(pod, sandboxContext(pod)),
     // Standalone there are no RuntimeClasses to read: upstream runs every pod on the default handler then.
     runtimeHandler: (pod) => cluster?.runtimeHandler(pod.spec?.runtimeClassName) ?? '',
+    resources: (pod, container) => containerLinuxResources(pod, container, resources),
     container: (pod, container, attempt, ctx) =>
       buildContainerConfig(pod, container, attempt, { ...resources, ...ctx, seccompProfileRoot: `${node.rootDir}/seccomp` }),
     env: (pod, container, podIPs) => {

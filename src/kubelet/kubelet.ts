@@ -304,6 +304,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     observe: { relisted: metrics.relisted, status: metrics.podStatus, removed: metrics.podRemoved },
     ...(cgroups ? { podCgroups: { ensure: (pod: V1Pod) => cgroups.ensurePod(pod) } } : {}),
     admission: admitter,
+    allocatable: () => nodeAllocatable(facts, settings),
     onRemoved: async (uid) => {
       admitter.forget(uid);
       await cgroups?.removePod(uid);

@@ -24,6 +24,7 @@ import { ImagePuller } from './runtime/image-puller.js';
 import { removePodDir } from './runtime/pod-dirs.js';
 import { RuntimeCache } from './runtime/runtime-cache.js';
 import { RuntimeObserver } from './runtime/runtime-observer.js';
+import { PodResizeManager } from './resize/pod-resize-manager.js';
 import type { PodStatusApi } from './status/pod-status-api.js';
 import { StatusManager } from './status/status-manager.js';
 
@@ -58,6 +59,8 @@ export interface PodLifecycleOptions {
   podCgroups?: ExecutorDeps['podCgroups'];
   /** Node-level admission of pods about to start for the first time. */
   admission?: PodAdmission;
+  /** What pods may take of the node, for in-place resizes (unlimited when absent). */
+  allocatable?: () => { cpuMillis: number; memoryBytes: number };
   /** After a pod is removed from the runtime and disk: what else the kubelet keeps of it (its cgroup, its admission). */
   onRemoved?: (uid: string) => Promise<void>;
 }
@@ -75,6 +78,7 @@ export class PodLifecycle {
   readonly workers: PodWorkers;
   readonly reconciler: PodReconciler;
   readonly gc: ContainerGc;
+  readonly resize: PodResizeManager;
   readonly #o: PodLifecycleOptions;
 
   constructor(o: PodLifecycleOptions) {
@@ -91,6 +95,11 @@ export class PodLifecycle {
       ...(o.podCgroups ? { podCgroups: o.podCgroups } : {}),
       ...(o.nodeWarning ? { nodeWarning: o.nodeWarning } : {}),
     };
+    this.resize = new PodResizeManager({
+      events: o.events,
+      ...(o.allocatable ? { allocatable: o.allocatable } : {}),
+      activePods: () => [...this.reconciler.desired().values()].filter((p) => this.workers.phase(p.metadata?.uid ?? '') === 'syncing'),
+    });
     this.cache = new RuntimeCache(new RuntimeObserver(o.runtime, { rootDir: o.rootDir }), {
       onPodChanged: (uid) => this.workers.resync(uid),
       onHealth: (healthy, err) => (healthy ? log.info('runtime relist recovered') : log.error({ err: err?.message }, 'runtime relist failing')),
@@ -113,6 +122,7 @@ export class PodLifecycle {
       runtimeName: o.runtimeName,
       log,
       prefetch: async (pod) => o.objects.prefetch?.(pod),
+      resize: this.resize,
     });
     this.workers = new PodWorkers({
       sync: (pod, s) => this.syncer.sync(pod, s),
@@ -141,6 +151,7 @@ export class PodLifecycle {
         await removePodDir(o.rootDir, uid);
         await removePodLogs(node.podLogsRoot, o.containerLogLinksDir, uid);
         this.statuses.forget(uid);
+        this.resize.forget(uid);
         await o.onRemoved?.(uid);
         o.observe?.removed?.(uid);
       },

@@ -305,6 +305,12 @@ export class InMemoryRuntime implements CriRuntime {
       }));
   }
 
+  /** The resources a container runs with (its CreateContainer config, or its last UpdateContainerResources). */
+  resourcesOf(containerId: string): { cpuShares: string; cpuQuota: string; memoryLimitInBytes: string } | undefined {
+    const r = this.#containers.get(containerId)?.config.linux?.resources;
+    return r ? { cpuShares: String(r.cpuShares), cpuQuota: String(r.cpuQuota), memoryLimitInBytes: String(r.memoryLimitInBytes) } : undefined;
+  }
+
   sandboxesOf(podName: string): { id: string; state: SandboxStateName; attempt: number; ip: string }[] {
     return [...this.#sandboxes.values()]
       .filter((s) => s.config.metadata?.name === podName)
@@ -725,6 +731,14 @@ export class InMemoryRuntime implements CriRuntime {
     },
     StopContainer: async (req) => {
       await this.#stop(this.#container(req.containerId), Number(req.timeout));
+      return {};
+    },
+    UpdateContainerResources: (req) => {
+      const c = this.#container(req.containerId);
+      if (c.state !== 'CONTAINER_RUNNING' && c.state !== 'CONTAINER_CREATED') {
+        throw serviceError('UNKNOWN', `container "${c.id}" is not running or created`);
+      }
+      if (c.config.linux && req.linux) c.config.linux.resources = req.linux as NonNullable<typeof c.config.linux>['resources'];
       return {};
     },
     RemoveContainer: (req) => {

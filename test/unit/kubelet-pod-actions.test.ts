@@ -133,6 +133,7 @@ describe('computePodActions: sandbox', () => {
       sandboxId: 'sb0',
       containersToStart: [],
       containersToKill: [],
+      containersToResize: [],
       backingOff: [],
     });
   });

@@ -40,7 +40,7 @@ describe('pod parity with the upstream kubelet (in-memory runtime)', () => {
       ],
       runtimeHandler: (name) => runtimeHandlerOf(name, (n) => (n === 'gvisor' ? { metadata: { name: n }, handler: 'runsc' } : undefined)),
     };
-    h = startPodHarness({ runtime: rt, overrides: { cluster } });
+    h = startPodHarness({ runtime: rt, overrides: { cluster, allocatable: () => ({ cpuMillis: 2000, memoryBytes: 8 * 2 ** 30 }) } });
   });
   afterEach(async () => {
     await h.destroy();
@@ -186,5 +186,87 @@ describe('pod parity with the upstream kubelet (in-memory runtime)', () => {
     expect(h.status(debug)).toMatchObject({ phase: 'Running' });
     expect(h.status(debug)?.ephemeralContainerStatuses?.[0]).toMatchObject({ name: 'debugger', ready: false, state: { terminated: { exitCode: 3 } } });
     expect(h.status(debug)?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+  });
+
+  describe('in-place resize', () => {
+    const sized = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { cpu, memory } });
+    const resized = (pod: ReturnType<typeof testPod>, resources: ReturnType<typeof sized>, generation: number, extra = {}) => ({
+      ...pod,
+      metadata: { ...pod.metadata, generation },
+      spec: { ...pod.spec, containers: (pod.spec?.containers ?? []).map((c) => ({ ...c, resources, ...extra })) },
+    });
+    const condition = (pod: Parameters<PodHarness['status']>[0], type: string) => h.status(pod)?.conditions?.find((c) => c.type === type);
+
+    it('applies a resize that fits with UpdateContainerResources and reports the resources and conditions', async () => {
+      const pod = { ...testPod('grow', { containers: [container('app', { resources: sized('100m', '64Mi') })] }), status: { qosClass: 'Guaranteed' } };
+      h.setPods([pod]);
+      await tickUntil(() => h.status(pod)?.phase === 'Running');
+      const [app] = rt.containersOf('grow', 'app');
+      expect(rt.resourcesOf(app?.id ?? '')).toMatchObject({ cpuQuota: '10000', memoryLimitInBytes: String(64 * 2 ** 20) });
+      const bigger = resized(pod, sized('300m', '128Mi'), 2);
+      h.setPods([bigger]);
+      await tickUntil(() => rt.resourcesOf(app?.id ?? '')?.cpuQuota === '30000' && condition(bigger, 'PodResizeInProgress') === undefined);
+      expect(rt.resourcesOf(app?.id ?? '')).toMatchObject({ cpuShares: '307', memoryLimitInBytes: String(128 * 2 ** 20) });
+      expect(rt.containersOf('grow', 'app')).toHaveLength(1);
+      expect(h.status(bigger)?.containerStatuses?.[0]).toMatchObject({
+        resources: sized('300m', '128Mi'),
+        allocatedResources: { cpu: '300m', memory: '128Mi' },
+        restartCount: 0,
+      });
+      const events = h.eventsOf(bigger);
+      expect(events).toContain(
+        'ResizeStarted: Pod resize started: {"containers":[{"name":"app","resources":{"limits":{"cpu":"300m","memory":"128Mi"},"requests":{"cpu":"300m","memory":"128Mi"}}}],"generation":2}',
+      );
+      expect(events.filter((e) => e.startsWith('ResizeCompleted: Pod resize completed'))).toHaveLength(1);
+    });
+
+    it('keeps a resize the node has no room for pending (Deferred), and applies it once it fits', async () => {
+      const pod = testPod('huge', { containers: [container('app', { resources: sized('100m', '64Mi') })] });
+      h.setPods([pod]);
+      await tickUntil(() => h.status(pod)?.phase === 'Running');
+      const tooBig = resized(pod, sized('3', '64Mi'), 2);
+      h.setPods([tooBig]);
+      await tickUntil(() => condition(tooBig, 'PodResizePending') !== undefined);
+      expect(condition(tooBig, 'PodResizePending')).toMatchObject({
+        status: 'True',
+        reason: 'Deferred',
+        message: "Node didn't have enough resource: cpu, requested: 3000, used: 0, capacity: 2000",
+        observedGeneration: 2,
+      });
+      expect(rt.callLog((m) => m === 'UpdateContainerResources')).toEqual([]);
+      expect(h.status(tooBig)?.containerStatuses?.[0]?.allocatedResources).toEqual({ cpu: '100m', memory: '64Mi' });
+      // Taken back to something that fits: the pending condition goes and the resize is applied.
+      const fits = resized(pod, sized('1', '64Mi'), 3);
+      h.setPods([fits]);
+      await tickUntil(() => condition(fits, 'PodResizePending') === undefined && rt.callLog((m) => m === 'UpdateContainerResources').length === 1);
+    });
+
+    it('says PodResizeInProgress with reason Error when the runtime refuses the update, and tries again', async () => {
+      const pod = testPod('stuck', { containers: [container('app', { resources: sized('100m', '64Mi') })] });
+      h.setPods([pod]);
+      await tickUntil(() => h.status(pod)?.phase === 'Running');
+      rt.inject('UpdateContainerResources', { code: 'UNKNOWN', message: 'failed to update resources: device or resource busy' }, { times: 1 });
+      const smaller = resized(pod, sized('100m', '32Mi'), 2);
+      h.setPods([smaller]);
+      await tickUntil(() => condition(smaller, 'PodResizeInProgress')?.reason === 'Error');
+      expect(condition(smaller, 'PodResizeInProgress')?.message).toContain('device or resource busy');
+      expect(h.eventsOf(smaller).some((e) => e.startsWith('ResizeError: Pod resize error: {'))).toBe(true);
+      await tickUntil(() => condition(smaller, 'PodResizeInProgress') === undefined, 30_000);
+      expect(rt.callLog((m) => m === 'UpdateContainerResources')).toHaveLength(2);
+    });
+
+    it('restarts a container whose resizePolicy says RestartContainer for the resource that changed', async () => {
+      const policy = { resizePolicy: [{ resourceName: 'memory', restartPolicy: 'RestartContainer' }] };
+      const pod = testPod('restartme', { containers: [container('app', { resources: sized('100m', '64Mi'), ...policy })] });
+      h.setPods([pod]);
+      await tickUntil(() => h.status(pod)?.phase === 'Running');
+      const more = resized(pod, sized('100m', '96Mi'), 2, policy);
+      h.setPods([more]);
+      await tickUntil(() => rt.containersOf('restartme', 'app').length === 2 && h.status(more)?.containerStatuses?.[0]?.state?.running !== undefined);
+      const [, second] = rt.containersOf('restartme', 'app');
+      expect(rt.resourcesOf(second?.id ?? '')?.memoryLimitInBytes).toBe(String(96 * 2 ** 20));
+      expect(h.eventsOf(more)).toContain('Killing: Container app resize requires restart');
+      expect(rt.callLog((m) => m === 'UpdateContainerResources')).toEqual([]);
+    });
   });
 });

@@ -13,7 +13,8 @@
 //        │              running with a changed spec or failed liveness → kill (+ restart)
 //        ▼
 //   nothing running and nothing to start ──► kill the pod (sidecars and sandbox)
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1ResourceRequirements } from '@kubernetes/client-node';
+import { containerResize } from '../resize/resize-plan.js';
 import type { ContainerBackoff, ContainerToKill, ContainerToStart, PodActions } from './pod-actions.js';
 import { noActions } from './pod-actions.js';
 import type { ContainerState, PodRuntimeState } from './runtime-state.js';
@@ -44,6 +45,8 @@ export interface PodActionsInput {
   livenessFailed?: ReadonlySet<string>;
   /** Container IDs whose startup probe succeeded; only consulted for containers that have one. */
   startupPassed?: ReadonlySet<string>;
+  /** The resources applied to each running container (in-place resize); none: no resizing. */
+  actuated?: (name: string) => V1ResourceRequirements | undefined;
 }
 
 export interface SandboxChange {
@@ -207,6 +210,8 @@ class Planner {
           } else if (input.livenessFailed?.has(latest.id)) {
             this.#kill(latest, `Init container ${c.name} failed liveness probe`);
             sidecarRestarts.push(c);
+          } else if (this.#resize(c, latest) === 'restart') {
+            sidecarRestarts.push(c);
           }
           break;
         }
@@ -273,6 +278,10 @@ class Planner {
         restart = true; // a new spec runs whatever the restart policy
       } else if (input.livenessFailed?.has(latest.id)) {
         message = `Container ${c.name} failed liveness probe`;
+      } else if (this.#resize(c, latest) === 'restart') {
+        this.#start(c, 'regular');
+        regularStarts++;
+        continue;
       } else {
         keep++;
         continue;
@@ -291,6 +300,18 @@ class Planner {
       this.actions.containersToStart = this.actions.containersToStart.filter((s) => s.kind === 'regular');
       this.actions.backingOff = []; // only sidecars can be backing off here
     }
+  }
+
+  /**
+   * A running container whose allocated resources differ from what it runs with: updated in
+   * place, or killed for a restart when its resizePolicy says so (the caller starts it).
+   */
+  #resize(c: V1Container, latest: ContainerState): 'none' | 'update' | 'restart' {
+    if (!this.input.actuated || this.pod.metadata?.deletionTimestamp) return 'none';
+    const action = containerResize(c, c.resources, this.input.actuated(c.name));
+    if (action === 'update') this.actions.containersToResize.push({ id: latest.id, name: c.name });
+    if (action === 'restart') this.#kill(latest, `Container ${c.name} resize requires restart`);
+    return action;
   }
 
   #startNextInit(c: V1Container): void {

@@ -5,7 +5,7 @@
 //
 // Times are cut to whole seconds, as the API stores them, so a status read back from the
 // API server compares equal to the one computed again from the same state.
-import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
+import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus, V1ResourceRequirements } from '@kubernetes/client-node';
 import type { ContainerState, PodRuntimeState } from './runtime-state.js';
 import type { WaitingReason } from './waiting-reason.js';
 import { qosClass } from './qos.js';
@@ -44,6 +44,13 @@ export interface PodStatusInput {
   runtimeName: string;
   /** The pod worker knows the pod is done (terminating or terminated): no restarts will follow. */
   podIsTerminal?: boolean;
+  /**
+   * A container's resources as it runs (containerStatuses[].resources) and the requests
+   * allocated to it (allocatedResources), for the containers the runtime shows.
+   */
+  containerResources?: (name: string, running: boolean) => { resources: V1ResourceRequirements; allocatedRequests?: { [name: string]: string } };
+  /** PodResizePending / PodResizeInProgress, as the resize manager has them. */
+  resizeConditions?: V1PodCondition[];
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
@@ -80,7 +87,7 @@ export function computePodStatus(pod: V1Pod, state: PodRuntimeState, input: PodS
   }
   const generation = pod.metadata?.generation;
   if (generation !== undefined) status.observedGeneration = generation;
-  status.conditions = podConditions(pod, state, old, all, phase, now);
+  status.conditions = podConditions(pod, state, old, all, phase, now, input.resizeConditions ?? []);
 
   const hostIPs = input.hostIPs.slice(0, 2);
   if (hostIPs[0] !== undefined) {
@@ -203,6 +210,11 @@ function containerStatusesFor(
       s = fromInstance(newest, old, input.runtimeName);
       // A runtime that names the image by its ID (containerd 1.6 drops userSpecifiedImage): show the spec's.
       if (isImageId(s.image) && c.image) s.image = c.image;
+      const r = input.containerResources?.(c.name, newest.phase === 'running');
+      if (r) {
+        s.resources = r.resources;
+        if (r.allocatedRequests && Object.keys(r.allocatedRequests).length > 0) s.allocatedResources = r.allocatedRequests;
+      }
       if (previous) s.lastState = fromInstance(previous, old, input.runtimeName).state ?? {};
     } else if (old?.state?.terminated) {
       s = structuredClone(old);
@@ -307,7 +319,15 @@ function applyProbeResults(c: V1Container, s: V1ContainerStatus, newest: Contain
   s.ready = started && (!c.readinessProbe || input.ready?.has(id) === true);
 }
 
-function podConditions(pod: V1Pod, state: PodRuntimeState, old: V1PodStatus, all: readonly V1ContainerStatus[], phase: PodPhase, now: Date): V1PodCondition[] {
+function podConditions(
+  pod: V1Pod,
+  state: PodRuntimeState,
+  old: V1PodStatus,
+  all: readonly V1ContainerStatus[],
+  phase: PodPhase,
+  now: Date,
+  resize: readonly V1PodCondition[],
+): V1PodCondition[] {
   const kept = (pod.status?.conditions ?? []).filter((c) => !kubeletConditions.has(c.type) && c.type !== 'DisruptionTarget');
   const disruption = (old.conditions ?? []).find((c) => c.type === 'DisruptionTarget');
   if (disruption) kept.push(disruption);
@@ -319,8 +339,10 @@ function podConditions(pod: V1Pod, state: PodRuntimeState, old: V1PodStatus, all
   const containersReady = containersReadyCondition(pod, all, phase);
   mine.push(readyCondition(pod, containersReady, kept), containersReady, { type: 'PodScheduled', status: 'True' });
   const oldByType = new Map((old.conditions ?? []).map((c) => [c.type, c]));
+  for (const c of mine) if (generation !== undefined) c.observedGeneration = generation;
+  // The resize conditions carry the generation of the resize they are about.
+  mine.push(...resize.map((c) => ({ ...c })));
   for (const c of mine) {
-    if (generation !== undefined) c.observedGeneration = generation;
     const before = oldByType.get(c.type);
     c.lastTransitionTime = before?.lastTransitionTime && before.status === c.status ? wholeSeconds(new Date(before.lastTransitionTime)) : now;
   }

@@ -22,6 +22,8 @@ import { type CrashBackoff, recordRestarts } from './crash-backoff.js';
 import { defaultTerminationGraceSeconds, minimumStopGraceSeconds, planTermination } from './plan-termination.js';
 import { podKey } from './pod-names.js';
 import { activeDeadlineAt, deadlineExceeded } from './active-deadline.js';
+import type { PodResizeManager } from '../resize/pod-resize-manager.js';
+import { largerResources, resizableContainers, sameResources, withContainerResources } from '../resize/resize-plan.js';
 import { kubeletFailedStatus } from './terminal-status.js';
 import { decidedSteps, foldReports, reportStep, type StepReport } from './plan-sync-report.js';
 import type { SyncResult } from './pod-workers.js';
@@ -41,6 +43,8 @@ export interface PodSyncerOptions {
   now?: () => number;
   /** Fetches what the pod's env and pull secrets refer to, before planning. */
   prefetch?: (pod: V1Pod) => Promise<void>;
+  /** In-place resize: the resources allocated to each pod's containers and applied to them. */
+  resize?: PodResizeManager;
 }
 
 /** StopPodSandbox of a pod being removed: CNI teardown included, so longer than a plain call. */
@@ -60,14 +64,23 @@ export class PodSyncer {
     return (await this.#o.cache.pod(uid, fresh)) ?? emptyRuntimeState(uid, pod.metadata?.name ?? '', pod.metadata?.namespace ?? 'default');
   }
 
-  async sync(pod: V1Pod, signal: AbortSignal): Promise<SyncResult> {
-    const { deps, backoff, log } = this.#o;
-    await this.#o.prefetch?.(pod);
+  async sync(specPod: V1Pod, signal: AbortSignal): Promise<SyncResult> {
+    const { deps, backoff, log, resize } = this.#o;
+    await this.#o.prefetch?.(specPod);
     const now = this.#now();
-    const deadlineAt = activeDeadlineAt(pod, this.#o.statuses.statusOf(pod.metadata?.uid ?? '') ?? pod.status);
-    if (deadlineAt !== undefined && now >= deadlineAt) return this.#deadlineExceeded(pod);
+    const uid = specPod.metadata?.uid ?? '';
+    const deadlineAt = activeDeadlineAt(specPod, this.#o.statuses.statusOf(uid) ?? specPod.status);
+    if (deadlineAt !== undefined && now >= deadlineAt) return this.#deadlineExceeded(specPod);
+    // The pod as it runs here: its containers with the resources allocated to them (a resize waits for room).
+    const pod = resize ? resize.allocate(specPod) : specPod;
     const state = await this.#state(pod);
-    const actions = computePodActions(pod, state, { now, backoff, specHash: this.#o.specHash });
+    if (resize) adoptActuated(resize, pod, state);
+    const actions = computePodActions(pod, state, {
+      now,
+      backoff,
+      specHash: this.#o.specHash,
+      ...(resize ? { actuated: (name: string) => resize.actuated(uid, name) } : {}),
+    });
     const reports: StepReport[] = [];
     const report = (result: StepResult) => reports.push(this.#say(pod, reportStep(pod, result, now)));
     for (const step of decidedSteps(actions, state)) report(step);
@@ -76,6 +89,7 @@ export class PodSyncer {
 
     if (actions.killPod) await this.#stopEverything(pod, state, grace, signal);
     for (const k of actions.containersToKill) await this.#kill(pod, state, k, grace, k.message, signal);
+    if (actions.containersToResize.length > 0) await this.#applyResize(pod, actions.containersToResize, signal);
     let sandbox: RunningSandbox | undefined;
     if (actions.createSandbox) {
       sandbox = await runSandbox(deps, pod, actions.sandboxAttempt, signal);
@@ -103,8 +117,10 @@ export class PodSyncer {
         outcome = await startContainer(deps, pod, spec, s.attempt, sandbox, signal, target?.id);
       }
       const imageRetryAt = outcome.ok ? undefined : deps.images.retryAt(pod.metadata?.uid ?? '', spec.image ?? '');
+      if (outcome.ok) resize?.setActuated(uid, s.name, spec.resources ?? {});
       report({ step: 'start-container', container: s.name, outcome, ...(imageRetryAt !== undefined ? { imageRetryAt } : {}) });
     }
+    if (resize && resizeApplied(resize, pod, acting || starts.length > 0 ? await this.#state(pod, true) : state)) resize.settled(pod);
 
     const { waiting, requeueAfterMs: requeue, terminal } = foldReports(reports, this.#now());
     const status = this.#report(pod, acting || starts.length > 0 ? await this.#state(pod, true) : state, waiting);
@@ -123,6 +139,36 @@ export class PodSyncer {
     this.#o.log.info({ pod: podKey(pod), activeDeadlineSeconds: pod.spec?.activeDeadlineSeconds }, deadlineExceeded.message);
     this.#o.statuses.set(pod, kubeletFailedStatus(pod, this.#o.statuses.statusOf(uid) ?? pod.status, deadlineExceeded, new Date(this.#now())));
     return { terminal: true };
+  }
+
+  /**
+   * Applies allocated resources to running containers in place: the pod cgroup first grows to
+   * hold both the old and the new sizes, each container is updated (UpdateContainerResources),
+   * then the pod cgroup takes the new sizes. A failure is PodResizeInProgress with reason Error.
+   */
+  async #applyResize(pod: V1Pod, targets: readonly { id: string; name: string }[], signal: AbortSignal): Promise<void> {
+    const { deps, log, resize } = this.#o;
+    if (!resize) return;
+    const uid = pod.metadata?.uid ?? '';
+    try {
+      await deps.podCgroups?.ensure(withContainerResources(pod, (name) => largerResources(resize.actuated(uid, name), containerSpec(pod, name)?.resources)));
+      for (const t of targets) {
+        const spec = containerSpec(pod, t.name);
+        if (!spec) continue;
+        await deps.cri.runtime.call(
+          'UpdateContainerResources',
+          { containerId: t.id, linux: deps.builders.resources(pod, spec) },
+          { signal, timeoutMs: 60_000 },
+        );
+        resize.setActuated(uid, t.name, spec.resources ?? {});
+        log.info({ pod: podKey(pod), container: t.name, resources: spec.resources }, 'container resized in place');
+      }
+      await deps.podCgroups?.ensure(pod);
+    } catch (err) {
+      const message = TskubeError.from(err).detail;
+      log.warn({ pod: podKey(pod), err: message }, 'in-place resize failed');
+      resize.failed(pod, message);
+    }
   }
 
   /** Records a step report's events and log line; returns it for the fold. */
@@ -201,6 +247,7 @@ export class PodSyncer {
     const uid = pod.metadata?.uid ?? '';
     const previous: V1PodStatus | undefined = this.#o.statuses.statusOf(uid) ?? pod.status;
     try {
+      const resize = this.#o.resize;
       const status = computePodStatus(pod, state, {
         now: new Date(this.#now()),
         hostIPs: this.#o.hostIPs(),
@@ -208,6 +255,16 @@ export class PodSyncer {
         runtimeName: this.#o.runtimeName,
         podIsTerminal,
         ...(previous ? { previous } : {}),
+        ...(resize
+          ? {
+              resizeConditions: resize.conditions(uid),
+              containerResources: (name: string, running: boolean) => {
+                const spec = anyContainerSpec(pod, name)?.resources;
+                const applied = running ? resize.actuated(uid, name) : undefined;
+                return { resources: applied ?? spec ?? {}, ...(spec?.requests ? { allocatedRequests: spec.requests as { [k: string]: string } } : {}) };
+              },
+            }
+          : {}),
       });
       this.#o.statuses.set(pod, status);
       return status;
@@ -224,4 +281,18 @@ function ephemeralTarget(pod: V1Pod, state: PodRuntimeState, name: string): { id
   if (!target) return undefined;
   const id = latestInstance(state, target)?.id;
   return id ? { id } : { missing: target };
+}
+
+/** Running containers the kubelet found rather than started (after a restart) are taken to run with their allocation. */
+function adoptActuated(resize: PodResizeManager, pod: V1Pod, state: PodRuntimeState): void {
+  const uid = pod.metadata?.uid ?? '';
+  for (const c of resizableContainers(pod)) {
+    if (latestInstance(state, c.name)?.phase === 'running' && !resize.actuated(uid, c.name)) resize.setActuated(uid, c.name, c.resources ?? {});
+  }
+}
+
+/** Every running resizable container runs with what is allocated to it. */
+function resizeApplied(resize: PodResizeManager, pod: V1Pod, state: PodRuntimeState): boolean {
+  const uid = pod.metadata?.uid ?? '';
+  return resizableContainers(pod).every((c) => latestInstance(state, c.name)?.phase !== 'running' || sameResources(resize.actuated(uid, c.name), c.resources));
 }

@@ -1,6 +1,7 @@
 import type { V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ContainerConfig } from '../../gen/cri/runtime/v1/ContainerConfig.js';
+import type { LinuxContainerResources } from '../../gen/cri/runtime/v1/LinuxContainerResources.js';
 import type { Mount } from '../../gen/cri/runtime/v1/Mount.js';
 import type { PodSandboxConfig } from '../../gen/cri/runtime/v1/PodSandboxConfig.js';
 import type { CriRuntime } from './cri-runtime.js';
@@ -22,6 +23,8 @@ export interface CriRequestBuilders {
     ctx: { env: { name: string; value: string }[]; imageRef: string; podIPs: string[]; mounts?: Mount[]; imageUser?: ImageUser; pidTarget?: string },
   ): ContainerConfig;
   env(pod: V1Pod, container: V1Container, podIPs: string[]): ResolvedEnv;
+  /** A running container's resources for UpdateContainerResources (an in-place resize). */
+  resources(pod: V1Pod, container: V1Container): LinuxContainerResources;
   pullSecrets(pod: V1Pod): V1Secret[];
 }
 
