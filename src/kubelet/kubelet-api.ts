@@ -37,6 +37,8 @@ export interface ApiRunContext {
   facts: () => Promise<NodeFacts>;
   /** The eviction manager's node conditions. */
   pressure: () => { memory: boolean; disk: boolean; pid: boolean };
+  /** A graceful node shutdown is under way (the Node is then not Ready). */
+  shuttingDown?: () => boolean;
 }
 
 /** Events about the Node (eviction thresholds met, image GC failures), as `kubectl describe node` shows them. */
@@ -124,6 +126,7 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
         ...(ctx.notes ? { notes: ctx.notes } : {}),
         facts: ctx.facts,
         pressure: ctx.pressure,
+        ...(ctx.shuttingDown ? { shuttingDown: ctx.shuttingDown } : {}),
       });
       controller = node;
       const running: Record<string, Promise<void>> = {

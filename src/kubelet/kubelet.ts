@@ -41,6 +41,8 @@ import { tryParseQuantity } from '../kube/quantity.js';
 import { ContainerLogRotator } from './logs/container-log-rotator.js';
 import { EvictionManager } from './eviction/eviction-manager.js';
 import { ShutdownManager } from './shutdown/shutdown-manager.js';
+import { busctlLogind } from './shutdown/logind-bus.js';
+import { LogindShutdownWatcher } from './shutdown/logind-watcher.js';
 import { evictionThresholds } from './eviction/thresholds.js';
 import { ImageGc } from './gc/image-gc.js';
 import type { NodeEvents } from './kubelet-api.js';
@@ -243,7 +245,14 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     },
     log,
   });
-  await shutdown.checkLogind();
+  const shutdownWatcher = new LogindShutdownWatcher({
+    bus: busctlLogind(),
+    gracePeriodMs: cfg.shutdownGracePeriod,
+    shutdown: () => shutdown.shutdown(),
+    cancelled: () => shutdown.cancel(),
+    events: nodeEvents,
+    log,
+  });
   const eviction = new EvictionManager({
     stats,
     thresholds: evictionThresholds(cfg),
@@ -356,7 +365,10 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
       log,
     }).run(signal),
     ...startFileSource(options, podSources, log, signal),
-    ...(api ? api.run({ cri, signal, notes: kubeletApi.notes, facts: gatherFacts, pressure: () => eviction.pressure() }) : {}),
+    'node shutdown watch': shutdownWatcher.run(signal),
+    ...(api
+      ? api.run({ cri, signal, notes: kubeletApi.notes, facts: gatherFacts, pressure: () => eviction.pressure(), shuttingDown: () => shutdown.shuttingDown })
+      : {}),
     ...kubeletApi.run(signal),
   };
   try {

@@ -29,6 +29,8 @@ export interface NodeControllerOptions {
   notes?: () => string[];
   /** The eviction manager's node conditions. */
   pressure?: () => { memory: boolean; disk: boolean; pid: boolean };
+  /** A graceful node shutdown is under way. */
+  shuttingDown?: () => boolean;
   /** registerNode: false = the Node is made by someone else; only lease and status. */
   registerNode?: boolean;
   /** nodeLeaseDurationSeconds (40). */
@@ -75,6 +77,7 @@ export class NodeController {
       logger: options.logger,
       ...(options.notes ? { notes: options.notes } : {}),
       ...(options.pressure ? { pressure: options.pressure } : {}),
+      ...(options.shuttingDown ? { shuttingDown: options.shuttingDown } : {}),
       ...(options.statusUpdateFrequencyMs !== undefined ? { updateFrequencyMs: options.statusUpdateFrequencyMs } : {}),
       ...(options.statusReportFrequencyMs !== undefined ? { reportFrequencyMs: options.statusReportFrequencyMs } : {}),
     });
@@ -132,6 +135,8 @@ export interface NodeControllerDeps {
   facts?: () => Promise<NodeFacts>;
   /** The eviction manager's node conditions. */
   pressure?: () => { memory: boolean; disk: boolean; pid: boolean };
+  /** A graceful node shutdown is under way. */
+  shuttingDown?: () => boolean;
 }
 
 /** A NodeController from the resolved kubelet options; throws invalid-argument for a bad reservation or threshold. */
@@ -148,6 +153,7 @@ export function nodeControllerFromOptions(options: KubeletOptions, deps: NodeCon
     settings,
     facts: deps.facts ?? (() => gatherer.gather()),
     ...(deps.pressure ? { pressure: deps.pressure } : {}),
+    ...(deps.shuttingDown ? { shuttingDown: deps.shuttingDown } : {}),
     runtime: (s) => probe.facts(s),
     images: (s) => probe.images(s),
     registerNode: c.registerNode,
