@@ -20,6 +20,12 @@ export interface NodeContext {
   cgroupParent: (pod: V1Pod) => string;
   /** The node runs the unified cgroup hierarchy (v2). */
   cgroupV2: boolean;
+  /** KubeletConfiguration cpuCFSQuota: CPU limits become CFS quotas. */
+  cpuCFSQuota: boolean;
+  /** KubeletConfiguration seccompDefault: RuntimeDefault for containers whose pod names no profile. */
+  seccompDefault: boolean;
+  /** KubeletConfiguration singleProcessOOMKill, defaulted for the cgroup version (no memory.oom.group when true). */
+  singleProcessOOMKill: boolean;
   nodeMemoryCapacityBytes: number;
   allocatable: { cpu: string; memory: string };
   rootDir: string;
@@ -39,7 +45,12 @@ export interface ClusterLookup {
 
 /** Binds the pure pod → CRI config functions to this node. */
 export function criRequestBuilders(node: NodeContext, objects: ObjectLookup, cluster?: ClusterLookup): CriRequestBuilders {
-  const resources = { nodeMemoryCapacityBytes: node.nodeMemoryCapacityBytes, cgroupV2: node.cgroupV2 };
+  const resources = {
+    nodeMemoryCapacityBytes: node.nodeMemoryCapacityBytes,
+    cgroupV2: node.cgroupV2,
+    cpuCFSQuota: node.cpuCFSQuota,
+    singleProcessOOMKill: node.singleProcessOOMKill,
+  };
   const sandboxContext = (pod: V1Pod) => ({
     nodeName: node.nodeName,
     clusterDNS: node.clusterDNS,
@@ -56,7 +67,12 @@ export function criRequestBuilders(node: NodeContext, objects: ObjectLookup, clu
     runtimeHandler: (pod) => cluster?.runtimeHandler(pod.spec?.runtimeClassName) ?? '',
     resources: (pod, container) => containerLinuxResources(pod, container, resources),
     container: (pod, container, attempt, ctx) =>
-      buildContainerConfig(pod, container, attempt, { ...resources, ...ctx, seccompProfileRoot: `${node.rootDir}/seccomp` }),
+      buildContainerConfig(pod, container, attempt, {
+        ...resources,
+        ...ctx,
+        seccompDefault: node.seccompDefault,
+        seccompProfileRoot: `${node.rootDir}/seccomp`,
+      }),
     env: (pod, container, podIPs) => {
       const hostIPs = node.hostIPs();
       return resolveEnv(pod, container, {

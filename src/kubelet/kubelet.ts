@@ -37,6 +37,7 @@ import { prepareKubeletApi } from './kubelet-serving.js';
 import { kubeletAdmitter } from './kubelet-admission.js';
 import { hostAppArmorEnabled } from './admission/apparmor-host.js';
 import { detectCgroupLayout } from './cm/cgroup-layout.js';
+import { checkConfigAgainstHost } from './cm/host-config-checks.js';
 import { tryParseQuantity } from '../kube/quantity.js';
 import { ContainerLogRotator } from './logs/container-log-rotator.js';
 import { EvictionManager } from './eviction/eviction-manager.js';
@@ -162,6 +163,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   const resolvText = cfg.resolvConf ? await readFile(cfg.resolvConf, 'utf8').catch(() => '') : '';
   const { totalmem, availableParallelism } = await import('node:os');
   const layout = await detectCgroupLayout();
+  checkConfigAgainstHost(cfg, { cgroupV2: layout.version === 2, swaps: await readFile('/proc/swaps', 'utf8').catch(() => '') });
   // The pod machinery is built below; the node-level parts reach it through these, called only once it runs.
   let pods: PodLifecycle | undefined;
   /** Pods admitted and still meant to run: what cgroups, eviction and shutdown act on. */
@@ -195,6 +197,9 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     podLogsRoot: cfg.podLogsDir || '/var/log/pods',
     cgroupParent: (pod) => cgroups?.podCgroupParent(pod) ?? (cfg.cgroupRoot || ''),
     cgroupV2: layout.version === 2,
+    cpuCFSQuota: cfg.cpuCFSQuota,
+    seccompDefault: cfg.seccompDefault,
+    singleProcessOOMKill: cfg.singleProcessOOMKill ?? layout.version === 1,
     nodeMemoryCapacityBytes: totalmem(),
     allocatable: { cpu: String(availableParallelism()), memory: String(totalmem()) },
     rootDir: options.rootDir,
@@ -320,6 +325,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     },
     resyncMs: Math.min(cfg.syncFrequency || 10_000, 10_000),
     ...(cfg.crashLoopBackOff?.maxContainerRestartPeriod ? { maxContainerRestartPeriodMs: cfg.crashLoopBackOff.maxContainerRestartPeriod } : {}),
+    maxParallelImagePulls: cfg.serializeImagePulls ? 1 : (cfg.maxParallelImagePulls ?? Number.POSITIVE_INFINITY),
     log,
   });
   const lifecycle = pods;

@@ -52,6 +52,8 @@ export interface PodLifecycleOptions {
   /** How often every pod is reconciled even when nothing changes. */
   resyncMs: number;
   maxContainerRestartPeriodMs?: number;
+  /** Image pulls at once: 1 with serializeImagePulls (upstream's default), else maxParallelImagePulls (Infinity when unset). */
+  maxParallelImagePulls?: number;
   log: Logger;
   /** Observers for the kubelet's metrics; none of them may throw. */
   observe?: PodLifecycleObservers;
@@ -88,7 +90,7 @@ export class PodLifecycle {
       cri: o.runtime,
       rootDir: o.rootDir,
       containerLogLinksDir: o.containerLogLinksDir,
-      images: new ImagePuller(o.runtime),
+      images: new ImagePuller(o.runtime, Date.now, o.maxParallelImagePulls ?? 1),
       builders: criRequestBuilders(node, o.objects, o.cluster),
       events: o.events,
       log,

@@ -1,7 +1,7 @@
 import { defaultEvictionHard, defaultKubeletConfiguration } from './defaults.js';
 import * as r from './field-readers.js';
 import { goCipherSuites, goTlsVersionNames } from './tls-settings.js';
-import { isUnsupportedAtDefault, removedFields, unsupportedFields } from './unsupported-fields.js';
+import { isUnsupportedAtDefault, readButIgnoredFields, removedFields, unsupportedFields } from './unsupported-fields.js';
 import {
   authorizationModes,
   cgroupDrivers,
@@ -150,6 +150,9 @@ const rules: Rules<KubeletConfiguration> = {
   runtimeRequestTimeout: plain(r.duration(), true),
   maxPods: plain(r.int(), true),
   podPidsLimit: plain(r.int(-(2 ** 53), 2 ** 53)),
+  cpuCFSQuota: plain(r.bool),
+  seccompDefault: plain(r.bool),
+  singleProcessOOMKill: plain(r.bool),
   resolvConf: plain(r.str),
   kubeAPIQPS: plain(nonNegative),
   kubeAPIBurst: plain(nonNegative, true),
@@ -209,6 +212,10 @@ export function decodeKubeletConfiguration(raw: unknown): DecodedKubeletConfig {
     } else warn(`KubeletConfiguration field "${key}" is unknown to tskube; ignoring it`);
   });
   const file = raw as Record<string, unknown>;
+  const defaults = defaultKubeletConfiguration();
+  for (const key of readButIgnoredFields) {
+    if (config[key] !== defaults[key]) warn(`KubeletConfiguration field "${key}" is not supported by tskube yet; ignoring it`);
+  }
   applyDependentDefaults(config, file);
   return { config, warnings };
 }

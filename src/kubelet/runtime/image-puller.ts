@@ -2,6 +2,7 @@ import type { AuthConfig } from '../../gen/cri/runtime/v1/AuthConfig.js';
 import type { Image__Output } from '../../gen/cri/runtime/v1/Image.js';
 import { backoffDelay, type BackoffPolicy } from '../../common/backoff.js';
 import { TskubeError } from '../../common/errors.js';
+import { Slots } from '../../common/slots.js';
 import type { WaitingReason } from '../pods/waiting-reason.js';
 import type { CriRuntime } from './cri-runtime.js';
 import { defaultPullPolicy } from './pull-secrets.js';
@@ -36,7 +37,8 @@ export interface PullEvents {
 const pullBackoff: BackoffPolicy = { initialMs: 10_000, maxMs: 300_000, factor: 2, jitter: 0 };
 
 /**
- * Makes sure a container's image is present per its pull policy. A failed pull puts
+ * Makes sure a container's image is present per its pull policy, with as many pulls at once as
+ * the configuration allows (as upstream's serial and parallel pullers, queued in turn). A failed pull puts
  * that image (for that pod) in back-off: 10 s doubling to 5 min, as upstream; inside
  * the back-off the container waits with ImagePullBackOff and no pull is attempted.
  */
@@ -45,9 +47,13 @@ export class ImagePuller {
   readonly #now: () => number;
   readonly #backoff = new Map<string, { until: number; failures: number }>();
 
-  constructor(client: CriRuntime, now: () => number = Date.now) {
+  /** The pulls that may run at once: serializeImagePulls makes it 1, else maxParallelImagePulls (unset: no limit). */
+  readonly #pulls: Slots;
+
+  constructor(client: CriRuntime, now: () => number = Date.now, maxParallelPulls = 1) {
     this.#client = client;
     this.#now = now;
+    this.#pulls = new Slots(maxParallelPulls);
   }
 
   async ensure(
@@ -81,7 +87,7 @@ export class ImagePuller {
     events.pulling(image);
     const started = this.#now();
     try {
-      const reply = await this.#pull(image, auth, opts);
+      const reply = await this.#pulls.run(() => this.#pull(image, auth, opts), signal);
       this.#backoff.delete(key);
       events.pulled(image, `Successfully pulled image "${image}" in ${((this.#now() - started) / 1000).toFixed(3)}s`);
       return { ok: true, imageRef: reply };
