@@ -329,6 +329,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     log,
   });
   const lifecycle = pods;
+  // The root dir exists from the start, as upstream's data dirs do: stats and eviction statfs it.
+  await mkdir(options.rootDir, { recursive: true, mode: 0o750 });
   await mkdir(options.containerLogLinksDir, { recursive: true, mode: 0o755 });
   metrics.setRuntimePods(() => lifecycle.cache.all());
   const kubeletApi = await prepareKubeletApi({

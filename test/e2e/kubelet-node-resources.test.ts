@@ -11,6 +11,7 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { detectCgroupLayout, type CgroupLayout } from '../../src/kubelet/cm/cgroup-layout.js';
+import { cgroupRemovalDirs } from '../../src/kubelet/cm/plan-cgroup-writes.js';
 import { cgroupRootName, startTestKubelet, type TestKubelet } from '../support/kubelet.js';
 import { newClient, runCrictl, testImage } from '../support/runtime.js';
 import { eventually } from '../testbed/eventually.js';
@@ -174,7 +175,9 @@ describe('kubelet node resources', () => {
     }
 
     await core.deleteNamespacedPod({ name: 'guaranteed', namespace });
-    await eventually('the guaranteed pod cgroup to go', () => (cgroupExists(layout, gPath) ? undefined : true), 60_000);
+    // Gone from every hierarchy, the named and hybrid ones runc also used included (not only those the kubelet set).
+    expect(cgroupRemovalDirs(layout, gPath).filter(existsSync).length).toBeGreaterThan(0);
+    await eventually('the guaranteed pod cgroup to go', () => (cgroupRemovalDirs(layout, gPath).some(existsSync) ? undefined : true), 60_000);
   });
 
   it('refuses a pod that does not fit allocatable: Failed with OutOfcpu and an event, never started', async () => {
