@@ -12,11 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { CriClient } from '../src/cri-client/index.js';
 import { removeCgroupTree } from '../test/support/cgroups.js';
 import { eventually } from '../test/testbed/eventually.ts';
 import { down, type Testbed, up } from '../test/testbed/index.ts';
-import { type KubeletKind, startKubelet, upstreamSafeConfig } from './lib/kubelets.js';
+import { type KubeletKind, startKubelet, stopKubelet, upstreamSafeConfig } from './lib/kubelets.js';
 import { processUsage } from './lib/proc.js';
 import { percentile, printTable } from './lib/stats.js';
 
@@ -201,26 +200,12 @@ async function benchOne(kind: KubeletKind, tb: Testbed, kc: KubeConfig, core: Co
     await until('the namespace pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), 300_000).catch(
       () => undefined,
     );
-    kubelet.kill('SIGTERM');
-    await new Promise((r) => (kubelet.exitCode === null ? kubelet.once('exit', r) : r(undefined)));
-    const cri = new CriClient({ endpoint: containerdEndpoint, timeoutMs: 60_000 });
-    // A runtime restarted meanwhile must not stop the rest of the clean-up (nor hide the bench's own error).
-    const { items } = await cri.runtime
-      .call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.namespace': namespace } } })
-      .catch(() => ({ items: [] }));
-    for (const s of items) {
-      await cri.runtime.call('StopPodSandbox', { podSandboxId: s.id }).catch(() => undefined);
-      await cri.runtime.call('RemovePodSandbox', { podSandboxId: s.id }).catch(() => undefined);
-    }
-    cri.close();
+    await stopKubelet(kubelet, namespace, containerdEndpoint);
     await core.deleteNode({ name: nodeName }).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
     await removeCgroupTree(`/${cgroupRoot}`);
     // runc also makes the containers' cgroups in the named and hybrid hierarchies; empty by now.
     for (const h of hierarchies()) removeEmptyTree(join(h, cgroupRoot));
-    // The kubelets link container logs in the host's /var/log/containers; their pod log dirs are gone now.
-    for (const name of readdirSync('/var/log/containers').filter((n) => n.includes(`_${namespace}_`)))
-      rmSync(join('/var/log/containers', name), { force: true });
   }
 }
 

@@ -8,8 +8,9 @@
 // mounts (volumes) stay in that namespace and go with it; its certificates and the files
 // it keeps at fixed paths under /var/lib/kubelet go to the bench's folder.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CriClient } from '../../src/cri-client/index.js';
 
 export type KubeletKind = 'tskube' | 'upstream';
 
@@ -73,4 +74,24 @@ export function startKubelet(o: KubeletStart): ChildProcess {
   writeFileSync(runner, `#!/bin/sh\nset -e\n${binds.join('\n')}\nexec "$@"\n`);
   chmodSync(runner, 0o755);
   return spawn('unshare', ['--mount', '--propagation', 'private', runner, o.upstreamKubelet, ...flags, '--v=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/**
+ * Stops a bench's kubelet and removes what it left on the shared containerd for the namespace:
+ * its sandboxes (a kubelet leaves its pods running when it stops) and their /var/log/containers
+ * links. A runtime that restarted meanwhile does not stop the rest of the clean-up.
+ */
+export async function stopKubelet(kubelet: ChildProcess, namespace: string, endpoint: string): Promise<void> {
+  kubelet.kill('SIGTERM');
+  await new Promise((r) => (kubelet.exitCode === null ? kubelet.once('exit', r) : r(undefined)));
+  const cri = new CriClient({ endpoint, timeoutMs: 60_000 });
+  const { items } = await cri.runtime
+    .call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.namespace': namespace } } })
+    .catch(() => ({ items: [] }));
+  for (const s of items) {
+    await cri.runtime.call('StopPodSandbox', { podSandboxId: s.id }).catch(() => undefined);
+    await cri.runtime.call('RemovePodSandbox', { podSandboxId: s.id }).catch(() => undefined);
+  }
+  cri.close();
+  for (const name of readdirSync('/var/log/containers').filter((n) => n.includes(`_${namespace}_`))) rmSync(join('/var/log/containers', name), { force: true });
 }

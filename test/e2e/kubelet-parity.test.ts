@@ -38,8 +38,12 @@ interface Run {
   stderr: string;
 }
 
-/** kubectl as the admin, not throwing on a non-zero exit. */
-function kctl(args: string[], input = '', timeoutMs = 60_000): Promise<Run> {
+/**
+ * kubectl as the admin, not throwing on a non-zero exit. With `holdStdin`, stdin stays open, as a
+ * person at a terminal keeps it, until kubectl ends (containerd ends an attach whose stdin closes,
+ * so closing it early would cut the output short).
+ */
+function kctl(args: string[], input = '', timeoutMs = 60_000, holdStdin = false): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(tb.kubectl, ['--kubeconfig', tb.adminKubeconfig, '-n', namespace, ...args], { timeout: timeoutMs });
     let stdout = '';
@@ -47,25 +51,12 @@ function kctl(args: string[], input = '', timeoutMs = 60_000): Promise<Run> {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
+    if (holdStdin) child.stdin.write(input);
+    else child.stdin.end(input);
   });
 }
 
-/**
- * kubectl with stdin held open, as a person at a terminal keeps it, until kubectl ends (containerd
- * ends an attach whose stdin closes, so closing it early would cut the output short).
- */
-function kctlInteractive(args: string[], input: string, timeoutMs = 90_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(tb.kubectl, ['--kubeconfig', tb.adminKubeconfig, '-n', namespace, ...args], { timeout: timeoutMs });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.write(input);
-  });
-}
+const kctlInteractive = (args: string[], input: string, timeoutMs = 90_000): Promise<Run> => kctl(args, input, timeoutMs, true);
 
 /** Runs a command in a pod's container through the API server and this kubelet's /exec. */
 async function exec(pod: string, command: string[], container?: string): Promise<string> {
