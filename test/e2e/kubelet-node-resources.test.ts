@@ -225,7 +225,12 @@ describe('kubelet node resources', () => {
     await phaseIs('filler', 'Running');
     await create(pod('critical', { priorityClassName: 'system-node-critical', containers: [sleeper({ requests: { cpu: '500m' } })] }));
     await phaseIs('critical', 'Running');
-    const victim = (await readPod('filler')).status;
+    // As upstream's status manager, the kubelet reports the terminal phase once no container of the
+    // victim can run any more, which may be after the critical pod's status went out.
+    const victim = await eventually('the preempted pod Failed', async () => {
+      const status = (await readPod('filler')).status;
+      return status?.phase === 'Failed' ? status : undefined;
+    });
     expect(victim).toMatchObject({ phase: 'Failed', reason: 'Preempting', message: 'Preempted in order to admit critical pod' });
     expect(victim?.conditions?.find((c) => c.type === 'DisruptionTarget')).toMatchObject({ status: 'True', reason: 'TerminationByKubelet' });
     expect((await readPod('burstable')).status?.phase).toBe('Running');
