@@ -4,7 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mountsUnder } from '../../src/kubelet/runtime/pod-dirs.js';
+import { mountsUnder } from '../../src/kubelet/volumes/mount-info.js';
 
 export interface PrivateContainerd {
   endpoint: string;

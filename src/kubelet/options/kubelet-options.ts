@@ -40,6 +40,8 @@ export interface KubeletOptions {
   containerGcPeriodMs: number;
   /** How often unused images are collected (upstream: every 5 minutes). */
   imageGcPeriodMs: number;
+  /** When in its life a projected service-account token is renewed (upstream: 0.8; tests shorten it to see a renewal). */
+  tokenRefreshFraction?: number;
 }
 
 export interface ResolvedKubeletOptions {
