@@ -162,6 +162,15 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   const layout = await detectCgroupLayout();
   // The pod machinery is built below; the node-level parts reach it through these, called only once it runs.
   let pods: PodLifecycle | undefined;
+  /** Pods admitted and still meant to run: what cgroups, eviction and shutdown act on (none before the pod machinery exists). */
+  const activePods = (): V1Pod[] => {
+    if (!pods) return [];
+    const { reconciler, workers, statuses } = pods;
+    return [...reconciler.desired().values()].filter((p) => {
+      const uid = p.metadata?.uid ?? '';
+      return admitter.isAdmitted(uid) && workers.phase(uid) === 'syncing' && !statusIsFinal(statuses.statusOf(uid)?.phase);
+    });
+  };
   const cgroups = cfg.cgroupsPerQOS
     ? cgroupManagerFromConfig({
         config: cfg,
@@ -207,15 +216,6 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   const finishDeletion = async (pod: V1Pod): Promise<void> => {
     if (!api || isStaticPod(pod)) return;
     await api.podStatus.deleteFinal(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', pod.metadata?.uid ?? '');
-  };
-  /** Pods admitted and still meant to run: what cgroups, eviction and shutdown act on. */
-  const activePods = (): V1Pod[] => {
-    if (!pods) return [];
-    const { reconciler, workers, statuses } = pods;
-    return [...reconciler.desired().values()].filter((p) => {
-      const uid = p.metadata?.uid ?? '';
-      return admitter.isAdmitted(uid) && workers.phase(uid) === 'syncing' && !statusIsFinal(statuses.statusOf(uid)?.phase);
-    });
   };
   /** Stops a pod on the kubelet's own account: Failed with the reason, then terminated within the grace period. */
   const stopPod = (pod: V1Pod, stop: KubeletStop, gracePeriodSeconds?: number): void => {

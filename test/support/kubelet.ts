@@ -10,6 +10,7 @@ import { CriClient } from '../../src/cri-client/index.js';
 import { runtimeEndpoint } from './runtime.js';
 import { freePorts } from '../testbed/ports.js';
 import { removeCgroupTree } from './cgroups.js';
+import { unmountUnder } from './mounts.js';
 
 export interface TestKubelet {
   dir: string;
@@ -124,6 +125,8 @@ export async function startTestKubelet(options: {
       } finally {
         client.close();
       }
+      // The volumes of pods still there when the kubelet stopped (tmpfs, subPath binds).
+      unmountUnder(dir);
       rmSync(dir, { recursive: true, force: true });
       await removeCgroupTree(`/${cgroupRootName(options.nodeName)}`);
       // The kubeconfig the TLS bootstrap wrote is ours; the bootstrap kubeconfig is the testbed's.

@@ -2,6 +2,7 @@
 // whether it is a tmpfs and how big, or why this kubelet refuses it. Pure: the pod and
 // the node's numbers in, plans out; the volume manager carries them out.
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
+import { TskubeError } from '../../common/errors.js';
 import { quantityValue } from '../../kube/quantity.js';
 import { podResourceConfig } from '../cm/resource-config.js';
 import { specContainers } from '../pods/container-outcome.js';
@@ -122,7 +123,7 @@ export function planVolume(pod: V1Pod, v: V1Volume, ctx: VolumeNodeContext): Vol
     return refused('no volume source is set');
   } catch (err) {
     // A quantity that does not parse (sizeLimit, a container's memory limit) names its field.
-    return refused(err instanceof Error ? err.message : String(err));
+    return refused(TskubeError.from(err).detail);
   }
 }
 
