@@ -7,6 +7,7 @@ import { mountHolding, mountsUnder, parseMountInfo } from '../../src/kubelet/vol
 import { fsGroupMode, rootFits } from '../../src/kubelet/volumes/ownership.js';
 import { memoryVolumeSize, planVolume, planVolumes, podFsUser, type VolumePlan } from '../../src/kubelet/volumes/plan-volumes.js';
 import { tokenNeedsRefresh } from '../../src/kubelet/volumes/service-account-tokens.js';
+import { pathWithin } from '../../src/kubelet/volumes/subpath.js';
 
 const uid = '11111111-2222-3333-4444-555555555555';
 const ctx = { rootDir: '/var/lib/kubelet', allocatableMemoryBytes: 8 * 2 ** 30 };
@@ -219,6 +220,14 @@ describe('/etc/hosts', () => {
 });
 
 describe('small rules', () => {
+  it('a path is within a volume when it is the volume or below it, an atomic writer version directory included', () => {
+    expect(pathWithin('/v/..2026_01_02_03_04_05.abc/key', '/v')).toBe(true);
+    expect(pathWithin('/v', '/v')).toBe(true);
+    expect(pathWithin('/v/../etc', '/v')).toBe(false);
+    expect(pathWithin('/etc', '/v')).toBe(false);
+    expect(pathWithin('/vx', '/v')).toBe(false);
+  });
+
   it('hostPath types: what does not fit is named as upstream names it', () => {
     expect(hostPathMismatch('/x', 'Directory', 'file')).toBe('hostPath type check failed: /x is not a directory');
     expect(hostPathMismatch('/x', 'FileOrCreate', 'directory')).toBe('hostPath type check failed: /x is not a file');

@@ -25,7 +25,8 @@ const O_PATH = 0o10000000;
 /** Whether `path` is `base` or below it (both cleaned, absolute). Pure. */
 export function pathWithin(path: string, base: string): boolean {
   const rel = relative(base, path);
-  return rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'));
+  // "..2026_01_02…" (an atomic writer's version directory) is inside; "../x" is not.
+  return rel !== '..' && !rel.startsWith('../') && !rel.startsWith('/');
 }
 
 async function openNoFollow(path: string, dirOnly: boolean): Promise<FileHandle> {
