@@ -110,8 +110,8 @@ describe('volumes on real mounts', () => {
     // A missing subPath directory is made with the volume's own permissions (0777 for an emptyDir).
     expect(statSync(join(data, 'made/by/kubelet')).mode & 0o777).toBe(0o777);
 
-    const escape = { name: 'evil', volumeMounts: [{ name: 'data', mountPath: '/host-etc', subPath: 'escape' }] };
-    await expect(m.containerMounts(p, escape, [], [])).rejects.toThrow('failed to prepare subPath for volumeMount "data" of container "evil"');
+    const evil = { name: 'evil', volumeMounts: [{ name: 'data', mountPath: '/host-etc', subPath: 'escape' }] };
+    await expect(m.containerMounts(p, evil, [], [])).rejects.toThrow('failed to prepare subPath for volumeMount "data" of container "evil"');
     expect(mountsUnder(mountTable(), join(subpaths, 'data/evil'))).toEqual([]);
     // A directory swapped for a symlink after the check (the race a container could try) is found on the second walk.
     mkdirSync(join(data, 'swapped'));
