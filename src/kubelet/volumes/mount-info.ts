@@ -44,15 +44,3 @@ export function mountsUnder(mountinfo: string | readonly MountPoint[], dir: stri
   const table = typeof mountinfo === 'string' ? parseMountInfo(mountinfo) : mountinfo;
   return table.map((m) => m.mountPoint).filter((p) => p === dir || p.startsWith(prefix));
 }
-
-/** The mount that holds `path` (the longest mount point that is it or one of its parents); the table must contain "/". */
-export function mountHolding(table: readonly MountPoint[], path: string): MountPoint | undefined {
-  let best: MountPoint | undefined;
-  for (const m of table) {
-    const prefix = m.mountPoint.endsWith('/') ? m.mountPoint : `${m.mountPoint}/`;
-    if (path !== m.mountPoint && !path.startsWith(prefix)) continue;
-    // Later lines are mounted on top of earlier ones at the same point.
-    if (!best || m.mountPoint.length >= best.mountPoint.length) best = m;
-  }
-  return best;
-}

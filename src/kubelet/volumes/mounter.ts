@@ -16,7 +16,7 @@ export interface Mounter {
   mountTmpfs(target: string, sizeBytes?: number): Promise<void>;
   /** Bind-mounts `source` at `target` as given: no symlink in `source` is resolved again (it may be /proc/<pid>/fd/<n>). */
   bind(source: string, target: string): Promise<void>;
-  /** Makes the mount at `path` shared (bind-mounting the directory on itself first when it is no mount point). */
+  /** Makes `path` a shared mount (bind-mounting it on itself first when it is no mount point), so mounts below it propagate. */
   makeShared(path: string): Promise<void>;
   /** Unmounts `target`; one that is busy is detached lazily rather than left (as upstream's cleanup does for subPaths). */
   unmount(target: string): Promise<void>;

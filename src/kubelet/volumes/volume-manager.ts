@@ -36,7 +36,7 @@ import { etcHostsPath, planContainerMounts } from './container-mounts.js';
 import { hostNetworkHostsFile, managedHostsFile } from './etc-hosts.js';
 import { checkHostPath } from './host-path.js';
 import { etcHostsFile, podPluginsDir, podVolumesDir, readyFile, subPathsDir, subPathTarget } from './layout.js';
-import { type MountPoint, mountHolding, mountsUnder } from './mount-info.js';
+import { type MountPoint, mountsUnder } from './mount-info.js';
 import type { Mounter } from './mounter.js';
 import { applyFsGroup } from './ownership.js';
 import { type Payload, type TokenResult, volumePayload } from './payload.js';
@@ -104,7 +104,8 @@ const isTmpfsAt = (table: readonly MountPoint[], dir: string) => table.some((m) 
 export class VolumeManager implements PodVolumes {
   readonly #o: VolumeManagerOptions;
   readonly #states = new Map<string, Map<string, VolumeState>>();
-  #rootShared = false;
+  /** Refusals already logged, by pod UID and container/mount. */
+  readonly #said = new Map<string, Map<string, string>>();
 
   constructor(options: VolumeManagerOptions) {
     this.#o = options;
@@ -257,7 +258,9 @@ export class VolumeManager implements PodVolumes {
         const subPath = m.subPath;
         // The details go to the log only: they would tell the pod about the node's files.
         const refuse = (err: unknown, what: string) => {
-          this.#o.log.warn({ pod: podKey(pod), container: container.name, volume: m.volume, subPath, err: TskubeError.from(err).message }, 'subPath refused');
+          this.#sayOnce(uid, `${container.name}/${m.index}`, TskubeError.from(err).message, (message) =>
+            this.#o.log.warn({ pod: podKey(pod), container: container.name, volume: m.volume, subPath, err: message }, 'subPath refused'),
+          );
           return new TskubeError(
             'failed-precondition',
             `failed to ${what} for volumeMount ${JSON.stringify(m.volume)} of container ${JSON.stringify(container.name)}`,
@@ -274,8 +277,8 @@ export class VolumeManager implements PodVolumes {
           throw refuse(err, 'prepare subPath');
         });
       }
-      if (m.propagation !== 'PROPAGATION_PRIVATE' && hostPath.startsWith(`${this.#o.rootDir}/`)) {
-        await this.#ensureRootShared(table);
+      if (m.propagation !== 'PROPAGATION_PRIVATE' && hostPath.startsWith(`${podDir(this.#o.rootDir, uid)}/`)) {
+        await this.#ensureShared(pod, table, hostPath);
         table = await this.#o.mounter.mounts();
       }
       mounts.push({ containerPath: m.containerPath, hostPath, readonly: m.readOnly, selinuxRelabel: m.selinuxRelabel, propagation: m.propagation });
@@ -284,19 +287,25 @@ export class VolumeManager implements PodVolumes {
     return mounts;
   }
 
+  /** Logs a refusal the first time it is met (and again if it changes), not on every retry. */
+  #sayOnce(uid: string, key: string, message: string, say: (message: string) => void): void {
+    const said = this.#said.get(uid) ?? new Map<string, string>();
+    this.#said.set(uid, said);
+    if (said.get(key) === message) return;
+    said.set(key, message);
+    say(message);
+  }
+
   /**
-   * Mount propagation into a container needs its source on a shared mount: the kubelet's
-   * root dir is made one (bind-mounted on itself), as upstream does at start; here only
-   * once a pod asks for it, so nodes that never use propagation keep their mount table.
+   * Mount propagation into a container needs its source on a shared mount. Upstream makes
+   * the whole root dir one at start; here the volume (or subPath) itself becomes a shared
+   * mount point, bound on itself if it is none, and goes with the pod's other mounts: the
+   * node's mount table is left as it was for pods that never ask.
    */
-  async #ensureRootShared(table: readonly MountPoint[]): Promise<void> {
-    if (this.#rootShared) return;
-    const holder = mountHolding(table, this.#o.rootDir);
-    if (!holder?.propagates || holder.mountPoint !== this.#o.rootDir) {
-      await this.#o.mounter.makeShared(this.#o.rootDir);
-      this.#o.log.info({ rootDir: this.#o.rootDir }, 'made the root dir a shared mount, for mount propagation');
-    }
-    this.#rootShared = true;
+  async #ensureShared(pod: V1Pod, table: readonly MountPoint[], path: string): Promise<void> {
+    if (table.some((m) => m.mountPoint === path && m.propagates)) return;
+    await this.#o.mounter.makeShared(path);
+    this.#o.log.info({ pod: podKey(pod), path }, 'made a volume a shared mount, for mount propagation');
   }
 
   /** Writes the pod's hosts file when its content changed (in place, as upstream: running containers see the same file). */
@@ -335,6 +344,7 @@ export class VolumeManager implements PodVolumes {
       await rm(d, { recursive: true, force: true });
     }
     this.#states.delete(uid);
+    this.#said.delete(uid);
     this.#o.tokens.forget(uid);
   }
 
