@@ -7,12 +7,10 @@
 // cluster admin's client certificate, keep-alive connections), and the throughput of
 // `kubectl logs` on the 100 MB log through the API server, and of /containerLogs direct.
 //
-// The upstream kubelet runs in a private mount namespace where the three kernel settings
-// it would otherwise change (vm.overcommit_memory, kernel.panic, kernel.panic_on_oops)
-// already read as it wants them, and with makeIPTablesUtilChains off: it leaves the
-// host's sysctls and firewall as they were.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// The upstream kubelet runs as bench/lib/kubelets.ts starts it, leaving the host's
+// sysctls and firewall as they were.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +21,7 @@ import { detectHostIPs } from '../src/kubelet/kubelet.js';
 import { eventually } from '../test/testbed/eventually.ts';
 import { freePorts } from '../test/testbed/ports.ts';
 import { down, type Testbed, up } from '../test/testbed/index.ts';
+import { startKubelet, upstreamSafeConfig } from './lib/kubelets.js';
 import { processUsage } from './lib/proc.js';
 import { percentile, printTable } from './lib/stats.js';
 
@@ -151,48 +150,7 @@ function kubeletConfig(kind: 'tskube' | 'upstream', dir: string, port: number, t
     containerLogMaxSize: '200Mi',
     maxPods: 110,
   };
-  if (kind === 'tskube') return common;
-  return {
-    ...common,
-    failCgroupV1: false,
-    failSwapOn: false,
-    makeIPTablesUtilChains: false,
-    // Neither image GC nor eviction may touch the shared containerd's images during the bench.
-    imageGCHighThresholdPercent: 100,
-    imageGCLowThresholdPercent: 99,
-    evictionHard: { 'memory.available': '1Mi', 'nodefs.available': '1%', 'imagefs.available': '1%' },
-  };
-}
-
-function startKubelet(kind: 'tskube' | 'upstream', dir: string, nodeName: string, tb: Testbed): ChildProcess {
-  const flags = [
-    '--config',
-    join(dir, 'config.yaml'),
-    '--root-dir',
-    join(dir, 'root'),
-    '--hostname-override',
-    nodeName,
-    '--node-ip',
-    hostIP,
-    '--bootstrap-kubeconfig',
-    tb.bootstrapKubeconfig,
-    '--kubeconfig',
-    join(dir, 'kubelet.kubeconfig'),
-  ];
-  if (kind === 'tskube') {
-    return spawn(join(root, 'bin/tskube'), ['kubelet', ...flags], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TSKUBE_LOG_LEVEL: 'warn' } });
-  }
-  // Files holding the values the upstream kubelet wants, bound over /proc/sys in its own mount namespace.
-  const wanted: Record<string, string> = { 'vm/overcommit_memory': '1', 'kernel/panic': '10', 'kernel/panic_on_oops': '1' };
-  const binds = Object.entries(wanted).map(([key, value]) => {
-    const file = join(dir, `sysctl-${key.replace('/', '-')}`);
-    writeFileSync(file, `${value}\n`);
-    return `mount --bind ${file} /proc/sys/${key}`;
-  });
-  const runner = join(dir, 'run-upstream.sh');
-  writeFileSync(runner, `#!/bin/sh\nset -e\n${binds.join('\n')}\nexec "$@"\n`);
-  chmodSync(runner, 0o755);
-  return spawn('unshare', ['--mount', '--propagation', 'private', runner, upstreamKubelet, ...flags, '--v=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return kind === 'tskube' ? common : { ...common, ...upstreamSafeConfig() };
 }
 
 function pod(name: string, namespace: string, nodeName: string, command: string[]): V1Pod {
@@ -213,7 +171,7 @@ async function benchOne(kind: 'tskube' | 'upstream', tb: Testbed, core: CoreV1Ap
   const dir = mkdtempSync(join(tmpdir(), `tskube-bench-api-${kind}-`));
   const [port = 0] = await freePorts(1);
   writeFileSync(join(dir, 'config.yaml'), stringify(kubeletConfig(kind, dir, port, tb)));
-  const kubelet = startKubelet(kind, dir, nodeName, tb);
+  const kubelet = startKubelet({ kind, dir, nodeName, bootstrapKubeconfig: tb.bootstrapKubeconfig, root, upstreamKubelet, nodeIP: hostIP });
   kubelet.stderr?.on('data', (d: Buffer) => {
     if (kind === 'tskube') process.stderr.write(`[${kind}] ${d}`);
   });

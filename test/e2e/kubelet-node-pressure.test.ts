@@ -142,8 +142,10 @@ describe('image garbage collection', () => {
       nodeName,
       runtimeEndpoint: ctd.endpoint,
       imageGcPeriodMs: 2000,
-      // Any usage is over 1 %: the collector wants everything it may take.
-      extraConfig: { imageGCHighThresholdPercent: 1, imageGCLowThresholdPercent: 0, imageMinimumGCAge: '1s' },
+      // Any usage is over 1 %: the collector wants everything it may take. The minimum age
+      // counts from when the kubelet first saw an image: 30 s lets the pod below start (and
+      // so use the test image) before the image may go, however loaded the machine is.
+      extraConfig: { imageGCHighThresholdPercent: 1, imageGCLowThresholdPercent: 0, imageMinimumGCAge: '30s' },
     });
     const images = async () => {
       const c = new CriClient({ endpoint: ctd?.endpoint ?? '', timeoutMs: 10_000 });
@@ -170,7 +172,7 @@ describe('image garbage collection', () => {
     // In use: still there after a collection that wanted everything.
     expect(await images()).toEqual(expect.arrayContaining([testImage, pauseImage]));
     await core.deleteNamespacedPod({ name: 'user', namespace });
-    await eventually('the unused image removed', async () => ((await images()).includes(testImage) ? undefined : true), 60_000);
+    await eventually('the unused image removed', async () => ((await images()).includes(testImage) ? undefined : true), 90_000);
     expect(await images()).toContain(pauseImage);
   });
 });
