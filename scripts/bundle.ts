@@ -18,6 +18,7 @@ const result = await build({
     'bench/pod-startup': 'bench/pod-startup.ts',
     'bench/cni': 'bench/cni.ts',
     'bench/kubelet-api': 'bench/kubelet-api.ts',
+    'bench/volumes': 'bench/volumes.ts',
   },
   outdir,
   bundle: true,
