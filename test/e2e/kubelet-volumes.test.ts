@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuthenticationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { AuthenticationV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { mountsUnder, parseMountInfo } from '../../src/kubelet/volumes/mount-info.js';
@@ -326,6 +326,98 @@ describe('kubelet volumes', () => {
       expect((await readPod(name)).status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('ContainerCreating');
     // Other pods go on.
     expect(await cat(allUid, '/etc/creds/password')).toBe('s3cret');
+  });
+
+  it('starts a pod whose optional references are missing, fills them in when they appear, and follows label and annotation changes', async () => {
+    const uid = await create(
+      pod('optional', {
+        securityContext: { fsGroup: 4000, fsGroupChangePolicy: 'OnRootMismatch' },
+        containers: [
+          {
+            ...sleeper,
+            env: [{ name: 'LATER', valueFrom: { configMapKeyRef: { name: 'opt-later', key: 'k', optional: true } } }],
+            volumeMounts: [
+              { name: 'later', mountPath: '/etc/later' },
+              { name: 'some', mountPath: '/etc/some' },
+              { name: 'mixed', mountPath: '/etc/mixed' },
+              { name: 'meta', mountPath: '/etc/meta' },
+              { name: 'work', mountPath: '/work' },
+            ],
+          },
+        ],
+        volumes: [
+          { name: 'later', configMap: { name: 'opt-later', optional: true } },
+          // A key the Secret lacks is left out when optional.
+          {
+            name: 'some',
+            secret: {
+              secretName: 'db',
+              optional: true,
+              items: [
+                { key: 'user', path: 'user' },
+                { key: 'absent', path: 'absent' },
+              ],
+            },
+          },
+          {
+            name: 'mixed',
+            projected: { sources: [{ configMap: { name: 'opt-never', optional: true } }, { secret: { name: 'db', items: [{ key: 'user', path: 'u' }] } }] },
+          },
+          {
+            name: 'meta',
+            downwardAPI: {
+              items: [
+                { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } },
+                { path: 'note', fieldRef: { fieldPath: "metadata.annotations['note']" } },
+              ],
+            },
+          },
+          { name: 'work', emptyDir: {} },
+        ],
+      }),
+    );
+    await running('optional');
+    expect((await exec(uid, ['ls', '/etc/later'])).stdout).toBe('');
+    expect((await exec(uid, ['ls', '/etc/some'])).stdout).toBe('user\n');
+    expect((await exec(uid, ['ls', '/etc/mixed'])).stdout).toBe('u\n');
+    expect((await exec(uid, ['env'])).stdout).not.toContain('LATER=');
+    // OnRootMismatch still gives a new volume the group: its top directory did not fit.
+    expect((await exec(uid, ['stat', '-c', '%g %a', '/work'])).stdout).toBe('4000 2777\n');
+    expect((await exec(uid, ['stat', '-L', '-c', '%g', '/etc/some/user'])).stdout).toBe('4000\n');
+    // The optional ConfigMap appears: the running pod's volume gets it (the env, set at start, does not).
+    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'opt-later' }, data: { k: 'arrived' } } });
+    await eventually('the late ConfigMap in the pod', async () => ((await exec(uid, ['cat', '/etc/later/k'])).stdout === 'arrived' ? true : undefined), 60_000);
+    await core.patchNamespacedPod(
+      { name: 'optional', namespace, body: { metadata: { labels: { app: 'optional', tier: 'changed' }, annotations: { note: 'hello' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await eventually(
+      'the new labels in the pod',
+      async () => ((await cat(uid, '/etc/meta/labels')) === 'app="optional"\ntier="changed"' ? true : undefined),
+      60_000,
+    );
+    expect(await cat(uid, '/etc/meta/note')).toBe('hello');
+  });
+
+  it('reads as the node, which the Node authorizer limits to what its pods name: the pods get their Secrets, nothing else is readable', async () => {
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'unrelated' }, stringData: { k: 'v' } } });
+    const uid = await create(
+      pod('authz', {
+        containers: [{ ...sleeper, env: [{ name: 'PW', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }] }],
+      }),
+    );
+    await running('authz');
+    expect((await exec(uid, ['sh', '-c', 'echo $PW'])).stdout).toBe('s3cret\n');
+    // The kubelet's own credentials: system:node:<name>, in system:nodes.
+    const node = new KubeConfig();
+    node.loadFromFile(join('/tmp', `tskube-vol-${suffix}.kubeconfig`));
+    const asNode = node.makeApiClient(CoreV1Api);
+    expect((await asNode.readNamespacedSecret({ name: 'db', namespace })).data?.['password']).toBe(Buffer.from('s3cret').toString('base64'));
+    const refused = await asNode.readNamespacedSecret({ name: 'unrelated', namespace }).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: 403 });
+    expect(String((refused as { body?: unknown }).body)).toContain(`no relationship found between node '${nodeName}' and this object`);
+    const listed = await asNode.listNamespacedSecret({ namespace }).catch((err: unknown) => err);
+    expect(listed).toMatchObject({ code: 403 });
   });
 
   it('refuses subPaths that leave the volume: a symlink pointing out, and a subPathExpr that expands to ..', async () => {
