@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod, Watch } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { CriClient } from '../src/cri-client/index.js';
 import { detectCgroupLayout } from '../src/kubelet/cm/cgroup-layout.js';
 import { cgroupDirs } from '../src/kubelet/cm/plan-cgroup-writes.js';
 import { eventually } from '../test/testbed/eventually.ts';
@@ -203,9 +204,22 @@ async function propagate(core: CoreV1Api, namespace: string, rootDir: string): P
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
+/**
+ * Deletes the pods and waits until the kubelet has stopped every sandbox too (the API
+ * object goes first), so the next set does not start beside the last one's teardown.
+ */
 async function deletePods(core: CoreV1Api, namespace: string): Promise<void> {
   await core.deleteCollectionNamespacedPod({ namespace });
   await until('the pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined));
+  const cri = new CriClient({ endpoint, timeoutMs: 30_000 });
+  try {
+    await until('their sandboxes stopped', async () => {
+      const filter = { labelSelector: { 'io.kubernetes.pod.namespace': namespace }, state: { state: 'SANDBOX_READY' as const } };
+      return (await cri.runtime.call('ListPodSandbox', { filter })).items.length === 0 ? true : undefined;
+    });
+  } finally {
+    cri.close();
+  }
 }
 
 async function benchOne(kind: KubeletKind, tb: Testbed, kc: KubeConfig, core: CoreV1Api): Promise<Result> {
