@@ -93,6 +93,15 @@ describe('volumes in the pod executor', () => {
       ...extra,
     });
   const podDir = (pod: V1Pod) => join(h.rootDir, 'pods', pod.metadata?.uid ?? '');
+  /** A volume pod running with app.conf = content; its configMap volume's directory. */
+  async function runningWithConfig(content: string): Promise<{ pod: V1Pod; config: string }> {
+    configMaps.set('app', { metadata: { name: 'app' }, data: { 'app.conf': content } });
+    secrets.set('db', { metadata: { name: 'db' }, data: {} });
+    const pod = volumePod('web');
+    h.setPods([pod]);
+    await tickUntil(() => h.status(pod)?.phase === 'Running');
+    return { pod, config: join(podDir(pod), 'volumes/kubernetes.io~configmap/config') };
+  }
 
   it('sets every volume up before the sandbox, and mounts them into the container', async () => {
     configMaps.set('app', { metadata: { name: 'app' }, data: { 'app.conf': 'x=1' } });
@@ -163,12 +172,7 @@ describe('volumes in the pod executor', () => {
   });
 
   it('keeps a running pod’s volumes across a kubelet restart: nothing unmounted or mounted again, content kept', async () => {
-    configMaps.set('app', { metadata: { name: 'app' }, data: { 'app.conf': 'v1' } });
-    secrets.set('db', { metadata: { name: 'db' }, data: {} });
-    const pod = volumePod('web');
-    h.setPods([pod]);
-    await tickUntil(() => h.status(pod)?.phase === 'Running');
-    const config = join(podDir(pod), 'volumes/kubernetes.io~configmap/config');
+    const { pod, config } = await runningWithConfig('v1');
     const version = readlinkSync(join(config, '..data'));
     await h.stop();
     order.length = 0;
@@ -182,12 +186,7 @@ describe('volumes in the pod executor', () => {
   });
 
   it('rewrites a ConfigMap volume when the ConfigMap changes, through a new ..data version', async () => {
-    configMaps.set('app', { metadata: { name: 'app' }, data: { 'app.conf': 'v1' } });
-    secrets.set('db', { metadata: { name: 'db' }, data: {} });
-    const pod = volumePod('web');
-    h.setPods([pod]);
-    await tickUntil(() => h.status(pod)?.phase === 'Running');
-    const config = join(podDir(pod), 'volumes/kubernetes.io~configmap/config');
+    const { config } = await runningWithConfig('v1');
     configMaps.set('app', { metadata: { name: 'app' }, data: { 'app.conf': 'v2' } });
     // The periodic resync (10 s here) carries it; a watched object's change resyncs at once on a node.
     await tickUntil(() => readFileSync(join(config, 'app.conf'), 'utf8') === 'v2', 15_000);
