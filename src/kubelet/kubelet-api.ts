@@ -13,7 +13,7 @@ import { bootstrapClientCertificate, ClientCertificateRotator } from './bootstra
 import type { KubeletOptions } from './options/kubelet-options.js';
 import { nodeControllerFromOptions, type NodeController } from './node/node-controller.js';
 import { restNodeApi } from './node/node-api.js';
-import type { NodeFacts } from './node/node-facts.js';
+import type { NodeFacts, RuntimeCondition } from './node/node-facts.js';
 import type { Node } from './node/node-wire.js';
 import { MirrorPodClient, MirrorPodSyncer } from './pods/mirror-pods.js';
 import { podFullName } from './pods/pod-names.js';
@@ -35,6 +35,8 @@ export interface ApiRunContext {
   facts: () => Promise<NodeFacts>;
   /** The eviction manager's node conditions. */
   pressure: () => { memory: boolean; disk: boolean; pid: boolean };
+  /** NetworkReady when the kubelet manages pod networking (--network-plugin=cni). */
+  networkReady?: () => RuntimeCondition;
 }
 
 /** Events about the Node (eviction thresholds met, image GC failures), as `kubectl describe node` shows them. */
@@ -120,6 +122,7 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
         ...(ctx.notes ? { notes: ctx.notes } : {}),
         facts: ctx.facts,
         pressure: ctx.pressure,
+        ...(ctx.networkReady ? { networkReady: ctx.networkReady } : {}),
       });
       controller = node;
       const running: Record<string, Promise<void>> = {

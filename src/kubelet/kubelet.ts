@@ -12,6 +12,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffPolicy } from '../common/backoff.js';
@@ -53,6 +54,8 @@ import type { NodeFacts } from './node/node-facts.js';
 import { nodeSettingsFromOptions } from './node/node-settings.js';
 import { kubeletFailedStatus, type KubeletStop } from './pods/terminal-status.js';
 import { kubeletVersion } from './version.js';
+import { PodNetwork } from './network/pod-network.js';
+import { nodePodCIDRs } from './network/pod-attachment.js';
 
 const statusIsFinal = (phase: string | undefined) => phase === 'Succeeded' || phase === 'Failed';
 
@@ -177,7 +180,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
         driver: cgroup.driver,
         layout,
         capacity: () => ({ cpuMillis: facts.cpuCores * 1000, memoryBytes: facts.memoryBytes, pids: facts.pidMax }),
-        activePods: () => activePods(),
+        // Asked only once the pods exist: setup() below runs before activePods is defined.
+        activePods: () => (pods ? activePods() : []),
         knownPodUids: () => pods?.reconciler.knownPodUids(),
         log,
       })
@@ -296,6 +300,24 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
       }),
     log,
   });
+  // Kubelet-managed pod networking: the runtime's CNI calls come here through tskube-cni-shim.
+  const network = options.cni
+    ? new PodNetwork({
+        settings: options.cni,
+        stateDir: join(options.rootDir, 'cni'),
+        runtime: cri,
+        pod: (uid) => pods?.reconciler.desired().get(uid),
+        // The Node as the status loop last read it; read afresh while it shows no pod CIDR
+        // (the controller manager assigns one just after registration).
+        podCIDRs: async () => {
+          if (!api) return undefined;
+          const known = nodePodCIDRs(api.node());
+          return known.length ? known : nodePodCIDRs(await api.fetchNode());
+        },
+        events: nodeEvents,
+        log,
+      })
+    : undefined;
   pods = new PodLifecycle({
     runtime: cri,
     runtimeName: runtimeVersion.split('://')[0] ?? 'containerd',
@@ -314,6 +336,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
       ...(api ? { request: restTokenRequest(api.rest) } : {}),
       ...(options.tokenRefreshFraction ? { refreshFraction: options.tokenRefreshFraction } : {}),
     }),
+    ...(network ? { network: { podIPs: (id: string) => network.podIPs(id) } } : {}),
     admission: admitter,
     onRemoved: async (uid) => {
       admitter.forget(uid);
@@ -339,6 +362,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     log,
   });
 
+  // Before any pod syncs: its sandbox's network comes through the socket this opens.
+  await network?.start(signal);
   podSources.subscribe((source, list) => lifecycle.reconciler.setPods(source, list));
   log.info(
     {
@@ -347,6 +372,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
       cgroupDriver: `${cgroup.driver} (from the ${cgroup.source})`,
       mode: api ? 'cluster' : 'standalone',
       staticPodPath: cfg.staticPodPath || undefined,
+      podNetwork: network ? `the kubelet's (${options.cni?.confDir})` : "the runtime's",
     },
     'kubelet starting',
   );
@@ -356,6 +382,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     'image gc': imageGc.run(signal),
     eviction: eviction.run(signal),
     ...(cgroups ? { cgroups: cgroups.run(signal) } : {}),
+    ...(network ? { 'pod network': network.run(signal) } : {}),
     'log rotation': new ContainerLogRotator({
       cri,
       maxSizeBytes: tryParseQuantity(cfg.containerLogMaxSize) ?? 10 * 2 ** 20,
@@ -365,7 +392,16 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
       log,
     }).run(signal),
     ...startFileSource(options, podSources, log, signal),
-    ...(api ? api.run({ cri, signal, notes: kubeletApi.notes, facts: gatherFacts, pressure: () => eviction.pressure() }) : {}),
+    ...(api
+      ? api.run({
+          cri,
+          signal,
+          notes: kubeletApi.notes,
+          facts: gatherFacts,
+          pressure: () => eviction.pressure(),
+          ...(network ? { networkReady: () => network.condition() } : {}),
+        })
+      : {}),
     ...kubeletApi.run(signal),
   };
   try {

@@ -62,6 +62,8 @@ export interface PodLifecycleOptions {
   observe?: PodLifecycleObservers;
   /** Makes each pod's cgroup before its sandbox (cgroupsPerQOS). */
   podCgroups?: ExecutorDeps['podCgroups'];
+  /** Kubelet-managed pod networking, when on (--network-plugin=cni). */
+  network?: ExecutorDeps['network'];
   /** Node-level admission of pods about to start for the first time. */
   admission?: PodAdmission;
   /** After a pod is removed from the runtime and disk: what else the kubelet keeps of it (its cgroup, its admission). */
@@ -106,6 +108,7 @@ export class PodLifecycle {
       log,
       ...(o.podCgroups ? { podCgroups: o.podCgroups } : {}),
       volumes: this.volumes,
+      ...(o.network ? { network: o.network } : {}),
     };
     this.cache = new RuntimeCache(new RuntimeObserver(o.runtime, { rootDir: o.rootDir }), {
       onPodChanged: (uid) => this.workers.resync(uid),

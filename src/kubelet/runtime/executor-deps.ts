@@ -42,4 +42,6 @@ export interface ExecutorDeps {
   podCgroups?: { ensure(pod: V1Pod): Promise<void> };
   /** The pod's volumes, set up before its sandbox, and each container's mounts of them; none: no volume mounts. */
   volumes?: PodVolumes;
+  /** Kubelet-managed pod networking (--network-plugin=cni): the pod IPs from the ADD result of a sandbox. */
+  network?: { podIPs(sandboxId: string): string[] | undefined };
 }
