@@ -114,11 +114,15 @@ describe('kubelet volumes', () => {
       async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined),
       90_000,
     ).catch(() => undefined);
-    await kubelet?.destroy();
-    await core.deleteNode({ name: nodeName }).catch(() => undefined);
-    await proxy?.close();
-    cri.close();
-    rmSync(hostDir, { recursive: true, force: true });
+    try {
+      await kubelet?.destroy();
+    } finally {
+      // Even when the kubelet's teardown fails (the runtime gone), the rest goes.
+      await core.deleteNode({ name: nodeName }).catch(() => undefined);
+      await proxy?.close();
+      cri.close();
+      rmSync(hostDir, { recursive: true, force: true });
+    }
   }, 180_000);
 
   let allUid = '';
