@@ -27,6 +27,7 @@ import { PodLifecycle } from './pod-lifecycle.js';
 import { podKey } from './pods/pod-names.js';
 import { isStaticPod } from './pods/pod-source.js';
 import { ReferencedObjectCache } from './referenced-objects.js';
+import { restTokenRequest, ServiceAccountTokens } from './volumes/service-account-tokens.js';
 import type { PodEvents } from './runtime/executor-deps.js';
 import { decideCgroupDriver, queryRuntimeCgroupDriver } from './node/cgroup-driver.js';
 import { startFileSource } from './kubelet-sources.js';
@@ -160,11 +161,11 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   const api: ApiConnection | undefined = options.kubeconfig || options.bootstrapKubeconfig ? await connectToApi(options, podSources, log, signal) : undefined;
   const hostIPs = options.nodeIPs.length ? options.nodeIPs : detectHostIPs();
   const resolvText = cfg.resolvConf ? await readFile(cfg.resolvConf, 'utf8').catch(() => '') : '';
-  const { totalmem, availableParallelism } = await import('node:os');
+  const { totalmem } = await import('node:os');
   const layout = await detectCgroupLayout();
   // The pod machinery is built below; the node-level parts reach it through these, called only once it runs.
   let pods: PodLifecycle | undefined;
-  /** Pods admitted and still meant to run: what cgroups, eviction and shutdown act on. */
+  /** Pods admitted and still meant to run: what cgroups, eviction and shutdown act on (none before the pod machinery exists). */
   const activePods = (): V1Pod[] => {
     if (!pods) return [];
     const { reconciler, workers, statuses } = pods;
@@ -197,10 +198,20 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     cgroupParent: (pod) => cgroups?.podCgroupParent(pod) ?? (cfg.cgroupRoot || ''),
     cgroupV2: layout.version === 2,
     nodeMemoryCapacityBytes: totalmem(),
-    allocatable: { cpu: String(availableParallelism()), memory: String(totalmem()) },
+    allocatable: () => {
+      const a = nodeAllocatable(facts, settings);
+      return { cpu: `${a.cpuMillis}m`, memory: String(a.memoryBytes), 'ephemeral-storage': String(a.ephemeralBytes) };
+    },
     rootDir: options.rootDir,
   };
-  const objects = new ReferencedObjectCache(api?.core);
+  const objects = new ReferencedObjectCache({
+    ...(api ? { rest: api.rest } : {}),
+    log,
+    // A referenced object appeared or changed: the pods using it sync now (env, volumes).
+    onChanged: (uids) => {
+      for (const uid of uids) pods?.workers.resync(uid);
+    },
+  });
   const events = api?.events ?? logEvents(log);
   const nodeEvents: NodeEvents = api?.nodeEvents ?? {
     normal: (reason, message) => log.info({ node: options.nodeName, reason }, message),
@@ -321,6 +332,10 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     containerGcPeriodMs: options.containerGcPeriodMs,
     observe: { relisted: metrics.relisted, status: metrics.podStatus, removed: metrics.podRemoved },
     ...(cgroups ? { podCgroups: { ensure: (pod: V1Pod) => cgroups.ensurePod(pod) } } : {}),
+    tokens: new ServiceAccountTokens({
+      ...(api ? { request: restTokenRequest(api.rest) } : {}),
+      ...(options.tokenRefreshFraction ? { refreshFraction: options.tokenRefreshFraction } : {}),
+    }),
     ...(network ? { network: { podIPs: (id: string) => network.podIPs(id) } } : {}),
     admission: admitter,
     onRemoved: async (uid) => {
@@ -363,6 +378,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   );
   const parts: Record<string, Promise<void>> = {
     ...lifecycle.run(signal),
+    'referenced objects': objects.run(signal),
     'image gc': imageGc.run(signal),
     eviction: eviction.run(signal),
     ...(cgroups ? { cgroups: cgroups.run(signal) } : {}),

@@ -6,6 +6,7 @@ import type { PodSandboxConfig } from '../../gen/cri/runtime/v1/PodSandboxConfig
 import type { CriRuntime } from './cri-runtime.js';
 import type { ImagePuller } from './image-puller.js';
 import type { ResolvedEnv } from '../cri-requests/env.js';
+import type { PodVolumes } from '../volumes/volume-manager.js';
 
 /** Pod → CRI requests (PodSandboxConfig, ContainerConfig), bound to this node by cri-request-builders.ts (see cri-requests/). */
 export interface CriRequestBuilders {
@@ -39,6 +40,8 @@ export interface ExecutorDeps {
   log: Logger;
   /** Makes the pod's cgroup with its limits before its sandbox (cgroupsPerQOS). */
   podCgroups?: { ensure(pod: V1Pod): Promise<void> };
+  /** The pod's volumes, set up before its sandbox, and each container's mounts of them; none: no volume mounts. */
+  volumes?: PodVolumes;
   /** Kubelet-managed pod networking (--network-plugin=cni): the pod IPs from the ADD result of a sandbox. */
   network?: { podIPs(sandboxId: string): string[] | undefined };
 }
