@@ -3,11 +3,13 @@
 // sandboxes, in the same run, one plugin set after the other (Debian's 1.1.1, v1.10).
 //
 // A private containerd (Debian's 1.6) creates each sandbox with its network, a bridge +
-// host-local + portmap list (CNI 1.0.0) on eth0; tskube then adds a second network of
-// the same plugins (its own bridge and subnet) on eth1 in the same sandbox namespace,
-// found in the verbose sandbox status, with the CNI_ARGS containerd passes. Teardown is
-// the other way round: tskube's DEL, then StopPodSandbox. So both sides see the same
-// machine load, sandbox after sandbox.
+// host-local + portmap list (CNI 1.0.0) on eth0; tskube then adds two more networks of
+// the same plugins (each its own bridge and subnet) in the same sandbox namespace, found
+// in the verbose sandbox status, with the CNI_ARGS containerd passes: eth1 with plugins
+// started by Node's own spawn, eth2 with plugins started by tskube-cni-exec (the two ways
+// src/cni can run a plugin; which goes first alternates per sandbox). Teardown is the
+// other way round: tskube's DELs, then StopPodSandbox. So all sides see the same machine
+// load, sandbox after sandbox.
 //
 //   containerd ADD/DEL: containerd's own timer around go-cni's Setup/Remove, read as the
 //     change of containerd_cri_network_plugin_operations_duration_seconds (sum) across
@@ -22,7 +24,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cni } from '../src/cni/cni.js';
 import { loadConfigFile } from '../src/cni/config/config-dir.js';
+import { HelperPluginExec } from '../src/cni/helper-exec.js';
 import type { NetworkConfig } from '../src/cni/network-config.js';
+import { processPluginExec } from '../src/cni/plugin-exec.js';
 import { CriClient } from '../src/cri-client/index.js';
 import { privateContainerd } from '../test/support/private-containerd.js';
 import { percentile, printTable } from './lib/stats.js';
@@ -33,6 +37,7 @@ const pluginSets = [
   { name: "Debian's plugins 1.1.1", dir: '/usr/lib/cni' },
   { name: 'plugins v1.10.0', dir: process.env['TSKUBE_CNI_PLUGINS_BIN'] ?? join(cacheRoot, 'cni-plugins/v1.10.0/bin') },
 ];
+const helperPath = join(process.env['TSKUBE_CNI_NATIVE_BIN'] ?? join(cacheRoot, 'cni-native/bin'), 'tskube-cni-exec');
 const metric = 'containerd_cri_network_plugin_operations_duration_seconds_seconds_sum';
 
 interface Samples {
@@ -70,7 +75,7 @@ async function sandboxNetns(cri: CriClient, podSandboxId: string): Promise<strin
 async function benchSet(set: { name: string; dir: string }, rows: (string | number)[][]): Promise<void> {
   const tag = `${process.pid % 10000}`;
   const work = mkdtempSync(join(tmpdir(), 'tskube-bench-cni-'));
-  const bridges = [`tkb${tag}a`, `tkb${tag}b`] as const;
+  const bridges = [`tkb${tag}a`, `tkb${tag}b`, `tkb${tag}c`] as const;
   const confDir = join(work, 'net.d');
   execFileSync('mkdir', ['-p', confDir]);
   // The same plugins for both; subnets inside the pod CIDR scripts/setup blackholes (no traffic is sent anyway).
@@ -92,13 +97,19 @@ async function benchSet(set: { name: string; dir: string }, rows: (string | numb
   const secondFile = join(work, '10-bench-tskube.conflist');
   writeFileSync(secondFile, list(`tskube-bench-${tag}-b`, bridges[1], '10.88.241.0/24'));
   const second: NetworkConfig = await loadConfigFile(secondFile);
+  const thirdFile = join(work, '10-bench-helper.conflist');
+  writeFileSync(thirdFile, list(`tskube-bench-${tag}-c`, bridges[2], '10.88.242.0/24'));
+  const third: NetworkConfig = await loadConfigFile(thirdFile);
   const port = await freePort();
   const ctd = privateContainerd({ cri: true, cni: { confDir, binDir: set.dir }, metricsAddress: `127.0.0.1:${port}` });
   const metricsUrl = `http://127.0.0.1:${port}/v1/metrics`;
-  const cni = new Cni({ pluginDirs: [set.dir] });
+  const cni = new Cni({ pluginDirs: [set.dir], exec: processPluginExec });
+  const helper = new HelperPluginExec(helperPath);
+  const cniHelper = new Cni({ pluginDirs: [set.dir], exec: helper });
   const sandboxes: string[] = [];
   let client: CriClient | undefined;
   const tskube: Samples = { add: [], del: [] };
+  const tskubeHelper: Samples = { add: [], del: [] };
   const containerd: Samples = { add: [], del: [] };
   try {
     await ctd.start();
@@ -112,6 +123,14 @@ async function benchSet(set: { name: string; dir: string }, rows: (string | numb
     }
     const cri = client;
     const pods: { id: string; args: [string, string][]; netns: string }[] = [];
+    // Node's spawn on eth1 and the helper on eth2, the first of the two alternating per sandbox.
+    const sides = (i: number) => {
+      const both = [
+        { cni, network: second, ifName: 'eth1', samples: tskube },
+        { cni: cniHelper, network: third, ifName: 'eth2', samples: tskubeHelper },
+      ];
+      return i % 2 ? both.reverse() : both;
+    };
     for (let i = 0; i < count; i++) {
       // containerd's CNI time is its metric's change across RunPodSandbox.
       const before = await cniSeconds(metricsUrl, 'set_up_pod');
@@ -130,15 +149,19 @@ async function benchSet(set: { name: string; dir: string }, rows: (string | numb
         ['K8S_POD_INFRA_CONTAINER_ID', podSandboxId],
         ['K8S_POD_UID', metadata.uid],
       ];
-      const t0 = performance.now();
-      await cni.add(second, { containerId: podSandboxId, ifName: 'eth1', netns, args });
-      tskube.add.push(performance.now() - t0);
+      for (const side of sides(i)) {
+        const t0 = performance.now();
+        await side.cni.add(side.network, { containerId: podSandboxId, ifName: side.ifName, netns, args });
+        side.samples.add.push(performance.now() - t0);
+      }
       pods.push({ id: podSandboxId, args, netns });
     }
-    for (const pod of pods) {
-      const t0 = performance.now();
-      await cni.del(second, { containerId: pod.id, ifName: 'eth1', netns: pod.netns, args: pod.args });
-      tskube.del.push(performance.now() - t0);
+    for (const [i, pod] of pods.entries()) {
+      for (const side of sides(i)) {
+        const t0 = performance.now();
+        await side.cni.del(side.network, { containerId: pod.id, ifName: side.ifName, netns: pod.netns, args: pod.args });
+        side.samples.del.push(performance.now() - t0);
+      }
 
       const before = await cniSeconds(metricsUrl, 'tear_down_pod');
       await cri.runtime.call('StopPodSandbox', { podSandboxId: pod.id });
@@ -147,17 +170,20 @@ async function benchSet(set: { name: string; dir: string }, rows: (string | numb
     }
     sandboxes.length = 0;
     if (containerd.add.every((v) => v === 0)) throw new Error(`no ${metric} in containerd's metrics at ${metricsUrl}`);
-    for (const [op, t, c] of [
-      ['ADD', tskube.add, containerd.add],
-      ['DEL', tskube.del, containerd.del],
+    for (const [op, t, h, c] of [
+      ['ADD', tskube.add, tskubeHelper.add, containerd.add],
+      ['DEL', tskube.del, tskubeHelper.del, containerd.del],
     ] as const) {
       rows.push([
         `${set.name} ${op}`,
         percentile(t, 50),
         percentile(t, 99),
+        percentile(h, 50),
+        percentile(h, 99),
         percentile(c, 50),
         percentile(c, 99),
         (percentile(t, 50) / percentile(c, 50)) * 100,
+        (percentile(h, 50) / percentile(c, 50)) * 100,
       ]);
     }
   } finally {
@@ -166,6 +192,7 @@ async function benchSet(set: { name: string; dir: string }, rows: (string | numb
       await client?.runtime.call('RemovePodSandbox', { podSandboxId }).catch(() => undefined);
     }
     client?.close();
+    helper.close();
     await ctd.destroy();
     for (const bridge of bridges) {
       try {
@@ -181,9 +208,23 @@ async function benchSet(set: { name: string; dir: string }, rows: (string | numb
 const rows: (string | number)[][] = [];
 for (const set of pluginSets) await benchSet(set, rows);
 console.log(`CNI ADD and DEL of bridge + host-local + portmap for ${count} pod sandboxes, one at a time (ms)`);
-printTable(['plugins, operation', 'tskube p50', 'tskube p99', 'containerd p50', 'containerd p99', 'tskube/containerd p50 %'], rows);
+printTable(
+  [
+    'plugins, operation',
+    'tskube spawn p50',
+    'tskube spawn p99',
+    'tskube exec p50',
+    'tskube exec p99',
+    'containerd p50',
+    'containerd p99',
+    'spawn/containerd p50 %',
+    'exec/containerd p50 %',
+  ],
+  rows,
+);
 console.log(
-  "\ntskube: wall time of the library's add()/del() of the list on eth1 of each sandbox, in this process.\n" +
+  "\ntskube: wall time of the library's add()/del() of the list in this process; spawn: plugins started by Node's child_process\n" +
+    '  (eth1), exec: by the tskube-cni-exec helper (eth2), the first of the two alternating per sandbox.\n' +
     "containerd: its own timer around go-cni's Setup/Remove of the same list on eth0 (network_plugin_operations_duration_seconds),\n" +
     '  which also runs its loopback network (at once on ADD, before the list on DEL). Same plugins, CNI_ARGS and cache folder.',
 );

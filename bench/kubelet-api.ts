@@ -224,10 +224,12 @@ async function benchOne(kind: 'tskube' | 'upstream', tb: Testbed, core: CoreV1Ap
     await until('the pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), 120_000).catch(
       () => undefined,
     );
-    await stopKubelet(kubelet, namespace, endpoint);
+    await stopKubelet(kubelet, endpoint, namespace);
     await core.deleteNode({ name: nodeName }).catch(() => undefined);
     for (const name of csrs) await run(tb.kubectl, ['--kubeconfig', tb.adminKubeconfig, 'delete', 'csr', name, '--ignore-not-found']);
     rmSync(dir, { recursive: true, force: true });
+    for (const name of readdirSync('/var/log/containers').filter((n) => n.includes(`_${namespace}_`)))
+      rmSync(join('/var/log/containers', name), { force: true });
   }
 }
 

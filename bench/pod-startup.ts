@@ -200,7 +200,10 @@ async function benchOne(kind: KubeletKind, tb: Testbed, kc: KubeConfig, core: Co
     await until('the namespace pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), 300_000).catch(
       () => undefined,
     );
-    await stopKubelet(kubelet, namespace, containerdEndpoint);
+    await stopKubelet(kubelet, containerdEndpoint, namespace);
+    // The kubelets link container logs in the host's /var/log/containers; their pod log dirs are gone now.
+    for (const name of readdirSync('/var/log/containers').filter((n) => n.includes(`_${namespace}_`)))
+      rmSync(join('/var/log/containers', name), { force: true });
     await core.deleteNode({ name: nodeName }).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
     await removeCgroupTree(`/${cgroupRoot}`);

@@ -8,7 +8,7 @@
 // mounts (volumes) stay in that namespace and go with it; its certificates and the files
 // it keeps at fixed paths under /var/lib/kubelet go to the bench's folder.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriClient } from '../../src/cri-client/index.js';
 
@@ -77,21 +77,23 @@ export function startKubelet(o: KubeletStart): ChildProcess {
 }
 
 /**
- * Stops a bench's kubelet and removes what it left on the shared containerd for the namespace:
- * its sandboxes (a kubelet leaves its pods running when it stops) and their /var/log/containers
- * links. A runtime that restarted meanwhile does not stop the rest of the clean-up.
+ * Stops a bench's kubelet and then removes the sandboxes it left in the bench's namespace
+ * (a kubelet stopped with pods still on it leaves them running on the shared containerd).
  */
-export async function stopKubelet(kubelet: ChildProcess, namespace: string, endpoint: string): Promise<void> {
+export async function stopKubelet(kubelet: ChildProcess, endpoint: string, namespace: string): Promise<void> {
   kubelet.kill('SIGTERM');
   await new Promise((r) => (kubelet.exitCode === null ? kubelet.once('exit', r) : r(undefined)));
-  const cri = new CriClient({ endpoint, timeoutMs: 60_000 });
-  const { items } = await cri.runtime
-    .call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.namespace': namespace } } })
-    .catch(() => ({ items: [] }));
-  for (const s of items) {
-    await cri.runtime.call('StopPodSandbox', { podSandboxId: s.id }).catch(() => undefined);
-    await cri.runtime.call('RemovePodSandbox', { podSandboxId: s.id }).catch(() => undefined);
+  const cri = new CriClient({ endpoint, timeoutMs: 30_000 });
+  try {
+    // A runtime restarted meanwhile must not stop the rest of a bench's clean-up.
+    const { items } = await cri.runtime
+      .call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.namespace': namespace } } })
+      .catch(() => ({ items: [] }));
+    for (const s of items) {
+      await cri.runtime.call('StopPodSandbox', { podSandboxId: s.id }).catch(() => undefined);
+      await cri.runtime.call('RemovePodSandbox', { podSandboxId: s.id }).catch(() => undefined);
+    }
+  } finally {
+    cri.close();
   }
-  cri.close();
-  for (const name of readdirSync('/var/log/containers').filter((n) => n.includes(`_${namespace}_`))) rmSync(join('/var/log/containers', name), { force: true });
 }

@@ -12,6 +12,15 @@ TSKUBE_POD_SUBNET=10.88.0.0/24
 TSKUBE_POD_CIDR=10.88.0.0/16
 TSKUBE_SERVICE_CIDR=10.96.0.0/12
 TSKUBE_PAUSE_IMAGE=registry.k8s.io/pause:3.10
+# Kubelet-managed pod networking (kubelet --network-plugin=cni, docs/cni.md): the
+# kubelet's own network, on a bridge and /24 of its own so its leases never meet the
+# runtime's network above; the shim the runtime runs for it, in the runtime's bin_dir.
+TSKUBE_KUBELET_CNI_CONF_DIR=/etc/tskube/cni/net.d
+TSKUBE_KUBELET_CNI_CONF=$TSKUBE_KUBELET_CNI_CONF_DIR/10-tskube-pods.conflist
+TSKUBE_KUBELET_POD_SUBNET=10.88.1.0/24
+TSKUBE_RUNTIME_CNI_BIN_DIR=/usr/lib/cni
+TSKUBE_SHIM_CONF=/etc/cni/net.d/00-tskube.conflist
+TSKUBE_NATIVE_DIR=/usr/local/lib/tskube
 
 has_systemd() { [ -d /run/systemd/system ]; }
 
@@ -100,6 +109,49 @@ write_cni_config() {
 }
 JSON
   if cmp -s "$tmp" "$TSKUBE_CNI_CONF"; then rm -f "$tmp"; else mv "$tmp" "$TSKUBE_CNI_CONF"; say "wrote $TSKUBE_CNI_CONF"; fi
+}
+
+# The network the kubelet runs with --network-plugin=cni (scripts/run uses it).
+write_kubelet_cni_config() {
+  mkdir -p "$TSKUBE_KUBELET_CNI_CONF_DIR"
+  local tmp
+  tmp=$(mktemp "$TSKUBE_KUBELET_CNI_CONF_DIR/.tskube.XXXX")
+  cat > "$tmp" <<JSON
+{
+  "cniVersion": "1.0.0",
+  "cniVersions": ["1.0.0", "1.1.0"],
+  "name": "tskube-pods",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "tskube1",
+      "isGateway": true,
+      "ipMasq": false,
+      "hairpinMode": true,
+      "ipam": { "type": "host-local", "ranges": [[{ "subnet": "$TSKUBE_KUBELET_POD_SUBNET" }]], "routes": [{ "dst": "0.0.0.0/0" }] }
+    },
+    { "type": "portmap", "capabilities": { "portMappings": true } },
+    { "type": "bandwidth", "capabilities": { "bandwidth": true } }
+  ]
+}
+JSON
+  chmod 0644 "$tmp"
+  if cmp -s "$tmp" "$TSKUBE_KUBELET_CNI_CONF"; then rm -f "$tmp"; else mv "$tmp" "$TSKUBE_KUBELET_CNI_CONF"; say "wrote $TSKUBE_KUBELET_CNI_CONF"; fi
+}
+
+# tskube-cni-shim into the runtime's plugin folder, tskube-cni-exec where the CNI library
+# looks for it (both built and cached by scripts/build-cni-native). A rename, so a runtime
+# running the old shim never sees half a binary.
+install_cni_native() {
+  local bin p
+  bin=$("$TSKUBE_ROOT/scripts/build-cni-native")
+  mkdir -p "$TSKUBE_NATIVE_DIR"
+  for p in "$TSKUBE_RUNTIME_CNI_BIN_DIR/tskube-cni-shim" "$TSKUBE_NATIVE_DIR/tskube-cni-exec"; do
+    if ! cmp -s "$bin/$(basename "$p")" "$p"; then
+      install -m 0755 "$bin/$(basename "$p")" "$p.tmp" && mv -f "$p.tmp" "$p"
+      say "installed $p"
+    fi
+  done
 }
 
 # Blackhole routes first, as the design's network-safety rule asks: the node's

@@ -9,6 +9,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   },
   crictl: { summary: 'CRI client for debugging the container runtime (like crictl)', load: async () => (await import('./crictl/crictl.js')).crictl },
   kubelet: { summary: 'run the node agent (flags and --config as the upstream kubelet)', load: async () => (await import('./kubelet.js')).kubelet },
+  proxy: { summary: 'run the service proxy (flags and --config as the upstream kube-proxy)', load: async () => (await import('./proxy.js')).proxy },
   version: { summary: 'print the tskube version', load: async () => (await import('./version.js')).version },
 };
 

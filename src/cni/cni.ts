@@ -20,11 +20,21 @@ import { CniError, type InvocationContext } from './cni-error.js';
 import { parseNetworkConfig } from './config/parse-network-config.js';
 import type { Attachment, AttachmentKey, NetworkConfig, PluginConfig } from './network-config.js';
 import { chainOrder, commandGate, delUsesPrevResult, negotiateVersion, type PluginStep, staleAttachments } from './plan.js';
-import { type PluginBinary, type PluginExec, processPluginExec } from './plugin-exec.js';
+import { defaultPluginExec } from './helper-exec.js';
+import type { PluginBinary, PluginExec } from './plugin-exec.js';
 import { readAddResult, successOutput } from './plugin-output.js';
 import { type CniCommand, pluginEnv, pluginStdin, versionStdin } from './request.js';
 import { type CniResult, parseResult, renderResult } from './result.js';
-import { type CacheEntry, type CacheListing, defaultCacheDir, listCacheEntries, readCacheEntry, removeCacheEntry, writeCacheEntry } from './result-cache.js';
+import {
+  attachmentCacheEntry,
+  type CacheEntry,
+  type CacheListing,
+  defaultCacheDir,
+  listCacheEntries,
+  readCacheEntry,
+  removeCacheEntry,
+  writeCacheEntry,
+} from './result-cache.js';
 import { parseVersion } from './version.js';
 
 export interface CniTimeouts {
@@ -43,6 +53,7 @@ export interface CniOptions {
   pluginDirs: readonly string[];
   /** The cache root; results go to `<cacheDir>/results`. Default /var/lib/cni, as libcni. */
   cacheDir?: string;
+  /** How plugins are started; default defaultPluginExec(): the helper tskube-cni-exec when installed. */
   exec?: PluginExec;
   /** The environment plugins inherit (PATH for iptables and friends). Default: this process's. */
   env?: Readonly<Record<string, string | undefined>>;
@@ -52,6 +63,14 @@ export interface CniOptions {
 
 export interface CallOptions {
   signal?: AbortSignal;
+}
+
+export interface AddOptions extends CallOptions {
+  /**
+   * Called once every binary is found and the version settled, just before the first plugin
+   * runs: the place to record that an attachment may exist (an ADD that fails earlier left nothing).
+   */
+  beforeChain?: () => Promise<void>;
 }
 
 export interface AddOutcome {
@@ -85,18 +104,19 @@ export class Cni {
     if (options.pluginDirs.length === 0) throw new TskubeError('invalid-argument', 'CNI plugin path: no folders given (CNI_PATH is empty)');
     this.pluginDirs = [...options.pluginDirs];
     this.cacheDir = options.cacheDir ?? defaultCacheDir;
-    this.#exec = options.exec ?? processPluginExec;
+    this.#exec = options.exec ?? defaultPluginExec();
     this.#env = options.env ?? process.env;
     this.#timeouts = { ...defaultTimeouts, ...options.timeouts };
     this.#logger = options.logger;
   }
 
-  async add(network: NetworkConfig, attachment: Attachment, options: CallOptions = {}): Promise<AddOutcome> {
+  async add(network: NetworkConfig, attachment: Attachment, options: AddOptions = {}): Promise<AddOutcome> {
     checkAttachmentKey(attachment);
     if (!attachment.netns) throw new TskubeError('invalid-argument', 'ADD needs the network namespace path');
     return this.#locks.forContainer(attachment.containerId, async () => {
       const binaries = await this.#findAll(network, 'ADD');
       const version = await this.#negotiate(network, binaries, options);
+      await options.beforeChain?.();
       let result: CniResult | undefined;
       try {
         for (const step of chainOrder('ADD', network)) {
@@ -105,7 +125,7 @@ export class Cni {
           result = readAddResult(stdout, this.#context('ADD', network, step, binaries), version);
         }
         const final = result as CniResult;
-        await writeCacheEntry(this.cacheDir, this.#cacheEntry(network, attachment, renderResult(final, version))).catch((err: unknown) => {
+        await writeCacheEntry(this.cacheDir, attachmentCacheEntry(network, attachment, renderResult(final, version))).catch((err: unknown) => {
           throw TskubeError.from(err).wrap(`network "${network.name}": saving the ADD result in ${this.cacheDir}/results`);
         });
         this.#logger?.info(
@@ -371,19 +391,6 @@ export class Cni {
       throw err;
     }
     return parseVersionInfo(stdout, ctx);
-  }
-
-  #cacheEntry(network: NetworkConfig, attachment: Attachment, result: Record<string, unknown>): CacheEntry {
-    return {
-      containerId: attachment.containerId,
-      ifName: attachment.ifName,
-      networkName: network.name,
-      netns: attachment.netns,
-      cniArgs: (attachment.args ?? []).map(([k, v]) => [k, v] as [string, string]),
-      capabilityArgs: attachment.capabilityArgs ? { ...attachment.capabilityArgs } : undefined,
-      config: network.bytes,
-      result,
-    };
   }
 }
 

@@ -59,19 +59,24 @@ export const processPluginExec: PluginExec = prefixedPluginExec([]);
 export function prefixedPluginExec(prefix: readonly string[]): PluginExec {
   return {
     find: findPlugin,
-    async run(binary, request) {
+    run(binary, request) {
       const file = prefix[0] ?? binary;
       const args = prefix.length ? [...prefix.slice(1), binary] : [];
-      for (let attempt = 0; ; attempt++) {
-        const run = await runOnce(file, args, request);
-        if (run.spawnError?.code !== 'ETXTBSY' || attempt >= busyRetries) return run;
-        await new Promise((r) => setTimeout(r, busyDelayMs));
-      }
+      return retryBusy(() => runOnce(file, args, request));
     },
   };
 }
 
-async function findPlugin(type: string, dirs: readonly string[]): Promise<PluginBinary | undefined> {
+/** Runs again while the binary is "text file busy" (being replaced), as libcni does. */
+export async function retryBusy(runOnce: () => Promise<PluginRun>): Promise<PluginRun> {
+  for (let attempt = 0; ; attempt++) {
+    const run = await runOnce();
+    if (run.spawnError?.code !== 'ETXTBSY' || attempt >= busyRetries) return run;
+    await new Promise((r) => setTimeout(r, busyDelayMs));
+  }
+}
+
+export async function findPlugin(type: string, dirs: readonly string[]): Promise<PluginBinary | undefined> {
   for (const dir of dirs) {
     const path = join(dir, type);
     try {

@@ -9,7 +9,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { TskubeError } from '../common/errors.js';
-import type { AttachmentKey } from './network-config.js';
+import type { Attachment, AttachmentKey, NetworkConfig } from './network-config.js';
 
 export const defaultCacheDir = '/var/lib/cni';
 export const cacheKind = 'cniCacheV1';
@@ -23,6 +23,20 @@ export interface CacheEntry extends AttachmentKey {
   config: Buffer;
   /** The final ADD result, as JSON. */
   result: Record<string, unknown> | undefined;
+}
+
+/** The entry of an attachment of a network; `result` undefined before ADD finished (the kubelet's records). */
+export function attachmentCacheEntry(network: NetworkConfig, attachment: Attachment, result: Record<string, unknown> | undefined): CacheEntry {
+  return {
+    containerId: attachment.containerId,
+    ifName: attachment.ifName,
+    networkName: network.name,
+    netns: attachment.netns,
+    cniArgs: (attachment.args ?? []).map(([k, v]) => [k, v] as [string, string]),
+    capabilityArgs: attachment.capabilityArgs ? { ...attachment.capabilityArgs } : undefined,
+    config: network.bytes,
+    result,
+  };
 }
 
 export function cacheFilePath(cacheDir: string, networkName: string, key: AttachmentKey): string {

@@ -8,6 +8,7 @@ import { resolveEnv } from './cri-requests/env.js';
 import type { ResolvConf } from './cri-requests/resolv-conf.js';
 import { buildSandboxConfig, sandboxConfigWarnings } from './cri-requests/sandbox-config.js';
 import type { CriRequestBuilders } from './runtime/executor-deps.js';
+import type { NodeAllocatable } from './cri-requests/env-field-ref.js';
 
 export interface NodeContext {
   nodeName: string;
@@ -27,11 +28,16 @@ export interface NodeContext {
   /** KubeletConfiguration singleProcessOOMKill, defaulted for the cgroup version (no memory.oom.group when true). */
   singleProcessOOMKill: boolean;
   nodeMemoryCapacityBytes: number;
-  allocatable: { cpu: string; memory: string };
+  /** What pods may use of the node now (resourceFieldRef's default for unset limits, memory-backed volumes' size). */
+  allocatable: () => NodeAllocatable;
   rootDir: string;
 }
 
-/** What the pod's env and pull secrets refer to; API objects in cluster mode, none standalone. */
+/**
+ * What the pod's env, pull secrets and volumes refer to; API objects in cluster mode, none
+ * standalone. A lookup gives undefined for an object that does not exist, and throws
+ * TskubeError('unavailable') when it cannot tell yet (not listed since the pod appeared).
+ */
 export interface ObjectLookup {
   configMap(namespace: string, name: string): V1ConfigMap | undefined;
   secret(namespace: string, name: string): V1Secret | undefined;
@@ -82,14 +88,24 @@ export function criRequestBuilders(node: NodeContext, objects: ObjectLookup, clu
         hostIPs,
         podIPs,
         nodeName: node.nodeName,
-        nodeAllocatable: node.allocatable,
+        nodeAllocatable: node.allocatable(),
         ...(cluster ? { services: cluster.services() } : {}),
       });
     },
     pullSecrets: (pod) =>
       (pod.spec?.imagePullSecrets ?? []).flatMap((ref) => {
-        const s = ref.name ? objects.secret(pod.metadata?.namespace ?? 'default', ref.name) : undefined;
+        // A secret that cannot be read yet is left out: the pull then fails with the registry's own error.
+        const name = ref.name;
+        const s = name ? tryLookup(() => objects.secret(pod.metadata?.namespace ?? 'default', name)) : undefined;
         return s ? [s] : [];
       }),
   };
+}
+
+function tryLookup<T>(get: () => T | undefined): T | undefined {
+  try {
+    return get();
+  } catch {
+    return undefined;
+  }
 }

@@ -13,7 +13,7 @@ import { bootstrapClientCertificate, ClientCertificateRotator } from './bootstra
 import type { KubeletOptions } from './options/kubelet-options.js';
 import { nodeControllerFromOptions, type NodeController } from './node/node-controller.js';
 import { restNodeApi } from './node/node-api.js';
-import type { NodeFacts } from './node/node-facts.js';
+import type { NodeFacts, RuntimeCondition } from './node/node-facts.js';
 import type { Node } from './node/node-wire.js';
 import { MirrorPodClient, MirrorPodSyncer } from './pods/mirror-pods.js';
 import { podFullName } from './pods/pod-names.js';
@@ -39,6 +39,8 @@ export interface ApiRunContext {
   pressure: () => { memory: boolean; disk: boolean; pid: boolean };
   /** A graceful node shutdown is under way (the Node is then not Ready). */
   shuttingDown?: () => boolean;
+  /** NetworkReady when the kubelet manages pod networking (--network-plugin=cni). */
+  networkReady?: () => RuntimeCondition;
 }
 
 /** Events about the Node (eviction thresholds met, image GC failures), as `kubectl describe node` shows them. */
@@ -127,6 +129,7 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
         facts: ctx.facts,
         pressure: ctx.pressure,
         ...(ctx.shuttingDown ? { shuttingDown: ctx.shuttingDown } : {}),
+        ...(ctx.networkReady ? { networkReady: ctx.networkReady } : {}),
       });
       controller = node;
       const running: Record<string, Promise<void>> = {

@@ -12,6 +12,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffPolicy } from '../common/backoff.js';
@@ -26,6 +27,7 @@ import { PodLifecycle } from './pod-lifecycle.js';
 import { podKey } from './pods/pod-names.js';
 import { isStaticPod } from './pods/pod-source.js';
 import { ReferencedObjectCache } from './referenced-objects.js';
+import { restTokenRequest, ServiceAccountTokens } from './volumes/service-account-tokens.js';
 import type { PodEvents } from './runtime/executor-deps.js';
 import { decideCgroupDriver, queryRuntimeCgroupDriver } from './node/cgroup-driver.js';
 import { startFileSource } from './kubelet-sources.js';
@@ -56,6 +58,8 @@ import type { NodeFacts } from './node/node-facts.js';
 import { nodeSettingsFromOptions } from './node/node-settings.js';
 import { kubeletFailedStatus, type KubeletStop } from './pods/terminal-status.js';
 import { kubeletVersion } from './version.js';
+import { PodNetwork } from './network/pod-network.js';
+import { nodePodCIDRs } from './network/pod-attachment.js';
 
 const statusIsFinal = (phase: string | undefined) => phase === 'Succeeded' || phase === 'Failed';
 
@@ -161,12 +165,12 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   const api: ApiConnection | undefined = options.kubeconfig || options.bootstrapKubeconfig ? await connectToApi(options, podSources, log, signal) : undefined;
   const hostIPs = options.nodeIPs.length ? options.nodeIPs : detectHostIPs();
   const resolvText = cfg.resolvConf ? await readFile(cfg.resolvConf, 'utf8').catch(() => '') : '';
-  const { totalmem, availableParallelism } = await import('node:os');
+  const { totalmem } = await import('node:os');
   const layout = await detectCgroupLayout();
   checkConfigAgainstHost(cfg, { cgroupV2: layout.version === 2, swaps: await readFile('/proc/swaps', 'utf8').catch(() => '') });
   // The pod machinery is built below; the node-level parts reach it through these, called only once it runs.
   let pods: PodLifecycle | undefined;
-  /** Pods admitted and still meant to run: what cgroups, eviction and shutdown act on. */
+  /** Pods admitted and still meant to run: what cgroups, eviction and shutdown act on (none before the pod machinery exists). */
   const activePods = (): V1Pod[] => {
     if (!pods) return [];
     const { reconciler, workers, statuses } = pods;
@@ -181,7 +185,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
         driver: cgroup.driver,
         layout,
         capacity: () => ({ cpuMillis: facts.cpuCores * 1000, memoryBytes: facts.memoryBytes, pids: facts.pidMax }),
-        activePods: () => activePods(),
+        // Asked only once the pods exist: setup() below runs before activePods is defined.
+        activePods: () => (pods ? activePods() : []),
         knownPodUids: () => pods?.reconciler.knownPodUids(),
         log,
       })
@@ -201,10 +206,20 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     seccompDefault: cfg.seccompDefault,
     singleProcessOOMKill: cfg.singleProcessOOMKill ?? layout.version === 1,
     nodeMemoryCapacityBytes: totalmem(),
-    allocatable: { cpu: String(availableParallelism()), memory: String(totalmem()) },
+    allocatable: () => {
+      const a = nodeAllocatable(facts, settings);
+      return { cpu: `${a.cpuMillis}m`, memory: String(a.memoryBytes), 'ephemeral-storage': String(a.ephemeralBytes) };
+    },
     rootDir: options.rootDir,
   };
-  const objects = new ReferencedObjectCache(api?.core);
+  const objects = new ReferencedObjectCache({
+    ...(api ? { rest: api.rest } : {}),
+    log,
+    // A referenced object appeared or changed: the pods using it sync now (env, volumes).
+    onChanged: (uids) => {
+      for (const uid of uids) pods?.workers.resync(uid);
+    },
+  });
   const events = api?.events ?? logEvents(log);
   const nodeEvents: NodeEvents = api?.nodeEvents ?? {
     normal: (reason, message) => log.info({ node: options.nodeName, reason }, message),
@@ -301,6 +316,24 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
       }),
     log,
   });
+  // Kubelet-managed pod networking: the runtime's CNI calls come here through tskube-cni-shim.
+  const network = options.cni
+    ? new PodNetwork({
+        settings: options.cni,
+        stateDir: join(options.rootDir, 'cni'),
+        runtime: cri,
+        pod: (uid) => pods?.reconciler.desired().get(uid),
+        // The Node as the status loop last read it; read afresh while it shows no pod CIDR
+        // (the controller manager assigns one just after registration).
+        podCIDRs: async () => {
+          if (!api) return undefined;
+          const known = nodePodCIDRs(api.node());
+          return known.length ? known : nodePodCIDRs(await api.fetchNode());
+        },
+        events: nodeEvents,
+        log,
+      })
+    : undefined;
   pods = new PodLifecycle({
     runtime: cri,
     runtimeName: runtimeVersion.split('://')[0] ?? 'containerd',
@@ -317,6 +350,11 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     containerGcPeriodMs: options.containerGcPeriodMs,
     observe: { relisted: metrics.relisted, status: metrics.podStatus, removed: metrics.podRemoved },
     ...(cgroups ? { podCgroups: { ensure: (pod: V1Pod) => cgroups.ensurePod(pod) } } : {}),
+    tokens: new ServiceAccountTokens({
+      ...(api ? { request: restTokenRequest(api.rest) } : {}),
+      ...(options.tokenRefreshFraction ? { refreshFraction: options.tokenRefreshFraction } : {}),
+    }),
+    ...(network ? { network: { podIPs: (id: string) => network.podIPs(id) } } : {}),
     admission: admitter,
     allocatable: () => nodeAllocatable(facts, settings),
     onRemoved: async (uid) => {
@@ -346,6 +384,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     log,
   });
 
+  // Before any pod syncs: its sandbox's network comes through the socket this opens.
+  await network?.start(signal);
   podSources.subscribe((source, list) => lifecycle.reconciler.setPods(source, list));
   // A status that waited for its API object (a static pod's mirror pod) goes once it shows up.
   podSources.onChange(() => lifecycle.statuses.targetsChanged());
@@ -356,14 +396,17 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
       cgroupDriver: `${cgroup.driver} (from the ${cgroup.source})`,
       mode: api ? 'cluster' : 'standalone',
       staticPodPath: cfg.staticPodPath || undefined,
+      podNetwork: network ? `the kubelet's (${options.cni?.confDir})` : "the runtime's",
     },
     'kubelet starting',
   );
   const parts: Record<string, Promise<void>> = {
     ...lifecycle.run(signal),
+    'referenced objects': objects.run(signal),
     'image gc': imageGc.run(signal),
     eviction: eviction.run(signal),
     ...(cgroups ? { cgroups: cgroups.run(signal) } : {}),
+    ...(network ? { 'pod network': network.run(signal) } : {}),
     'log rotation': new ContainerLogRotator({
       cri,
       maxSizeBytes: tryParseQuantity(cfg.containerLogMaxSize) ?? 10 * 2 ** 20,
@@ -375,7 +418,15 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     ...startFileSource(options, podSources, log, signal),
     'node shutdown watch': shutdownWatcher.run(signal),
     ...(api
-      ? api.run({ cri, signal, notes: kubeletApi.notes, facts: gatherFacts, pressure: () => eviction.pressure(), shuttingDown: () => shutdown.shuttingDown })
+      ? api.run({
+          cri,
+          signal,
+          notes: kubeletApi.notes,
+          facts: gatherFacts,
+          pressure: () => eviction.pressure(),
+          shuttingDown: () => shutdown.shuttingDown,
+          ...(network ? { networkReady: () => network.condition() } : {}),
+        })
       : {}),
     ...kubeletApi.run(signal),
   };

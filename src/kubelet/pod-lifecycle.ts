@@ -21,20 +21,30 @@ import { PodWorkers } from './pods/pod-workers.js';
 import type { CriRuntime } from './runtime/cri-runtime.js';
 import type { ExecutorDeps, PodEvents } from './runtime/executor-deps.js';
 import { ImagePuller } from './runtime/image-puller.js';
-import { removePodDir } from './runtime/pod-dirs.js';
 import { RuntimeCache } from './runtime/runtime-cache.js';
 import { RuntimeObserver } from './runtime/runtime-observer.js';
 import { PodResizeManager } from './resize/pod-resize-manager.js';
 import type { PodStatusApi } from './status/pod-status-api.js';
 import { StatusManager } from './status/status-manager.js';
+import { systemMounter, type Mounter } from './volumes/mounter.js';
+import { ServiceAccountTokens } from './volumes/service-account-tokens.js';
+import { VolumeManager } from './volumes/volume-manager.js';
+import { errorMessage } from '../common/errors.js';
+import { sleep } from '../common/sleep.js';
 
 export interface PodLifecycleOptions {
   runtime: CriRuntime;
   /** "containerd", for container IDs in the status (containerd://…). */
   runtimeName: string;
   node: NodeContext;
-  /** What pods' env and pull secrets refer to; `prefetch` runs before each sync. */
-  objects: ObjectLookup & { prefetch?(pod: V1Pod): Promise<void> };
+  /** What pods' env, pull secrets and volumes refer to; `prefetch` runs before each sync, `release` once a pod's containers are gone. */
+  objects: ObjectLookup & { prefetch?(pod: V1Pod): Promise<void>; release?(uid: string): void };
+  /** The mount table's seam (mount(8) on a node, an in-memory table in unit tests). */
+  mounter?: Mounter;
+  /** Service-account tokens for projected volumes (none standalone). */
+  tokens?: ServiceAccountTokens;
+  /** How often pod directories nobody knows are looked for and removed, volumes first (upstream's housekeeping). */
+  orphanSweepMs?: number;
   /** Services and RuntimeClasses, in cluster mode. */
   cluster?: ClusterLookup;
   events: PodEvents;
@@ -59,6 +69,8 @@ export interface PodLifecycleOptions {
   observe?: PodLifecycleObservers;
   /** Makes each pod's cgroup before its sandbox (cgroupsPerQOS). */
   podCgroups?: ExecutorDeps['podCgroups'];
+  /** Kubelet-managed pod networking, when on (--network-plugin=cni). */
+  network?: ExecutorDeps['network'];
   /** Node-level admission of pods about to start for the first time. */
   admission?: PodAdmission;
   /** What pods may take of the node, for in-place resizes (unlimited when absent). */
@@ -81,11 +93,21 @@ export class PodLifecycle {
   readonly reconciler: PodReconciler;
   readonly gc: ContainerGc;
   readonly resize: PodResizeManager;
+  readonly volumes: VolumeManager;
   readonly #o: PodLifecycleOptions;
 
   constructor(o: PodLifecycleOptions) {
     this.#o = o;
     const { log, node } = o;
+    this.volumes = new VolumeManager({
+      rootDir: o.rootDir,
+      mounter: o.mounter ?? systemMounter,
+      objects: o.objects,
+      tokens: o.tokens ?? new ServiceAccountTokens({}),
+      allocatable: () => node.allocatable(),
+      clusterDomain: node.clusterDomain,
+      log,
+    });
     const deps: ExecutorDeps = {
       cri: o.runtime,
       rootDir: o.rootDir,
@@ -96,6 +118,8 @@ export class PodLifecycle {
       log,
       ...(o.podCgroups ? { podCgroups: o.podCgroups } : {}),
       ...(o.nodeWarning ? { nodeWarning: o.nodeWarning } : {}),
+      volumes: this.volumes,
+      ...(o.network ? { network: o.network } : {}),
     };
     this.resize = new PodResizeManager({
       events: o.events,
@@ -130,6 +154,10 @@ export class PodLifecycle {
       sync: (pod, s) => this.syncer.sync(pod, s),
       terminate: (pod, grace, s) => this.syncer.terminate(pod, grace, s),
       terminated: async (pod) => {
+        // Every container has stopped: the volumes go (a finished pod keeps its API object, not its mounts).
+        const uid = pod.metadata?.uid ?? '';
+        o.objects.release?.(uid);
+        await this.volumes.tearDown(uid);
         // The containers are gone: finish the API deletion so `kubectl delete` returns.
         if (pod.metadata?.deletionTimestamp) await o.finishDeletion(pod);
         // A terminal phase held back while containers could run may be written now.
@@ -150,7 +178,8 @@ export class PodLifecycle {
       finishDeletion: o.finishDeletion,
       remove: async (uid) => {
         await this.syncer.removeFromRuntime(uid);
-        await removePodDir(o.rootDir, uid);
+        o.objects.release?.(uid);
+        await this.volumes.removePod(uid);
         await removePodLogs(node.podLogsRoot, o.containerLogLinksDir, uid);
         this.statuses.forget(uid);
         this.resize.forget(uid);
@@ -179,7 +208,36 @@ export class PodLifecycle {
       ...(this.#o.statusApi ? { 'pod status': this.statuses.run(signal) } : {}),
       reconciler: this.reconciler.run(signal),
       'container gc': this.gc.run(signal),
+      'orphaned pod dirs': this.#sweepOrphans(signal),
     };
+  }
+
+  /**
+   * Removes the directories (volumes first) of pods no source wants, no worker handles and
+   * the runtime does not hold: left by a pod deleted while the kubelet was down.
+   */
+  async #sweepOrphans(signal: AbortSignal): Promise<void> {
+    const failing = new Set<string>();
+    while (!signal.aborted) {
+      await sleep(this.#o.orphanSweepMs ?? 10_000, signal);
+      // Directories first: one made after this listing belongs to a pod the checks below already know.
+      const dirs = await this.volumes.podDirs();
+      const known = this.reconciler.knownPodUids();
+      if (!known || signal.aborted) continue;
+      const inRuntime = await this.cache.all().catch(() => undefined);
+      if (!inRuntime) continue;
+      for (const uid of dirs) {
+        if (known.has(uid) || inRuntime.has(uid)) continue;
+        try {
+          await this.volumes.removePod(uid);
+          failing.delete(uid);
+          this.#o.log.info({ uid }, 'removed the directory of an orphaned pod');
+        } catch (err) {
+          if (!failing.has(uid)) this.#o.log.warn({ uid, err: errorMessage(err) }, 'removing the directory of an orphaned pod failed; will retry');
+          failing.add(uid);
+        }
+      }
+    }
   }
 
   /**

@@ -46,6 +46,15 @@ function fillBusybox(rootfs: string): void {
   writeFileSync(join(rootfs, 'var/www/index.html'), 'hello from tskube busybox\n');
 }
 
+// A static Go binary (CGO off, standard library only): the testbed's Go toolchain builds it.
+function fillKubeGet(rootfs: string): void {
+  const go = process.env['GO'] ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : 'go');
+  execFileSync(go, ['build', '-trimpath', '-ldflags=-s -w', '-o', join(rootfs, 'kube-get'), join(here, 'kube-get/main.go')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false' },
+  });
+}
+
 const images: ImageSpec[] = [
   {
     // Tagged as the sandbox image containerd and the kubelet expect by default.
@@ -68,6 +77,12 @@ const images: ImageSpec[] = [
     names: ['localhost/tskube/busybox-named:latest'],
     fill: fillBusybox,
     config: { Cmd: ['sh'], Env: [path], User: 'nobody' },
+  },
+  {
+    // An in-cluster API client for pods (test/images/kube-get), for the service proxy's e2e.
+    names: ['localhost/tskube/kube-get:latest'],
+    fill: fillKubeGet,
+    config: { Entrypoint: ['/kube-get'], Env: [path] },
   },
 ];
 

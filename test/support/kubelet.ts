@@ -10,6 +10,8 @@ import { CriClient } from '../../src/cri-client/index.js';
 import { runtimeEndpoint } from './runtime.js';
 import { freePorts } from '../testbed/ports.js';
 import { removeCgroupTree } from './cgroups.js';
+import { unmountUnder } from './mounts.js';
+import type { PodNetworkSettings } from '../../src/kubelet/network/pod-network.js';
 
 export interface TestKubelet {
   dir: string;
@@ -38,6 +40,40 @@ export function cgroupRootName(nodeName: string): string {
   return `tskube-test-${nodeName}`;
 }
 
+/** The KubeletConfiguration every test kubelet starts from. */
+export function testKubeletConfig(o: {
+  dir: string;
+  manifests: string;
+  endpoint: string;
+  apiPort: number;
+  nodeName: string;
+  extra?: Record<string, unknown> | undefined;
+}): Record<string, unknown> {
+  return {
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    staticPodPath: o.manifests,
+    fileCheckFrequency: '1s',
+    containerRuntimeEndpoint: o.endpoint,
+    cgroupDriver: 'cgroupfs',
+    clusterDomain: 'cluster.local',
+    podLogsDir: join(o.dir, 'pod-logs'),
+    address: '127.0.0.1',
+    port: o.apiPort,
+    // Kubelets of parallel suites must not fight over :10248; a test that reads /healthz sets a port.
+    healthzPort: 0,
+    // Each test kubelet keeps its QoS cgroups under a root of its own: a kubelet removes pod
+    // cgroups no pod of its own owns, so two on one machine must not share a hierarchy.
+    cgroupRoot: `/${cgroupRootName(o.nodeName)}`,
+    // The shared containerd's images belong to every suite: no test kubelet collects them
+    // (100 % turns image GC off, as upstream); the image GC test sets its own thresholds.
+    imageGCHighThresholdPercent: 100,
+    // A CI machine may have swap on; the refusal to start with it is unit-tested.
+    failSwapOn: false,
+    ...o.extra,
+  };
+}
+
 export async function startTestKubelet(options: {
   nodeName: string;
   extraConfig?: Record<string, unknown>;
@@ -48,6 +84,10 @@ export async function startTestKubelet(options: {
   runtimeEndpoint?: string;
   /** Image GC period (default upstream's 5 minutes); only on a private containerd, whose images are the test's own. */
   imageGcPeriodMs?: number;
+  /** When in its life a projected token is renewed (upstream's 0.8): small, to see a renewal within a test. */
+  tokenRefreshFraction?: number;
+  /** With --network-plugin=cni (in args): how the plugins run (in a test namespace) and their deadlines. */
+  cni?: Pick<PodNetworkSettings, 'exec' | 'timeouts'>;
 }): Promise<TestKubelet> {
   const endpoint = options.runtimeEndpoint ?? runtimeEndpoint;
   const dir = mkdtempSync(join(tmpdir(), 'tskube-kubelet-'));
@@ -56,32 +96,7 @@ export async function startTestKubelet(options: {
   const configPath = join(dir, 'config.yaml');
   // The kubelet API on loopback and a free port, never the host's 0.0.0.0:10250; no healthz port.
   const [apiPort = 0] = await freePorts(1);
-  writeFileSync(
-    configPath,
-    stringify({
-      apiVersion: 'kubelet.config.k8s.io/v1beta1',
-      kind: 'KubeletConfiguration',
-      staticPodPath: manifests,
-      fileCheckFrequency: '1s',
-      containerRuntimeEndpoint: endpoint,
-      cgroupDriver: 'cgroupfs',
-      clusterDomain: 'cluster.local',
-      podLogsDir: join(dir, 'pod-logs'),
-      address: '127.0.0.1',
-      port: apiPort,
-      // Kubelets of parallel suites must not fight over :10248; a test that reads /healthz sets a port.
-      healthzPort: 0,
-      // Each test kubelet keeps its QoS cgroups under a root of its own: a kubelet removes pod
-      // cgroups no pod of its own owns, so two on one machine must not share a hierarchy.
-      cgroupRoot: `/${cgroupRootName(options.nodeName)}`,
-      // The shared containerd's images belong to every suite: no test kubelet collects them
-      // (100 % turns image GC off, as upstream); the image GC test sets its own thresholds.
-      imageGCHighThresholdPercent: 100,
-      // A CI machine may have swap on; the refusal to start with it is unit-tested.
-      failSwapOn: false,
-      ...options.extraConfig,
-    }),
-  );
+  writeFileSync(configPath, stringify(testKubeletConfig({ dir, manifests, endpoint, apiPort, nodeName: options.nodeName, extra: options.extraConfig })));
   const { options: resolved } = await resolveKubeletOptions(
     ['--config', configPath, '--root-dir', join(dir, 'root'), '--hostname-override', options.nodeName, '--v', '0', ...(options.args ?? [])],
     { hostname: options.nodeName },
@@ -91,6 +106,8 @@ export async function startTestKubelet(options: {
   resolved.containerLogLinksDir = join(dir, 'containers');
   resolved.containerGcPeriodMs = 1000;
   if (options.imageGcPeriodMs !== undefined) resolved.imageGcPeriodMs = options.imageGcPeriodMs;
+  if (options.tokenRefreshFraction !== undefined) resolved.tokenRefreshFraction = options.tokenRefreshFraction;
+  if (resolved.cni && options.cni) resolved.cni = { ...resolved.cni, ...options.cni };
   let controller: AbortController | undefined;
   let running: Promise<void> | undefined;
   const kubelet: TestKubelet = {
@@ -126,6 +143,8 @@ export async function startTestKubelet(options: {
       } finally {
         client.close();
       }
+      // The volumes of pods still there when the kubelet stopped (tmpfs, subPath binds).
+      unmountUnder(dir);
       rmSync(dir, { recursive: true, force: true });
       await removeCgroupTree(`/${cgroupRootName(options.nodeName)}`);
       // The kubeconfig the TLS bootstrap wrote is ours; the bootstrap kubeconfig is the testbed's.

@@ -12,6 +12,7 @@ import type { NodeContext } from '../../src/kubelet/cri-request-builders.js';
 import { PodLifecycle, type PodLifecycleOptions } from '../../src/kubelet/pod-lifecycle.js';
 import type { PodSourceName } from '../../src/kubelet/pods/pod-source.js';
 import type { CriRuntime } from '../../src/kubelet/runtime/cri-runtime.js';
+import { FakeMounter } from './fake-mounter.js';
 
 export interface RecordedEvent {
   pod: string;
@@ -22,6 +23,8 @@ export interface RecordedEvent {
 
 export interface PodHarness {
   lifecycle: PodLifecycle;
+  /** The mount table the kubelet's volumes use (in memory, unless the test passed a mounter). */
+  mounter: FakeMounter;
   dir: string;
   rootDir: string;
   podLogsRoot: string;
@@ -59,7 +62,7 @@ export function testNode(rootDir: string, podLogsRoot: string): NodeContext {
     seccompDefault: false,
     singleProcessOOMKill: true,
     nodeMemoryCapacityBytes: 8 * 2 ** 30,
-    allocatable: { cpu: '2', memory: String(8 * 2 ** 30) },
+    allocatable: () => ({ cpu: '2', memory: String(8 * 2 ** 30) }),
     rootDir,
   };
 }
@@ -85,7 +88,9 @@ export function startPodHarness(options: {
   const logs: PodHarness['logs'] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const sources = options.sources ?? ['api'];
+  const mounter = new FakeMounter();
   const lifecycle = new PodLifecycle({
+    mounter,
     runtime: options.runtime,
     runtimeName: 'containerd',
     node: testNode(rootDir, podLogsRoot),
@@ -118,6 +123,7 @@ export function startPodHarness(options: {
   };
   return {
     lifecycle,
+    mounter,
     dir,
     rootDir,
     podLogsRoot,

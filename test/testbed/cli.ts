@@ -12,8 +12,9 @@ export interface Io {
 
 const USAGE = `usage: testbed <command>
 
-  up [--timeout SECONDS] [--keep-on-failure] [--json]
-        start a control plane (builds the binaries first if needed)
+  up [--timeout SECONDS] [--keep-on-failure] [--json] [--netns]
+        start a control plane (builds the binaries first if needed);
+        --netns: in a network namespace of its own with a routed address
   down [DIR | --all]     stop a testbed and remove its folder
   status [DIR]           what runs, and whether the apiserver is ready
   env [DIR]              shell exports; use as: eval "$(testbed env)"
@@ -53,10 +54,12 @@ async function cmdUp(args: string[], io: Io): Promise<number> {
   let timeoutMs: number | undefined;
   let keepOnFailure = false;
   let json = false;
+  let netns = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--keep-on-failure') keepOnFailure = true;
     else if (a === '--json') json = true;
+    else if (a === '--netns') netns = true;
     else if (a === '--timeout') {
       const v = Number(args[++i]);
       if (!(v > 0)) throw new Error(`testbed up: --timeout wants a positive number of seconds, got ${JSON.stringify(args[i])}`);
@@ -71,7 +74,7 @@ async function cmdUp(args: string[], io: Io): Promise<number> {
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   let tb: Awaited<ReturnType<typeof up>>;
   try {
-    tb = await up({ keepOnFailure, signal: abort.signal, log: (m) => io.err(`[testbed] ${m}\n`), ...(timeoutMs ? { timeoutMs } : {}) });
+    tb = await up({ keepOnFailure, netns, signal: abort.signal, log: (m) => io.err(`[testbed] ${m}\n`), ...(timeoutMs ? { timeoutMs } : {}) });
   } finally {
     process.removeListener('SIGINT', onSignal).removeListener('SIGTERM', onSignal);
   }

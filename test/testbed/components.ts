@@ -1,5 +1,6 @@
 // Command lines of the control plane components, as kubeadm would write them
-// into static pod manifests, adapted to one host and loopback only.
+// into static pod manifests, adapted to one host: on loopback, or (--netns) on the
+// address of the testbed's own network namespace, with etcd on that namespace's loopback.
 import type { Pki } from './pki.ts';
 
 export interface Layout {
@@ -11,9 +12,17 @@ export interface Layout {
   serviceCIDR: string;
   podCIDR: string;
   clusterDomain: string;
+  /** Where the apiserver, controller manager and scheduler listen; the apiserver's advertise address. */
+  address: string;
+  /** The address is a real, routed one: the apiserver keeps the `kubernetes` Endpoints itself. */
+  routed: boolean;
 }
 
 const loopback = '127.0.0.1';
+export const etcdMetricsPort = 2381;
+
+/** Where `up` asks etcd for /health. */
+export const etcdHealthUrl = (l: Layout) => (l.routed ? `http://${l.address}:${etcdMetricsPort}/health` : `http://${loopback}:${l.ports.etcdClient}/health`);
 
 export function etcdArgs(l: Layout): string[] {
   const client = `http://${loopback}:${l.ports.etcdClient}`;
@@ -29,6 +38,9 @@ export function etcdArgs(l: Layout): string[] {
     `--initial-advertise-peer-urls=${peer}`,
     `--initial-cluster=testbed=${peer}`,
     '--initial-cluster-state=new',
+    // In a namespace of its own, etcd's data stays on that namespace's loopback; its
+    // /health (and metrics) go on the routed address, for `up` to check from the host.
+    ...(l.routed ? [`--listen-metrics-urls=http://${l.address}:${etcdMetricsPort}`] : []),
     // The data dies with the testbed; fsync would only make every write in
     // every test wait for the disk.
     '--unsafe-no-fsync=true',
@@ -40,8 +52,8 @@ export function apiserverArgs(l: Layout): string[] {
   const p = l.pki;
   return [
     `--etcd-servers=http://${loopback}:${l.ports.etcdClient}`,
-    `--bind-address=${loopback}`,
-    `--advertise-address=${loopback}`,
+    `--bind-address=${l.address}`,
+    `--advertise-address=${l.address}`,
     `--secure-port=${l.ports.apiserver}`,
     `--cert-dir=${l.certDir}`,
     `--tls-cert-file=${p.apiserver.cert}`,
@@ -53,9 +65,9 @@ export function apiserverArgs(l: Layout): string[] {
     '--allow-privileged=true',
     `--service-cluster-ip-range=${l.serviceCIDR}`,
     // A loopback address is refused in Endpoints ("may not be in the loopback
-    // range"), so the default lease reconciler would fail every few seconds;
-    // the `kubernetes` Service simply has no endpoints here.
-    '--endpoint-reconciler-type=none',
+    // range"), so on loopback the default lease reconciler would fail every few
+    // seconds and the `kubernetes` Service simply has no endpoints.
+    ...(l.routed ? [] : ['--endpoint-reconciler-type=none']),
     // So `kubectl logs/exec` reach a kubelet, and verify it is the one the
     // cluster CA issued a serving cert to.
     `--kubelet-client-certificate=${p.apiserverKubeletClient.cert}`,
@@ -86,7 +98,7 @@ function servingArgs(kubeconfig: string, port: number, l: Layout): string[] {
     `--authorization-kubeconfig=${kubeconfig}`,
     `--client-ca-file=${l.pki.ca.cert}`,
     `--requestheader-client-ca-file=${l.pki.frontProxyCa.cert}`,
-    `--bind-address=${loopback}`,
+    `--bind-address=${l.address}`,
     `--secure-port=${port}`,
     // One instance; an election would only delay the start by a lease.
     '--leader-elect=false',

@@ -1,6 +1,7 @@
 // `testbed down`: stop what `up` started and remove the testbed's folder.
 import { access, rm } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import { removeNetwork } from './network.ts';
 import { TESTBED_PREFIX } from './paths.ts';
 import { stopProcess, type ProcessRecord } from './processes.ts';
 import { readState, stateFile } from './state.ts';
@@ -26,6 +27,7 @@ export async function down(dir: string): Promise<void> {
     await stopAll([...byName('kube-controller-manager'), ...byName('kube-scheduler')]);
     await stopAll(byName('kube-apiserver'));
     await stopAll(state.processes.filter((p) => !['kube-controller-manager', 'kube-scheduler', 'kube-apiserver'].includes(p.name)));
+    if (state.network) await removeNetwork(state.network);
   }
   await rm(dir, { recursive: true, force: true });
 }

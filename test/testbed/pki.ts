@@ -27,6 +27,8 @@ export interface PkiOptions {
   // the `kubernetes` Service, so it must be in the serving cert.
   kubernetesServiceIP: string;
   clusterDomain: string;
+  /** More addresses the apiserver is reached at (the --netns address). */
+  extraApiserverIPs?: string[];
 }
 
 const CA_DAYS = '3650';
@@ -116,6 +118,7 @@ export async function makePki(dir: string, options: PkiOptions): Promise<Pki> {
     'IP:127.0.0.1',
     'IP:::1',
     `IP:${options.kubernetesServiceIP}`,
+    ...(options.extraApiserverIPs ?? []).map((ip) => `IP:${ip}`),
   ];
   const serviceAccount = { key: join(dir, 'sa.key'), pub: join(dir, 'sa.pub') };
 

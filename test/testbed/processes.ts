@@ -13,12 +13,14 @@ export interface ProcessRecord {
   log: string;
 }
 
-export function startProcess(name: string, file: string, args: string[], log: string): ProcessRecord {
+export function startProcess(name: string, file: string, args: string[], log: string, netns?: string): ProcessRecord {
   const fd = openSync(log, 'a');
   try {
     // detached: its own session and process group, so it survives the
     // terminal or test runner that started it and can be signalled as a group.
-    const child = spawn(file, args, { detached: true, stdio: ['ignore', fd, fd] });
+    // `ip netns exec` execs the binary after entering the namespace: same pid.
+    const [command, argv] = netns ? ['ip', ['netns', 'exec', netns, file, ...args]] : [file, args];
+    const child = spawn(command, argv, { detached: true, stdio: ['ignore', fd, fd] });
     // A failed exec shows as a missing pid below; without a listener the
     // later 'error' event would crash the caller.
     child.on('error', () => {});

@@ -2,6 +2,7 @@
 // `status` and `env` can work from another process.
 import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TestbedNetwork } from './network.ts';
 import type { ProcessRecord } from './processes.ts';
 
 export const STATE_VERSION = 1;
@@ -28,6 +29,8 @@ export interface TestbedState {
   };
   // In start order; stopped in reverse.
   processes: ProcessRecord[];
+  // Set when the control plane runs in its own network namespace (up --netns).
+  network?: TestbedNetwork;
 }
 
 export function stateFile(dir: string): string {

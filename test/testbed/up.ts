@@ -1,6 +1,7 @@
 // `testbed up`: a fresh control plane (etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler) on loopback, ready for nodes to
-// join with a bootstrap token.
+// kube-controller-manager, kube-scheduler) on loopback, or with --netns in a
+// network namespace of its own with a routed address (network.ts), ready for
+// nodes to join with a bootstrap token.
 //
 //   build.sh ─► PKI + kubeconfigs ─► etcd ─► apiserver /readyz ─┬─► controller-manager /healthz
 //                                                               ├─► scheduler /healthz
@@ -12,13 +13,14 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { binary, checkBinaries, ensureBinaries } from './binaries.ts';
 import { asList, bootstrapObjects, newBootstrapToken, tokenString } from './bootstrap.ts';
-import { apiserverArgs, controllerManagerArgs, etcdArgs, schedulerArgs, type Layout } from './components.ts';
+import { apiserverArgs, controllerManagerArgs, etcdArgs, etcdHealthUrl, schedulerArgs, type Layout } from './components.ts';
 import { down } from './down.ts';
 import { envFileText } from './env.ts';
 import { run } from './exec.ts';
 import { checkHealth, type HealthResult } from './health.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
 import { logTail } from './logs.ts';
+import { createNetwork, removeNetwork, type TestbedNetwork } from './network.ts';
 import { KUBE_VERSION, TESTBED_PREFIX, testbedParent, type Binary } from './paths.ts';
 import { makePki } from './pki.ts';
 import { freePorts } from './ports.ts';
@@ -36,6 +38,9 @@ export interface UpOptions {
   log?: (message: string) => void;
   // Aborting stops the waiting and removes the half-made testbed.
   signal?: AbortSignal;
+  // Run the control plane in its own network namespace with a routed address,
+  // so the `kubernetes` Service has an endpoint pods can reach.
+  netns?: boolean;
 }
 
 // What a test needs to talk to the testbed; also what `up --json` prints.
@@ -55,6 +60,8 @@ export interface Testbed {
   podCIDR: string;
   clusterDomain: string;
   readyMs: number;
+  // With --netns: the control plane's namespace and address.
+  network?: TestbedNetwork;
 }
 
 const SERVICE_CIDR = '10.96.0.0/12';
@@ -78,7 +85,7 @@ export async function up(options: UpOptions = {}): Promise<Testbed> {
   await mkdir(parent, { recursive: true });
   const dir = await mkdtemp(join(parent, TESTBED_PREFIX));
   try {
-    const state = await bringUp(dir, bin, deadline, log, options.signal);
+    const state = await bringUp(dir, bin, deadline, log, options.signal, options.netns ?? false);
     return testbedInfo(state, Date.now() - started);
   } catch (err) {
     if (options.keepOnFailure) {
@@ -90,14 +97,39 @@ export async function up(options: UpOptions = {}): Promise<Testbed> {
   }
 }
 
-async function bringUp(dir: string, bin: string, deadline: number, log: (m: string) => void, signal?: AbortSignal): Promise<TestbedState> {
-  const [etcdClient, etcdPeer, apiserverPort, controllerManager, scheduler] = await freePorts(5);
-  const ports = { etcdClient: etcdClient!, etcdPeer: etcdPeer!, apiserver: apiserverPort!, controllerManager: controllerManager!, scheduler: scheduler! };
-  const apiserverUrl = `https://127.0.0.1:${ports.apiserver}`;
+async function bringUp(
+  dir: string,
+  bin: string,
+  deadline: number,
+  log: (m: string) => void,
+  signal: AbortSignal | undefined,
+  netns: boolean,
+): Promise<TestbedState> {
+  // In its own namespace nothing else listens: the components get kubeadm's ports.
+  let network: TestbedNetwork | undefined;
+  let ports: TestbedState['ports'];
+  if (netns) {
+    network = await createNetwork();
+    ports = { etcdClient: 2379, etcdPeer: 2380, apiserver: 6443, controllerManager: 10257, scheduler: 10259 };
+  } else {
+    const [etcdClient, etcdPeer, apiserverPort, controllerManager, scheduler] = await freePorts(5);
+    ports = { etcdClient: etcdClient!, etcdPeer: etcdPeer!, apiserver: apiserverPort!, controllerManager: controllerManager!, scheduler: scheduler! };
+  }
+  const address = network?.address ?? '127.0.0.1';
+  const apiserverUrl = `https://${address}:${ports.apiserver}`;
   const logs = join(dir, 'logs');
-  await mkdir(logs);
-
-  const pki = await makePki(join(dir, 'pki'), { kubernetesServiceIP: KUBERNETES_SERVICE_IP, clusterDomain: CLUSTER_DOMAIN });
+  let pki: Awaited<ReturnType<typeof makePki>>;
+  try {
+    await mkdir(logs);
+    pki = await makePki(join(dir, 'pki'), {
+      kubernetesServiceIP: KUBERNETES_SERVICE_IP,
+      clusterDomain: CLUSTER_DOMAIN,
+      ...(network && { extraApiserverIPs: [network.address] }),
+    });
+  } catch (err) {
+    if (network) await removeNetwork(network);
+    throw err;
+  }
   const token = newBootstrapToken();
   const files = {
     adminKubeconfig: join(dir, 'admin.kubeconfig'),
@@ -135,6 +167,8 @@ async function bringUp(dir: string, bin: string, deadline: number, log: (m: stri
     serviceCIDR: SERVICE_CIDR,
     podCIDR: POD_CIDR,
     clusterDomain: CLUSTER_DOMAIN,
+    address,
+    routed: network !== undefined,
   };
   const state: TestbedState = {
     version: 1,
@@ -150,12 +184,13 @@ async function bringUp(dir: string, bin: string, deadline: number, log: (m: stri
     bootstrapToken: tokenString(token),
     files,
     processes: [],
+    ...(network && { network }),
   };
   await writeState(state);
 
   const start = async (name: Binary, args: string[]): Promise<ProcessRecord> => {
     signal?.throwIfAborted();
-    const p = startProcess(name, binary(bin, name), args, join(logs, `${name}.log`));
+    const p = startProcess(name, binary(bin, name), args, join(logs, `${name}.log`), network?.netns);
     state.processes.push(p);
     await writeState(state);
     return p;
@@ -164,7 +199,7 @@ async function bringUp(dir: string, bin: string, deadline: number, log: (m: stri
 
   log(`starting etcd in ${dir}`);
   const etcd = await start('etcd', etcdArgs(layout));
-  await waitReady(etcd, 'etcd /health', () => checkHealth({ url: `http://127.0.0.1:${ports.etcdClient}/health` }));
+  await waitReady(etcd, 'etcd /health', () => checkHealth({ url: etcdHealthUrl(layout) }));
 
   log(`starting kube-apiserver on ${apiserverUrl}`);
   const admin = { caFile: pki.ca.cert, certFile: pki.admin.cert, keyFile: pki.admin.key };
@@ -183,8 +218,8 @@ async function bringUp(dir: string, bin: string, deadline: number, log: (m: stri
   await writeFile(objectsFile, asList(bootstrapObjects(token, clusterInfo, expiration)), { mode: 0o600 });
   const kubectl = binary(bin, 'kubectl');
   await Promise.all([
-    waitReady(kcm, 'kube-controller-manager /healthz', () => checkHealth({ url: `https://127.0.0.1:${ports.controllerManager}/healthz` })),
-    waitReady(sched, 'kube-scheduler /healthz', () => checkHealth({ url: `https://127.0.0.1:${ports.scheduler}/healthz` })),
+    waitReady(kcm, 'kube-controller-manager /healthz', () => checkHealth({ url: `https://${address}:${ports.controllerManager}/healthz` })),
+    waitReady(sched, 'kube-scheduler /healthz', () => checkHealth({ url: `https://${address}:${ports.scheduler}/healthz` })),
     waitReady(apiserver, 'bootstrap objects applied', async () => {
       // Retried: kube-public may not exist yet right after /readyz.
       try {
@@ -197,6 +232,7 @@ async function bringUp(dir: string, bin: string, deadline: number, log: (m: stri
   ]);
 
   await writeFile(files.env, envFileText(state), { mode: 0o600 });
+  if (network) log(`control plane in network namespace ${network.netns} at ${network.address} (host side ${network.hostAddress})`);
   return state;
 }
 
@@ -217,6 +253,7 @@ export function testbedInfo(state: TestbedState, readyMs: number): Testbed {
     podCIDR: state.podCIDR,
     clusterDomain: state.clusterDomain,
     readyMs,
+    ...(state.network && { network: state.network }),
   };
 }
 

@@ -11,13 +11,14 @@ import type { KubeletOptions } from '../options/kubelet-options.js';
 import { buildNode, buildNodeStatus } from './build-node.js';
 import { NodeFactsGatherer } from './gather-node-facts.js';
 import { restNodeApi, type NodeApi } from './node-api.js';
-import type { NodeFacts, NodeImage, RuntimeFacts } from './node-facts.js';
+import type { NodeFacts, NodeImage, RuntimeCondition, RuntimeFacts } from './node-facts.js';
 import { NodeLease } from './node-lease.js';
 import { registerNode } from './node-registration.js';
 import { nodeSettingsFromOptions, type NodeSettings } from './node-settings.js';
 import { NodeStatusReporter } from './node-status.js';
 import type { Node } from './node-wire.js';
 import { criRuntimeCalls, RuntimeProbe } from './runtime-facts.js';
+import { withNetworkCondition } from '../network/network-condition.js';
 
 export interface NodeControllerOptions {
   api: NodeApi;
@@ -137,6 +138,8 @@ export interface NodeControllerDeps {
   pressure?: () => { memory: boolean; disk: boolean; pid: boolean };
   /** A graceful node shutdown is under way. */
   shuttingDown?: () => boolean;
+  /** NetworkReady when the kubelet manages pod networking; it wins over the runtime's when not ready. */
+  networkReady?: () => RuntimeCondition;
 }
 
 /** A NodeController from the resolved kubelet options; throws invalid-argument for a bad reservation or threshold. */
@@ -154,7 +157,7 @@ export function nodeControllerFromOptions(options: KubeletOptions, deps: NodeCon
     facts: deps.facts ?? (() => gatherer.gather()),
     ...(deps.pressure ? { pressure: deps.pressure } : {}),
     ...(deps.shuttingDown ? { shuttingDown: deps.shuttingDown } : {}),
-    runtime: (s) => probe.facts(s),
+    runtime: async (s) => withNetworkCondition(await probe.facts(s), deps.networkReady?.()),
     images: (s) => probe.images(s),
     registerNode: c.registerNode,
     leaseDurationSeconds: c.nodeLeaseDurationSeconds,

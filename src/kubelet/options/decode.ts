@@ -1,4 +1,5 @@
 import { defaultEvictionHard, defaultKubeletConfiguration } from './defaults.js';
+import { decodeObject, plain, type Rule, type Rules, type Warn } from '../../common/object-decoder.js';
 import * as r from './field-readers.js';
 import { goCipherSuites, goTlsVersionNames } from './tls-settings.js';
 import { isUnsupportedAtDefault, readButIgnoredFields, removedFields, unsupportedFields } from './unsupported-fields.js';
@@ -14,43 +15,6 @@ import {
 // Turns the decoded YAML/JSON of a KubeletConfiguration into the typed config: each
 // field checked for its type, upstream defaults where the file is silent, and one
 // warning line per field tskube ignores.
-
-type Warn = (line: string) => void;
-
-interface Rule<V> {
-  read: (value: unknown, path: string, warn: Warn) => V;
-  /** Upstream defaults this field when it holds its zero value ("0s", 0, ""), not only when absent. */
-  zeroIsDefault?: boolean;
-}
-
-type Rules<T> = { [K in keyof T]?: Rule<T[K]> };
-
-const plain = <V>(read: r.Reader<V>, zeroIsDefault = false): Rule<V> => ({ read: (v, p) => read(v, p), zeroIsDefault });
-
-function decodeObject<T extends object>(
-  raw: unknown,
-  path: string,
-  defaults: T,
-  rules: Rules<T>,
-  warn: Warn,
-  onUnknown: (key: string, value: unknown, fieldPath: string) => void,
-): T {
-  if (!r.isPlainObject(raw)) throw r.invalid(path || 'KubeletConfiguration', raw, 'want an object');
-  const out: T = { ...defaults };
-  for (const [key, value] of Object.entries(raw)) {
-    const fieldPath = path ? `${path}.${key}` : key;
-    const rule = (rules as Record<string, Rule<unknown> | undefined>)[key];
-    if (!rule) {
-      onUnknown(key, value, fieldPath);
-      continue;
-    }
-    // null and a missing field mean the same thing in Go's JSON decoding.
-    if (value === null || value === undefined) continue;
-    if (rule.zeroIsDefault && (value === 0 || value === '' || value === '0s')) continue;
-    (out as Record<string, unknown>)[key] = rule.read(value, fieldPath, warn);
-  }
-  return out;
-}
 
 const unknownNested =
   (warn: Warn) =>

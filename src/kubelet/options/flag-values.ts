@@ -1,11 +1,9 @@
 import { isIP } from 'node:net';
-import { TskubeError } from '../../common/errors.js';
+import { badFlagValue as bad } from '../../common/go-flags.js';
 import { labelValueProblem, qualifiedNameProblem } from './field-readers.js';
 import { taintEffects, type Taint, type TaintEffect } from './types.js';
 
 // Parsers for the kubelet flags whose values have structure of their own.
-
-const bad = (flag: string, value: string, why: string) => new TskubeError('invalid-argument', `${flag}: invalid value "${value}": ${why}`);
 
 /** "k=v,k2=v2" (--node-labels); later keys win, as with repeated flags. */
 export function parseKeyValueList(text: string, flag: string): Record<string, string> {
@@ -101,11 +99,4 @@ export function parseIPList(text: string, flag: string): string[] {
     .filter((s) => s !== '');
   for (const ip of ips) if (isIP(ip) === 0) throw bad(flag, text, `"${ip}" is not an IP address`);
   return ips;
-}
-
-export function parseIntFlag(text: string, flag: string, min = -(2 ** 31), max = 2 ** 31 - 1): number {
-  if (!/^[+-]?\d+$/.test(text.trim())) throw bad(flag, text, 'want a whole number');
-  const n = Number(text);
-  if (n < min || n > max) throw bad(flag, text, `want a number from ${min} to ${max}`);
-  return n;
 }

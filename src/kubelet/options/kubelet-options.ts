@@ -2,12 +2,13 @@ import { join } from 'node:path';
 import { TskubeError } from '../../common/errors.js';
 import { defaultKubeletConfiguration } from './defaults.js';
 import { requireGoDuration } from '../../common/go-duration.js';
-import { parseBool, parseGoFlags, type FlagDef } from './go-flags.js';
-import { forbiddenNodeLabels, parseIntFlag, parseIPList, parseKeyValueList, parseNodeIPs, parseTaintList } from './flag-values.js';
+import { parseBool, parseGoFlags, type FlagDef, parseIntFlag } from '../../common/go-flags.js';
+import { forbiddenNodeLabels, parseIPList, parseKeyValueList, parseNodeIPs, parseTaintList } from './flag-values.js';
 import { isIP } from 'node:net';
 import { loadKubeletConfig, type ReadTextFile } from './load.js';
 import { cgroupDrivers, type CgroupDriver, type KubeletConfiguration } from './types.js';
 import { validateKubeletConfiguration } from './validate.js';
+import type { PodNetworkSettings } from '../network/pod-network.js';
 
 /** Everything the kubelet needs to start, from the flags, the --config file and upstream defaults. */
 export interface KubeletOptions {
@@ -40,6 +41,10 @@ export interface KubeletOptions {
   containerGcPeriodMs: number;
   /** How often unused images are collected (upstream: every 5 minutes). */
   imageGcPeriodMs: number;
+  /** When in its life a projected service-account token is renewed (upstream: 0.8; tests shorten it to see a renewal). */
+  tokenRefreshFraction?: number;
+  /** --network-plugin=cni: the kubelet runs the pod network's CNI plugins (docs/cni.md); absent: the runtime's own CNI config does. */
+  cni?: PodNetworkSettings;
 }
 
 export interface ResolvedKubeletOptions {
@@ -54,6 +59,9 @@ export interface KubeletHost {
 }
 
 export const defaultRootDir = '/var/lib/kubelet';
+export const defaultCniConfDir = '/etc/tskube/cni/net.d';
+export const defaultCniBinDirs = ['/opt/cni/bin', '/usr/lib/cni'];
+export const defaultCniCacheDir = '/var/lib/cni';
 
 type Apply = (value: string, config: KubeletConfiguration, flag: string) => void;
 
@@ -146,8 +154,54 @@ export const kubeletFlags: readonly KubeletFlag[] = [
   },
   { name: 'port', kind: 'string', help: 'HTTPS port', toConfig: (v, c, f) => (c.port = parseIntFlag(v, f, 1, 65535)) },
   { name: 'healthz-port', kind: 'string', help: 'healthz port, 0 to disable', toConfig: (v, c, f) => (c.healthzPort = parseIntFlag(v, f, 0, 65535)) },
+  {
+    name: 'network-plugin',
+    kind: 'string',
+    help: 'cni: the kubelet runs the CNI plugins of --cni-conf-dir, the runtime calls it through tskube-cni-shim; empty (default): the runtime runs its own CNI config',
+  },
+  { name: 'cni-conf-dir', kind: 'string', help: `with --network-plugin=cni: the pod network's CNI config folder (default ${defaultCniConfDir})` },
+  { name: 'cni-bin-dir', kind: 'string', help: `with --network-plugin=cni: CNI plugin folders, comma-separated (default ${defaultCniBinDirs.join(',')})` },
+  {
+    name: 'cni-cache-dir',
+    kind: 'string',
+    help: `with --network-plugin=cni: the CNI result cache root, shared with the runtime (default ${defaultCniCacheDir})`,
+  },
+  {
+    name: 'cni-runtime-conf-dir',
+    kind: 'string',
+    help: "with --network-plugin=cni: where the runtime reads its CNI config, for the shim's 00-tskube.conflist (default: what the runtime reports, else /etc/cni/net.d)",
+  },
   { name: 'help', shorthand: 'h', kind: 'bool', help: 'show this help' },
 ];
+
+const cniFlags = ['cni-conf-dir', 'cni-bin-dir', 'cni-cache-dir', 'cni-runtime-conf-dir'];
+
+/** --network-plugin and the --cni-* flags: the settings of kubelet-managed pod networking, or undefined for the runtime's own. */
+function podNetworkSettings(values: Map<string, string[]>, warnings: string[]): PodNetworkSettings | undefined {
+  const plugin = last(values, 'network-plugin') ?? '';
+  if (plugin === '') {
+    const given = cniFlags.filter((f) => values.has(f));
+    if (given.length) warnings.push(`${given.map((f) => `--${f}`).join(', ')} ignored without --network-plugin=cni`);
+    return undefined;
+  }
+  if (plugin !== 'cni') {
+    throw new TskubeError(
+      'invalid-argument',
+      `--network-plugin: invalid value "${plugin}": want "cni" (the kubelet runs the CNI plugins) or "" (the runtime does)`,
+    );
+  }
+  const binDirs = (last(values, 'cni-bin-dir') ?? defaultCniBinDirs.join(','))
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
+  if (binDirs.length === 0) throw new TskubeError('invalid-argument', '--cni-bin-dir: no folder given');
+  return {
+    confDir: nonEmpty(last(values, 'cni-conf-dir')) ?? defaultCniConfDir,
+    binDirs,
+    cacheDir: nonEmpty(last(values, 'cni-cache-dir')) ?? defaultCniCacheDir,
+    runtimeConfDir: last(values, 'cni-runtime-conf-dir') ?? '',
+  };
+}
 
 /** Usage text for `tskube kubelet --help`. */
 export function kubeletUsage(): string {
@@ -230,6 +284,7 @@ export async function resolveKubeletOptions(argv: readonly string[], host: Kubel
   }
   const rootDir = nonEmpty(last(values, 'root-dir')) ?? defaultRootDir;
   const podInfraContainerImage = nonEmpty(last(values, 'pod-infra-container-image'));
+  const cni = podNetworkSettings(values, warnings);
 
   const options: KubeletOptions = {
     nodeName,
@@ -247,6 +302,7 @@ export async function resolveKubeletOptions(argv: readonly string[], host: Kubel
     ...(bootstrapKubeconfig !== undefined && { bootstrapKubeconfig }),
     ...(configFile !== undefined && { configFile }),
     ...(podInfraContainerImage !== undefined && { podInfraContainerImage }),
+    ...(cni !== undefined && { cni }),
   };
   return { options, warnings };
 }

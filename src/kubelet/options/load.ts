@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { errorMessage, TskubeError } from '../../common/errors.js';
 import { decodeKubeletConfiguration, type DecodedKubeletConfig } from './decode.js';
-import { isPlainObject, show } from './field-readers.js';
+import { isPlainObject, show } from '../../common/field-readers.js';
 import { kubeletConfigApiVersion, kubeletConfigKind, type KubeletConfiguration } from './types.js';
 import { validateKubeletConfiguration } from './validate.js';
 

@@ -1,6 +1,6 @@
 import { isAbsolute, normalize } from 'node:path';
 import { TskubeError } from '../../common/errors.js';
-import { show } from './field-readers.js';
+import { show } from '../../common/field-readers.js';
 import { formatGoDuration } from '../../common/go-duration.js';
 import { tryParseQuantity } from '../../kube/quantity.js';
 import { sysctlPatternProblem } from './sysctl-names.js';

@@ -90,11 +90,16 @@ export class PodSyncer {
     if (actions.killPod) await this.#stopEverything(pod, state, grace, signal);
     for (const k of actions.containersToKill) await this.#kill(pod, state, k, grace, k.message, signal);
     if (actions.containersToResize.length > 0) await this.#applyResize(pod, actions.containersToResize, signal);
+    // Volumes before the sandbox, on every sync (their content follows the objects it comes from).
+    const volumes = deps.volumes && !actions.podFailed ? await deps.volumes.setUp(pod) : undefined;
+    if (volumes) report({ step: 'mount-volumes', ...volumes });
+    // Nothing starts until every volume is there; the containers show ContainerCreating meanwhile.
+    const volumesReady = volumes?.ready ?? true;
     let sandbox: RunningSandbox | undefined;
-    if (actions.createSandbox) {
+    if (volumesReady && actions.createSandbox) {
       sandbox = await runSandbox(deps, pod, actions.sandboxAttempt, signal);
       log.info({ pod: podKey(pod), sandbox: sandbox.id.slice(0, 13), ips: sandbox.ips }, 'sandbox created');
-    } else if (actions.sandboxId) {
+    } else if (volumesReady && actions.sandboxId) {
       const current = state.sandboxes.find((s) => s.id === actions.sandboxId);
       sandbox = { id: actions.sandboxId, config: deps.builders.sandbox(pod, current?.attempt ?? 0), ips: current?.ips ?? [] };
     }

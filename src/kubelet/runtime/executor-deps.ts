@@ -8,6 +8,7 @@ import type { CriRuntime } from './cri-runtime.js';
 import type { ImagePuller, ImageUser } from './image-puller.js';
 import type { ResolvedEnv } from '../cri-requests/env.js';
 import type { DnsWarning } from '../cri-requests/pod-dns.js';
+import type { PodVolumes } from '../volumes/volume-manager.js';
 
 /** Pod → CRI requests (PodSandboxConfig, ContainerConfig), bound to this node by cri-request-builders.ts (see cri-requests/). */
 export interface CriRequestBuilders {
@@ -49,4 +50,8 @@ export interface ExecutorDeps {
   podCgroups?: { ensure(pod: V1Pod): Promise<void> };
   /** Warning events about the Node (MissingClusterDNS is recorded on both, as upstream does). */
   nodeWarning?: (reason: string, message: string) => void;
+  /** The pod's volumes, set up before its sandbox, and each container's mounts of them; none: no volume mounts. */
+  volumes?: PodVolumes;
+  /** Kubelet-managed pod networking (--network-plugin=cni): the pod IPs from the ADD result of a sandbox. */
+  network?: { podIPs(sandboxId: string): string[] | undefined };
 }

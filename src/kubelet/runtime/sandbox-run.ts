@@ -37,6 +37,9 @@ export async function runSandbox(deps: ExecutorDeps, pod: V1Pod, attempt: number
     deps.events.warning(pod, 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${e.detail}`);
     throw e.wrap('creating the pod sandbox');
   }
+  // With kubelet-managed networking the kubelet has the ADD result itself; the runtime reports the same addresses.
+  const fromResult = deps.network?.podIPs(id);
+  if (fromResult?.length) return { id, config, ips: fromResult };
   const { status } = await deps.cri.runtime.call('PodSandboxStatus', { podSandboxId: id }, opts);
   const ips = status?.network?.ip ? [status.network.ip, ...status.network.additionalIps.map((a) => a.ip)] : [];
   return { id, config, ips };

@@ -1,4 +1,4 @@
-import { TskubeError } from '../../common/errors.js';
+import { TskubeError } from './errors.js';
 
 // Command-line parsing with the rules of Go's pflag, which the upstream kubelet uses
 // and which kubeadm's systemd drop-in relies on: "--flag=value" and "--flag value";
@@ -89,4 +89,15 @@ export function parseGoFlags(argv: readonly string[], defs: readonly FlagDef[]):
     i++;
   }
   return { values, positionals };
+}
+
+/** The error for a flag value that does not parse: names the flag and the value. */
+export const badFlagValue = (flag: string, value: string, why: string) => new TskubeError('invalid-argument', `${flag}: invalid value "${value}": ${why}`);
+
+/** A whole-number flag value within [min, max]. */
+export function parseIntFlag(text: string, flag: string, min = -(2 ** 31), max = 2 ** 31 - 1): number {
+  if (!/^[+-]?\d+$/.test(text.trim())) throw badFlagValue(flag, text, 'want a whole number');
+  const n = Number(text);
+  if (n < min || n > max) throw badFlagValue(flag, text, `want a number from ${min} to ${max}`);
+  return n;
 }

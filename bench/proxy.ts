@@ -1,0 +1,493 @@
+// bench/proxy: tskube proxy beside upstream kube-proxy v1.36.3 (built from the test
+// control plane's Go module), in the same run, fed the same objects by a real control
+// plane: 1k to 45k Services with 5 endpoints each (and a row with 1), nftables and
+// iptables modes. Each proxy runs alone in a fresh network namespace of its own (its
+// rules touch nothing else) that reaches the API through the host.
+//
+// Per row: the first full sync (the proxy's own kubeproxy_sync_full_proxy_rules_duration_seconds),
+// a partial sync after one EndpointSlice change (…_partial_…, median of 5), the time from
+// that API change to the rule in the kernel (kubeproxy_network_programming_duration_seconds,
+// from the slice's last-change-trigger-time), rules and set elements in the kernel, the
+// proxy's RSS; and the floor: `nft -f` / `iptables-restore` of the finished ruleset alone.
+//
+// BENCH_SCALES=1000,5000,10000,30000,45000  BENCH_MODES=nftables,iptables
+// BENCH_ONE_ENDPOINT=10000 (the Services in the 1-endpoint row, measured right after the
+//   5-endpoint row of that size; default 10000 when it is a scale, else the largest)
+// BENCH_DIRECT=1: tskube alone, nftables, without a control plane: the same objects fed
+//   in-process to the proxy's syncer writing to a fresh namespace with the real nft (the
+//   sizes the shared machine's API server cannot take in time; no API->kernel, no RSS)
+// BENCH_SYNC_TIMEOUT_S=300 (a proxy whose first sync takes longer is stopped and shown as >N)
+// TSKUBE_KUBE_PROXY=path to upstream kube-proxy (default: the testbed's peers build)
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadKubeconfig } from '../src/kube/kubeconfig.js';
+import { RestClient } from '../src/kube/rest-client.js';
+import { inNetns, processExec } from '../src/proxy/exec/exec.js';
+import type { EndpointSlice, Service } from '../src/proxy/model/api-objects.js';
+import { EndpointSliceChangeTracker, ServiceChangeTracker } from '../src/proxy/model/change-trackers.js';
+import { ServiceMap } from '../src/proxy/model/service-map.js';
+import { NftablesProxier } from '../src/proxy/nftables/nftables-proxier.js';
+import { type Nftables, nftCommand } from '../src/proxy/nftables/nftables.js';
+import { ProxyHealthState } from '../src/proxy/server/proxy-health.js';
+import { ProxyMetrics } from '../src/proxy/server/proxy-metrics.js';
+import { ProxySyncer } from '../src/proxy/sync/proxy-syncer.js';
+import { createNetwork, removeNetwork, type TestbedNetwork } from '../test/testbed/network.ts';
+import { down, up } from '../test/testbed/index.ts';
+import { processUsage } from './lib/proc.js';
+import { printTable } from './lib/stats.js';
+
+const root = process.env['TSKUBE_ROOT'] ?? process.cwd();
+const scales = (process.env['BENCH_SCALES'] ?? '1000,5000,10000,30000,45000').split(',').map(Number);
+const modes = (process.env['BENCH_MODES'] ?? 'nftables,iptables').split(',') as ('nftables' | 'iptables')[];
+const syncTimeoutMs = Number(process.env['BENCH_SYNC_TIMEOUT_S'] ?? 300) * 1000;
+const upstreamBin = process.env['TSKUBE_KUBE_PROXY'] ?? '';
+const namespaces = 50;
+const nodeName = 'bench-node';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const header = [
+  'mode services x endpoints',
+  'full s tskube',
+  'full s upstream',
+  'floor s',
+  'partial ms tskube',
+  'partial ms upstream',
+  'API->kernel ms tskube',
+  'API->kernel ms upstream',
+  'rules+elements tskube',
+  'upstream',
+  'RSS MiB tskube',
+  'upstream',
+];
+
+/** Seconds with two decimals, milliseconds with one, counts whole; text as it is. */
+const cell = (v: number | string, digits: number) => (typeof v === 'number' ? v.toFixed(digits) : v);
+const log = (m: string) => process.stderr.write(`[bench/proxy] ${m}\n`);
+
+// ── The objects ────────────────────────────────────────────────────────────────────
+
+const ns = (i: number) => `bench-${i % namespaces}`;
+const endpointIp = (i: number, e: number, generation: number) => {
+  const n = i * 8 + e;
+  return `10.${128 + generation * 16 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+};
+
+function sliceBody(i: number, endpoints: number, generation = 0): EndpointSlice {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `svc-${i}-bench`,
+      namespace: ns(i),
+      labels: { 'kubernetes.io/service-name': `svc-${i}`, 'endpointslice.kubernetes.io/managed-by': 'bench.tskube.io' },
+      annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': new Date().toISOString() },
+    },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: Array.from({ length: endpoints }, (_, e) => ({ addresses: [endpointIp(i, e, generation)], conditions: { ready: true }, nodeName: 'elsewhere' })),
+  };
+}
+
+async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const item = items[next++]!;
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await fn(item);
+            break;
+          } catch (err) {
+            if (attempt >= 5) throw err;
+            await sleep(500 * (attempt + 1));
+          }
+        }
+      }
+    }),
+  );
+}
+
+// ── Proxies ────────────────────────────────────────────────────────────────────────
+
+type Impl = 'tskube' | 'upstream';
+
+interface Running {
+  child: ChildProcess;
+  net: TestbedNetwork;
+  metrics: () => Promise<Map<string, number>>;
+  stderr: () => string;
+}
+
+/** The proxy running now, for the signal handler. */
+let running: Running | undefined;
+
+function startProxy(impl: Impl, mode: string, net: TestbedNetwork, kubeconfig: string): Running {
+  const common = [
+    `--kubeconfig=${kubeconfig}`,
+    `--hostname-override=${nodeName}`,
+    `--proxy-mode=${mode}`,
+    `--metrics-bind-address=${net.address}:10249`,
+    `--healthz-bind-address=${net.address}:10256`,
+    // Neither proxy may change the host's conntrack settings (nf_conntrack_max is global).
+    '--conntrack-max-per-core=0',
+    '--conntrack-tcp-timeout-established=0s',
+    '--conntrack-tcp-timeout-close-wait=0s',
+    '--oom-score-adj=0',
+  ];
+  const [command, args] = impl === 'tskube' ? [join(root, 'bin/tskube'), ['proxy', ...common]] : [upstreamBin, [...common, '--v=0']];
+  const child = spawn('ip', ['netns', 'exec', net.netns, command, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, TSKUBE_LOG_LEVEL: 'warn' },
+  });
+  let err = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    err = (err + c.toString()).slice(-4000);
+  });
+  running = {
+    child,
+    net,
+    stderr: () => err,
+    async metrics() {
+      const text = await fetch(`http://${net.address}:10249/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text());
+      const out = new Map<string, number>();
+      for (const line of text.split('\n')) {
+        const m = /^(kubeproxy_[a-z_]+(?:_sum|_count)?)\{?([^}\s]*)\}? (\S+)$/.exec(line);
+        if (m && (m[2] === '' || m[2]!.includes('ip_family="IPv4"'))) out.set(m[1]!, Number(m[3]));
+      }
+      return out;
+    },
+  };
+  return running;
+}
+
+async function stopProxy(r: Running): Promise<void> {
+  if (r.child.exitCode === null && r.child.signalCode === null) {
+    const exited = new Promise<void>((resolve) => r.child.once('exit', () => resolve()));
+    r.child.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000)]);
+    if (r.child.exitCode === null && r.child.signalCode === null) {
+      r.child.kill('SIGKILL');
+      await exited;
+    }
+  }
+  // A proxy stopped mid-sync leaves its nft or iptables-restore running in the namespace:
+  // stop those too, or they would eat CPU through the next measurement.
+  const left = await processExec.output('ip', ['netns', 'pids', r.net.netns]).catch(() => '');
+  for (const pid of left.split('\n').filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {}
+  }
+  await removeNetwork(r.net);
+  if (running === r) running = undefined;
+}
+
+async function waitMetric(r: Running, name: string, atLeast: number, timeoutMs: number): Promise<Map<string, number> | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (r.child.exitCode !== null) throw new Error(`the proxy exited (${r.child.exitCode}): ${r.stderr()}`);
+    const m = await r.metrics().catch(() => undefined);
+    if (m && (m.get(name) ?? 0) >= atLeast) return m;
+    await sleep(200);
+  }
+  return undefined;
+}
+
+/** Rules and set elements the kernel holds in the namespace. */
+async function kernelCount(mode: string, netns: string): Promise<number> {
+  if (mode === 'iptables') {
+    const save = await processExec.output('ip', ['netns', 'exec', netns, 'iptables-save']);
+    return save.split('\n').filter((l) => l.startsWith('-A ')).length;
+  }
+  const json = JSON.parse(await processExec.output('ip', ['netns', 'exec', netns, 'nft', '-j', 'list', 'ruleset'])) as {
+    nftables: Record<string, { elem?: unknown[] }>[];
+  };
+  let n = 0;
+  for (const o of json.nftables) {
+    if (o['rule']) n++;
+    n += (o['set']?.elem?.length ?? 0) + (o['map']?.elem?.length ?? 0);
+  }
+  return n;
+}
+
+// ── The floor ──────────────────────────────────────────────────────────────────────
+
+/** tskube's writer fed in-process, over `nft`: what `tskube proxy` runs after its informers. */
+function inProcessSyncer(nft: Nftables) {
+  const services = new ServiceChangeTracker();
+  const slices = new EndpointSliceChangeTracker();
+  const syncer = new ProxySyncer({
+    families: [{ map: new ServiceMap('IPv4'), backend: new NftablesProxier({ nft, family: 'IPv4' }) }],
+    services,
+    slices,
+    nodeName,
+    nodeConfig: (family) => ({
+      family,
+      topology: { nodeName, zone: '' },
+      nodeIPs: ['127.0.0.1'],
+      masqueradeBit: 14,
+      masqueradeAll: false,
+      localDetector: { kind: 'none' },
+      nodePortAddresses: { matchAll: true },
+      serviceCIDRs: ['10.96.0.0/12'],
+      localhostNodePorts: false,
+    }),
+    schedule: { minIntervalMs: 0, retryIntervalMs: 1000, maxIntervalMs: 3_600_000 },
+    metrics: new ProxyMetrics(),
+    health: new ProxyHealthState(60_000),
+    log: pino({ level: 'silent' }),
+  });
+  syncer.setInitialized();
+  return { syncer, services, slices };
+}
+
+/** tskube's full-sync transaction for these objects, made in-process (the exact `nft -f` script). */
+async function nftScript(services: Service[], slices: EndpointSlice[]): Promise<string> {
+  let script = '';
+  const capture: Nftables = {
+    run: async (tx) => {
+      script = tx.toString();
+    },
+    check: async () => {},
+    inventory: async () => ({ tableExists: false, chains: new Set(), setTimeouts: new Map() }),
+    deleteTable: async () => false,
+  };
+  const p = inProcessSyncer(capture);
+  for (const s of services) p.services.update(undefined, s);
+  for (const s of slices) p.slices.update(s, false);
+  await p.syncer.syncOnce();
+  return script;
+}
+
+async function timeLoad(command: string, args: string[], input: string): Promise<number> {
+  const netns = `tskp-bench-floor-${process.pid}`;
+  await processExec.output('ip', ['netns', 'add', netns]);
+  try {
+    const t = performance.now();
+    await processExec.output('ip', ['netns', 'exec', netns, command, ...args], { input });
+    return (performance.now() - t) / 1000;
+  } finally {
+    await processExec.output('ip', ['netns', 'del', netns]);
+  }
+}
+
+// ── One measurement ────────────────────────────────────────────────────────────────
+
+interface Result {
+  fullS: number | string;
+  partialMs: number | string;
+  programmingMs: number | string;
+  count: number | string;
+  rssMiB: number | string;
+}
+
+async function measure(
+  impl: Impl,
+  mode: string,
+  count: number,
+  kubeconfig: string,
+  rest: RestClient,
+  endpoints: number,
+): Promise<Result & { netns?: string; keep?: Running }> {
+  const net = await createNetwork();
+  const r = startProxy(impl, mode, net, kubeconfig);
+  const result: Result = { fullS: '-', partialMs: '-', programmingMs: '-', count: '-', rssMiB: '-' };
+  const full = await waitMetric(r, 'kubeproxy_sync_full_proxy_rules_duration_seconds_count', 1, syncTimeoutMs);
+  if (!full) {
+    result.fullS = `>${syncTimeoutMs / 1000}`;
+    await stopProxy(r);
+    return result;
+  }
+  result.fullS = full.get('kubeproxy_sync_full_proxy_rules_duration_seconds_sum')!;
+  await sleep(1500);
+  const partials: number[] = [];
+  const programming: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const before = await r.metrics();
+    const i = Math.floor(Math.random() * count);
+    await rest.request('PUT', `/apis/discovery.k8s.io/v1/namespaces/${ns(i)}/endpointslices/svc-${i}-bench`, {
+      body: sliceBody(i, endpoints, 1 + (k % 2)),
+    });
+    const name = 'kubeproxy_sync_partial_proxy_rules_duration_seconds_count';
+    const after = await waitMetric(r, name, (before.get(name) ?? 0) + 1, 60_000);
+    if (!after) break;
+    const delta = (m: Map<string, number>, key: string) => (m.get(key) ?? 0) - (before.get(key) ?? 0);
+    partials.push((delta(after, 'kubeproxy_sync_partial_proxy_rules_duration_seconds_sum') / delta(after, name)) * 1000);
+    const np = delta(after, 'kubeproxy_network_programming_duration_seconds_count');
+    if (np > 0) programming.push((delta(after, 'kubeproxy_network_programming_duration_seconds_sum') / np) * 1000);
+    await sleep(1200);
+  }
+  const median = (xs: number[]) => (xs.length === 0 ? '-' : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
+  result.partialMs = median(partials);
+  result.programmingMs = median(programming);
+  result.rssMiB = processUsage(r.child.pid!).rssMiB;
+  result.count = await kernelCount(mode, net.netns).catch(() => '-');
+  return { ...result, keep: r, netns: net.netns };
+}
+
+// ── Main ───────────────────────────────────────────────────────────────────────────
+
+/** A Service as the API server returns it, with the ClusterIP it would allocate. */
+function serviceObject(i: number): Service {
+  const n = i + 16;
+  const ip = `10.${96 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: `svc-${i}`, namespace: ns(i), resourceVersion: String(i + 1) },
+    spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+  };
+}
+
+/** BENCH_DIRECT: tskube's full and partial syncs at each scale, fed in-process. */
+async function direct(): Promise<void> {
+  const rows: (string | number)[][] = [];
+  let version = 1_000_000;
+  const versioned = (s: EndpointSlice) => ({ ...s, metadata: { ...s.metadata, resourceVersion: String(++version) } });
+  for (const count of scales) {
+    const services = Array.from({ length: count }, (_, i) => serviceObject(i));
+    const slices = services.map((_, i) => versioned(sliceBody(i, 5)));
+    const netns = `tskp-bench-direct-${process.pid}`;
+    await processExec.output('ip', ['netns', 'add', netns]);
+    try {
+      const p = inProcessSyncer(nftCommand(inNetns(processExec, netns)));
+      for (const s of services) p.services.update(undefined, s);
+      for (const s of slices) p.slices.update(s, false);
+      let t = performance.now();
+      if (!(await p.syncer.syncOnce())) throw new Error(`the full sync of ${count} Services failed`);
+      const fullS = (performance.now() - t) / 1000;
+      const partials: number[] = [];
+      for (let k = 0; k < 5; k++) {
+        p.slices.update(versioned(sliceBody(Math.floor(Math.random() * count), 5, 1 + (k % 2))), false);
+        t = performance.now();
+        if (!(await p.syncer.syncOnce())) throw new Error('a partial sync failed');
+        partials.push(performance.now() - t);
+      }
+      const kernel = await kernelCount('nftables', netns);
+      const floor = await timeLoad('nft', ['-f', '-'], await nftScript(services, slices));
+      const median = [...partials].sort((a, b) => a - b)[2]!;
+      rows.push([`nftables ${count}x5 (direct)`, cell(fullS, 2), '-', cell(floor, 2), cell(median, 1), '-', '-', '-', cell(kernel, 0), '-', '-', '-']);
+      printTable(header, rows.slice(-1));
+    } finally {
+      await processExec.output('ip', ['netns', 'del', netns]);
+    }
+  }
+  console.log('');
+  printTable(header, rows);
+}
+
+if (process.env['BENCH_DIRECT']) {
+  await direct();
+  process.exit(0);
+}
+
+const binDir = process.env['TSKUBE_TESTBED_BIN'];
+log('starting a control plane (testbed --netns)');
+const tb = await up({ netns: true, timeoutMs: 300_000, log: (m) => log(`testbed: ${m}`), ...(binDir ? { binDir } : {}) });
+const work = mkdtempSync(join(tmpdir(), 'tskube-bench-proxy-'));
+// Ctrl-C or a kill: stop the proxy, the control plane and the namespaces, then go.
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    stopping = true;
+    log(`${signal}: cleaning up`);
+    void (async () => {
+      if (running) await stopProxy(running).catch(() => undefined);
+      rmSync(work, { recursive: true, force: true });
+      await down(tb.dir).catch(() => undefined);
+      process.exit(130);
+    })();
+  });
+}
+const rows: (string | number)[][] = [];
+try {
+  const rest = new RestClient(loadKubeconfig(tb.adminKubeconfig), { userAgent: 'tskube-bench-proxy' });
+  await rest.request('POST', '/api/v1/nodes', {
+    body: { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName } } },
+  });
+  for (let i = 0; i < namespaces; i++)
+    await rest.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns(i) } } });
+  const services: Service[] = [];
+  const slices: EndpointSlice[] = [];
+  // The 1-endpoint row comes right after the 5-endpoint row of its size; later rows put
+  // the 5 endpoints back (rewriting every slice costs as much as creating it).
+  const oneEndpoint = Number(process.env['BENCH_ONE_ENDPOINT'] ?? (scales.includes(10_000) ? 10_000 : Math.max(...scales)));
+  const runs = scales.flatMap((count) => (count === oneEndpoint ? [5, 1] : [5]).map((endpoints) => ({ count, endpoints })));
+  let created = 0;
+  let endpointsNow = 5;
+  for (const { count, endpoints } of runs) {
+    const t = performance.now();
+    if (endpoints !== endpointsNow) {
+      await pool(
+        Array.from({ length: created }, (_, i) => i),
+        48,
+        async (i) => {
+          slices[i] = await rest.request<EndpointSlice>('PUT', `/apis/discovery.k8s.io/v1/namespaces/${ns(i)}/endpointslices/svc-${i}-bench`, {
+            body: sliceBody(i, endpoints),
+          });
+        },
+      );
+      endpointsNow = endpoints;
+    }
+    const fresh = Array.from({ length: Math.max(0, count - created) }, (_, k) => created + k);
+    await pool(fresh, 48, async (i) => {
+      const svc = await rest.request<Service>('POST', `/api/v1/namespaces/${ns(i)}/services`, {
+        body: { apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${i}` }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } },
+      });
+      services[i] = svc;
+      slices[i] = await rest.request<EndpointSlice>('POST', `/apis/discovery.k8s.io/v1/namespaces/${ns(i)}/endpointslices`, { body: sliceBody(i, endpoints) });
+    });
+    created = Math.max(created, count);
+    log(`${count} Services with ${endpoints} endpoint(s) in the API (${((performance.now() - t) / 1000).toFixed(0)} s to write)`);
+    for (const mode of modes) {
+      const measured: Record<Impl, Result> = {} as Record<Impl, Result>;
+      let floor: number | string = '-';
+      for (const impl of ['tskube', 'upstream'] as Impl[]) {
+        if (impl === 'upstream' && !upstreamBin) {
+          measured.upstream = { fullS: 'n/a', partialMs: 'n/a', programmingMs: 'n/a', count: 'n/a', rssMiB: 'n/a' };
+          continue;
+        }
+        log(`${mode} ${count}x${endpoints}: ${impl}`);
+        const m = await measure(impl, mode, count, tb.adminKubeconfig, rest, endpoints);
+        if (impl === 'tskube' && mode === 'iptables' && m.netns) {
+          const save = await processExec.output('ip', ['netns', 'exec', m.netns, 'iptables-save']);
+          writeFileSync(join(work, 'iptables.txt'), save);
+          floor = await timeLoad('iptables-restore', ['--noflush'], save);
+        }
+        if (m.keep) await stopProxy(m.keep);
+        measured[impl] = m;
+      }
+      if (mode === 'nftables') floor = await timeLoad('nft', ['-f', '-'], await nftScript(services.slice(0, count), slices.slice(0, count)));
+      const t = measured.tskube;
+      const u = measured.upstream;
+      rows.push([
+        `${mode} ${count}x${endpoints}`,
+        cell(t.fullS, 2),
+        cell(u.fullS, 2),
+        cell(floor, 2),
+        cell(t.partialMs, 1),
+        cell(u.partialMs, 1),
+        cell(t.programmingMs, 0),
+        cell(u.programmingMs, 0),
+        cell(t.count, 0),
+        cell(u.count, 0),
+        cell(t.rssMiB, 0),
+        cell(u.rssMiB, 0),
+      ]);
+      printTable(header, rows.slice(-1));
+    }
+  }
+} catch (err) {
+  // A measurement the cleanup pulled the namespace from under: the handler exits.
+  if (stopping) await new Promise(() => undefined);
+  throw err;
+} finally {
+  rmSync(work, { recursive: true, force: true });
+  await down(tb.dir);
+}
+
+console.log('');
+printTable(header, rows);

@@ -1,0 +1,91 @@
+// kube-proxy's iptables chain names, upstream's (pkg/proxy/iptables), so iptables-save
+// reads the same: fixed chains, and per service port and endpoint chains named by a hash.
+import { createHash } from 'node:crypto';
+import type { Endpoint } from '../model/endpoints.js';
+import type { ServicePort } from '../model/service-port.js';
+
+export const chains = {
+  services: 'KUBE-SERVICES',
+  externalServices: 'KUBE-EXTERNAL-SERVICES',
+  nodePorts: 'KUBE-NODEPORTS',
+  postrouting: 'KUBE-POSTROUTING',
+  markMasq: 'KUBE-MARK-MASQ',
+  forward: 'KUBE-FORWARD',
+  proxyFirewall: 'KUBE-PROXY-FIREWALL',
+  proxyCanary: 'KUBE-PROXY-CANARY',
+  kubeletFirewall: 'KUBE-FIREWALL',
+} as const;
+
+export type IptTable = 'filter' | 'nat' | 'mangle';
+
+/** A jump from a built-in chain to one of ours, as upstream's iptablesJumpChains. */
+export interface JumpRule {
+  table: IptTable;
+  from: string;
+  to: string;
+  comment: string;
+  match: string;
+}
+
+const ctNew = '-m conntrack --ctstate NEW';
+
+export const jumpRules: readonly JumpRule[] = [
+  { table: 'filter', to: chains.externalServices, from: 'INPUT', comment: 'kubernetes externally-visible service portals', match: ctNew },
+  { table: 'filter', to: chains.externalServices, from: 'FORWARD', comment: 'kubernetes externally-visible service portals', match: ctNew },
+  { table: 'filter', to: chains.nodePorts, from: 'INPUT', comment: 'kubernetes health check service ports', match: '' },
+  { table: 'filter', to: chains.services, from: 'FORWARD', comment: 'kubernetes service portals', match: ctNew },
+  { table: 'filter', to: chains.services, from: 'OUTPUT', comment: 'kubernetes service portals', match: ctNew },
+  { table: 'filter', to: chains.forward, from: 'FORWARD', comment: 'kubernetes forwarding rules', match: '' },
+  { table: 'filter', to: chains.proxyFirewall, from: 'INPUT', comment: 'kubernetes load balancer firewall', match: ctNew },
+  { table: 'filter', to: chains.proxyFirewall, from: 'OUTPUT', comment: 'kubernetes load balancer firewall', match: ctNew },
+  { table: 'filter', to: chains.proxyFirewall, from: 'FORWARD', comment: 'kubernetes load balancer firewall', match: ctNew },
+  { table: 'nat', to: chains.services, from: 'OUTPUT', comment: 'kubernetes service portals', match: '' },
+  { table: 'nat', to: chains.services, from: 'PREROUTING', comment: 'kubernetes service portals', match: '' },
+  { table: 'nat', to: chains.postrouting, from: 'POSTROUTING', comment: 'kubernetes postrouting rules', match: '' },
+];
+
+/** The rule text of a jump, as `iptables -I FROM 1 <text>` takes it. */
+export const jumpRuleText = (j: JumpRule) => `${j.match ? `${j.match} ` : ''}-m comment --comment "${j.comment}" -j ${j.to}`;
+
+function base32Hash(text: string): string {
+  const digest = createHash('sha256').update(text).digest();
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of digest) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < 16) {
+      out += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    if (out.length >= 16) break;
+  }
+  return out;
+}
+
+/** "ns/name:port" + protocol → 16 base32 characters (upstream's portProtoHash). */
+const portProtoHash = (p: ServicePort) => base32Hash(`${p.display}${p.protocol.toLowerCase()}`);
+
+export interface IptPortChainNames {
+  cluster: string;
+  local: string;
+  external: string;
+  firewall: string;
+}
+
+export function iptPortChainNames(p: ServicePort): IptPortChainNames {
+  const h = portProtoHash(p);
+  return { cluster: `KUBE-SVC-${h}`, local: `KUBE-SVL-${h}`, external: `KUBE-EXT-${h}`, firewall: `KUBE-FW-${h}` };
+}
+
+export function iptEndpointChainName(p: ServicePort, ep: Endpoint): string {
+  return `KUBE-SEP-${base32Hash(`${p.display}${p.protocol.toLowerCase()}${ep.key}`)}`;
+}
+
+const servicePrefixes = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-SEP-', 'KUBE-FW-', 'KUBE-EXT-'];
+export const isIptServiceChain = (name: string) => servicePrefixes.some((p) => name.startsWith(p));
+
+/** Beyond this many endpoints in all, rules lose their comments (upstream's large cluster mode). */
+export const largeClusterEndpointsThreshold = 1000;

@@ -1,0 +1,114 @@
+// The reflectors' handlers only feed these: the latest Service and EndpointSlices per
+// Service, and which Services changed since the writer last looked. An update that
+// changes nothing the proxy reads (a new resourceVersion, a managedFields shuffle) is
+// not a change. The writer takes the changed keys and rebuilds just those Services.
+import { entry } from '../map-entry.js';
+import { annotationLastChangeTriggerTime, type EndpointSlice, labelServiceName, type Service, serviceKeyOf } from './api-objects.js';
+
+/** What of a Service the proxy reads; equal fingerprints mean nothing to do. */
+function serviceFingerprint(s: Service): string {
+  return JSON.stringify([s.spec ?? null, s.status?.loadBalancer ?? null]);
+}
+
+function sliceFingerprint(s: EndpointSlice): string {
+  return JSON.stringify([s.addressType ?? null, s.ports ?? null, s.endpoints ?? null]);
+}
+
+/** Whether two versions of an object differ in what the proxy reads (fingerprints only when the resourceVersion moved). */
+function differs<T extends { metadata?: { resourceVersion?: string } }>(a: T | undefined, b: T, fingerprint: (o: T) => string): boolean {
+  if (a === undefined) return true;
+  const rv = b.metadata?.resourceVersion;
+  if (rv !== undefined && rv !== '' && rv === a.metadata?.resourceVersion) return false;
+  return fingerprint(a) !== fingerprint(b);
+}
+
+export class ServiceChangeTracker {
+  readonly #services = new Map<string, Service>();
+  #pending = new Set<string>();
+
+  /** Records an add or update (`service`) or a delete (`undefined` with the old object); true when it changes something. */
+  update(previous: Service | undefined, service: Service | undefined): boolean {
+    const key = serviceKeyOf((service ?? previous)!);
+    if (service === undefined) {
+      if (!this.#services.delete(key)) return false;
+      this.#pending.add(key);
+      return true;
+    }
+    const known = this.#services.get(key);
+    this.#services.set(key, service);
+    if (!differs(known, service, serviceFingerprint)) return false;
+    this.#pending.add(key);
+    return true;
+  }
+
+  get(key: string): Service | undefined {
+    return this.#services.get(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.#services.keys();
+  }
+
+  get size(): number {
+    return this.#services.size;
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** The Services changed since the last call. */
+  take(): Set<string> {
+    const taken = this.#pending;
+    this.#pending = new Set();
+    return taken;
+  }
+}
+
+export interface EndpointsChange {
+  /** endpoints.kubernetes.io/last-change-trigger-time of the changed slices (ms), for the programming latency. */
+  triggerTimes: number[];
+}
+
+export class EndpointSliceChangeTracker {
+  /** Service key → slice name → slice. */
+  readonly #byService = new Map<string, Map<string, EndpointSlice>>();
+  #pending = new Map<string, EndpointsChange>();
+
+  /** Records a slice added, updated or (removed = true) deleted; true when it changes something. */
+  update(slice: EndpointSlice, removed: boolean): boolean {
+    const service = slice.metadata?.labels?.[labelServiceName];
+    const ns = slice.metadata?.namespace;
+    const name = slice.metadata?.name;
+    if (!service || !ns || !name) return false;
+    const serviceKey = `${ns}/${service}`;
+    const slices = this.#byService.get(serviceKey);
+    if (removed) {
+      if (!slices?.delete(name)) return false;
+      if (slices.size === 0) this.#byService.delete(serviceKey);
+    } else {
+      const known = slices?.get(name);
+      entry(this.#byService, serviceKey, () => new Map<string, EndpointSlice>()).set(name, slice);
+      if (!differs(known, slice, sliceFingerprint)) return false;
+    }
+    const change = entry(this.#pending, serviceKey, () => ({ triggerTimes: [] as number[] }));
+    const trigger = Date.parse(slice.metadata?.annotations?.[annotationLastChangeTriggerTime] ?? '');
+    if (!removed && Number.isFinite(trigger)) change.triggerTimes.push(trigger);
+    return true;
+  }
+
+  slicesOf(serviceKey: string): Iterable<EndpointSlice> {
+    return this.#byService.get(serviceKey)?.values() ?? [];
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** The Services whose endpoints changed since the last call. */
+  take(): Map<string, EndpointsChange> {
+    const taken = this.#pending;
+    this.#pending = new Map();
+    return taken;
+  }
+}
