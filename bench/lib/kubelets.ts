@@ -85,7 +85,10 @@ export async function stopKubelet(kubelet: ChildProcess, endpoint: string, names
   await new Promise((r) => (kubelet.exitCode === null ? kubelet.once('exit', r) : r(undefined)));
   const cri = new CriClient({ endpoint, timeoutMs: 30_000 });
   try {
-    const { items } = await cri.runtime.call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.namespace': namespace } } });
+    // A runtime restarted meanwhile must not stop the rest of a bench's clean-up.
+    const { items } = await cri.runtime
+      .call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.namespace': namespace } } })
+      .catch(() => ({ items: [] }));
     for (const s of items) {
       await cri.runtime.call('StopPodSandbox', { podSandboxId: s.id }).catch(() => undefined);
       await cri.runtime.call('RemovePodSandbox', { podSandboxId: s.id }).catch(() => undefined);

@@ -1,10 +1,12 @@
 // The CRI request builders of cri-requests/, bound to this node's settings and to the
 // objects pods refer to; the executor calls them through ExecutorDeps.builders.
-import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { RuntimeHandlerLookup } from './cluster/runtime-class-source.js';
 import { buildContainerConfig } from './cri-requests/container-config.js';
+import { containerLinuxResources } from './cri-requests/linux-resources.js';
 import { resolveEnv } from './cri-requests/env.js';
 import type { ResolvConf } from './cri-requests/resolv-conf.js';
-import { buildSandboxConfig } from './cri-requests/sandbox-config.js';
+import { buildSandboxConfig, sandboxConfigWarnings } from './cri-requests/sandbox-config.js';
 import type { CriRequestBuilders } from './runtime/executor-deps.js';
 import type { NodeAllocatable } from './cri-requests/env-field-ref.js';
 
@@ -19,6 +21,12 @@ export interface NodeContext {
   cgroupParent: (pod: V1Pod) => string;
   /** The node runs the unified cgroup hierarchy (v2). */
   cgroupV2: boolean;
+  /** KubeletConfiguration cpuCFSQuota: CPU limits become CFS quotas. */
+  cpuCFSQuota: boolean;
+  /** KubeletConfiguration seccompDefault: RuntimeDefault for containers whose pod names no profile. */
+  seccompDefault: boolean;
+  /** KubeletConfiguration singleProcessOOMKill, defaulted for the cgroup version (no memory.oom.group when true). */
+  singleProcessOOMKill: boolean;
   nodeMemoryCapacityBytes: number;
   /** What pods may use of the node now (resourceFieldRef's default for unset limits, memory-backed volumes' size). */
   allocatable: () => NodeAllocatable;
@@ -35,22 +43,42 @@ export interface ObjectLookup {
   secret(namespace: string, name: string): V1Secret | undefined;
 }
 
+/** What pods refer to across the cluster, in cluster mode: Services (env vars) and RuntimeClasses (handlers). */
+export interface ClusterLookup {
+  services(): V1Service[] | 'not-synced';
+  runtimeHandler: RuntimeHandlerLookup;
+}
+
 /** Binds the pure pod → CRI config functions to this node. */
-export function criRequestBuilders(node: NodeContext, objects: ObjectLookup): CriRequestBuilders {
-  const resources = { nodeMemoryCapacityBytes: node.nodeMemoryCapacityBytes, cgroupV2: node.cgroupV2 };
+export function criRequestBuilders(node: NodeContext, objects: ObjectLookup, cluster?: ClusterLookup): CriRequestBuilders {
+  const resources = {
+    nodeMemoryCapacityBytes: node.nodeMemoryCapacityBytes,
+    cgroupV2: node.cgroupV2,
+    cpuCFSQuota: node.cpuCFSQuota,
+    singleProcessOOMKill: node.singleProcessOOMKill,
+  };
+  const sandboxContext = (pod: V1Pod) => ({
+    nodeName: node.nodeName,
+    clusterDNS: node.clusterDNS,
+    clusterDomain: node.clusterDomain,
+    hostResolv: node.hostResolv,
+    cgroupParent: node.cgroupParent(pod),
+    podLogsRoot: node.podLogsRoot,
+    resources,
+  });
   return {
-    sandbox: (pod, attempt) =>
-      buildSandboxConfig(pod, attempt, {
-        nodeName: node.nodeName,
-        clusterDNS: node.clusterDNS,
-        clusterDomain: node.clusterDomain,
-        hostResolv: node.hostResolv,
-        cgroupParent: node.cgroupParent(pod),
-        podLogsRoot: node.podLogsRoot,
-        resources,
-      }),
+    sandbox: (pod, attempt) => buildSandboxConfig(pod, attempt, sandboxContext(pod)),
+    sandboxWarnings: (pod) => sandboxConfigWarnings(pod, sandboxContext(pod)),
+    // Standalone there are no RuntimeClasses to read: upstream runs every pod on the default handler then.
+    runtimeHandler: (pod) => cluster?.runtimeHandler(pod.spec?.runtimeClassName) ?? '',
+    resources: (pod, container) => containerLinuxResources(pod, container, resources),
     container: (pod, container, attempt, ctx) =>
-      buildContainerConfig(pod, container, attempt, { ...resources, ...ctx, seccompProfileRoot: `${node.rootDir}/seccomp` }),
+      buildContainerConfig(pod, container, attempt, {
+        ...resources,
+        ...ctx,
+        seccompDefault: node.seccompDefault,
+        seccompProfileRoot: `${node.rootDir}/seccomp`,
+      }),
     env: (pod, container, podIPs) => {
       const hostIPs = node.hostIPs();
       return resolveEnv(pod, container, {
@@ -61,6 +89,7 @@ export function criRequestBuilders(node: NodeContext, objects: ObjectLookup): Cr
         podIPs,
         nodeName: node.nodeName,
         nodeAllocatable: node.allocatable(),
+        ...(cluster ? { services: cluster.services() } : {}),
       });
     },
     pullSecrets: (pod) =>

@@ -37,11 +37,15 @@ import { sleep } from '../common/sleep.js';
 import { KubeletMetrics } from './metrics/kubelet-metrics.js';
 import { prepareKubeletApi } from './kubelet-serving.js';
 import { kubeletAdmitter } from './kubelet-admission.js';
+import { hostAppArmorEnabled } from './admission/apparmor-host.js';
 import { detectCgroupLayout } from './cm/cgroup-layout.js';
+import { checkConfigAgainstHost } from './cm/host-config-checks.js';
 import { tryParseQuantity } from '../kube/quantity.js';
 import { ContainerLogRotator } from './logs/container-log-rotator.js';
 import { EvictionManager } from './eviction/eviction-manager.js';
 import { ShutdownManager } from './shutdown/shutdown-manager.js';
+import { busctlLogind } from './shutdown/logind-bus.js';
+import { LogindShutdownWatcher } from './shutdown/logind-watcher.js';
 import { evictionThresholds } from './eviction/thresholds.js';
 import { ImageGc } from './gc/image-gc.js';
 import type { NodeEvents } from './kubelet-api.js';
@@ -163,6 +167,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   const resolvText = cfg.resolvConf ? await readFile(cfg.resolvConf, 'utf8').catch(() => '') : '';
   const { totalmem } = await import('node:os');
   const layout = await detectCgroupLayout();
+  checkConfigAgainstHost(cfg, { cgroupV2: layout.version === 2, swaps: await readFile('/proc/swaps', 'utf8').catch(() => '') });
   // The pod machinery is built below; the node-level parts reach it through these, called only once it runs.
   let pods: PodLifecycle | undefined;
   /** Pods admitted and still meant to run: what cgroups, eviction and shutdown act on (none before the pod machinery exists). */
@@ -197,6 +202,9 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     podLogsRoot: cfg.podLogsDir || '/var/log/pods',
     cgroupParent: (pod) => cgroups?.podCgroupParent(pod) ?? (cfg.cgroupRoot || ''),
     cgroupV2: layout.version === 2,
+    cpuCFSQuota: cfg.cpuCFSQuota,
+    seccompDefault: cfg.seccompDefault,
+    singleProcessOOMKill: cfg.singleProcessOOMKill ?? layout.version === 1,
     nodeMemoryCapacityBytes: totalmem(),
     allocatable: () => {
       const a = nodeAllocatable(facts, settings);
@@ -257,7 +265,14 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     },
     log,
   });
-  await shutdown.checkLogind();
+  const shutdownWatcher = new LogindShutdownWatcher({
+    bus: busctlLogind(),
+    gracePeriodMs: cfg.shutdownGracePeriod,
+    shutdown: () => shutdown.shutdown(),
+    cancelled: () => shutdown.cancel(),
+    events: nodeEvents,
+    log,
+  });
   const eviction = new EvictionManager({
     stats,
     thresholds: evictionThresholds(cfg),
@@ -280,6 +295,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     allocatable: () => nodeAllocatable(facts, settings),
     pressure: () => eviction.pressure(),
     shuttingDown: () => shutdown.shuttingDown,
+    appArmorEnabled: await hostAppArmorEnabled(),
     reject: (pod, reason, message) => {
       events.warning(pod, reason, message);
       pods?.statuses.set(
@@ -323,7 +339,9 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     runtimeName: runtimeVersion.split('://')[0] ?? 'containerd',
     node,
     objects,
+    ...(api ? { cluster: api.cluster } : {}),
     events,
+    nodeWarning: (reason, message) => nodeEvents.warning(reason, message),
     sources: [...(cfg.staticPodPath ? (['file'] as const) : []), ...(api ? (['api'] as const) : [])],
     ...(api ? { statusApi: { api: api.podStatus, target: api.statusTarget } } : {}),
     finishDeletion,
@@ -338,15 +356,19 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     }),
     ...(network ? { network: { podIPs: (id: string) => network.podIPs(id) } } : {}),
     admission: admitter,
+    allocatable: () => nodeAllocatable(facts, settings),
     onRemoved: async (uid) => {
       admitter.forget(uid);
       await cgroups?.removePod(uid);
     },
     resyncMs: Math.min(cfg.syncFrequency || 10_000, 10_000),
     ...(cfg.crashLoopBackOff?.maxContainerRestartPeriod ? { maxContainerRestartPeriodMs: cfg.crashLoopBackOff.maxContainerRestartPeriod } : {}),
+    maxParallelImagePulls: cfg.serializeImagePulls ? 1 : (cfg.maxParallelImagePulls ?? Number.POSITIVE_INFINITY),
     log,
   });
   const lifecycle = pods;
+  // The root dir exists from the start, as upstream's data dirs do: stats and eviction statfs it.
+  await mkdir(options.rootDir, { recursive: true, mode: 0o750 });
   await mkdir(options.containerLogLinksDir, { recursive: true, mode: 0o755 });
   metrics.setRuntimePods(() => lifecycle.cache.all());
   const kubeletApi = await prepareKubeletApi({
@@ -365,6 +387,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   // Before any pod syncs: its sandbox's network comes through the socket this opens.
   await network?.start(signal);
   podSources.subscribe((source, list) => lifecycle.reconciler.setPods(source, list));
+  // A status that waited for its API object (a static pod's mirror pod) goes once it shows up.
+  podSources.onChange(() => lifecycle.statuses.targetsChanged());
   log.info(
     {
       node: options.nodeName,
@@ -392,6 +416,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
       log,
     }).run(signal),
     ...startFileSource(options, podSources, log, signal),
+    'node shutdown watch': shutdownWatcher.run(signal),
     ...(api
       ? api.run({
           cri,
@@ -399,6 +424,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
           notes: kubeletApi.notes,
           facts: gatherFacts,
           pressure: () => eviction.pressure(),
+          shuttingDown: () => shutdown.shuttingDown,
           ...(network ? { networkReady: () => network.condition() } : {}),
         })
       : {}),
@@ -407,7 +433,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   try {
     await runParts(parts, signal, log);
   } finally {
-    pods.stop();
+    // Every part and pod worker has let go of the runtime before its client closes.
+    await pods.stop();
     cri.close();
     log.info('kubelet stopped; containers keep running');
   }

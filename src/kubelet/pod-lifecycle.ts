@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { containerSpecHash } from './cri-requests/container-hash.js';
 import { ContainerGc } from './gc/container-gc.js';
 import { removePodLogs } from './gc/log-links.js';
-import { type NodeContext, type ObjectLookup, criRequestBuilders } from './cri-request-builders.js';
+import { type ClusterLookup, type NodeContext, type ObjectLookup, criRequestBuilders } from './cri-request-builders.js';
 import { podStatusEqual } from './pods/compute-pod-status.js';
 import { CrashBackoff } from './pods/crash-backoff.js';
 import { podKey } from './pods/pod-names.js';
@@ -23,8 +23,9 @@ import type { ExecutorDeps, PodEvents } from './runtime/executor-deps.js';
 import { ImagePuller } from './runtime/image-puller.js';
 import { RuntimeCache } from './runtime/runtime-cache.js';
 import { RuntimeObserver } from './runtime/runtime-observer.js';
+import { PodResizeManager } from './resize/pod-resize-manager.js';
 import type { PodStatusApi } from './status/pod-status-api.js';
-import { StatusManager, type StatusTarget } from './status/status-manager.js';
+import { StatusManager } from './status/status-manager.js';
 import { systemMounter, type Mounter } from './volumes/mounter.js';
 import { ServiceAccountTokens } from './volumes/service-account-tokens.js';
 import { VolumeManager } from './volumes/volume-manager.js';
@@ -44,11 +45,15 @@ export interface PodLifecycleOptions {
   tokens?: ServiceAccountTokens;
   /** How often pod directories nobody knows are looked for and removed, volumes first (upstream's housekeeping). */
   orphanSweepMs?: number;
+  /** Services and RuntimeClasses, in cluster mode. */
+  cluster?: ClusterLookup;
   events: PodEvents;
+  /** Warning events about the Node itself. */
+  nodeWarning?: (reason: string, message: string) => void;
   /** The sources that must list once before runtime leftovers may be removed. */
   sources: PodSourceName[];
   /** The API side of pod status; absent in standalone mode, where statuses are only kept for the kubelet's use. */
-  statusApi?: { api: PodStatusApi; target: (pod: V1Pod) => StatusTarget | undefined };
+  statusApi?: { api: PodStatusApi; target: (pod: V1Pod) => V1Pod | undefined };
   /** Completes the API deletion of a pod whose containers are gone. */
   finishDeletion: (pod: V1Pod) => Promise<void>;
   rootDir: string;
@@ -57,6 +62,8 @@ export interface PodLifecycleOptions {
   /** How often every pod is reconciled even when nothing changes. */
   resyncMs: number;
   maxContainerRestartPeriodMs?: number;
+  /** Image pulls at once: 1 with serializeImagePulls (upstream's default), else maxParallelImagePulls (Infinity when unset). */
+  maxParallelImagePulls?: number;
   log: Logger;
   /** Observers for the kubelet's metrics; none of them may throw. */
   observe?: PodLifecycleObservers;
@@ -66,6 +73,8 @@ export interface PodLifecycleOptions {
   network?: ExecutorDeps['network'];
   /** Node-level admission of pods about to start for the first time. */
   admission?: PodAdmission;
+  /** What pods may take of the node, for in-place resizes (unlimited when absent). */
+  allocatable?: () => { cpuMillis: number; memoryBytes: number };
   /** After a pod is removed from the runtime and disk: what else the kubelet keeps of it (its cgroup, its admission). */
   onRemoved?: (uid: string) => Promise<void>;
 }
@@ -83,6 +92,7 @@ export class PodLifecycle {
   readonly workers: PodWorkers;
   readonly reconciler: PodReconciler;
   readonly gc: ContainerGc;
+  readonly resize: PodResizeManager;
   readonly volumes: VolumeManager;
   readonly #o: PodLifecycleOptions;
 
@@ -102,14 +112,20 @@ export class PodLifecycle {
       cri: o.runtime,
       rootDir: o.rootDir,
       containerLogLinksDir: o.containerLogLinksDir,
-      images: new ImagePuller(o.runtime),
-      builders: criRequestBuilders(node, o.objects),
+      images: new ImagePuller(o.runtime, Date.now, o.maxParallelImagePulls ?? 1),
+      builders: criRequestBuilders(node, o.objects, o.cluster),
       events: o.events,
       log,
       ...(o.podCgroups ? { podCgroups: o.podCgroups } : {}),
+      ...(o.nodeWarning ? { nodeWarning: o.nodeWarning } : {}),
       volumes: this.volumes,
       ...(o.network ? { network: o.network } : {}),
     };
+    this.resize = new PodResizeManager({
+      events: o.events,
+      ...(o.allocatable ? { allocatable: o.allocatable } : {}),
+      activePods: () => [...this.reconciler.desired().values()].filter((p) => this.workers.phase(p.metadata?.uid ?? '') === 'syncing'),
+    });
     this.cache = new RuntimeCache(new RuntimeObserver(o.runtime, { rootDir: o.rootDir }), {
       onPodChanged: (uid) => this.workers.resync(uid),
       onHealth: (healthy, err) => (healthy ? log.info('runtime relist recovered') : log.error({ err: err?.message }, 'runtime relist failing')),
@@ -117,6 +133,7 @@ export class PodLifecycle {
     });
     this.statuses = new StatusManager({
       ...(o.statusApi ? { api: o.statusApi.api, target: o.statusApi.target } : {}),
+      couldHaveRunningContainers: (uid) => this.workers.couldHaveRunningContainers(uid),
       equal: (a, b) => podStatusEqual(a, b),
       onError: (pod, err) => log.warn({ pod: podKey(pod), err: err.message }, 'writing pod status failed; will retry'),
       ...(o.observe?.status ? { onStatus: o.observe.status } : {}),
@@ -131,6 +148,7 @@ export class PodLifecycle {
       runtimeName: o.runtimeName,
       log,
       prefetch: async (pod) => o.objects.prefetch?.(pod),
+      resize: this.resize,
     });
     this.workers = new PodWorkers({
       sync: (pod, s) => this.syncer.sync(pod, s),
@@ -142,6 +160,8 @@ export class PodLifecycle {
         await this.volumes.tearDown(uid);
         // The containers are gone: finish the API deletion so `kubectl delete` returns.
         if (pod.metadata?.deletionTimestamp) await o.finishDeletion(pod);
+        // A terminal phase held back while containers could run may be written now.
+        this.statuses.recheck(pod.metadata?.uid ?? '');
         this.reconciler.trigger();
       },
       onError: (pod, op, err, retryIn) => log.warn({ pod: podKey(pod), op, retryInMs: retryIn }, err.message),
@@ -162,6 +182,7 @@ export class PodLifecycle {
         await this.volumes.removePod(uid);
         await removePodLogs(node.podLogsRoot, o.containerLogLinksDir, uid);
         this.statuses.forget(uid);
+        this.resize.forget(uid);
         await o.onRemoved?.(uid);
         o.observe?.removed?.(uid);
       },
@@ -219,8 +240,14 @@ export class PodLifecycle {
     }
   }
 
-  /** Aborts what the pod workers are doing (shutdown); containers keep running. */
-  stop(): void {
+  /**
+   * Aborts what the pod workers are doing (shutdown) and waits, a few seconds at most, for
+   * them to let go of the runtime; containers keep running.
+   */
+  async stop(): Promise<void> {
     this.workers.stop();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.workers.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)))]);
+    clearTimeout(timer);
   }
 }

@@ -58,6 +58,9 @@ export function testNode(rootDir: string, podLogsRoot: string): NodeContext {
     podLogsRoot,
     cgroupParent: () => '',
     cgroupV2: false,
+    cpuCFSQuota: true,
+    seccompDefault: false,
+    singleProcessOOMKill: true,
     nodeMemoryCapacityBytes: 8 * 2 ** 30,
     allocatable: () => ({ cpu: '2', memory: String(8 * 2 ** 30) }),
     rootDir,
@@ -115,7 +118,7 @@ export function startPodHarness(options: {
   const stop = async () => {
     if (controller.signal.aborted) return;
     controller.abort();
-    lifecycle.stop();
+    void lifecycle.stop();
     await Promise.allSettled(parts);
   };
   return {

@@ -32,6 +32,8 @@ export async function startContainer(
   attempt: number,
   sandbox: RunningSandbox,
   signal?: AbortSignal,
+  /** An ephemeral container's target, as a container ID. */
+  pidTarget?: string,
 ): Promise<StartOutcome> {
   const opts = signal ? { signal, timeoutMs: startTimeoutMs } : { timeoutMs: startTimeoutMs };
   const uid = pod.metadata?.uid ?? '';
@@ -61,6 +63,7 @@ export async function startContainer(
   };
   const env = deps.builders.env(pod, container, sandbox.ips);
   if (!env.ok) return failed(env.reason, env.message);
+  for (const w of env.warnings) deps.events.warning(pod, 'InvalidEnvironmentVariableNames', w);
 
   // The container writes its termination message to a host file the kubelet reads after it exits.
   const messageFile = terminationMessageFile(deps.rootDir, uid, container.name, attempt);
@@ -74,7 +77,15 @@ export async function startContainer(
   const mounts = [...volumeMounts, { containerPath: container.terminationMessagePath || '/dev/termination-log', hostPath: messageFile, readonly: false }];
   let config: ReturnType<typeof deps.builders.container>;
   try {
-    config = deps.builders.container(pod, container, attempt, { env: env.env, imageRef: pulled.imageRef, podIPs: sandbox.ips, mounts });
+    const imageUser = pulled.user ?? (await deps.images.user(image, signal));
+    config = deps.builders.container(pod, container, attempt, {
+      env: env.env,
+      imageRef: pulled.imageRef,
+      podIPs: sandbox.ips,
+      mounts,
+      imageUser,
+      ...(pidTarget ? { pidTarget } : {}),
+    });
   } catch (err) {
     return failed('CreateContainerConfigError', TskubeError.from(err).detail);
   }
