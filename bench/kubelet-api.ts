@@ -16,12 +16,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { CriClient } from '../src/cri-client/index.js';
 import { detectHostIPs } from '../src/kubelet/kubelet.js';
 import { eventually } from '../test/testbed/eventually.ts';
 import { freePorts } from '../test/testbed/ports.ts';
 import { down, type Testbed, up } from '../test/testbed/index.ts';
-import { startKubelet, upstreamSafeConfig } from './lib/kubelets.js';
+import { startKubelet, stopKubelet, upstreamSafeConfig } from './lib/kubelets.js';
 import { processUsage } from './lib/proc.js';
 import { percentile, printTable } from './lib/stats.js';
 
@@ -225,15 +224,7 @@ async function benchOne(kind: 'tskube' | 'upstream', tb: Testbed, core: CoreV1Ap
     await until('the pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), 120_000).catch(
       () => undefined,
     );
-    kubelet.kill('SIGTERM');
-    await new Promise((r) => (kubelet.exitCode === null ? kubelet.once('exit', r) : r(undefined)));
-    const cri = new CriClient({ endpoint, timeoutMs: 30_000 });
-    const { items } = await cri.runtime.call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.namespace': namespace } } });
-    for (const s of items) {
-      await cri.runtime.call('StopPodSandbox', { podSandboxId: s.id }).catch(() => undefined);
-      await cri.runtime.call('RemovePodSandbox', { podSandboxId: s.id }).catch(() => undefined);
-    }
-    cri.close();
+    await stopKubelet(kubelet, endpoint, namespace);
     await core.deleteNode({ name: nodeName }).catch(() => undefined);
     for (const name of csrs) await run(tb.kubectl, ['--kubeconfig', tb.adminKubeconfig, 'delete', 'csr', name, '--ignore-not-found']);
     rmSync(dir, { recursive: true, force: true });

@@ -1,86 +1,128 @@
-// bench/pod-startup: 30 pods created at once on a node run by the tskube kubelet
-// (joined to a real control plane by TLS bootstrap, on the real containerd); time from
-// creation to Running as a watch sees it; the kubelet's RSS and CPU idle and with 30 pods.
+// bench/pod-startup: pods created at once on a node run by tskube's kubelet and, side by side
+// in the same run, by the upstream kubelet built from the control plane's Go module; one after
+// the other on the real containerd (two kubelets on one containerd remove each other's pods),
+// each joined to a real control plane by TLS bootstrap, each with a cgroup root of its own.
+// Both run with their defaults on: QoS cgroups (cgroupsPerQOS, a pod cgroup per pod) and node
+// admission (the pods ask for cpu and memory, so admission counts them), maxPods 110.
+// Rows of 30 pods and of 110 pods (the default maxPods, the node full): time from creation to
+// Running as a watch sees it; the kubelet's RSS and CPU idle, while starting, and steady.
 // Pods are bound with spec.nodeName, so the figure is the kubelet's, not the scheduler's.
-import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { down, up } from '../test/testbed/index.ts';
-import { CriClient } from '../src/cri-client/index.js';
-import { processUsage } from './lib/proc.js';
+import { CoreV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
 import { removeCgroupTree } from '../test/support/cgroups.js';
+import { eventually } from '../test/testbed/eventually.ts';
+import { down, type Testbed, up } from '../test/testbed/index.ts';
+import { type KubeletKind, startKubelet, stopKubelet, upstreamSafeConfig } from './lib/kubelets.js';
+import { processUsage } from './lib/proc.js';
 import { percentile, printTable } from './lib/stats.js';
 
-const count = Number(process.env['BENCH_PODS'] ?? 30);
+const counts = (process.env['BENCH_PODS'] ?? '30,110').split(',').map(Number);
+/** Which kubelets to run (both unless told; one alone only to check a setup, never to compare). */
+const only = process.env['BENCH_KUBELETS']?.split(',');
 const root = process.env['TSKUBE_ROOT'] ?? process.cwd();
-const endpoint = 'unix:///run/containerd/containerd.sock';
-const nodeName = `bench-${process.pid}`;
-const namespace = `bench-${process.pid}`;
-const cgroupRoot = `tskube-bench-${process.pid}`;
+const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
+const image = 'localhost/tskube/busybox:latest';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const containerdEndpoint = 'unix:///run/containerd/containerd.sock';
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000) => eventually(what, probe, timeoutMs, 250);
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
+interface Usage {
+  rssMiB: number;
+  /** CPU seconds per 10 s of wall time. */
+  cpu: number;
 }
 
-// Bundled, the testbed cannot find build.sh beside itself: the wrapper built and names the binaries.
-const binDir = process.env['TSKUBE_TESTBED_BIN'];
-const tb = await up({ log: (m) => process.stderr.write(`[testbed] ${m}\n`), ...(binDir ? { binDir } : {}) });
-const dir = mkdtempSync(join(tmpdir(), 'tskube-bench-kubelet-'));
-const kc = new KubeConfig();
-kc.loadFromFile(tb.adminKubeconfig);
-const core = kc.makeApiClient(CoreV1Api);
-writeFileSync(
-  join(dir, 'config.yaml'),
-  // Its own cgroup root: the QoS cgroups and admission are on (upstream's defaults), and a kubelet
-  // removes pod cgroups it does not own, so it must not share /kubepods with anyone.
-  `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncontainerRuntimeEndpoint: ${endpoint}\ncgroupDriver: cgroupfs\nmaxPods: 110\npodLogsDir: ${dir}/logs\ncgroupRoot: /${cgroupRoot}\nhealthzPort: 0\n`,
-);
-const kubelet = spawn(
-  join(root, 'bin/tskube'),
-  [
-    'kubelet',
-    '--config',
-    join(dir, 'config.yaml'),
-    '--root-dir',
-    join(dir, 'root'),
-    '--hostname-override',
-    nodeName,
-    '--bootstrap-kubeconfig',
-    tb.bootstrapKubeconfig,
-    '--kubeconfig',
-    join(dir, 'kubelet.kubeconfig'),
-  ],
-  {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, TSKUBE_LOG_LEVEL: 'warn' },
-  },
-);
-kubelet.stderr.on('data', (d: Buffer) => process.stderr.write(`[kubelet] ${d}`));
-const pid = kubelet.pid as number;
+interface Row {
+  pods: number;
+  latencies: number[];
+  /** From the first creation call to the last pod Running. */
+  allRunningMs: number;
+  startupCpuSeconds: number;
+  steady: Usage;
+}
 
-try {
-  await until('the node to be Ready', async () =>
-    (await core.readNode({ name: nodeName })).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined,
-  );
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
-  await sleep(5000);
-  const idle0 = processUsage(pid);
+interface Result {
+  idle: Usage;
+  rows: Row[];
+}
+
+/** RSS at the end and CPU over a 10 s window. */
+async function usageOver10s(pid: number): Promise<Usage> {
+  const before = processUsage(pid);
   await sleep(10_000);
-  const idle1 = processUsage(pid);
+  const after = processUsage(pid);
+  return { rssMiB: after.rssMiB, cpu: after.cpuSeconds - before.cpuSeconds };
+}
 
+/** Every cgroup hierarchy: the unified one, or each v1 mount (controllers, name=systemd, the hybrid unified). */
+function hierarchies(): string[] {
+  const base = '/sys/fs/cgroup';
+  if (existsSync(`${base}/cgroup.controllers`)) return [base];
+  return readdirSync(base, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => join(base, e.name));
+}
+
+function removeEmptyTree(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeEmptyTree(join(dir, e.name));
+  rmdirSync(dir);
+}
+
+/** Both kubelets' defaults (QoS cgroups and admission on) with a cgroup root of their own; neither collects the shared images. */
+function kubeletConfig(kind: KubeletKind, dir: string, cgroupRoot: string): Record<string, unknown> {
+  const common = {
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    containerRuntimeEndpoint: containerdEndpoint,
+    cgroupDriver: 'cgroupfs',
+    cgroupRoot,
+    healthzPort: 0,
+    readOnlyPort: 0,
+    podLogsDir: join(dir, 'logs'),
+    maxPods: 110,
+  };
+  const safe = upstreamSafeConfig();
+  if (kind === 'upstream') return { ...common, ...safe };
+  const { imageGCHighThresholdPercent, imageGCLowThresholdPercent, evictionHard, failSwapOn } = safe;
+  return { ...common, imageGCHighThresholdPercent, imageGCLowThresholdPercent, evictionHard, failSwapOn };
+}
+
+function pod(name: string, namespace: string, nodeName: string): V1Pod {
+  return {
+    metadata: { name, namespace },
+    spec: {
+      nodeName,
+      terminationGracePeriodSeconds: 1,
+      automountServiceAccountToken: false,
+      containers: [
+        {
+          name: 'sleep',
+          image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['sleep', '3600'],
+          // Burstable: each pod gets its cgroup under kubepods/burstable, and admission adds up requests.
+          resources: { requests: { cpu: '1m', memory: '4Mi' } },
+        },
+      ],
+    },
+  };
+}
+
+/** Creates `count` pods at once and times each from its creation call to Running as a watch sees it. */
+async function startPods(
+  kc: KubeConfig,
+  core: CoreV1Api,
+  namespace: string,
+  nodeName: string,
+  count: number,
+): Promise<{ latencies: number[]; allRunningMs: number }> {
   const created = new Map<string, number>();
   const running = new Map<string, number>();
-  const watch = new Watch(kc);
-  const req = await watch.watch(
+  const req = await new Watch(kc).watch(
     `/api/v1/namespaces/${namespace}/pods`,
     {},
     (_type, obj: V1Pod) => {
@@ -89,62 +131,157 @@ try {
     },
     () => undefined,
   );
-
-  const pods: V1Pod[] = Array.from({ length: count }, (_, i) => ({
-    metadata: { name: `p${i}`, namespace },
-    spec: {
-      nodeName,
-      terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'sleep', image: 'localhost/tskube/busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
-    },
-  }));
-  const cpuBefore = processUsage(pid).cpuSeconds;
-  await Promise.all(
-    pods.map(async (p) => {
-      created.set(p.metadata!.name!, performance.now());
-      await core.createNamespacedPod({ namespace, body: p });
-    }),
-  );
-  await until(`${count} pods Running`, async () => (running.size >= count ? true : undefined), 180_000);
-  const startupCpu = processUsage(pid).cpuSeconds - cpuBefore;
-  req.abort();
-  await sleep(10_000);
-  const busy0 = processUsage(pid);
-  await sleep(10_000);
-  const busy1 = processUsage(pid);
-
-  const latencies = [...created].map(([name, t]) => (running.get(name) ?? NaN) - t);
-  console.log(`Pod start-up through the tskube kubelet: ${count} pods created at once, creation to Running seen by a watch (ms)`);
-  printTable(
-    ['pods', 'p50', 'p90', 'p99', 'max', 'aim p99'],
-    [[String(count), percentile(latencies, 50), percentile(latencies, 90), percentile(latencies, 99), Math.max(...latencies), '< 5000']],
-  );
-  console.log('\nKubelet process (RSS from /proc; CPU as user+system seconds per 10 s of wall time)');
-  printTable(
-    ['state', 'RSS MiB', 'CPU s / 10 s', 'aim RSS'],
-    [
-      ['idle, no pods', idle1.rssMiB, idle1.cpuSeconds - idle0.cpuSeconds, ''],
-      [`starting ${count} pods (total CPU s)`, NaN, startupCpu, ''],
-      [`steady, ${count} pods`, busy1.rssMiB, busy1.cpuSeconds - busy0.cpuSeconds, '< 150'],
-    ],
-  );
-} finally {
-  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  await until('the pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), 120_000).catch(
-    () => undefined,
-  );
-  kubelet.kill('SIGTERM');
-  await new Promise((r) => kubelet.once('exit', r));
-  const cri = new CriClient({ endpoint, timeoutMs: 30_000 });
-  const { items } = await cri.runtime.call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.namespace': namespace } } });
-  for (const s of items) {
-    await cri.runtime.call('StopPodSandbox', { podSandboxId: s.id }).catch(() => undefined);
-    await cri.runtime.call('RemovePodSandbox', { podSandboxId: s.id }).catch(() => undefined);
+  try {
+    await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const p = pod(`p${count}-${i}`, namespace, nodeName);
+        created.set(p.metadata?.name ?? '', performance.now());
+        await core.createNamespacedPod({ namespace, body: p });
+      }),
+    );
+    await until(`${count} pods Running`, async () => (running.size >= count ? true : undefined), 600_000);
+  } finally {
+    req.abort();
   }
-  cri.close();
+  const latencies = [...created].map(([name, t]) => (running.get(name) ?? Number.NaN) - t);
+  return { latencies, allRunningMs: Math.max(...running.values()) - Math.min(...created.values()) };
+}
+
+async function deletePods(core: CoreV1Api, namespace: string): Promise<void> {
+  await core.deleteCollectionNamespacedPod({ namespace });
+  await until('the pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), 600_000);
+}
+
+async function benchOne(kind: KubeletKind, tb: Testbed, kc: KubeConfig, core: CoreV1Api): Promise<Result> {
+  const nodeName = `bench-${kind}-${process.pid}`;
+  const namespace = nodeName;
+  const cgroupRoot = `tskube-bench-${kind}-${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), `tskube-bench-startup-${kind}-`));
+  writeFileSync(join(dir, 'config.yaml'), stringify(kubeletConfig(kind, dir, `/${cgroupRoot}`)));
+  // The upstream kubelet refuses a cgroupRoot missing from any hierarchy (named ones too): make it for both.
+  for (const h of hierarchies()) mkdirSync(join(h, cgroupRoot), { recursive: true });
+  const kubelet = startKubelet({ kind, dir, nodeName, bootstrapKubeconfig: tb.bootstrapKubeconfig, root, upstreamKubelet });
+  // The last lines it wrote, to say why when it ends early.
+  const tail: string[] = [];
+  kubelet.stderr?.on('data', (d: Buffer) => {
+    if (kind === 'tskube') process.stderr.write(`[${kind}] ${d}`);
+    tail.push(...d.toString().trim().split('\n'));
+    tail.splice(0, Math.max(0, tail.length - 5));
+  });
+  const exited = new Promise<never>((_, reject) =>
+    kubelet.once('exit', (code) => reject(new Error(`the ${kind} kubelet exited (${code}): ${tail.join(' | ')}`))),
+  );
+  exited.catch(() => undefined);
+  const pid = kubelet.pid ?? 0;
+  try {
+    await Promise.race([
+      exited,
+      until(`${kind}: node Ready`, async () =>
+        (await core.readNode({ name: nodeName })).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined,
+      ),
+    ]);
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await sleep(5000);
+    const idle = await usageOver10s(pid);
+    const rows: Row[] = [];
+    for (const count of counts) {
+      const cpuBefore = processUsage(pid).cpuSeconds;
+      const { latencies, allRunningMs } = await startPods(kc, core, namespace, nodeName, count);
+      const startupCpuSeconds = processUsage(pid).cpuSeconds - cpuBefore;
+      await sleep(10_000);
+      const steady = await usageOver10s(pid);
+      rows.push({ pods: count, latencies, allRunningMs, startupCpuSeconds, steady });
+      process.stderr.write(`[bench] ${kind}: ${count} pods p50 ${percentile(latencies, 50).toFixed(0)} ms p99 ${percentile(latencies, 99).toFixed(0)} ms\n`);
+      await deletePods(core, namespace);
+    }
+    return { idle, rows };
+  } finally {
+    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    await until('the namespace pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), 300_000).catch(
+      () => undefined,
+    );
+    await stopKubelet(kubelet, containerdEndpoint, namespace);
+    // The kubelets link container logs in the host's /var/log/containers; their pod log dirs are gone now.
+    for (const name of readdirSync('/var/log/containers').filter((n) => n.includes(`_${namespace}_`)))
+      rmSync(join('/var/log/containers', name), { force: true });
+    await core.deleteNode({ name: nodeName }).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    await removeCgroupTree(`/${cgroupRoot}`);
+    // runc also makes the containers' cgroups in the named and hybrid hierarchies; empty by now.
+    for (const h of hierarchies()) removeEmptyTree(join(h, cgroupRoot));
+  }
+}
+
+const binDir = process.env['TSKUBE_TESTBED_BIN'];
+const tb = await up({ log: (m) => process.stderr.write(`[testbed] ${m}\n`), ...(binDir ? { binDir } : {}) });
+const kc = new KubeConfig();
+kc.loadFromFile(tb.adminKubeconfig);
+const core = kc.makeApiClient(CoreV1Api);
+const results = new Map<KubeletKind, Result | string>();
+try {
+  if (!only || only.includes('tskube')) results.set('tskube', await benchOne('tskube', tb, kc, core));
+  if (only && !only.includes('upstream')) results.set('upstream', 'not run (BENCH_KUBELETS)');
+  else if (!upstreamKubelet || !statSync(upstreamKubelet, { throwIfNoEntry: false })) results.set('upstream', 'not built (test/testbed/build.sh peers)');
+  else results.set('upstream', await benchOne('upstream', tb, kc, core).catch((err: unknown) => `failed: ${err instanceof Error ? err.message : String(err)}`));
+} finally {
   await down(tb.dir);
-  rmSync(dir, { recursive: true, force: true });
-  await removeCgroupTree(`/${cgroupRoot}`);
-  // The kubelet links container logs in the host's /var/log/containers; its pod log dir is gone now.
-  for (const name of readdirSync('/var/log/containers').filter((n) => n.includes(`_${namespace}_`))) rmSync(join('/var/log/containers', name), { force: true });
+}
+
+const kinds: KubeletKind[] = ['tskube', 'upstream'];
+const resultOf = (k: KubeletKind) => {
+  const r = results.get(k);
+  return typeof r === 'object' ? r : undefined;
+};
+const rowOf = (k: KubeletKind, pods: number) => resultOf(k)?.rows.find((r) => r.pods === pods);
+const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) : '-');
+
+console.log(
+  'Pod start-up, QoS cgroups and admission on: pods created at once, creation to Running seen by a watch (ms; all Running: first creation to last Running)',
+);
+printTable(
+  ['pods', 'kubelet', 'p50', 'p90', 'p99', 'max', 'all Running', 'p99 / upstream', 'aim'],
+  counts.flatMap((n) =>
+    kinds.map((k) => {
+      const l = rowOf(k, n)?.latencies ?? [];
+      const p99 = (kind: KubeletKind) => {
+        const x = rowOf(kind, n)?.latencies;
+        return x ? percentile(x, 99) : undefined;
+      };
+      return [
+        String(n),
+        k,
+        percentile(l, 50),
+        percentile(l, 90),
+        percentile(l, 99),
+        l.length ? Math.max(...l) : Number.NaN,
+        rowOf(k, n)?.allRunningMs ?? Number.NaN,
+        k === 'tskube' ? ratio(p99('tskube'), p99('upstream')) : Number.NaN,
+        k === 'tskube' ? '<= 0.7' : '',
+      ];
+    }),
+  ),
+);
+console.log('\nKubelet process: RSS from /proc; CPU as user+system seconds per 10 s of wall time (while starting: total seconds)');
+const usageRows: (string | number)[][] = [
+  ['idle, no pods', ...kinds.flatMap((k) => [resultOf(k)?.idle.rssMiB ?? Number.NaN, resultOf(k)?.idle.cpu ?? Number.NaN])],
+];
+for (const n of counts) {
+  usageRows.push([`starting ${n} pods (total CPU s)`, ...kinds.flatMap((k) => [Number.NaN, rowOf(k, n)?.startupCpuSeconds ?? Number.NaN])]);
+  usageRows.push([`steady, ${n} pods`, ...kinds.flatMap((k) => [rowOf(k, n)?.steady.rssMiB ?? Number.NaN, rowOf(k, n)?.steady.cpu ?? Number.NaN])]);
+}
+printTable(['state', ...kinds.flatMap((k) => [`${k} RSS MiB`, `${k} CPU`])], usageRows);
+console.log('\nRatios, tskube / upstream (aim: p99 and RSS each <= 0.7)');
+printTable(
+  ['measure', 'ratio'],
+  [
+    ['RSS idle', ratio(resultOf('tskube')?.idle.rssMiB, resultOf('upstream')?.idle.rssMiB)],
+    ...counts.flatMap((n) => [
+      [`p99, ${n} pods`, ratio(percentile(rowOf('tskube', n)?.latencies ?? [], 99), percentile(rowOf('upstream', n)?.latencies ?? [], 99))],
+      [`RSS steady, ${n} pods`, ratio(rowOf('tskube', n)?.steady.rssMiB, rowOf('upstream', n)?.steady.rssMiB)],
+    ]),
+  ],
+);
+for (const k of kinds) {
+  const r = results.get(k);
+  if (typeof r === 'string') console.log(`\n${k}: ${r}`);
 }

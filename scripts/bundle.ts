@@ -20,6 +20,7 @@ const result = await build({
     'bench/proxy': 'bench/proxy.ts',
     'bench/kubelet-api': 'bench/kubelet-api.ts',
     'bench/probes': 'bench/probes.ts',
+    'bench/volumes': 'bench/volumes.ts',
   },
   outdir,
   bundle: true,

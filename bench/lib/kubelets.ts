@@ -10,6 +10,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CriClient } from '../../src/cri-client/index.js';
 
 export type KubeletKind = 'tskube' | 'upstream';
 
@@ -71,4 +72,26 @@ export function startKubelet(o: KubeletStart): ChildProcess {
   writeFileSync(runner, `#!/bin/sh\nset -e\n${binds.join('\n')}\nexec "$@"\n`);
   chmodSync(runner, 0o755);
   return spawn('unshare', ['--mount', '--propagation', 'private', runner, o.upstreamKubelet, ...flags, '--v=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/**
+ * Stops a bench's kubelet and then removes the sandboxes it left in the bench's namespace
+ * (a kubelet stopped with pods still on it leaves them running on the shared containerd).
+ */
+export async function stopKubelet(kubelet: ChildProcess, endpoint: string, namespace: string): Promise<void> {
+  kubelet.kill('SIGTERM');
+  await new Promise((r) => (kubelet.exitCode === null ? kubelet.once('exit', r) : r(undefined)));
+  const cri = new CriClient({ endpoint, timeoutMs: 30_000 });
+  try {
+    // A runtime restarted meanwhile must not stop the rest of a bench's clean-up.
+    const { items } = await cri.runtime
+      .call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.namespace': namespace } } })
+      .catch(() => ({ items: [] }));
+    for (const s of items) {
+      await cri.runtime.call('StopPodSandbox', { podSandboxId: s.id }).catch(() => undefined);
+      await cri.runtime.call('RemovePodSandbox', { podSandboxId: s.id }).catch(() => undefined);
+    }
+  } finally {
+    cri.close();
+  }
 }

@@ -5,12 +5,15 @@
 // client-node does not export its serializer from the package root; this deep import
 // is pinned by the exact version in package-lock.json.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
-import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Node, V1Pod, V1PodStatus, V1RuntimeClass, V1Service } from '@kubernetes/client-node';
 
 interface Models {
   V1Pod: V1Pod;
   V1Node: V1Node;
   CoreV1Event: CoreV1Event;
+  V1Service: V1Service;
+  V1PodStatus: V1PodStatus;
+  V1RuntimeClass: V1RuntimeClass;
 }
 
 export function decode<K extends keyof Models>(type: K, raw: unknown): Models[K] {
@@ -23,3 +26,5 @@ export function encode<K extends keyof Models>(type: K, obj: Models[K]): unknown
 }
 
 export const decodePod = (raw: unknown): V1Pod => decode('V1Pod', raw);
+export const decodeService = (raw: unknown): V1Service => decode('V1Service', raw);
+export const decodeRuntimeClass = (raw: unknown): V1RuntimeClass => decode('V1RuntimeClass', raw);

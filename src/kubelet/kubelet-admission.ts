@@ -21,6 +21,7 @@ export interface AdmitterDeps {
   allocatable: () => NodeAllocatable;
   pressure: () => NodePressure;
   shuttingDown: () => boolean;
+  appArmorEnabled: boolean;
   reject: (pod: V1Pod, reason: string, message: string) => void;
   preempt: (victim: V1Pod) => void;
   log: Logger;
@@ -45,6 +46,7 @@ export function kubeletAdmitter(d: AdmitterDeps): PodAdmitter {
     sysctls: sysctlAllowlist(d.config.allowedUnsafeSysctls),
     pressure: d.pressure,
     shuttingDown: d.shuttingDown,
+    appArmorEnabled: d.appArmorEnabled,
     reject: d.reject,
     preempt: (victim) => d.preempt(victim),
     log: d.log,

@@ -23,8 +23,10 @@ import type { PodSourceMerger } from './pods/sources/pod-source-merger.js';
 import type { PodEvents } from './runtime/executor-deps.js';
 import { kubePodStatusApi } from './status/kube-pod-status-api.js';
 import type { PodStatusApi } from './status/pod-status-api.js';
-import type { StatusTarget } from './status/status-manager.js';
 import { kubeletVersion } from './version.js';
+import type { ClusterLookup } from './cri-request-builders.js';
+import { RuntimeClassSource } from './cluster/runtime-class-source.js';
+import { ServiceSource } from './cluster/service-source.js';
 
 export interface ApiRunContext {
   cri: CriRuntime;
@@ -35,6 +37,8 @@ export interface ApiRunContext {
   facts: () => Promise<NodeFacts>;
   /** The eviction manager's node conditions. */
   pressure: () => { memory: boolean; disk: boolean; pid: boolean };
+  /** A graceful node shutdown is under way (the Node is then not Ready). */
+  shuttingDown?: () => boolean;
   /** NetworkReady when the kubelet manages pod networking (--network-plugin=cni). */
   networkReady?: () => RuntimeCondition;
 }
@@ -52,14 +56,16 @@ export interface ApiConnection {
   rest: RestClient;
   events: PodEvents;
   podStatus: PodStatusApi;
-  /** Where a pod's status is written: the pod itself, or a static pod's mirror pod (once it exists). */
-  statusTarget: (pod: V1Pod) => StatusTarget | undefined;
+  /** The API object a pod's status is written to, as last seen: the pod itself, or a static pod's mirror pod (once it exists). */
+  statusTarget: (pod: V1Pod) => V1Pod | undefined;
   /** This kubelet's Node as last read by the status loop (labels, taints); undefined before. */
   node(): Node | undefined;
   /** Reads this kubelet's Node now. */
   fetchNode(): Promise<Node | undefined>;
   /** Events about the Node itself. */
   nodeEvents: NodeEvents;
+  /** Services (for env vars) and RuntimeClasses (for runtime handlers), watched from run() on. */
+  cluster: ClusterLookup;
   /** Runs the API side: pods bound here, mirror pods, events, the Node and its Lease, certificate rotation. */
   run(ctx: ApiRunContext): Record<string, Promise<void>>;
 }
@@ -87,15 +93,14 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
     normal: (pod, reason, message, fieldPath) => recorder.normal(podReference(pod, fieldPath), reason, message),
     warning: (pod, reason, message, fieldPath) => recorder.warning(podReference(pod, fieldPath), reason, message),
   };
-  const statusTarget = (pod: V1Pod): StatusTarget | undefined => {
-    const { namespace = 'default', name, uid } = pod.metadata ?? {};
-    if (!name || !uid) return undefined;
-    if (!isStaticPod(pod)) return { namespace, name, uid };
-    // A static pod's status is shown on its mirror pod.
-    const mirror = sources.mirrorPods().find((m) => podFullName(m) === podFullName(pod));
-    return mirror?.metadata?.uid ? { namespace, name, uid: mirror.metadata.uid } : undefined;
+  const statusTarget = (pod: V1Pod): V1Pod | undefined => {
+    // A static pod's status is shown on its mirror pod; an API pod's on itself, as the API last showed it.
+    if (isStaticPod(pod)) return sources.mirrorPods().find((m) => podFullName(m) === podFullName(pod));
+    return sources.pod(pod.metadata?.uid ?? '');
   };
 
+  const services = new ServiceSource({ rest, logger: log });
+  const runtimeClasses = new RuntimeClassSource({ rest, logger: log });
   let controller: NodeController | undefined;
   const nodeApi = restNodeApi(rest);
   const nodeRef = nodeReference(options.nodeName);
@@ -109,6 +114,7 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
       normal: (reason, message) => recorder.normal(nodeRef, reason, message),
       warning: (reason, message) => recorder.warning(nodeRef, reason, message),
     },
+    cluster: { services: () => services.services(), runtimeHandler: runtimeClasses.handler },
     podStatus: kubePodStatusApi(() => core),
     statusTarget,
     run(ctx) {
@@ -122,6 +128,7 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
         ...(ctx.notes ? { notes: ctx.notes } : {}),
         facts: ctx.facts,
         pressure: ctx.pressure,
+        ...(ctx.shuttingDown ? { shuttingDown: ctx.shuttingDown } : {}),
         ...(ctx.networkReady ? { networkReady: ctx.networkReady } : {}),
       });
       controller = node;
@@ -130,6 +137,8 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
         'api pod source': source.run(ctx.signal),
         'mirror pods': mirrors.run(ctx.signal),
         node: node.run(ctx.signal),
+        services: services.run(ctx.signal),
+        'runtime classes': runtimeClasses.run(ctx.signal),
       };
       if (options.config.rotateCertificates && options.bootstrapKubeconfig) {
         const rotator = new ClientCertificateRotator({

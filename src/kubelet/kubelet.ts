@@ -27,6 +27,7 @@ import { PodLifecycle } from './pod-lifecycle.js';
 import { podKey } from './pods/pod-names.js';
 import { isStaticPod } from './pods/pod-source.js';
 import { ReferencedObjectCache } from './referenced-objects.js';
+import { restTokenRequest, ServiceAccountTokens } from './volumes/service-account-tokens.js';
 import type { PodEvents } from './runtime/executor-deps.js';
 import { decideCgroupDriver, queryRuntimeCgroupDriver } from './node/cgroup-driver.js';
 import { startFileSource } from './kubelet-sources.js';
@@ -36,11 +37,15 @@ import { sleep } from '../common/sleep.js';
 import { KubeletMetrics } from './metrics/kubelet-metrics.js';
 import { prepareKubeletApi } from './kubelet-serving.js';
 import { kubeletAdmitter } from './kubelet-admission.js';
+import { hostAppArmorEnabled } from './admission/apparmor-host.js';
 import { detectCgroupLayout } from './cm/cgroup-layout.js';
+import { checkConfigAgainstHost } from './cm/host-config-checks.js';
 import { tryParseQuantity } from '../kube/quantity.js';
 import { ContainerLogRotator } from './logs/container-log-rotator.js';
 import { EvictionManager } from './eviction/eviction-manager.js';
 import { ShutdownManager } from './shutdown/shutdown-manager.js';
+import { busctlLogind } from './shutdown/logind-bus.js';
+import { LogindShutdownWatcher } from './shutdown/logind-watcher.js';
 import { evictionThresholds } from './eviction/thresholds.js';
 import { ImageGc } from './gc/image-gc.js';
 import type { NodeEvents } from './kubelet-api.js';
@@ -160,11 +165,12 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   const api: ApiConnection | undefined = options.kubeconfig || options.bootstrapKubeconfig ? await connectToApi(options, podSources, log, signal) : undefined;
   const hostIPs = options.nodeIPs.length ? options.nodeIPs : detectHostIPs();
   const resolvText = cfg.resolvConf ? await readFile(cfg.resolvConf, 'utf8').catch(() => '') : '';
-  const { totalmem, availableParallelism } = await import('node:os');
+  const { totalmem } = await import('node:os');
   const layout = await detectCgroupLayout();
+  checkConfigAgainstHost(cfg, { cgroupV2: layout.version === 2, swaps: await readFile('/proc/swaps', 'utf8').catch(() => '') });
   // The pod machinery is built below; the node-level parts reach it through these, called only once it runs.
   let pods: PodLifecycle | undefined;
-  /** Pods admitted and still meant to run: what cgroups, eviction and shutdown act on. */
+  /** Pods admitted and still meant to run: what cgroups, eviction and shutdown act on (none before the pod machinery exists). */
   const activePods = (): V1Pod[] => {
     if (!pods) return [];
     const { reconciler, workers, statuses } = pods;
@@ -196,11 +202,24 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     podLogsRoot: cfg.podLogsDir || '/var/log/pods',
     cgroupParent: (pod) => cgroups?.podCgroupParent(pod) ?? (cfg.cgroupRoot || ''),
     cgroupV2: layout.version === 2,
+    cpuCFSQuota: cfg.cpuCFSQuota,
+    seccompDefault: cfg.seccompDefault,
+    singleProcessOOMKill: cfg.singleProcessOOMKill ?? layout.version === 1,
     nodeMemoryCapacityBytes: totalmem(),
-    allocatable: { cpu: String(availableParallelism()), memory: String(totalmem()) },
+    allocatable: () => {
+      const a = nodeAllocatable(facts, settings);
+      return { cpu: `${a.cpuMillis}m`, memory: String(a.memoryBytes), 'ephemeral-storage': String(a.ephemeralBytes) };
+    },
     rootDir: options.rootDir,
   };
-  const objects = new ReferencedObjectCache(api?.core);
+  const objects = new ReferencedObjectCache({
+    ...(api ? { rest: api.rest } : {}),
+    log,
+    // A referenced object appeared or changed: the pods using it sync now (env, volumes).
+    onChanged: (uids) => {
+      for (const uid of uids) pods?.workers.resync(uid);
+    },
+  });
   const events = api?.events ?? logEvents(log);
   const nodeEvents: NodeEvents = api?.nodeEvents ?? {
     normal: (reason, message) => log.info({ node: options.nodeName, reason }, message),
@@ -246,7 +265,14 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     },
     log,
   });
-  await shutdown.checkLogind();
+  const shutdownWatcher = new LogindShutdownWatcher({
+    bus: busctlLogind(),
+    gracePeriodMs: cfg.shutdownGracePeriod,
+    shutdown: () => shutdown.shutdown(),
+    cancelled: () => shutdown.cancel(),
+    events: nodeEvents,
+    log,
+  });
   const eviction = new EvictionManager({
     stats,
     thresholds: evictionThresholds(cfg),
@@ -269,6 +295,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     allocatable: () => nodeAllocatable(facts, settings),
     pressure: () => eviction.pressure(),
     shuttingDown: () => shutdown.shuttingDown,
+    appArmorEnabled: await hostAppArmorEnabled(),
     reject: (pod, reason, message) => {
       events.warning(pod, reason, message);
       pods?.statuses.set(
@@ -312,7 +339,9 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     runtimeName: runtimeVersion.split('://')[0] ?? 'containerd',
     node,
     objects,
+    ...(api ? { cluster: api.cluster } : {}),
     events,
+    nodeWarning: (reason, message) => nodeEvents.warning(reason, message),
     sources: [...(cfg.staticPodPath ? (['file'] as const) : []), ...(api ? (['api'] as const) : [])],
     ...(api ? { statusApi: { api: api.podStatus, target: api.statusTarget } } : {}),
     finishDeletion,
@@ -321,17 +350,25 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     containerGcPeriodMs: options.containerGcPeriodMs,
     observe: { relisted: metrics.relisted, status: metrics.podStatus, removed: metrics.podRemoved, probes: metrics.probes },
     ...(cgroups ? { podCgroups: { ensure: (pod: V1Pod) => cgroups.ensurePod(pod) } } : {}),
+    tokens: new ServiceAccountTokens({
+      ...(api ? { request: restTokenRequest(api.rest) } : {}),
+      ...(options.tokenRefreshFraction ? { refreshFraction: options.tokenRefreshFraction } : {}),
+    }),
     ...(network ? { network: { podIPs: (id: string) => network.podIPs(id) } } : {}),
     admission: admitter,
+    allocatable: () => nodeAllocatable(facts, settings),
     onRemoved: async (uid) => {
       admitter.forget(uid);
       await cgroups?.removePod(uid);
     },
     resyncMs: Math.min(cfg.syncFrequency || 10_000, 10_000),
     ...(cfg.crashLoopBackOff?.maxContainerRestartPeriod ? { maxContainerRestartPeriodMs: cfg.crashLoopBackOff.maxContainerRestartPeriod } : {}),
+    maxParallelImagePulls: cfg.serializeImagePulls ? 1 : (cfg.maxParallelImagePulls ?? Number.POSITIVE_INFINITY),
     log,
   });
   const lifecycle = pods;
+  // The root dir exists from the start, as upstream's data dirs do: stats and eviction statfs it.
+  await mkdir(options.rootDir, { recursive: true, mode: 0o750 });
   await mkdir(options.containerLogLinksDir, { recursive: true, mode: 0o755 });
   metrics.setRuntimePods(() => lifecycle.cache.all());
   const kubeletApi = await prepareKubeletApi({
@@ -350,6 +387,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   // Before any pod syncs: its sandbox's network comes through the socket this opens.
   await network?.start(signal);
   podSources.subscribe((source, list) => lifecycle.reconciler.setPods(source, list));
+  // A status that waited for its API object (a static pod's mirror pod) goes once it shows up.
+  podSources.onChange(() => lifecycle.statuses.targetsChanged());
   log.info(
     {
       node: options.nodeName,
@@ -363,6 +402,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   );
   const parts: Record<string, Promise<void>> = {
     ...lifecycle.run(signal),
+    'referenced objects': objects.run(signal),
     'image gc': imageGc.run(signal),
     eviction: eviction.run(signal),
     ...(cgroups ? { cgroups: cgroups.run(signal) } : {}),
@@ -376,6 +416,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
       log,
     }).run(signal),
     ...startFileSource(options, podSources, log, signal),
+    'node shutdown watch': shutdownWatcher.run(signal),
     ...(api
       ? api.run({
           cri,
@@ -383,6 +424,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
           notes: kubeletApi.notes,
           facts: gatherFacts,
           pressure: () => eviction.pressure(),
+          shuttingDown: () => shutdown.shuttingDown,
           ...(network ? { networkReady: () => network.condition() } : {}),
         })
       : {}),
@@ -391,7 +433,8 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
   try {
     await runParts(parts, signal, log);
   } finally {
-    pods.stop();
+    // Every part and pod worker has let go of the runtime before its client closes.
+    await pods.stop();
     cri.close();
     log.info('kubelet stopped; containers keep running');
   }

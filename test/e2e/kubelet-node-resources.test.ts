@@ -11,6 +11,7 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { detectCgroupLayout, type CgroupLayout } from '../../src/kubelet/cm/cgroup-layout.js';
+import { cgroupRemovalDirs } from '../../src/kubelet/cm/plan-cgroup-writes.js';
 import { cgroupRootName, startTestKubelet, type TestKubelet } from '../support/kubelet.js';
 import { newClient, runCrictl, testImage } from '../support/runtime.js';
 import { eventually } from '../testbed/eventually.js';
@@ -174,7 +175,9 @@ describe('kubelet node resources', () => {
     }
 
     await core.deleteNamespacedPod({ name: 'guaranteed', namespace });
-    await eventually('the guaranteed pod cgroup to go', () => (cgroupExists(layout, gPath) ? undefined : true), 60_000);
+    // Gone from every hierarchy, the named and hybrid ones runc also used included (not only those the kubelet set).
+    expect(cgroupRemovalDirs(layout, gPath).filter(existsSync).length).toBeGreaterThan(0);
+    await eventually('the guaranteed pod cgroup to go', () => (cgroupRemovalDirs(layout, gPath).some(existsSync) ? undefined : true), 60_000);
   });
 
   it('refuses a pod that does not fit allocatable: Failed with OutOfcpu and an event, never started', async () => {
@@ -222,7 +225,12 @@ describe('kubelet node resources', () => {
     await phaseIs('filler', 'Running');
     await create(pod('critical', { priorityClassName: 'system-node-critical', containers: [sleeper({ requests: { cpu: '500m' } })] }));
     await phaseIs('critical', 'Running');
-    const victim = (await readPod('filler')).status;
+    // As upstream's status manager, the kubelet reports the terminal phase once no container of the
+    // victim can run any more, which may be after the critical pod's status went out.
+    const victim = await eventually('the preempted pod Failed', async () => {
+      const status = (await readPod('filler')).status;
+      return status?.phase === 'Failed' ? status : undefined;
+    });
     expect(victim).toMatchObject({ phase: 'Failed', reason: 'Preempting', message: 'Preempted in order to admit critical pod' });
     expect(victim?.conditions?.find((c) => c.type === 'DisruptionTarget')).toMatchObject({ status: 'True', reason: 'TerminationByKubelet' });
     expect((await readPod('burstable')).status?.phase).toBe('Running');

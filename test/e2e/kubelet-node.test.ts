@@ -58,6 +58,15 @@ const deadCalls = criRuntimeCalls(dead);
 // in the middle of a round does not make it name the other call.
 let calls: RuntimeCalls = liveCalls;
 let round: RuntimeCalls = liveCalls;
+/** Status calls the probe made: each is a round of the node status loop. */
+let statusCalls = 0;
+/** Runtime calls that failed or timed out. */
+let probeFailures = 0;
+const counted = <T>(p: Promise<T>): Promise<T> =>
+  p.catch((err: unknown) => {
+    probeFailures++;
+    throw err;
+  });
 const probe = new RuntimeProbe({
   timeoutMs: 2_000,
   calls: {
@@ -66,9 +75,10 @@ const probe = new RuntimeProbe({
     },
     status: (o) => {
       round = calls;
-      return round.status(o);
+      statusCalls++;
+      return counted(round.status(o));
     },
-    version: (o) => round.version(o),
+    version: (o) => counted(round.version(o)),
     listImages: (o) => calls.listImages(o),
   },
 });
@@ -141,7 +151,8 @@ describe('node registration and status', () => {
     const kib = (q: string | undefined) => (q?.endsWith('Ki') ? Number(q.slice(0, -2)) : q?.endsWith('Mi') ? Number(q.slice(0, -2)) * 1024 : Number(q) / 1024);
     expect(kib(status.capacity?.['memory']) - kib(status.allocatable?.['memory'])).toBe(356 * 1024);
 
-    expect(status.nodeInfo?.containerRuntimeVersion).toMatch(/^containerd:\/\/1\.6\.20/);
+    const version = await live.runtime.call('Version', { version: 'v1' });
+    expect(status.nodeInfo?.containerRuntimeVersion).toBe(`${version.runtimeName}://${version.runtimeVersion}`);
     expect(status.nodeInfo?.kubeletVersion).toBe('v1.36.3');
     expect(status.nodeInfo?.machineID).toBe(facts.machineID);
     expect(status.nodeInfo?.bootID).toBe(facts.bootID);
@@ -160,16 +171,23 @@ describe('node registration and status', () => {
   });
 
   it('does not patch a status that did not change (only heartbeat times would)', async () => {
-    // After the first report (always sent: nothing was reported yet), four rounds at 500 ms.
+    // After the first report (always sent: nothing was reported yet), rounds at 500 ms.
     await controller.status.ready;
-    const before = await getNode();
-    // Four status rounds at 500 ms; the Node must not be written.
-    await new Promise((r) => setTimeout(r, 2_000));
-    const after = await getNode();
-    // Controllers write the Node meanwhile (podCIDR, the not-ready taint), so compare the
-    // status: a patch would at least have moved the heartbeat times.
-    expect(after.status).toEqual(before.status);
-    expect(ready(after)?.lastHeartbeatTime).toBe(ready(before)?.lastHeartbeatTime);
+    // A window of four status rounds (the positive sign the loop looked: each round starts with a
+    // Status call) in which every runtime call answered; a loaded machine may time one out, which
+    // is a change worth reporting, so such a window is not judged and another is taken.
+    for (let window = 0; ; window++) {
+      const before = await getNode();
+      const [seenCalls, seenFailures] = [statusCalls, probeFailures];
+      await eventually('four more status rounds', () => (statusCalls >= seenCalls + 4 ? true : undefined), 30_000, 100);
+      const after = await getNode();
+      if (probeFailures > seenFailures && window < 5) continue;
+      // Controllers write the Node meanwhile (podCIDR, the not-ready taint), so compare the
+      // status: a patch would at least have moved the heartbeat times.
+      expect(after.status).toEqual(before.status);
+      expect(ready(after)?.lastHeartbeatTime).toBe(ready(before)?.lastHeartbeatTime);
+      break;
+    }
   });
 
   it('keeps the Lease, owned by the Node, renewed every interval', async () => {

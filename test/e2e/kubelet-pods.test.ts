@@ -2,6 +2,7 @@
 // token) and the real containerd, driven through the API as a user would.
 import { CoreV1Api, AppsV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestKubelet, type TestKubelet } from '../support/kubelet.js';
@@ -146,6 +147,18 @@ describe('kubelet joined to a control plane', () => {
     expect((await readPod('needs-config')).status?.containerStatuses?.[0]?.state?.waiting?.message).toContain('configmap "greeting" not found');
     await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'greeting' }, data: { text: 'hi' } } });
     await expect.poll(async () => (await readPod('needs-config')).status?.phase, { timeout: 40_000, interval: 500 }).toBe('Running');
+    // The value reached the container: its first line of output, read from the runtime's log file.
+    const log = await eventually('the greeting in the container log', async () => {
+      const dir = readdirSync(kubelet.podLogs).find((d) => d.startsWith(`${namespace}_needs-config_`));
+      const text = dir ? readFileSync(join(kubelet.podLogs, dir, 'app', '0.log'), 'utf8') : '';
+      return text.includes(' stdout F ') ? text : undefined;
+    });
+    expect(
+      log
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ').slice(3).join(' ')),
+    ).toEqual(['hi']);
   });
 
   it('reports ErrImagePull / ImagePullBackOff for an image that cannot be pulled', async () => {
@@ -259,7 +272,13 @@ describe('kubelet joined to a control plane', () => {
     const before = (await readPod('init')).status?.containerStatuses?.[0];
     await kubelet.stop();
     kubelet.start();
-    await new Promise((r) => setTimeout(r, 6000));
+    // The positive sign that the restarted kubelet went through its pods: one created after the
+    // restart runs (the same reconcile pass handed every pod, 'init' included, to its worker).
+    await core.createNamespacedPod({
+      namespace,
+      body: pod('after-restart', { containers: [{ name: 'app', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] }),
+    });
+    await expect.poll(async () => (await readPod('after-restart')).status?.phase, { timeout: 60_000, interval: 500 }).toBe('Running');
     const after = (await readPod('init')).status?.containerStatuses?.[0];
     expect(after?.containerID).toBe(before?.containerID);
     expect(after?.restartCount).toBe(before?.restartCount);

@@ -17,7 +17,7 @@ interface ImageSpec {
   names: string[];
   /** Fills the root filesystem directory. */
   fill: (rootfs: string) => void;
-  config: { Entrypoint?: string[]; Cmd?: string[]; Env?: string[]; WorkingDir?: string };
+  config: { Entrypoint?: string[]; Cmd?: string[]; Env?: string[]; WorkingDir?: string; User?: string };
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -75,6 +75,17 @@ const images: ImageSpec[] = [
     names: ['localhost/tskube/busybox:latest'],
     fill: fillBusybox,
     config: { Cmd: ['sh'], Env: [path] },
+  },
+  // The same files with a USER, for runAsNonRoot: a numeric one the kubelet can verify, and a name it cannot.
+  {
+    names: ['localhost/tskube/busybox-nonroot:latest'],
+    fill: fillBusybox,
+    config: { Cmd: ['sh'], Env: [path], User: '1000:1000' },
+  },
+  {
+    names: ['localhost/tskube/busybox-named:latest'],
+    fill: fillBusybox,
+    config: { Cmd: ['sh'], Env: [path], User: 'nobody' },
   },
   {
     // An in-cluster API client for pods (test/images/kube-get), for the service proxy's e2e.

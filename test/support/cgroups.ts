@@ -2,12 +2,12 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectCgroupLayout } from '../../src/kubelet/cm/cgroup-layout.js';
-import { cgroupDirs } from '../../src/kubelet/cm/plan-cgroup-writes.js';
+import { cgroupRemovalDirs } from '../../src/kubelet/cm/plan-cgroup-writes.js';
 
 /** Removes a cgroup and everything below it in every hierarchy, killing what still runs there. */
 export async function removeCgroupTree(path: string): Promise<void> {
   const layout = await detectCgroupLayout();
-  for (const dir of cgroupDirs(layout, path)) {
+  for (const dir of cgroupRemovalDirs(layout, path)) {
     for (let attempt = 0; existsSync(dir) && attempt < 5; attempt++) {
       try {
         removeTree(dir);

@@ -92,6 +92,8 @@ export interface ImageSeed {
   /** Its repo digests. */
   repoDigests?: string[];
   size?: number;
+  /** The image config's USER ("1000", "nginx", "1000:1000"); none runs as root. */
+  user?: string;
 }
 
 export interface InMemoryRuntimeOptions {
@@ -145,6 +147,7 @@ interface ImageRecord {
   repoTags: string[];
   repoDigests: string[];
   size: number;
+  user: string;
 }
 
 interface InjectedFault {
@@ -263,7 +266,7 @@ export class InMemoryRuntime implements CriRuntime {
     const id = seed.id ?? `sha256:${hex64(`image ${ref}`)}`;
     const existing = this.#images.get(id);
     if (existing) return id;
-    this.#images.set(id, { id, repoTags: [ref], repoDigests: seed.repoDigests ?? [], size: seed.size ?? 1_000_000 });
+    this.#images.set(id, { id, repoTags: [ref], repoDigests: seed.repoDigests ?? [], size: seed.size ?? 1_000_000, user: seed.user ?? '' });
     return id;
   }
 
@@ -300,6 +303,12 @@ export class InMemoryRuntime implements CriRuntime {
         startedAt: c.startedAt,
         finishedAt: c.finishedAt,
       }));
+  }
+
+  /** The resources a container runs with (its CreateContainer config, or its last UpdateContainerResources). */
+  resourcesOf(containerId: string): { cpuShares: string; cpuQuota: string; memoryLimitInBytes: string } | undefined {
+    const r = this.#containers.get(containerId)?.config.linux?.resources;
+    return r ? { cpuShares: String(r.cpuShares), cpuQuota: String(r.cpuQuota), memoryLimitInBytes: String(r.memoryLimitInBytes) } : undefined;
   }
 
   sandboxesOf(podName: string): { id: string; state: SandboxStateName; attempt: number; ip: string }[] {
@@ -564,7 +573,10 @@ export class InMemoryRuntime implements CriRuntime {
   }
 
   #imageReply(i: ImageRecord): Image {
-    return { id: i.id, repoTags: i.repoTags, repoDigests: i.repoDigests, size: String(i.size), username: '' };
+    // As containerd: the user part of USER, a uid when numeric, else a name.
+    const user = i.user.split(':')[0] ?? '';
+    if (/^\d+$/.test(user)) return { id: i.id, repoTags: i.repoTags, repoDigests: i.repoDigests, size: String(i.size), uid: { value: user }, username: '' };
+    return { id: i.id, repoTags: i.repoTags, repoDigests: i.repoDigests, size: String(i.size), username: user };
   }
 
   // ─── RuntimeService ────────────────────────────────────────────────────────
@@ -719,6 +731,14 @@ export class InMemoryRuntime implements CriRuntime {
     },
     StopContainer: async (req) => {
       await this.#stop(this.#container(req.containerId), Number(req.timeout));
+      return {};
+    },
+    UpdateContainerResources: (req) => {
+      const c = this.#container(req.containerId);
+      if (c.state !== 'CONTAINER_RUNNING' && c.state !== 'CONTAINER_CREATED') {
+        throw serviceError('UNKNOWN', `container "${c.id}" is not running or created`);
+      }
+      if (c.config.linux && req.linux) c.config.linux.resources = req.linux as NonNullable<typeof c.config.linux>['resources'];
       return {};
     },
     RemoveContainer: (req) => {

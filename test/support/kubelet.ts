@@ -10,6 +10,7 @@ import { CriClient } from '../../src/cri-client/index.js';
 import { runtimeEndpoint } from './runtime.js';
 import { freePorts } from '../testbed/ports.js';
 import { removeCgroupTree } from './cgroups.js';
+import { unmountUnder } from './mounts.js';
 import type { PodNetworkSettings } from '../../src/kubelet/network/pod-network.js';
 
 export interface TestKubelet {
@@ -67,6 +68,8 @@ export function testKubeletConfig(o: {
     // The shared containerd's images belong to every suite: no test kubelet collects them
     // (100 % turns image GC off, as upstream); the image GC test sets its own thresholds.
     imageGCHighThresholdPercent: 100,
+    // A CI machine may have swap on; the refusal to start with it is unit-tested.
+    failSwapOn: false,
     ...o.extra,
   };
 }
@@ -81,6 +84,8 @@ export async function startTestKubelet(options: {
   runtimeEndpoint?: string;
   /** Image GC period (default upstream's 5 minutes); only on a private containerd, whose images are the test's own. */
   imageGcPeriodMs?: number;
+  /** When in its life a projected token is renewed (upstream's 0.8): small, to see a renewal within a test. */
+  tokenRefreshFraction?: number;
   /** With --network-plugin=cni (in args): how the plugins run (in a test namespace) and their deadlines. */
   cni?: Pick<PodNetworkSettings, 'exec' | 'timeouts'>;
 }): Promise<TestKubelet> {
@@ -101,6 +106,7 @@ export async function startTestKubelet(options: {
   resolved.containerLogLinksDir = join(dir, 'containers');
   resolved.containerGcPeriodMs = 1000;
   if (options.imageGcPeriodMs !== undefined) resolved.imageGcPeriodMs = options.imageGcPeriodMs;
+  if (options.tokenRefreshFraction !== undefined) resolved.tokenRefreshFraction = options.tokenRefreshFraction;
   if (resolved.cni && options.cni) resolved.cni = { ...resolved.cni, ...options.cni };
   let controller: AbortController | undefined;
   let running: Promise<void> | undefined;
@@ -137,6 +143,8 @@ export async function startTestKubelet(options: {
       } finally {
         client.close();
       }
+      // The volumes of pods still there when the kubelet stopped (tmpfs, subPath binds).
+      unmountUnder(dir);
       rmSync(dir, { recursive: true, force: true });
       await removeCgroupTree(`/${cgroupRootName(options.nodeName)}`);
       // The kubeconfig the TLS bootstrap wrote is ours; the bootstrap kubeconfig is the testbed's.

@@ -12,6 +12,7 @@ import type { NodeContext } from '../../src/kubelet/cri-request-builders.js';
 import { PodLifecycle, type PodLifecycleOptions } from '../../src/kubelet/pod-lifecycle.js';
 import type { PodSourceName } from '../../src/kubelet/pods/pod-source.js';
 import type { CriRuntime } from '../../src/kubelet/runtime/cri-runtime.js';
+import { FakeMounter } from './fake-mounter.js';
 
 export interface RecordedEvent {
   pod: string;
@@ -22,6 +23,8 @@ export interface RecordedEvent {
 
 export interface PodHarness {
   lifecycle: PodLifecycle;
+  /** The mount table the kubelet's volumes use (in memory, unless the test passed a mounter). */
+  mounter: FakeMounter;
   dir: string;
   rootDir: string;
   podLogsRoot: string;
@@ -55,8 +58,11 @@ export function testNode(rootDir: string, podLogsRoot: string): NodeContext {
     podLogsRoot,
     cgroupParent: () => '',
     cgroupV2: false,
+    cpuCFSQuota: true,
+    seccompDefault: false,
+    singleProcessOOMKill: true,
     nodeMemoryCapacityBytes: 8 * 2 ** 30,
-    allocatable: { cpu: '2', memory: String(8 * 2 ** 30) },
+    allocatable: () => ({ cpu: '2', memory: String(8 * 2 ** 30) }),
     rootDir,
   };
 }
@@ -82,7 +88,9 @@ export function startPodHarness(options: {
   const logs: PodHarness['logs'] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const sources = options.sources ?? ['api'];
+  const mounter = new FakeMounter();
   const lifecycle = new PodLifecycle({
+    mounter,
     runtime: options.runtime,
     runtimeName: 'containerd',
     node: testNode(rootDir, podLogsRoot),
@@ -110,11 +118,12 @@ export function startPodHarness(options: {
   const stop = async () => {
     if (controller.signal.aborted) return;
     controller.abort();
-    lifecycle.stop();
+    void lifecycle.stop();
     await Promise.allSettled(parts);
   };
   return {
     lifecycle,
+    mounter,
     dir,
     rootDir,
     podLogsRoot,

@@ -4,7 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mountsUnder } from '../../src/kubelet/runtime/pod-dirs.js';
+import { unmountUnder } from './mounts.js';
 
 export interface PrivateContainerd {
   endpoint: string;
@@ -114,10 +114,4 @@ function killShimsOf(socket: string): void {
       if (cmdline.split('\0').includes(socket)) process.kill(Number(pid), 'SIGKILL');
     }
   }
-}
-
-/** Deepest first, so a mount inside another comes off before its parent. */
-function unmountUnder(dir: string): void {
-  const targets = mountsUnder(readFileSync('/proc/self/mountinfo', 'utf8'), dir).sort((a, b) => b.length - a.length);
-  for (const target of targets) execFileSync('umount', ['-l', target]);
 }

@@ -23,11 +23,33 @@ function input(over: Partial<AdmissionInput> & { pod: V1Pod }): AdmissionInput {
     sysctls: sysctlAllowlist([]),
     pressure: { memory: false, disk: false, pid: false },
     shuttingDown: false,
+    appArmorEnabled: false,
     ...over,
   };
 }
 
 describe('admitPod', () => {
+  it('refuses a pod that asks for an AppArmor profile where the kernel has none, as upstream words it', () => {
+    const confined = pod({ securityContext: { appArmorProfile: { type: 'RuntimeDefault' } } });
+    expect(admitPod(input({ pod: confined }))).toEqual({
+      admit: false,
+      reason: 'AppArmor',
+      message: 'Cannot enforce AppArmor: AppArmor is not enabled on the host',
+    });
+    const annotated = pod({}, { annotations: { 'container.apparmor.security.beta.kubernetes.io/c': 'localhost/k8s-nginx' } });
+    expect(admitPod(input({ pod: annotated }))).toMatchObject({ admit: false, reason: 'AppArmor' });
+    // Unconfined needs nothing from the kernel; a pod that already ran is not checked again.
+    expect(admitPod(input({ pod: pod({ securityContext: { appArmorProfile: { type: 'Unconfined' } } }) }))).toEqual({ admit: true, preempt: [] });
+    expect(admitPod(input({ pod: { ...confined, status: { phase: 'Running' } } }))).toEqual({ admit: true, preempt: [] });
+    expect(admitPod(input({ pod: confined, appArmorEnabled: true }))).toEqual({ admit: true, preempt: [] });
+    expect(
+      admitPod(input({ pod: pod({ securityContext: { appArmorProfile: { type: 'Localhost', localhostProfile: ' ' } } }), appArmorEnabled: true })),
+    ).toMatchObject({
+      admit: false,
+      message: expect.stringContaining('invalid empty AppArmor profile name'),
+    });
+  });
+
   it('admits a pod that fits', () => {
     expect(admitPod(input({ pod: pod({ containers: [requests('500m', '1Gi')] }) }))).toEqual({ admit: true, preempt: [] });
   });

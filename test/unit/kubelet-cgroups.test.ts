@@ -1,8 +1,8 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { parseV1Mounts } from '../../src/kubelet/cm/cgroup-layout.js';
+import { parseOtherV1Hierarchies, parseV1Mounts } from '../../src/kubelet/cm/cgroup-layout.js';
 import { cgroupLiteral, parseCgroupRoot, podCgroupName } from '../../src/kubelet/cm/cgroup-names.js';
-import { cpuSharesToWeight, planCgroupWrites } from '../../src/kubelet/cm/plan-cgroup-writes.js';
+import { cgroupRemovalDirs, cpuSharesToWeight, planCgroupWrites } from '../../src/kubelet/cm/plan-cgroup-writes.js';
 import { burstableCpuShares, kubepodsResourceConfig, podResourceConfig } from '../../src/kubelet/cm/resource-config.js';
 
 const pod = (containers: V1Container[], uid = '1a2b-3c'): V1Pod => ({ metadata: { uid }, spec: { containers } });
@@ -64,6 +64,28 @@ describe('cgroup file plans', () => {
       value: 'max 100000',
     });
     expect([cpuSharesToWeight(2), cpuSharesToWeight(1024), cpuSharesToWeight(262144)]).toEqual([1, 39, 10000]);
+  });
+
+  it('on cgroup v1: removes a cgroup also from the named and hybrid hierarchies runc puts containers in', () => {
+    // A Debian host's mountinfo: controllers, name=systemd, and the hybrid cgroup2.
+    const mountinfo = [
+      '31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755',
+      '32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu',
+      '35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory',
+      '40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd',
+      '41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw',
+    ].join('\n');
+    const layout = { version: 1 as const, mounts: parseV1Mounts(mountinfo), others: parseOtherV1Hierarchies(mountinfo) };
+    expect(layout.others).toEqual(['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified']);
+    // Nothing is made or set there; only the removal covers them.
+    expect(planCgroupWrites(layout, '/kubepods/podx', {}).filter((op) => op.kind === 'mkdir')).toHaveLength(2);
+    expect(cgroupRemovalDirs(layout, '/kubepods/podx')).toEqual([
+      '/sys/fs/cgroup/cpu/kubepods/podx',
+      '/sys/fs/cgroup/memory/kubepods/podx',
+      '/sys/fs/cgroup/systemd/kubepods/podx',
+      '/sys/fs/cgroup/unified/kubepods/podx',
+    ]);
+    expect(cgroupRemovalDirs({ version: 2, root: '/sys/fs/cgroup' }, '/kubepods/podx')).toEqual(['/sys/fs/cgroup/kubepods/podx']);
   });
 
   it('on cgroup v1: a directory per hierarchy, cpuset copied from the parent, the period before the quota', () => {

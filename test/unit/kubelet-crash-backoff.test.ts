@@ -6,7 +6,8 @@ import { CrashBackoff, crashBackoffKey, crashLoopEventMessage, crashLoopMessage,
 import type { PodRuntimeState } from '../../src/kubelet/pods/runtime-state.js';
 
 const T0 = 1_700_000_000_000;
-const key = crashBackoffKey('uid-1', 'app');
+const app = { name: 'app', image: 'img' };
+const key = crashBackoffKey('uid-1', app);
 
 /** Simulates a container that crashes `runMs` after each restart, restarting as soon as allowed. */
 function crashLoop(backoff: CrashBackoff, crashes: number, runMs: number): number[] {
@@ -70,7 +71,7 @@ describe('CrashBackoff', () => {
 
   it('gc forgets keys idle for more than 2 × max, keeps the others', () => {
     const b = new CrashBackoff();
-    const other = crashBackoffKey('uid-1', 'side');
+    const other = crashBackoffKey('uid-1', { name: 'side', image: 'img' });
     b.next(key, T0, T0);
     b.next(other, T0 + 500_000, T0 + 500_000);
     b.gc(T0 + 600_001);
@@ -79,13 +80,19 @@ describe('CrashBackoff', () => {
     expect(b.size).toBe(1);
   });
 
+  it('a new image or new resources give a new key, so a fixed spec starts without the old delay', () => {
+    expect(crashBackoffKey('uid-1', { ...app, image: 'img:2' })).not.toBe(key);
+    expect(crashBackoffKey('uid-1', { ...app, resources: { limits: { memory: '1Gi' } } })).not.toBe(key);
+    expect(crashBackoffKey('uid-1', { ...app, resources: {} })).toBe(key);
+  });
+
   it('forgetPod drops only that pod', () => {
     const b = new CrashBackoff();
     b.next(key, T0, T0);
-    b.next(crashBackoffKey('uid-2', 'app'), T0, T0);
+    b.next(crashBackoffKey('uid-2', app), T0, T0);
     b.forgetPod('uid-1');
     expect(b.delayMs(key)).toBe(0);
-    expect(b.delayMs(crashBackoffKey('uid-2', 'app'))).toBe(10_000);
+    expect(b.delayMs(crashBackoffKey('uid-2', app))).toBe(10_000);
   });
 
   it('rejects a max below the initial delay', () => {
@@ -135,8 +142,10 @@ describe('recordRestarts', () => {
 
   it('moves the back-off only for containers that ran before', () => {
     const b = new CrashBackoff();
+    const pod: V1Pod = { spec: { containers: [app, { name: 'fresh', image: 'img' }] } };
     recordRestarts(
       b,
+      pod,
       state,
       [
         { name: 'app', kind: 'regular', attempt: 2 },
@@ -145,7 +154,7 @@ describe('recordRestarts', () => {
       T0 + 6_000,
     );
     expect(b.delayMs(key)).toBe(10_000);
-    expect(b.delayMs(crashBackoffKey('uid-1', 'fresh'))).toBe(0);
+    expect(b.delayMs(crashBackoffKey('uid-1', { name: 'fresh', image: 'img' }))).toBe(0);
   });
 });
 

@@ -139,17 +139,20 @@ describe('runAsNonRootViolation', () => {
 });
 
 describe('containerSpecHash', () => {
-  it('is stable across key order and ignores resources', () => {
-    const a: V1Container = { name: 'app', image: 'nginx', env: [{ name: 'A', value: '1' }], resources: { limits: { cpu: '1' } } };
-    const b: V1Container = { env: [{ value: '1', name: 'A' }], image: 'nginx', name: 'app', resources: { limits: { cpu: '2' } } };
-    expect(containerSpecHash(a)).toBe(containerSpecHash(b));
-    expect(containerSpecHash(a)).toMatch(/^[0-9a-f]{1,8}$/);
+  it("is upstream's hash of the name and image (values from the upstream kubelet's HashContainer)", () => {
+    expect(containerSpecHash({ name: 'web', image: 'localhost/tskube/busybox:latest' })).toBe('e4b7e95a');
+    expect(containerSpecHash({ name: 'a', image: 'b' })).toBe('646fef1b');
+    expect(containerSpecHash({ name: 'app', image: 'nginx:1.27' })).toBe('a763184');
+    // Go's JSON escapes <, > and &; the bytes are UTF-8.
+    expect(containerSpecHash({ name: 'sidecar', image: 'reg.io/x<y>&z:1' })).toBe('3583602a');
+    expect(containerSpecHash({ name: '\u00fcn\u00ef', image: 'img' })).toBe('bc5f980c');
   });
 
-  it('changes when the spec changes', () => {
-    const a: V1Container = { name: 'app', image: 'nginx:1' };
+  it('changes with the image, not with fields a defaulting change or a resize touches', () => {
+    const a: V1Container = { name: 'app', image: 'nginx:1', env: [{ name: 'A', value: '1' }], resources: { limits: { cpu: '1' } } };
     expect(containerSpecHash(a)).not.toBe(containerSpecHash({ ...a, image: 'nginx:2' }));
-    expect(containerSpecHash(a)).not.toBe(containerSpecHash({ ...a, command: ['x'] }));
+    const defaulted: V1Container = { ...a, command: ['x'], terminationMessagePolicy: 'File', resources: {} };
+    expect(containerSpecHash(a)).toBe(containerSpecHash(defaulted));
   });
 
   it('canonical JSON sorts keys at every level and drops undefined', () => {

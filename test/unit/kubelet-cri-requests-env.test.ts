@@ -150,6 +150,18 @@ describe('resolveEnv', () => {
     });
   });
 
+  it('reads divisor "0" (what the API server writes when none is given) as 1', () => {
+    const c: V1Container = {
+      name: 'app',
+      resources: { limits: { cpu: '1500m', memory: '64Mi' } },
+      env: [
+        { name: 'CPU', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '0' } } },
+        { name: 'MEM', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '0' } } },
+      ],
+    };
+    expect(ok(resolveEnv(pod(c), c, sources()))).toEqual({ CPU: '2', MEM: String(64 * 2 ** 20) });
+  });
+
   it('reads another container named by resourceFieldRef.containerName', () => {
     const side: V1Container = { name: 'side', resources: { limits: { cpu: '2' } } };
     const c: V1Container = {

@@ -155,6 +155,7 @@ describe('tskube kubelet', () => {
       'tskube kubelet: warning: KubeletConfiguration field "cpuManagerPolicy" is not supported by tskube yet; ignoring it',
       'tskube kubelet: warning: KubeletConfiguration field "noSuchField" is unknown to tskube; ignoring it',
       'tskube kubelet: warning: KubeletConfiguration field "imagePullProgressDeadline" was removed upstream with dockershim; ignoring it',
+      'tskube kubelet: warning: KubeletConfiguration field "kubeAPIQPS" is not supported by tskube yet; ignoring it',
     ]);
     expect(started.map((o) => [o.nodeName, o.config.maxPods])).toEqual([['n1', 50]]);
   });

@@ -133,6 +133,7 @@ describe('computePodActions: sandbox', () => {
       sandboxId: 'sb0',
       containersToStart: [],
       containersToKill: [],
+      containersToResize: [],
       backingOff: [],
     });
   });
@@ -206,7 +207,7 @@ describe('computePodActions: init containers', () => {
   it('a failed init container restarts only after its back-off', () => {
     const backoff = new CrashBackoff();
     const finished = T0 + 100_000;
-    backoff.next(crashBackoffKey(UID, 'i1'), finished - 5_000, finished - 5_000);
+    backoff.next(crashBackoffKey(UID, c('i1')), finished - 5_000, finished - 5_000);
     const state = rs([sb()], [ctr('i1', 'exited', { exitCode: 1, finishedAt: BigInt(finished) * 1_000_000n })]);
     const a = computePodActions(pod(spec), state, input({ backoff, now: finished + 4_000 }));
     expect(a.nextInitContainer).toBeUndefined();
@@ -403,7 +404,7 @@ describe('computePodActions: regular containers and restart policy', () => {
 
 describe('computePodActions: crash-loop back-off', () => {
   const p = pod({ containers: [c('app')] });
-  const key = crashBackoffKey(UID, 'app');
+  const key = crashBackoffKey(UID, c('app'));
 
   it('first crash restarts at once; the executor then records the restart', () => {
     const backoff = new CrashBackoff();
@@ -411,7 +412,7 @@ describe('computePodActions: crash-loop back-off', () => {
     const state = rs([sb()], [ctr('app', 'exited', { exitCode: 1, finishedAt: BigInt(finished) * 1_000_000n })]);
     const a = computePodActions(p, state, input({ backoff, now: finished + 1 }));
     expect(a.containersToStart).toEqual([{ name: 'app', kind: 'regular', attempt: 1 }]);
-    recordRestarts(backoff, state, a.containersToStart, finished + 1);
+    recordRestarts(backoff, p, state, a.containersToStart, finished + 1);
     expect(backoff.delayMs(key)).toBe(10_000);
   });
 

@@ -5,6 +5,7 @@
 // supplies the node, the pods already admitted and the node's state. The first
 // failure decides the reason and message, which are upstream's, because tools read them.
 import type { V1Pod } from '@kubernetes/client-node';
+import { appArmorProblem } from '../cri-requests/apparmor.js';
 import { qosClass } from '../pods/qos.js';
 import { isCriticalPod, isStaticPod } from './critical-pods.js';
 import { matchesNodeAffinity, toleratesTaint, untoleratedNoExecuteTaint, type NodeView } from './node-affinity.js';
@@ -37,6 +38,8 @@ export interface AdmissionInput {
   /** The node conditions the eviction manager reports. */
   pressure: NodePressure;
   shuttingDown: boolean;
+  /** The kernel enforces AppArmor; a pod that asks for a profile is refused where it does not. */
+  appArmorEnabled: boolean;
 }
 
 export type AdmissionResult =
@@ -63,13 +66,19 @@ type Failure = Insufficient | PredicateFailure;
 const admitted: AdmissionResult = { admit: true, preempt: [] };
 
 export function admitPod(input: AdmissionInput): AdmissionResult {
+  const predicates = pressureCheck(input) ?? sysctlCheck(input) ?? osCheck(input) ?? generalPredicates(input);
+  if (predicates && !predicates.admit) return predicates;
   return (
-    pressureCheck(input) ??
-    sysctlCheck(input) ??
-    osCheck(input) ??
-    generalPredicates(input) ??
-    (input.shuttingDown ? { admit: false, reason: 'NodeShutdown', message: 'Pod was rejected as the node is shutting down.' } : admitted)
+    appArmorCheck(input) ??
+    (input.shuttingDown ? { admit: false, reason: 'NodeShutdown', message: 'Pod was rejected as the node is shutting down.' } : (predicates ?? admitted))
   );
+}
+
+function appArmorCheck({ pod, appArmorEnabled }: AdmissionInput): AdmissionResult | undefined {
+  // Upstream checks only pods that have not run yet.
+  if ((pod.status?.phase ?? 'Pending') !== 'Pending') return undefined;
+  const problem = appArmorProblem(pod, appArmorEnabled);
+  return problem ? { admit: false, reason: 'AppArmor', message: `Cannot enforce AppArmor: ${problem}` } : undefined;
 }
 
 /** Names of the pressure conditions, in the order the eviction manager lists them. */

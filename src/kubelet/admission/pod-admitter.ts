@@ -19,6 +19,7 @@ export interface PodAdmitterOptions {
   sysctls: SysctlAllowlist;
   pressure: () => NodePressure;
   shuttingDown: () => boolean;
+  appArmorEnabled: boolean;
   /** Reports the pod Failed ("Pod was rejected: ...") with a Warning event. */
   reject: (pod: V1Pod, reason: string, message: string) => void;
   /** Stops a pod to make room for a critical one. */
@@ -98,6 +99,7 @@ export class PodAdmitter {
       sysctls: this.#o.sysctls,
       pressure: this.#o.pressure(),
       shuttingDown: this.#o.shuttingDown(),
+      appArmorEnabled: this.#o.appArmorEnabled,
     };
     const first = admitPod(input);
     if (first.admit || first.reason !== 'NodeAffinity' || !this.#o.refreshNode) return first;

@@ -48,7 +48,7 @@ export function cgroupManagerFromConfig(d: CgroupManagerDeps): CgroupManager {
     layout: d.layout,
     driver: d.driver,
     root: parseCgroupRoot(c.cgroupRoot || '/', d.driver),
-    pod: { enforceCpuLimits: true, cpuPeriodUs: 100_000, podPidsLimit: c.podPidsLimit },
+    pod: { enforceCpuLimits: c.cpuCFSQuota, cpuPeriodUs: 100_000, podPidsLimit: c.podPidsLimit },
     kubepods: () => kubepodsResourceConfig(d.capacity(), sum(kube, system), enforce.has('pods')),
     reserved,
     activePods: d.activePods,

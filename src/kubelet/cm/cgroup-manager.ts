@@ -22,7 +22,7 @@ import type { CgroupDriver } from '../options/types.js';
 import type { QosClass } from '../pods/qos.js';
 import type { CgroupLayout } from './cgroup-layout.js';
 import { cgroupLiteral, type CgroupName, kubepodsName, podCgroupName, qosCgroupName } from './cgroup-names.js';
-import { cgroupDirs, planCgroupWrites, type CgroupOp } from './plan-cgroup-writes.js';
+import { cgroupRemovalDirs, planCgroupWrites, type CgroupOp } from './plan-cgroup-writes.js';
 import { burstableCpuShares, type PodCgroupOptions, podResourceConfig, type ResourceConfig } from './resource-config.js';
 import { minCpuShares } from '../cri-requests/linux-resources.js';
 
@@ -158,7 +158,7 @@ export class CgroupManager {
 
   /** Kills what still runs in the cgroup (and below), then removes it deepest first, in every hierarchy. */
   async #destroy(path: string): Promise<void> {
-    for (const dir of cgroupDirs(this.#o.layout, path)) {
+    for (const dir of cgroupRemovalDirs(this.#o.layout, path)) {
       for (let attempt = 0; ; attempt++) {
         try {
           await removeTree(dir);

@@ -22,6 +22,12 @@ export function cgroupDirs(layout: CgroupLayout, path: string): string[] {
   return [...new Set(layout.mounts.values())].map((m) => `${m}${path}`);
 }
 
+/** Where a cgroup is removed from: its own directories and, on v1, the same path in the other hierarchies runc uses. */
+export function cgroupRemovalDirs(layout: CgroupLayout, path: string): string[] {
+  if (layout.version === 2) return cgroupDirs(layout, path);
+  return [...cgroupDirs(layout, path), ...(layout.others ?? []).map((m) => `${m}${path}`)];
+}
+
 export function planCgroupWrites(layout: CgroupLayout, path: string, config: ResourceConfig): CgroupOp[] {
   const ops: CgroupOp[] = [];
   if (layout.version === 2) {

@@ -13,6 +13,7 @@ import {
   podUidLabel,
 } from '../pods/labels.js';
 import { containerSpecHash } from './container-hash.js';
+import { goJson } from '../../common/go-json.js';
 
 /** Upstream's key for metadata.deletionGracePeriodSeconds at container creation. */
 export const podDeletionGracePeriodAnnotation = 'io.kubernetes.pod.deletionGracePeriod';
@@ -37,20 +38,6 @@ export function containerLabels(pod: V1Pod, container: V1Container): Record<stri
     [podUidLabel]: pod.metadata?.uid ?? '',
     [containerNameLabel]: container.name,
   };
-}
-
-/**
- * JSON as Go's encoding/json writes it (the annotations are read back by upstream tools
- * and kubelets): fields in Go struct order, empty optional fields left out, and <, >, &
- * and the JS line separators escaped.
- */
-export function goJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
 }
 
 function omitEmpty<T extends Record<string, unknown>>(o: T): Partial<T> {

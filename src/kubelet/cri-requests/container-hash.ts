@@ -1,4 +1,5 @@
 import type { V1Container } from '@kubernetes/client-node';
+import { goJson } from '../../common/go-json.js';
 
 /**
  * JSON with object keys sorted at every level and undefined members dropped, so equal
@@ -25,12 +26,15 @@ export function fnv32a(text: string): number {
 }
 
 /**
- * A short hex hash of the container spec (io.kubernetes.container.hash) that changes when
- * the spec changes in a way that needs a new container. Resources and resizePolicy are
- * left out: upstream resizes those in place instead of restarting, and a resize must not
- * look like a new spec to the planner.
+ * The container hash (io.kubernetes.container.hash) exactly as the upstream kubelet
+ * computes it, so a container made by either kubelet is recognised by the other and a
+ * switch between them restarts nothing: FNV-32a over go-spew's `%#v` of the JSON of
+ * `{"image":…,"name":…}` (Go sorts map keys), that is `([]uint8)[123 34 …]`, printed as
+ * lower-case hex. Only the name and the image count: every other field of a running pod's
+ * container is immutable in the API, resources are resized in place, and a defaulting
+ * change in a newer API server must not look like a new spec.
  */
-export function containerSpecHash(container: V1Container): string {
-  const { resources: _resources, resizePolicy: _resizePolicy, ...rest } = container;
-  return fnv32a(canonicalJson(rest)).toString(16);
+export function containerSpecHash(container: Pick<V1Container, 'name' | 'image'>): string {
+  const json = Buffer.from(goJson({ image: container.image ?? '', name: container.name }), 'utf8');
+  return fnv32a(`([]uint8)[${json.join(' ')}]`).toString(16);
 }

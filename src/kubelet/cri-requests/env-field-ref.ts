@@ -69,8 +69,8 @@ function ceilDiv(num: bigint, den: bigint): bigint {
 
 /**
  * The value of a resourceFieldRef (`limits.cpu`, `requests.memory`, ...) in units of the
- * divisor, rounded up, as the downward API gives it. A limit the container does not set
- * reads as the node's allocatable amount.
+ * divisor (none, or "0", is 1), rounded up, as the downward API gives it. A limit the
+ * container does not set reads as the node's allocatable amount.
  */
 export function resourceFieldRefValue(pod: V1Pod, container: V1Container, ref: V1ResourceFieldSelector, allocatable: NodeAllocatable, field: string): string {
   let target = container;
@@ -89,9 +89,9 @@ export function resourceFieldRefValue(pod: V1Pod, container: V1Container, ref: V
   let q: string | number | undefined = target.resources?.[which]?.[name];
   if (q === undefined && which === 'limits' && (name === 'cpu' || name === 'memory' || name === 'ephemeral-storage')) q = allocatable[name];
   const value = parseExactQuantity(q ?? 0, `${field} (${ref.resource})`);
-  const divisorText = ref.divisor === undefined || ref.divisor === '' ? '1' : ref.divisor;
-  const divisor = parseExactQuantity(divisorText, `${field}.divisor`);
-  if (divisor.num === 0n) throw new TskubeError('invalid-argument', `${field}.divisor: must not be zero`);
+  // The API server writes divisor "0" when none is given; zero means 1, as upstream reads it.
+  const given = parseExactQuantity(ref.divisor === undefined || ref.divisor === '' ? '0' : ref.divisor, `${field}.divisor`);
+  const divisor = given.num === 0n ? { num: 1n, den: 1n } : given;
   // value / divisor, both exact fractions; cpu goes through millis as upstream, which only matters for rounding.
   if (name === 'cpu') {
     const milli = ceilDiv(value.num * 1000n, value.den);

@@ -5,6 +5,7 @@ import { expandVars, lookupIn } from './expansion.js';
 import { containerField } from './pod-resources.js';
 import { serviceEnvMap } from './service-env.js';
 import type { WaitingReason } from '../pods/waiting-reason.js';
+import { isStaticPod } from '../pods/pod-source.js';
 
 /** What resolveEnv needs from outside; the caller fetches it, resolveEnv stays pure. */
 export interface EnvSources {
@@ -17,9 +18,11 @@ export interface EnvSources {
   nodeAllocatable: NodeAllocatable;
   /**
    * Services known to the kubelet (all namespaces); gives KUBERNETES_SERVICE_HOST and,
-   * with enableServiceLinks, the namespace's service variables. Absent: none are added.
+   * with enableServiceLinks, the namespace's service variables. Absent (standalone): none
+   * are added. 'not-synced': the kubelet has not listed them yet, and a pod from the API
+   * waits (as upstream's: its in-cluster clients need KUBERNETES_SERVICE_HOST).
    */
-  services?: V1Service[];
+  services?: V1Service[] | 'not-synced';
 }
 
 export type ResolvedEnv =
@@ -69,7 +72,9 @@ export function resolveEnv(pod: V1Pod, container: V1Container, sources: EnvSourc
 function resolve(pod: V1Pod, container: V1Container, sources: EnvSources): ResolvedEnv {
   const ns = pod.metadata?.namespace ?? '';
   const warnings: string[] = [];
-  const serviceEnv = serviceEnvMap(sources.services ?? [], ns, pod.spec?.enableServiceLinks !== false);
+  if (sources.services === 'not-synced' && !isStaticPod(pod)) throw new EnvError('services have not yet been read at least once, cannot construct envvars');
+  const services = sources.services === 'not-synced' ? [] : (sources.services ?? []);
+  const serviceEnv = serviceEnvMap(services, ns, pod.spec?.enableServiceLinks !== false);
   const configMaps = new Map<string, V1ConfigMap | undefined>();
   const secrets = new Map<string, Map<string, string> | undefined>();
   const getConfigMap = (name: string) => {

@@ -20,6 +20,8 @@ export interface PodDnsContext {
 export interface DnsWarning {
   reason: 'DNSConfigForming' | 'MissingClusterDNS';
   message: string;
+  /** The same warning for the Node, where upstream records one there too. */
+  nodeMessage?: string;
 }
 
 export interface PodDnsResult {
@@ -137,10 +139,8 @@ export function podDnsConfig(pod: V1Pod, ctx: PodDnsContext): PodDnsResult {
       }
       options = ['ndots:5'];
     } else {
-      warnings.push({
-        reason: 'MissingClusterDNS',
-        message: `pod: "${podDesc(pod)}". kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.`,
-      });
+      const nodeMessage = 'kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.';
+      warnings.push({ reason: 'MissingClusterDNS', message: `pod: "${podDesc(pod)}". ${nodeMessage}`, nodeMessage });
     }
   }
   const extra = pod.spec?.dnsConfig;

@@ -2,8 +2,10 @@ import type { V1Container, V1Pod, V1PodSecurityContext, V1SeccompProfile, V1Secu
 import { TskubeError } from '../../common/errors.js';
 import type { LinuxContainerSecurityContext } from '../../gen/cri/runtime/v1/LinuxContainerSecurityContext.js';
 import type { LinuxSandboxSecurityContext } from '../../gen/cri/runtime/v1/LinuxSandboxSecurityContext.js';
+import type { NamespaceOption } from '../../gen/cri/runtime/v1/NamespaceOption.js';
 import type { SecurityProfile } from '../../gen/cri/runtime/v1/SecurityProfile.js';
 import type { SupplementalGroupsPolicy } from '../../gen/cri/runtime/v1/SupplementalGroupsPolicy.js';
+import { appArmorForRuntime } from './apparmor.js';
 import { namespacesForPod } from './namespaces.js';
 import { containerField } from './pod-resources.js';
 import { specContainers } from '../pods/container-outcome.js';
@@ -33,6 +35,8 @@ export interface SecurityOptions {
   seccompProfileRoot?: string;
   /** The image's configured user (from CRI ImageStatus), used when the pod names no runAsUser. */
   imageUser?: { uid?: number; username?: string };
+  /** An ephemeral container's targetContainerName, resolved to its container ID: it joins that container's PID namespace. */
+  pidTarget?: string;
 }
 
 /** The spec's containers and the ephemeral ones (`kubectl debug`). */
@@ -136,9 +140,15 @@ export function runAsNonRootViolation(pod: V1Pod, container: V1Container, imageU
   if (imageUser?.uid === undefined && imageUser?.username) {
     return `container has runAsNonRoot and image has non-numeric user (${imageUser.username}), cannot verify user is non-root ${where}`;
   }
-  if ((imageUser?.uid ?? 0) === 0) return `container has runAsNonRoot and image will run as root ${where}`;
+  const uid = imageUser?.uid ?? 0;
+  if (uid === 0) return `container has runAsNonRoot and image will run as root ${where}`;
+  if (!Number.isInteger(uid) || uid < 0 || uid > maxInt32) {
+    return `container has runAsNonRoot and image has an invalid user id (${uid}). (Must be 1-(${maxInt32})): must be between 0 and ${maxInt32}, inclusive ${where}`;
+  }
   return undefined;
 }
+
+const maxInt32 = 2147483647;
 
 function podDesc(pod: V1Pod): string {
   return `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}(${pod.metadata?.uid ?? ''})`;
@@ -150,15 +160,19 @@ function podDesc(pod: V1Pod): string {
  * read-only root only from the container; the pod's namespaces and supplemental groups;
  * no_new_privs when allowPrivilegeEscalation is false; the default masked and read-only
  * /proc paths unless procMount is Unmasked (privileged containers get them too: the
- * runtime drops them for privileged containers itself). AppArmor is left to the runtime.
+ * runtime drops them for privileged containers itself); the AppArmor profile the pod names
+ * (admission has refused it where the kernel has no AppArmor).
  */
 export function containerSecurityContext(pod: V1Pod, container: V1Container, opts: SecurityOptions = {}): LinuxContainerSecurityContext {
   const csc = container.securityContext;
   const eff = effective(pod, container);
+  const namespaceOptions: NamespaceOption = namespacesForPod(pod);
+  // As upstream: a debug container targets another's processes only where each container has its own.
+  if (opts.pidTarget && namespaceOptions.pid === 'CONTAINER') Object.assign(namespaceOptions, { pid: 'TARGET', targetId: opts.pidTarget });
   const sc: LinuxContainerSecurityContext = {
     privileged: csc?.privileged === true,
     readonlyRootfs: csc?.readOnlyRootFilesystem === true,
-    namespaceOptions: namespacesForPod(pod),
+    namespaceOptions,
     seccomp: containerSeccomp(pod, container, opts),
     noNewPrivs: csc?.allowPrivilegeEscalation === false,
   };
@@ -166,6 +180,8 @@ export function containerSecurityContext(pod: V1Pod, container: V1Container, opt
     sc.capabilities = { addCapabilities: [...(csc.capabilities.add ?? [])], dropCapabilities: [...(csc.capabilities.drop ?? [])] };
   }
   if (eff.seLinux) sc.selinuxOptions = eff.seLinux;
+  const apparmor = appArmorForRuntime(pod, container, `${containerField(pod, container)}.securityContext.appArmorProfile`);
+  if (apparmor) Object.assign(sc, apparmor);
   if (eff.runAsUser !== undefined) {
     sc.runAsUser = { value: eff.runAsUser };
   } else {

@@ -62,6 +62,8 @@ export interface StatusInputs {
   notes?: string[] | undefined;
   /** The eviction manager's pressure conditions; without it, the hard thresholds against the facts. */
   pressure?: { memory: boolean; disk: boolean; pid: boolean } | undefined;
+  /** A graceful node shutdown is under way: the node is not Ready (upstream's shutdown manager error). */
+  shuttingDown?: boolean | undefined;
 }
 
 function condition(type: string, ok: boolean, reason: string, message: string, now: Date, previous: NodeStatus | undefined): NodeCondition {
@@ -77,9 +79,10 @@ function condition(type: string, ok: boolean, reason: string, message: string, n
  * networkErrors joined with ","), or undefined when it is. An unreachable runtime says
  * which CRI call failed or hung, where and for how long.
  */
-export function notReadyMessage(runtime: RuntimeFacts): string | undefined {
+export function notReadyMessage(runtime: RuntimeFacts, shuttingDown = false): string | undefined {
   if (runtime.unreachable !== undefined) return `container runtime is down: ${runtime.unreachable}`;
   const problems: string[] = [];
+  if (shuttingDown) problems.push('node is shutting down');
   const { runtimeReady: r, networkReady: n } = runtime;
   if (!r.ok) problems.push(`container runtime not ready: RuntimeReady=false reason:${r.reason} message:${r.message}`);
   if (!n.ok) problems.push(`container runtime network not ready: NetworkReady=false reason:${n.reason} message:${n.message}`);
@@ -124,7 +127,7 @@ export function buildNodeStatus(input: StatusInputs): NodeStatus {
     memory: formatBytes(usable.memoryBytes),
   };
   const pressure = input.pressure ?? pressures(facts, settings);
-  const notReady = notReadyMessage(runtime);
+  const notReady = notReadyMessage(runtime, input.shuttingDown === true);
   const ips = settings.nodeIPs.length > 0 ? settings.nodeIPs : facts.hostIPs.slice(0, 1);
   return {
     capacity,

@@ -30,6 +30,8 @@ export interface NodeControllerOptions {
   notes?: () => string[];
   /** The eviction manager's node conditions. */
   pressure?: () => { memory: boolean; disk: boolean; pid: boolean };
+  /** A graceful node shutdown is under way. */
+  shuttingDown?: () => boolean;
   /** registerNode: false = the Node is made by someone else; only lease and status. */
   registerNode?: boolean;
   /** nodeLeaseDurationSeconds (40). */
@@ -76,6 +78,7 @@ export class NodeController {
       logger: options.logger,
       ...(options.notes ? { notes: options.notes } : {}),
       ...(options.pressure ? { pressure: options.pressure } : {}),
+      ...(options.shuttingDown ? { shuttingDown: options.shuttingDown } : {}),
       ...(options.statusUpdateFrequencyMs !== undefined ? { updateFrequencyMs: options.statusUpdateFrequencyMs } : {}),
       ...(options.statusReportFrequencyMs !== undefined ? { reportFrequencyMs: options.statusReportFrequencyMs } : {}),
     });
@@ -133,6 +136,8 @@ export interface NodeControllerDeps {
   facts?: () => Promise<NodeFacts>;
   /** The eviction manager's node conditions. */
   pressure?: () => { memory: boolean; disk: boolean; pid: boolean };
+  /** A graceful node shutdown is under way. */
+  shuttingDown?: () => boolean;
   /** NetworkReady when the kubelet manages pod networking; it wins over the runtime's when not ready. */
   networkReady?: () => RuntimeCondition;
 }
@@ -151,6 +156,7 @@ export function nodeControllerFromOptions(options: KubeletOptions, deps: NodeCon
     settings,
     facts: deps.facts ?? (() => gatherer.gather()),
     ...(deps.pressure ? { pressure: deps.pressure } : {}),
+    ...(deps.shuttingDown ? { shuttingDown: deps.shuttingDown } : {}),
     runtime: async (s) => withNetworkCondition(await probe.facts(s), deps.networkReady?.()),
     images: (s) => probe.images(s),
     registerNode: c.registerNode,

@@ -27,6 +27,8 @@ export interface NodeStatusReporterOptions {
   notes?: () => string[];
   /** The eviction manager's node conditions. */
   pressure?: () => { memory: boolean; disk: boolean; pid: boolean };
+  /** A graceful node shutdown is under way. */
+  shuttingDown?: () => boolean;
   /** nodeStatusUpdateFrequency; upstream default 10 s. */
   updateFrequencyMs?: number;
   /** nodeStatusReportFrequency; upstream default 5 min. */
@@ -118,6 +120,7 @@ export class NodeStatusReporter {
       previous: node.status,
       notes: this.#o.notes?.(),
       pressure: this.#o.pressure?.(),
+      shuttingDown: this.#o.shuttingDown?.(),
     });
     const plan = planStatusReport({
       current: node.status,

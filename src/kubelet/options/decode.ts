@@ -2,7 +2,7 @@ import { defaultEvictionHard, defaultKubeletConfiguration } from './defaults.js'
 import { decodeObject, plain, type Rule, type Rules, type Warn } from '../../common/object-decoder.js';
 import * as r from './field-readers.js';
 import { goCipherSuites, goTlsVersionNames } from './tls-settings.js';
-import { isUnsupportedAtDefault, removedFields, unsupportedFields } from './unsupported-fields.js';
+import { isUnsupportedAtDefault, readButIgnoredFields, removedFields, unsupportedFields } from './unsupported-fields.js';
 import {
   authorizationModes,
   cgroupDrivers,
@@ -114,6 +114,9 @@ const rules: Rules<KubeletConfiguration> = {
   runtimeRequestTimeout: plain(r.duration(), true),
   maxPods: plain(r.int(), true),
   podPidsLimit: plain(r.int(-(2 ** 53), 2 ** 53)),
+  cpuCFSQuota: plain(r.bool),
+  seccompDefault: plain(r.bool),
+  singleProcessOOMKill: plain(r.bool),
   resolvConf: plain(r.str),
   kubeAPIQPS: plain(nonNegative),
   kubeAPIBurst: plain(nonNegative, true),
@@ -173,6 +176,10 @@ export function decodeKubeletConfiguration(raw: unknown): DecodedKubeletConfig {
     } else warn(`KubeletConfiguration field "${key}" is unknown to tskube; ignoring it`);
   });
   const file = raw as Record<string, unknown>;
+  const defaults = defaultKubeletConfiguration();
+  for (const key of readButIgnoredFields) {
+    if (config[key] !== defaults[key]) warn(`KubeletConfiguration field "${key}" is not supported by tskube yet; ignoring it`);
+  }
   applyDependentDefaults(config, file);
   return { config, warnings };
 }

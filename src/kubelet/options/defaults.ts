@@ -65,6 +65,8 @@ export function defaultKubeletConfiguration(): KubeletConfiguration {
     runtimeRequestTimeout: 120_000,
     maxPods: 110,
     podPidsLimit: -1,
+    cpuCFSQuota: true,
+    seccompDefault: false,
     resolvConf: '/etc/resolv.conf',
     kubeAPIQPS: 50,
     kubeAPIBurst: 100,

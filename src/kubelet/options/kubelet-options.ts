@@ -41,6 +41,8 @@ export interface KubeletOptions {
   containerGcPeriodMs: number;
   /** How often unused images are collected (upstream: every 5 minutes). */
   imageGcPeriodMs: number;
+  /** When in its life a projected service-account token is renewed (upstream: 0.8; tests shorten it to see a renewal). */
+  tokenRefreshFraction?: number;
   /** --network-plugin=cni: the kubelet runs the pod network's CNI plugins (docs/cni.md); absent: the runtime's own CNI config does. */
   cni?: PodNetworkSettings;
 }

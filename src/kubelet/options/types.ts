@@ -114,6 +114,12 @@ export interface KubeletConfiguration {
   maxPods: number;
   /** -1: no per-pod limit (node allocatable only). */
   podPidsLimit: number;
+  /** CPU limits become CFS quotas (containers' and pods' cgroups). */
+  cpuCFSQuota: boolean;
+  /** RuntimeDefault instead of Unconfined for a container whose pod names no seccomp profile. */
+  seccompDefault: boolean;
+  /** Unset: true on cgroup v1, false on v2 (where a container's OOM kill takes its whole cgroup, memory.oom.group). */
+  singleProcessOOMKill?: boolean;
   /** "" disables inheriting the host's resolver configuration. */
   resolvConf: string;
   kubeAPIQPS: number;

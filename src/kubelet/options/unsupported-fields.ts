@@ -13,7 +13,6 @@ export const unsupportedFields: Readonly<Record<string, unknown>> = {
   cpuManagerPolicy: 'none',
   cpuManagerPolicyOptions: {},
   cpuManagerReconcilePeriod: '10s',
-  singleProcessOOMKill: false,
   memoryManagerPolicy: 'None',
   topologyManagerPolicy: 'none',
   topologyManagerScope: 'container',
@@ -22,7 +21,6 @@ export const unsupportedFields: Readonly<Record<string, unknown>> = {
   hairpinMode: 'promiscuous-bridge',
   podCIDR: '',
   runOnce: false,
-  cpuCFSQuota: true,
   cpuCFSQuotaPeriod: '100ms',
   maxOpenFiles: 1000000,
   contentType: 'application/vnd.kubernetes.protobuf',
@@ -45,7 +43,6 @@ export const unsupportedFields: Readonly<Record<string, unknown>> = {
   reservedMemory: [],
   enableProfilingHandler: true,
   enableDebugFlagsHandler: true,
-  seccompDefault: false,
   memoryThrottlingFactor: 0.9,
   memoryReservationPolicy: 'None',
   tracing: {},
@@ -55,6 +52,21 @@ export const unsupportedFields: Readonly<Record<string, unknown>> = {
   podHousekeepingPeriod: '2s',
   draManagerReconcilePeriod: '',
 };
+
+/**
+ * Fields tskube reads (they are checked, and /configz shows them) but does not act on yet:
+ * a value other than upstream's default gets the same warning as an unsupported field.
+ * (staticPodURL is unsupported, so its httpCheckFrequency does nothing either.)
+ */
+export const readButIgnoredFields = [
+  'registryPullQPS',
+  'registryBurst',
+  'eventRecordQPS',
+  'eventBurst',
+  'kubeAPIQPS',
+  'kubeAPIBurst',
+  'httpCheckFrequency',
+] as const;
 
 /** Fields that no longer exist upstream but still appear in old configs. */
 export const removedFields: Readonly<Record<string, string>> = {

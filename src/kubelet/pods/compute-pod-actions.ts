@@ -13,12 +13,14 @@
 //        │              running with a changed spec or failed liveness/startup probe → kill (+ restart)
 //        ▼
 //   nothing running and nothing to start ──► kill the pod (sidecars and sandbox)
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1ResourceRequirements } from '@kubernetes/client-node';
+import { containerResize } from '../resize/resize-plan.js';
 import type { ContainerBackoff, ContainerToKill, ContainerToStart, PodActions } from './pod-actions.js';
 import { noActions } from './pod-actions.js';
 import type { ContainerState, PodRuntimeState } from './runtime-state.js';
 import { crashBackoffKey, exitedAtMs, type CrashBackoff } from './crash-backoff.js';
 import {
+  ephemeralContainers,
   hasAnyRegularContainerCreated,
   initContainers,
   isInitContainerFailed,
@@ -45,6 +47,8 @@ export interface PodActionsInput {
   startupPassed?: ReadonlySet<string>;
   /** Container IDs whose startup probe failed: killed, and restarted as the restart policy says. */
   startupFailed?: ReadonlySet<string>;
+  /** The resources applied to each running container (in-place resize); none: no resizing. */
+  actuated?: (name: string) => V1ResourceRequirements | undefined;
 }
 
 export interface SandboxChange {
@@ -137,12 +141,21 @@ class Planner {
 
   #planInSandbox(): void {
     this.#killContainersNotInSpec();
+    this.#planEphemeral();
     if (!this.#planInit()) return;
     this.#planRegular();
   }
 
+  /** Ephemeral containers start once each, even before initialization is done, and never again. */
+  #planEphemeral(): void {
+    if (this.pod.metadata?.deletionTimestamp) return;
+    for (const c of ephemeralContainers(this.pod)) {
+      if (!latestInstance(this.state, c.name)) this.actions.containersToStart.push({ name: c.name, kind: 'ephemeral', attempt: 0 });
+    }
+  }
+
   #killContainersNotInSpec(): void {
-    const names = new Set([...initContainers(this.pod), ...regularContainers(this.pod)].map((c) => c.name));
+    const names = new Set([...initContainers(this.pod), ...regularContainers(this.pod), ...ephemeralContainers(this.pod)].map((c) => c.name));
     for (const c of this.state.containers) {
       if (!names.has(c.name) && (isLive(c) || c.phase === 'created')) {
         this.#kill(c, `Container ${c.name} is not in the pod spec`);
@@ -204,6 +217,8 @@ class Planner {
             sidecarRestarts.push(c);
           } else if (input.livenessFailed?.has(latest.id)) {
             this.#kill(latest, `Init container ${c.name} failed liveness probe`, 'liveness');
+            sidecarRestarts.push(c);
+          } else if (this.#resize(c, latest) === 'restart') {
             sidecarRestarts.push(c);
           }
           break;
@@ -276,6 +291,10 @@ class Planner {
       } else if (input.startupFailed?.has(latest.id)) {
         message = `Container ${c.name} failed startup probe`;
         probe = 'startup';
+      } else if (this.#resize(c, latest) === 'restart') {
+        this.#start(c, 'regular');
+        regularStarts++;
+        continue;
       } else {
         keep++;
         continue;
@@ -291,9 +310,21 @@ class Planner {
     if (keep === 0 && regularStarts === 0) {
       // Every regular container is done for good: sidecars must not keep the pod alive.
       this.actions.killPod = true;
-      this.actions.containersToStart = this.actions.containersToStart.filter((s) => s.kind !== 'init');
+      this.actions.containersToStart = this.actions.containersToStart.filter((s) => s.kind === 'regular');
       this.actions.backingOff = []; // only sidecars can be backing off here
     }
+  }
+
+  /**
+   * A running container whose allocated resources differ from what it runs with: updated in
+   * place, or killed for a restart when its resizePolicy says so (the caller starts it).
+   */
+  #resize(c: V1Container, latest: ContainerState): 'none' | 'update' | 'restart' {
+    if (!this.input.actuated || this.pod.metadata?.deletionTimestamp) return 'none';
+    const action = containerResize(c, c.resources, this.input.actuated(c.name));
+    if (action === 'update') this.actions.containersToResize.push({ id: latest.id, name: c.name });
+    if (action === 'restart') this.#kill(latest, `Container ${c.name} resize requires restart`);
+    return action;
   }
 
   #startNextInit(c: V1Container): void {
@@ -311,7 +342,7 @@ class Planner {
     const { state, input } = this;
     const finishedAt = exitedAtMs(state, c.name);
     if (finishedAt !== undefined) {
-      const key = crashBackoffKey(state.uid, c.name);
+      const key = crashBackoffKey(state.uid, c);
       if (input.backoff.isInBackoffSince(key, finishedAt, input.now)) {
         const b: ContainerBackoff = { name: c.name, retryAt: input.backoff.retryAt(key, finishedAt) ?? input.now, delayMs: input.backoff.delayMs(key) };
         this.actions.backingOff.push(b);

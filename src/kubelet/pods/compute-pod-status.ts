@@ -5,13 +5,15 @@
 //
 // Times are cut to whole seconds, as the API stores them, so a status read back from the
 // API server compares equal to the one computed again from the same state.
-import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
+import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus, V1ResourceRequirements } from '@kubernetes/client-node';
 import type { ContainerState, PodRuntimeState } from './runtime-state.js';
 import type { WaitingReason } from './waiting-reason.js';
 import { qosClass } from './qos.js';
+import { kubeletConditions } from '../status/merge-pod-status.js';
 import { isStaticPod } from './pod-source.js';
 import { sandboxChange } from './compute-pod-actions.js';
 import {
+  ephemeralContainers,
   hasAnyRegularContainerCreated,
   initContainers,
   instancesOf,
@@ -42,30 +44,29 @@ export interface PodStatusInput {
   runtimeName: string;
   /** The pod worker knows the pod is done (terminating or terminated): no restarts will follow. */
   podIsTerminal?: boolean;
+  /**
+   * A container's resources as it runs (containerStatuses[].resources) and the requests
+   * allocated to it (allocatedResources), for the containers the runtime shows.
+   */
+  containerResources?: (name: string, running: boolean) => { resources: V1ResourceRequirements; allocatedRequests?: { [name: string]: string } };
+  /** PodResizePending / PodResizeInProgress, as the resize manager has them. */
+  resizeConditions?: V1PodCondition[];
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
-
-/** Conditions the kubelet owns; any other condition on the pod is kept as the API has it. */
-const kubeletConditions = new Set([
-  'PodScheduled',
-  'Ready',
-  'Initialized',
-  'ContainersReady',
-  'PodReadyToStartContainers',
-  'PodResizePending',
-  'PodResizeInProgress',
-]);
 
 export const unknownStatusReason = 'ContainerStatusUnknown';
 
 export function computePodStatus(pod: V1Pod, state: PodRuntimeState, input: PodStatusInput): V1PodStatus {
   const old = input.previous ?? pod.status ?? {};
   const now = wholeSeconds(input.now);
-  const containerStatuses = containerStatusesFor(pod, state, regularContainers(pod), old.containerStatuses ?? [], false, input).sort((a, b) =>
+  const containerStatuses = containerStatusesFor(pod, state, regularContainers(pod), old.containerStatuses ?? [], 'regular', input).sort((a, b) =>
     a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
   );
-  const initContainerStatuses = containerStatusesFor(pod, state, initContainers(pod), old.initContainerStatuses ?? [], true, input);
+  const initContainerStatuses = containerStatusesFor(pod, state, initContainers(pod), old.initContainerStatuses ?? [], 'init', input);
+  const ephemeralContainerStatuses = containerStatusesFor(pod, state, ephemeralContainers(pod), old.ephemeralContainerStatuses ?? [], 'ephemeral', input).sort(
+    (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   const all = [...initContainerStatuses, ...containerStatuses];
 
   const hasRunningRegular = regularContainers(pod).some((c) => latestInstance(state, c.name)?.phase === 'running');
@@ -86,7 +87,7 @@ export function computePodStatus(pod: V1Pod, state: PodRuntimeState, input: PodS
   }
   const generation = pod.metadata?.generation;
   if (generation !== undefined) status.observedGeneration = generation;
-  status.conditions = podConditions(pod, state, old, all, phase, now);
+  status.conditions = podConditions(pod, state, old, all, phase, now, input.resizeConditions ?? []);
 
   const hostIPs = input.hostIPs.slice(0, 2);
   if (hostIPs[0] !== undefined) {
@@ -103,6 +104,7 @@ export function computePodStatus(pod: V1Pod, state: PodRuntimeState, input: PodS
   status.qosClass = qosClass(pod);
   if (initContainerStatuses.length > 0) status.initContainerStatuses = initContainerStatuses;
   status.containerStatuses = containerStatuses;
+  if (ephemeralContainerStatuses.length > 0) status.ephemeralContainerStatuses = ephemeralContainerStatuses;
   return status;
 }
 
@@ -193,9 +195,10 @@ function containerStatusesFor(
   state: PodRuntimeState,
   specs: readonly V1Container[],
   oldList: readonly V1ContainerStatus[],
-  isInit: boolean,
+  kind: 'init' | 'regular' | 'ephemeral',
   input: PodStatusInput,
 ): V1ContainerStatus[] {
+  const isInit = kind === 'init';
   const oldByName = new Map(oldList.map((s) => [s.name, s]));
   const defaultReason = initContainers(pod).length > 0 ? 'PodInitializing' : 'ContainerCreating';
   const out: V1ContainerStatus[] = [];
@@ -205,6 +208,13 @@ function containerStatusesFor(
     let s: V1ContainerStatus;
     if (newest) {
       s = fromInstance(newest, old, input.runtimeName);
+      // A runtime that names the image by its ID (containerd 1.6 drops userSpecifiedImage): show the spec's.
+      if (isImageId(s.image) && c.image) s.image = c.image;
+      const r = input.containerResources?.(c.name, newest.phase === 'running');
+      if (r) {
+        s.resources = r.resources;
+        if (r.allocatedRequests && Object.keys(r.allocatedRequests).length > 0) s.allocatedResources = r.allocatedRequests;
+      }
       if (previous) s.lastState = fromInstance(previous, old, input.runtimeName).state ?? {};
     } else if (old?.state?.terminated) {
       s = structuredClone(old);
@@ -247,7 +257,8 @@ function containerStatusesFor(
         s.state = { waiting: dropEmpty({ reason: why.reason, message: why.message }) };
       }
     }
-    applyProbeResults(c, s, newest, isInit, input);
+    // The prober never looks at ephemeral containers: they stay not ready, as upstream's.
+    if (kind !== 'ephemeral') applyProbeResults(c, s, newest, isInit, input);
     out.push(s);
   }
   return out;
@@ -308,7 +319,15 @@ function applyProbeResults(c: V1Container, s: V1ContainerStatus, newest: Contain
   s.ready = started && (!c.readinessProbe || input.ready?.has(id) === true);
 }
 
-function podConditions(pod: V1Pod, state: PodRuntimeState, old: V1PodStatus, all: readonly V1ContainerStatus[], phase: PodPhase, now: Date): V1PodCondition[] {
+function podConditions(
+  pod: V1Pod,
+  state: PodRuntimeState,
+  old: V1PodStatus,
+  all: readonly V1ContainerStatus[],
+  phase: PodPhase,
+  now: Date,
+  resize: readonly V1PodCondition[],
+): V1PodCondition[] {
   const kept = (pod.status?.conditions ?? []).filter((c) => !kubeletConditions.has(c.type) && c.type !== 'DisruptionTarget');
   const disruption = (old.conditions ?? []).find((c) => c.type === 'DisruptionTarget');
   if (disruption) kept.push(disruption);
@@ -320,8 +339,10 @@ function podConditions(pod: V1Pod, state: PodRuntimeState, old: V1PodStatus, all
   const containersReady = containersReadyCondition(pod, all, phase);
   mine.push(readyCondition(pod, containersReady, kept), containersReady, { type: 'PodScheduled', status: 'True' });
   const oldByType = new Map((old.conditions ?? []).map((c) => [c.type, c]));
+  for (const c of mine) if (generation !== undefined) c.observedGeneration = generation;
+  // The resize conditions carry the generation of the resize they are about.
+  mine.push(...resize.map((c) => ({ ...c })));
   for (const c of mine) {
-    if (generation !== undefined) c.observedGeneration = generation;
     const before = oldByType.get(c.type);
     c.lastTransitionTime = before?.lastTransitionTime && before.status === c.status ? wholeSeconds(new Date(before.lastTransitionTime)) : now;
   }
@@ -401,6 +422,11 @@ function podIPsFor(pod: V1Pod, state: PodRuntimeState, hostIPs: readonly string[
   const primary = newest.ips.find((ip) => isV6(ip) === primaryV6);
   const secondary = newest.ips.find((ip) => isV6(ip) !== primaryV6);
   return [primary, secondary].filter((ip): ip is string => ip !== undefined);
+}
+
+/** sha256:<hex> or a bare 64-hex image ID, as opposed to a name people wrote. */
+function isImageId(image: string): boolean {
+  return /^(sha256:)?[0-9a-f]{64}$/.test(image);
 }
 
 function isV6(ip: string): boolean {

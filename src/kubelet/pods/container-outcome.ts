@@ -41,6 +41,16 @@ export function containerSpec(pod: V1Pod, name: string): V1Container | undefined
   return specContainers(pod).find((c) => c.name === name);
 }
 
+/** The ephemeral containers (`kubectl debug`), as containers: they share every field the kubelet reads. */
+export function ephemeralContainers(pod: V1Pod): V1Container[] {
+  return (pod.spec?.ephemeralContainers ?? []) as V1Container[];
+}
+
+/** The spec of the named container, ephemeral ones included. */
+export function anyContainerSpec(pod: V1Pod, name: string): V1Container | undefined {
+  return containerSpec(pod, name) ?? ephemeralContainers(pod).find((c) => c.name === name);
+}
+
 /** Every instance of the named container, newest first (the state is kept newest first). */
 export function instancesOf(state: PodRuntimeState, name: string): ContainerState[] {
   return state.containers.filter((c) => c.name === name);

@@ -9,13 +9,14 @@
 // less than the current delay has passed since it finished; the container may start at
 // finishedAt + delay. Time is always a parameter (ms since the epoch): nothing here
 // reads a clock, so the planner that asks and the tests that check stay pure.
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { canonicalJson, fnv32a } from '../cri-requests/container-hash.js';
 import { backoffDelay } from '../../common/backoff.js';
 import { formatGoDuration } from '../../common/go-duration.js';
 import { TskubeError } from '../../common/errors.js';
 import type { ContainerToStart } from './pod-actions.js';
 import type { PodRuntimeState } from './runtime-state.js';
-import { latestExited, nsToMs } from './container-outcome.js';
+import { anyContainerSpec, latestExited, nsToMs } from './container-outcome.js';
 import { podDescription } from './pod-names.js';
 
 export const defaultInitialBackoffMs = 10_000;
@@ -114,9 +115,13 @@ export class CrashBackoff {
   }
 }
 
-/** The back-off key of one container of one pod. */
-export function crashBackoffKey(podUid: string, containerName: string): string {
-  return `${podUid}/${containerName}`;
+/**
+ * The back-off key of one container of one pod. Like upstream's, it changes with the
+ * container's image and resources, so a fixed spec starts without the broken one's delay.
+ */
+export function crashBackoffKey(podUid: string, container: Pick<V1Container, 'name' | 'image' | 'resources'>): string {
+  const spec = fnv32a(`${container.image ?? ''}/${canonicalJson(container.resources ?? {})}`).toString(16);
+  return `${podUid}/${container.name}/${spec}`;
 }
 
 /** When the newest exited instance of a container finished, in ms (back-off counts from it). */
@@ -131,10 +136,11 @@ export function exitedAtMs(state: PodRuntimeState, name: string): number | undef
  * container that has an exited instance moves its back-off on. Upstream does this at the
  * same point (before the start, whether or not the start then succeeds).
  */
-export function recordRestarts(backoff: CrashBackoff, state: PodRuntimeState, started: readonly ContainerToStart[], now: number): void {
+export function recordRestarts(backoff: CrashBackoff, pod: V1Pod, state: PodRuntimeState, started: readonly ContainerToStart[], now: number): void {
   for (const c of started) {
     const finishedAt = exitedAtMs(state, c.name);
-    if (finishedAt !== undefined) backoff.next(crashBackoffKey(state.uid, c.name), finishedAt, now);
+    const spec = anyContainerSpec(pod, c.name);
+    if (finishedAt !== undefined && spec) backoff.next(crashBackoffKey(state.uid, spec), finishedAt, now);
   }
 }
 

@@ -27,6 +27,8 @@ export interface StepReport {
 
 /** A container that could not start for a reason other than an image back-off is tried again after this. */
 export const startRetryMs = 10_000;
+/** A pod whose volumes are not ready tries again after this (sooner when an object it waits for changes). */
+export const mountRetryMs = 2_000;
 /** Slack after a back-off ends, so the retry finds it over. */
 const requeueSlackMs = 100;
 
@@ -62,6 +64,16 @@ export function reportStep(pod: V1Pod, result: StepResult, now: number): StepRep
       };
     case 'pod-failed':
       return { events: [], log: { level: 'info', message: result.message, fields: { reason: result.reason } }, terminal: true };
+    case 'mount-volumes':
+      return {
+        // Upstream's words: tools and users search for them.
+        events: result.failures.map((f) => ({
+          type: 'Warning',
+          reason: 'FailedMount',
+          message: `MountVolume.SetUp failed for volume ${JSON.stringify(f.volume)} : ${f.message}`,
+        })),
+        ...(result.ready ? {} : { requeueAt: now + mountRetryMs }),
+      };
     case 'start-container': {
       const o = result.outcome;
       if (o.ok) return { events: [] };

@@ -14,8 +14,8 @@ export interface ContainerToKill {
 export interface ContainerToStart {
   /** Name of the container in the pod spec (initContainers or containers). */
   name: string;
-  /** Which list it comes from: sidecars are `init` with restartPolicy Always. */
-  kind: 'init' | 'regular';
+  /** Which list it comes from: sidecars are `init` with restartPolicy Always; `ephemeral` are `kubectl debug`'s. */
+  kind: 'init' | 'regular' | 'ephemeral';
   /** metadata.attempt for the new container: the previous attempt + 1, or 0. */
   attempt: number;
 }
@@ -43,6 +43,8 @@ export interface PodActions {
   /** Regular containers and restartable init containers (sidecars) to (re)start. */
   containersToStart: ContainerToStart[];
   containersToKill: ContainerToKill[];
+  /** Running containers whose allocated resources are to be applied in place (UpdateContainerResources). */
+  containersToResize: { id: string; name: string }[];
   /** Containers that should restart but are in CrashLoopBackOff until retryAt. */
   backingOff: ContainerBackoff[];
   /** An init container failed under restartPolicy Never: the pod has failed. */
@@ -50,5 +52,5 @@ export interface PodActions {
 }
 
 export function noActions(): PodActions {
-  return { killPod: false, createSandbox: false, sandboxAttempt: 0, containersToStart: [], containersToKill: [], backingOff: [] };
+  return { killPod: false, createSandbox: false, sandboxAttempt: 0, containersToStart: [], containersToKill: [], containersToResize: [], backingOff: [] };
 }

@@ -44,6 +44,8 @@ export class PodReconciler {
   readonly #lastKnown = new Map<string, V1Pod>();
   readonly #removing = new Set<string>();
   readonly #finishing = new Set<string>();
+  /** Removals and deletions under way: run() waits for them before it returns, so nothing touches the runtime after. */
+  readonly #inflight = new Set<Promise<void>>();
   #pending = false;
   #loopEnteredAt = 0;
   #wake: (() => void) | undefined;
@@ -112,10 +114,12 @@ export class PodReconciler {
         const uid = a.pod.metadata?.uid ?? '';
         if (this.#finishing.has(uid)) continue;
         this.#finishing.add(uid);
-        void this.#o
-          .finishDeletion(a.pod)
-          .catch((err: unknown) => this.#o.log.warn({ uid, err: errorMessage(err) }, 'finishing a pod deletion failed; will retry'))
-          .finally(() => this.#finishing.delete(uid));
+        this.#track(
+          this.#o
+            .finishDeletion(a.pod)
+            .catch((err: unknown) => this.#o.log.warn({ uid, err: errorMessage(err) }, 'finishing a pod deletion failed; will retry'))
+            .finally(() => this.#finishing.delete(uid)),
+        );
       } else if (a.kind === 'terminate') {
         if (this.#o.workers.phase(a.pod.metadata?.uid ?? '') === undefined) {
           this.#o.log.info({ pod: podKey(a.pod), uid: a.pod.metadata?.uid, why: a.why }, 'terminating pod');
@@ -123,16 +127,23 @@ export class PodReconciler {
         this.#o.workers.terminate(a.pod, a.gracePeriodSeconds);
       } else if (!this.#removing.has(a.uid)) {
         this.#removing.add(a.uid);
-        void this.#o
-          .remove(a.uid)
-          .then(() => {
-            this.#o.workers.forget(a.uid);
-            this.#lastKnown.delete(a.uid);
-          })
-          .catch((err: unknown) => this.#o.log.warn({ uid: a.uid, err: errorMessage(err) }, 'removing a terminated pod failed; will retry'))
-          .finally(() => this.#removing.delete(a.uid));
+        this.#track(
+          this.#o
+            .remove(a.uid)
+            .then(() => {
+              this.#o.workers.forget(a.uid);
+              this.#lastKnown.delete(a.uid);
+            })
+            .catch((err: unknown) => this.#o.log.warn({ uid: a.uid, err: errorMessage(err) }, 'removing a terminated pod failed; will retry'))
+            .finally(() => this.#removing.delete(a.uid)),
+        );
       }
     }
+  }
+
+  #track(work: Promise<void>): void {
+    this.#inflight.add(work);
+    void work.finally(() => this.#inflight.delete(work));
   }
 
   /** Runs admission for pods about to start for the first time; returns the UIDs refused. */
@@ -166,5 +177,7 @@ export class PodReconciler {
       // Coalesce bursts of source updates into one pass.
       await sleep(50, signal);
     }
+    // The kubelet closes the runtime client after its parts end: removals must be done by then.
+    await Promise.allSettled([...this.#inflight]);
   }
 }

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
+import type { Mount } from '../../gen/cri/runtime/v1/Mount.js';
 import { defaultTerminationGraceSeconds } from '../pods/plan-termination.js';
 import type { WaitingReason } from '../pods/waiting-reason.js';
 import { cleanup } from './cleanup.js';
@@ -19,7 +20,7 @@ const startTimeoutMs = 4 * 60_000;
 const stopAfterFailedHookTimeoutMs = 30_000;
 
 /**
- * Pull (per policy), resolve env, create, start, then run postStart: upstream's order.
+ * Pull (per policy), resolve env and mounts, create, start, then run postStart: upstream's order.
  * Each failure becomes the waiting reason upstream uses (ErrImagePull, ImagePullBackOff,
  * CreateContainerConfigError, CreateContainerError, RunContainerError, PostStartHookError)
  * and a Warning event; nothing already running is touched.
@@ -31,6 +32,8 @@ export async function startContainer(
   attempt: number,
   sandbox: RunningSandbox,
   signal?: AbortSignal,
+  /** An ephemeral container's target, as a container ID. */
+  pidTarget?: string,
 ): Promise<StartOutcome> {
   const opts = signal ? { signal, timeoutMs: startTimeoutMs } : { timeoutMs: startTimeoutMs };
   const uid = pod.metadata?.uid ?? '';
@@ -60,14 +63,29 @@ export async function startContainer(
   };
   const env = deps.builders.env(pod, container, sandbox.ips);
   if (!env.ok) return failed(env.reason, env.message);
+  for (const w of env.warnings) deps.events.warning(pod, 'InvalidEnvironmentVariableNames', w);
 
   // The container writes its termination message to a host file the kubelet reads after it exits.
   const messageFile = terminationMessageFile(deps.rootDir, uid, container.name, attempt);
   await prepareTerminationMessageFile(messageFile);
-  const mounts = [{ containerPath: container.terminationMessagePath || '/dev/termination-log', hostPath: messageFile, readonly: false }];
+  let volumeMounts: Mount[] = [];
+  try {
+    volumeMounts = (await deps.volumes?.containerMounts(pod, container, env.env, sandbox.ips)) ?? [];
+  } catch (err) {
+    return failed('CreateContainerConfigError', TskubeError.from(err).detail);
+  }
+  const mounts = [...volumeMounts, { containerPath: container.terminationMessagePath || '/dev/termination-log', hostPath: messageFile, readonly: false }];
   let config: ReturnType<typeof deps.builders.container>;
   try {
-    config = deps.builders.container(pod, container, attempt, { env: env.env, imageRef: pulled.imageRef, podIPs: sandbox.ips, mounts });
+    const imageUser = pulled.user ?? (await deps.images.user(image, signal));
+    config = deps.builders.container(pod, container, attempt, {
+      env: env.env,
+      imageRef: pulled.imageRef,
+      podIPs: sandbox.ips,
+      mounts,
+      imageUser,
+      ...(pidTarget ? { pidTarget } : {}),
+    });
   } catch (err) {
     return failed('CreateContainerConfigError', TskubeError.from(err).detail);
   }

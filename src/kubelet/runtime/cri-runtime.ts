@@ -27,6 +27,7 @@ export type RuntimeRpc =
   | 'RemoveContainer'
   | 'ListContainers'
   | 'ContainerStatus'
+  | 'UpdateContainerResources'
   | 'ExecSync';
 
 /** The ImageService RPCs the kubelet makes. */

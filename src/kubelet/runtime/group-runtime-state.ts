@@ -44,8 +44,10 @@ function containerState(c: Container__Output, status: ContainerStatus__Output | 
     attempt: c.metadata?.attempt ?? 0,
     phase: phaseOf[c.state] ?? 'unknown',
     createdAt: BigInt(c.createdAt || '0'),
-    image: c.image?.userSpecifiedImage || c.image?.image || '',
-    imageRef: c.imageRef,
+    // ContainerStatus names the image as the runtime knows it (containerd: its first tag) and
+    // gives the repo digest where there is one; the listing may only have the image ID.
+    image: status?.image?.image || c.image?.userSpecifiedImage || c.image?.image || '',
+    imageRef: status?.imageRef || c.imageRef,
   };
   const hash = c.annotations[containerHashAnnotation];
   if (hash) state.specHash = hash;

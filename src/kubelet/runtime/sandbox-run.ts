@@ -22,11 +22,16 @@ export async function runSandbox(deps: ExecutorDeps, pod: V1Pod, attempt: number
     }
   }
   const config = deps.builders.sandbox(pod, attempt);
+  for (const w of deps.builders.sandboxWarnings(pod)) {
+    deps.events.warning(pod, w.reason, w.message);
+    if (w.nodeMessage) deps.nodeWarning?.(w.reason, w.nodeMessage);
+  }
   if (config.logDirectory) await mkdir(config.logDirectory, { recursive: true, mode: 0o755 });
   const opts = signal ? { signal, timeoutMs: 4 * 60_000 } : { timeoutMs: 4 * 60_000 };
   let id: string;
   try {
-    ({ podSandboxId: id } = await deps.cri.runtime.call('RunPodSandbox', { config, runtimeHandler: pod.spec?.runtimeClassName ?? '' }, opts));
+    const runtimeHandler = deps.builders.runtimeHandler(pod);
+    ({ podSandboxId: id } = await deps.cri.runtime.call('RunPodSandbox', { config, runtimeHandler }, opts));
   } catch (err) {
     const e = TskubeError.from(err);
     deps.events.warning(pod, 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${e.detail}`);

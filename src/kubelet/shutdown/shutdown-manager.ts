@@ -1,9 +1,6 @@
 // Graceful node shutdown: once shutdown starts, new pods are refused (NodeShutdown) and
 // the running ones are stopped in planShutdown's order, each group within its budget.
-// The trigger is systemd-logind's PrepareForShutdown signal on a node that runs logind;
-// without logind nothing announces a shutdown, so the kubelet says so once at start and
-// pods are simply killed with the machine (see the README).
-import { access } from 'node:fs/promises';
+// logind-watcher.ts starts it on systemd-logind's PrepareForShutdown.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeletStop } from '../pods/terminal-status.js';
@@ -31,26 +28,9 @@ export class ShutdownManager {
     return this.#shuttingDown;
   }
 
-  /** Where graceful shutdown is configured, says whether anything can announce a shutdown here. */
-  async checkLogind(): Promise<boolean> {
-    if (this.#o.gracePeriodMs <= 0) return false;
-    const logind = await access('/run/systemd/seats').then(
-      () => true,
-      () => false,
-    );
-    const systemd = await access('/run/systemd/system').then(
-      () => true,
-      () => false,
-    );
-    if (!logind || !systemd) {
-      this.#o.log.warn(
-        { shutdownGracePeriod: this.#o.gracePeriodMs },
-        'graceful node shutdown: systemd-logind is not running here, so no shutdown is announced; pods stop with the machine',
-      );
-      return false;
-    }
-    this.#o.log.warn('graceful node shutdown: taking systemd-logind inhibitor locks is not implemented yet; pods stop with the machine');
-    return false;
+  /** A cancelled shutdown (logind's PrepareForShutdown(false)): pods are admitted again. */
+  cancel(): void {
+    this.#shuttingDown = false;
   }
 
   /** The shutdown sequence: refuse new pods, then stop the regular pods, then the critical ones. */

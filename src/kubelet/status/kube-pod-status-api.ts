@@ -1,4 +1,4 @@
-import { ApiException, PatchStrategy, setHeaderOptions, type CoreV1Api, type V1PodStatus } from '@kubernetes/client-node';
+import { ApiException, PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
 import { clientNodeError } from '../../kube/client-node-error.js';
 import type { PodStatusApi } from './pod-status-api.js';
 
@@ -7,11 +7,11 @@ const isNotFound = (err: unknown) => err instanceof ApiException && err.code ===
 /** PodStatusApi on the real API server. */
 export function kubePodStatusApi(coreApi: () => CoreV1Api): PodStatusApi {
   return {
-    async patchStatus(namespace, name, uid, status: V1PodStatus) {
-      // A merge patch replaces lists whole, so the status we send is the status stored;
-      // the UID in the patch makes the server refuse it for a recreated pod of the same name.
+    async patchStatus(namespace, name, patch) {
+      // A strategic merge patch, as upstream's: conditions merge by type, so other writers'
+      // survive; the UID in it makes the server refuse it for a recreated pod of the same name.
       await coreApi()
-        .patchNamespacedPodStatus({ name, namespace, body: { metadata: { uid }, status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+        .patchNamespacedPodStatus({ name, namespace, body: patch }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch))
         .catch((err: unknown) => {
           throw clientNodeError(err, `patching the status of pod ${namespace}/${name}`);
         });

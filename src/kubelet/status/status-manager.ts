@@ -1,30 +1,35 @@
 /*
  * Keeps the newest status the kubelet computed for each pod and writes it to the API
- * server only when it differs from what was last written (one writer, a queue, per-pod
- * retry). Static pods are written through their mirror pod. Without an API (standalone
- * mode) it only remembers, so `statusOf` still answers for the kubelet's own use.
+ * server when it differs from what the API holds (one writer, a queue, per-pod retry), as
+ * upstream's status manager does: merged with the API's status (other writers' conditions
+ * kept, a terminal phase held back while containers may run) and sent as a strategic merge
+ * patch of only what changed. Static pods are written through their mirror pod. A pod the
+ * API does not show (a runtime leftover, or a static pod before its mirror exists) is not
+ * written. Without an API (standalone mode) it only remembers, so `statusOf` still answers.
  */
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
-import type { PodStatusApi } from './pod-status-api.js';
 import { sleep } from '../../common/sleep.js';
-
-export interface StatusTarget {
-  namespace: string;
-  name: string;
-  /** The UID of the object to patch: the pod's own, or its mirror pod's. */
-  uid: string;
-}
+import { encode } from '../../kube/codec.js';
+import { mergePodStatus } from './merge-pod-status.js';
+import type { PodStatusApi } from './pod-status-api.js';
+import { type Json, podStatusPatch } from './status-patch.js';
 
 export interface StatusManagerOptions {
   api?: PodStatusApi;
-  /** Where a pod's status goes; undefined while a static pod has no mirror yet. */
-  target?: (pod: V1Pod) => StatusTarget | undefined;
+  /**
+   * The API's object for a pod's status as last seen (the pod itself, or a static pod's
+   * mirror pod); undefined while the API does not show one. Default: the pod handed to set().
+   */
+  target?: (pod: V1Pod) => V1Pod | undefined;
+  /** The pod worker has not finished stopping the pod: a terminal phase waits for it. */
+  couldHaveRunningContainers?: (uid: string) => boolean;
   equal: (a: V1PodStatus, b: V1PodStatus) => boolean;
   onError?: (pod: V1Pod, err: TskubeError) => void;
   /** Every status the kubelet computes, written or not (the pod start metric). */
   onStatus?: (pod: V1Pod, status: V1PodStatus) => void;
   retryMs?: number;
+  now?: () => Date;
 }
 
 interface Entry {
@@ -33,12 +38,35 @@ interface Entry {
   written?: V1PodStatus;
 }
 
-const defaultTarget = (pod: V1Pod): StatusTarget | undefined =>
-  pod.metadata?.uid && pod.metadata.name ? { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid: pod.metadata.uid } : undefined;
+/**
+ * A status as the API's JSON, with what Go's omitempty leaves out (absent, empty strings,
+ * empty lists) dropped, so the status read from the API and the one computed compare alike.
+ */
+export function statusJson(status: V1PodStatus): { [key: string]: Json } {
+  const prune = (v: Json): Json | undefined => {
+    if (v === null || v === undefined || v === '') return undefined;
+    if (Array.isArray(v)) {
+      const items = v.map(prune).filter((x): x is Json => x !== undefined);
+      return items.length > 0 ? items : undefined;
+    }
+    if (typeof v === 'object') {
+      const out: { [key: string]: Json } = {};
+      for (const [k, x] of Object.entries(v)) {
+        const p = prune(x);
+        if (p !== undefined) out[k] = p;
+      }
+      return out;
+    }
+    return v;
+  };
+  return (prune(encode('V1PodStatus', status) as Json) ?? {}) as { [key: string]: Json };
+}
 
 export class StatusManager {
   readonly #entries = new Map<string, Entry>();
   readonly #dirty = new Set<string>();
+  /** Pods whose API object was not there when their status was due. */
+  readonly #awaitingTarget = new Set<string>();
   readonly #options: StatusManagerOptions;
   #wake: (() => void) | undefined;
 
@@ -58,10 +86,7 @@ export class StatusManager {
       this.#entries.set(uid, { pod, status });
     }
     const written = this.#entries.get(uid)?.written;
-    if (!written || !this.#options.equal(written, status)) {
-      this.#dirty.add(uid);
-      this.#wake?.();
-    }
+    if (!written || !this.#options.equal(written, status)) this.#markDirty(uid);
   }
 
   statusOf(uid: string): V1PodStatus | undefined {
@@ -71,48 +96,67 @@ export class StatusManager {
   forget(uid: string): void {
     this.#entries.delete(uid);
     this.#dirty.delete(uid);
+    this.#awaitingTarget.delete(uid);
   }
 
-  /** Asks for every pod to be written again (the API was away, or a mirror pod appeared). */
-  markAllDirty(): void {
-    for (const uid of this.#entries.keys()) this.#dirty.add(uid);
+  /** The pod's status is due again as it is (its worker finished stopping it: a held-back terminal phase may go now). */
+  recheck(uid: string): void {
+    if (this.#entries.has(uid)) this.#markDirty(uid);
+  }
+
+  /** The API's objects changed: statuses that waited for theirs (a mirror pod) are due again. */
+  targetsChanged(): void {
+    for (const uid of this.#awaitingTarget) this.#markDirty(uid);
+    this.#awaitingTarget.clear();
+  }
+
+  #markDirty(uid: string): void {
+    this.#dirty.add(uid);
     this.#wake?.();
   }
 
   async run(signal: AbortSignal): Promise<void> {
     const api = this.#options.api;
     if (!api) return;
-    const retryMs = this.#options.retryMs ?? 2000;
     while (!signal.aborted) {
       for (const uid of [...this.#dirty]) {
-        const entry = this.#entries.get(uid);
         this.#dirty.delete(uid);
-        if (!entry) continue;
-        const target = (this.#options.target ?? defaultTarget)(entry.pod);
-        if (!target) continue;
-        const status = entry.status;
-        try {
-          await api.patchStatus(target.namespace, target.name, target.uid, status);
-          entry.written = status;
-        } catch (err) {
-          const e = TskubeError.from(err);
-          // The pod is gone (404) or is another pod now (409, the UID precondition): nothing to report to.
-          if (e.code === 'not-found' || e.code === 'failed-precondition') {
-            this.forget(uid);
-            continue;
-          }
-          this.#options.onError?.(entry.pod, e);
-          setTimeout(() => {
-            if (this.#entries.has(uid)) this.#dirty.add(uid);
-            this.#wake?.();
-          }, retryMs).unref();
-        }
+        const entry = this.#entries.get(uid);
+        if (entry) await this.#write(api, uid, entry);
       }
       await sleep(Infinity, signal, (wake) => {
         this.#wake = wake;
         if (this.#dirty.size > 0) wake();
       });
       this.#wake = undefined;
+    }
+  }
+
+  async #write(api: PodStatusApi, uid: string, entry: Entry): Promise<void> {
+    const target = (this.#options.target ?? ((p: V1Pod) => p))(entry.pod);
+    const { namespace, name, uid: targetUid } = target?.metadata ?? {};
+    if (!namespace || !name || !targetUid) {
+      this.#awaitingTarget.add(uid);
+      return;
+    }
+    const status = entry.status;
+    const current = target?.status ?? {};
+    const merged = mergePodStatus(current, status, this.#options.couldHaveRunningContainers?.(uid) ?? false, this.#options.now?.() ?? new Date());
+    const patch = podStatusPatch(targetUid, statusJson(current), statusJson(merged));
+    try {
+      if (patch) await api.patchStatus(namespace, name, patch);
+      entry.written = status;
+    } catch (err) {
+      const e = TskubeError.from(err);
+      // The pod is gone (404) or is another pod now (409, the UID precondition): nothing to report to.
+      if (e.code === 'not-found' || e.code === 'failed-precondition') {
+        this.forget(uid);
+        return;
+      }
+      this.#options.onError?.(entry.pod, e);
+      setTimeout(() => {
+        if (this.#entries.has(uid)) this.#markDirty(uid);
+      }, this.#options.retryMs ?? 2000).unref();
     }
   }
 }

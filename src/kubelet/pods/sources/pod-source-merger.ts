@@ -26,6 +26,8 @@ export class PodSourceMerger {
   readonly #listeners = new Set<PodsListener>();
   readonly #changeListeners = new Set<() => void>();
   readonly #now: () => Date;
+  /** Every source's pods by UID, rebuilt when a source changes. */
+  #byUid: Map<string, V1Pod> | undefined;
 
   constructor(options: PodSourceMergerOptions = {}) {
     this.#now = options.now ?? (() => new Date());
@@ -38,6 +40,7 @@ export class PodSourceMerger {
     const next: SourceState = { pods: stamped, mirrors, signature: podSetSignature(stamped), mirrorSignature: podSetSignature(mirrors) };
     const prev = this.#sources.get(source);
     this.#sources.set(source, next);
+    this.#byUid = undefined;
     this.#pruneFirstSeen();
     const podsChanged = prev === undefined || prev.signature !== next.signature;
     if (podsChanged) for (const l of this.#listeners) l(source, stamped);
@@ -69,6 +72,12 @@ export class PodSourceMerger {
   /** Pods that are not from the API (static pods), which get mirror pods. */
   staticPods(): V1Pod[] {
     return this.pods().filter(isStaticPod);
+  }
+
+  /** A pod to run, as its source last gave it (an API pod with the status the API holds). */
+  pod(uid: string): V1Pod | undefined {
+    this.#byUid ??= new Map(this.pods().map((p) => [p.metadata?.uid ?? '', p]));
+    return this.#byUid.get(uid);
   }
 
   mirrorPods(): V1Pod[] {
