@@ -19,6 +19,7 @@ const result = await build({
     'bench/cni': 'bench/cni.ts',
     'bench/proxy': 'bench/proxy.ts',
     'bench/kubelet-api': 'bench/kubelet-api.ts',
+    'bench/probes': 'bench/probes.ts',
     'bench/volumes': 'bench/volumes.ts',
   },
   outdir,

@@ -20,6 +20,7 @@ const contracts = [
   { name: 'cri', file: 'proto/cri/api.proto' },
   { name: 'csi', file: 'proto/csi/csi.proto' },
   { name: 'pluginregistration', file: 'proto/pluginregistration/api.proto' },
+  { name: 'grpc-health', file: 'proto/grpc-health/health.proto' },
 ];
 
 const genRoot = join(root, 'src/gen');

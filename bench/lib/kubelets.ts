@@ -32,7 +32,8 @@ export interface KubeletStart {
   /** A folder of the bench's: config.yaml is there, root/ and kubelet.kubeconfig go there. */
   dir: string;
   nodeName: string;
-  bootstrapKubeconfig: string;
+  /** Joins the cluster by TLS bootstrap with this; without it the kubelet runs standalone (static pods only). */
+  bootstrapKubeconfig?: string;
   /** bin/tskube's folder's parent (the repository). */
   root: string;
   /** The upstream kubelet's binary. */
@@ -49,10 +50,7 @@ export function startKubelet(o: KubeletStart): ChildProcess {
     '--hostname-override',
     o.nodeName,
     ...(o.nodeIP ? ['--node-ip', o.nodeIP] : []),
-    '--bootstrap-kubeconfig',
-    o.bootstrapKubeconfig,
-    '--kubeconfig',
-    join(o.dir, 'kubelet.kubeconfig'),
+    ...(o.bootstrapKubeconfig ? ['--bootstrap-kubeconfig', o.bootstrapKubeconfig, '--kubeconfig', join(o.dir, 'kubelet.kubeconfig')] : []),
     // Upstream's default is /var/lib/kubelet/pki whatever the root dir: keep certificates in the bench's folder.
     '--cert-dir',
     join(o.dir, 'pki'),

@@ -90,8 +90,8 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
   let core = makeKubeClients(kc).core;
   const recorder = new EventRecorder({ rest, component: 'kubelet', host: options.nodeName, logger: log });
   const events: PodEvents = {
-    normal: (pod, reason, message) => recorder.normal(podReference(pod), reason, message),
-    warning: (pod, reason, message) => recorder.warning(podReference(pod), reason, message),
+    normal: (pod, reason, message, fieldPath) => recorder.normal(podReference(pod, fieldPath), reason, message),
+    warning: (pod, reason, message, fieldPath) => recorder.warning(podReference(pod, fieldPath), reason, message),
   };
   const statusTarget = (pod: V1Pod): V1Pod | undefined => {
     // A static pod's status is shown on its mirror pod; an API pod's on itself, as the API last showed it.

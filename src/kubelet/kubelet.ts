@@ -348,7 +348,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     rootDir: options.rootDir,
     containerLogLinksDir: options.containerLogLinksDir,
     containerGcPeriodMs: options.containerGcPeriodMs,
-    observe: { relisted: metrics.relisted, status: metrics.podStatus, removed: metrics.podRemoved },
+    observe: { relisted: metrics.relisted, status: metrics.podStatus, removed: metrics.podRemoved, probes: metrics.probes },
     ...(cgroups ? { podCgroups: { ensure: (pod: V1Pod) => cgroups.ensurePod(pod) } } : {}),
     tokens: new ServiceAccountTokens({
       ...(api ? { request: restTokenRequest(api.rest) } : {}),

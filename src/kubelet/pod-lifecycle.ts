@@ -1,12 +1,13 @@
 /*
  * The kubelet's pod machinery, assembled around one container runtime: the runtime cache
  * (relist every second), the pod syncer and its per-pod workers, the reconciler between
- * the pod sources and the workers, the status manager and container GC. kubelet.ts builds
+ * the pod sources and the workers, the status manager, the prober and container GC. kubelet.ts builds
  * it on the CRI client; unit tests build the same thing on the in-memory runtime, so what
  * they exercise is what runs on a node.
  */
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { TskubeError } from '../common/errors.js';
 import { containerSpecHash } from './cri-requests/container-hash.js';
 import { ContainerGc } from './gc/container-gc.js';
 import { removePodLogs } from './gc/log-links.js';
@@ -25,6 +26,8 @@ import { RuntimeCache } from './runtime/runtime-cache.js';
 import { RuntimeObserver } from './runtime/runtime-observer.js';
 import { PodResizeManager } from './resize/pod-resize-manager.js';
 import type { PodStatusApi } from './status/pod-status-api.js';
+import { ProberManager } from '../probes/prober-manager.js';
+import type { ProbeObserver } from '../probes/probe-worker.js';
 import { StatusManager } from './status/status-manager.js';
 import { systemMounter, type Mounter } from './volumes/mounter.js';
 import { ServiceAccountTokens } from './volumes/service-account-tokens.js';
@@ -81,6 +84,8 @@ export interface PodLifecycleOptions {
 
 export interface PodLifecycleObservers {
   relisted?: (durationMs: number, startedAt: number) => void;
+  /** Probe runs (/metrics/probes). */
+  probes?: ProbeObserver;
   status?: (pod: V1Pod, status: V1PodStatus) => void;
   removed?: (uid: string) => void;
 }
@@ -88,6 +93,7 @@ export interface PodLifecycleObservers {
 export class PodLifecycle {
   readonly cache: RuntimeCache;
   readonly statuses: StatusManager;
+  readonly prober: ProberManager;
   readonly syncer: PodSyncer;
   readonly workers: PodWorkers;
   readonly reconciler: PodReconciler;
@@ -136,7 +142,24 @@ export class PodLifecycle {
       couldHaveRunningContainers: (uid) => this.workers.couldHaveRunningContainers(uid),
       equal: (a, b) => podStatusEqual(a, b),
       onError: (pod, err) => log.warn({ pod: podKey(pod), err: err.message }, 'writing pod status failed; will retry'),
-      ...(o.observe?.status ? { onStatus: o.observe.status } : {}),
+      onStatus: (pod, status) => {
+        o.observe?.status?.(pod, status);
+        this.prober.statusChanged(pod, status);
+      },
+    });
+    this.prober = new ProberManager({
+      cri: o.runtime,
+      statusOf: (uid) => this.statuses.statusOf(uid),
+      onResultChanged: (uid) => {
+        // A terminating pod's worker is busy stopping it: its readiness reaches the status the short way.
+        const pod = this.workers.phase(uid) === 'terminating' ? this.workers.pod(uid) : undefined;
+        if (pod)
+          this.syncer.reportTerminating(pod).catch((err: unknown) => log.warn({ uid, err: TskubeError.from(err).message }, 'reporting readiness failed'));
+        else this.workers.resync(uid);
+      },
+      warning: (pod, fieldPath, reason, message) => o.events.warning(pod, reason, message, fieldPath),
+      observe: o.observe?.probes,
+      log,
     });
     this.syncer = new PodSyncer({
       deps,
@@ -148,12 +171,21 @@ export class PodLifecycle {
       runtimeName: o.runtimeName,
       log,
       prefetch: async (pod) => o.objects.prefetch?.(pod),
+      probes: this.prober,
       resize: this.resize,
     });
     this.workers = new PodWorkers({
-      sync: (pod, s) => this.syncer.sync(pod, s),
-      terminate: (pod, grace, s) => this.syncer.terminate(pod, grace, s),
+      sync: (pod, s) => {
+        this.prober.addPod(pod);
+        return this.syncer.sync(pod, s);
+      },
+      terminate: (pod, grace, s) => {
+        // A terminating pod's containers are not restarted: no liveness or startup probe may kill one now.
+        this.prober.stopLivenessAndStartup(pod.metadata?.uid ?? '');
+        return this.syncer.terminate(pod, grace, s);
+      },
       terminated: async (pod) => {
+        this.prober.removePod(pod.metadata?.uid ?? '');
         // Every container has stopped: the volumes go (a finished pod keeps its API object, not its mounts).
         const uid = pod.metadata?.uid ?? '';
         o.objects.release?.(uid);
@@ -177,6 +209,7 @@ export class PodLifecycle {
       },
       finishDeletion: o.finishDeletion,
       remove: async (uid) => {
+        this.prober.removePod(uid);
         await this.syncer.removeFromRuntime(uid);
         o.objects.release?.(uid);
         await this.volumes.removePod(uid);
@@ -246,6 +279,7 @@ export class PodLifecycle {
    */
   async stop(): Promise<void> {
     this.workers.stop();
+    this.prober.stop();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.workers.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)))]);
     clearTimeout(timer);

@@ -1,7 +1,9 @@
 // Builds the project's images locally as OCI archives and imports them into
 // containerd's k8s.io namespace. Nothing is pulled: the pause image is our own static
 // binary (pause.c), the test image is Debian's busybox-static with every applet.
-// Run with Node >= 24: node test/images/build-images.ts [--cache DIR] [--force]
+// With --grpc-health BIN (from test/images/grpc-health/build.sh) it also builds the gRPC
+// probe tests' image: the busybox one plus that static gRPC health server.
+// Run with Node >= 24: node test/images/build-images.ts [--cache DIR] [--force] [--grpc-health BIN]
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,8 @@ interface ImageSpec {
 const here = dirname(fileURLToPath(import.meta.url));
 const cache = process.env['TSKUBE_CACHE'] ?? join(process.env['HOME'] ?? '/root', '.cache/tskube');
 const force = process.argv.includes('--force');
+const grpcHealthIndex = process.argv.indexOf('--grpc-health');
+const grpcHealthBin = grpcHealthIndex > 0 ? process.argv[grpcHealthIndex + 1] : undefined;
 const busybox = '/bin/busybox';
 const path = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -44,6 +48,11 @@ function fillBusybox(rootfs: string): void {
   writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
   writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\nnobody:x:65534:\n');
   writeFileSync(join(rootfs, 'var/www/index.html'), 'hello from tskube busybox\n');
+}
+
+function fillGrpcHealth(rootfs: string): void {
+  fillBusybox(rootfs);
+  copyFileSync(grpcHealthBin as string, join(rootfs, 'grpc-health'));
 }
 
 // A static Go binary (CGO off, standard library only): the testbed's Go toolchain builds it.
@@ -84,6 +93,15 @@ const images: ImageSpec[] = [
     fill: fillKubeGet,
     config: { Entrypoint: ['/kube-get'], Env: [path] },
   },
+  ...(grpcHealthBin
+    ? [
+        {
+          names: ['localhost/tskube/grpc-health:latest'],
+          fill: fillGrpcHealth,
+          config: { Entrypoint: ['/grpc-health'], Env: [path] },
+        },
+      ]
+    : []),
 ];
 
 /** Writes an OCI image layout for one image and returns it as a tar archive path. */

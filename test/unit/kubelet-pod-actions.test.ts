@@ -272,6 +272,15 @@ describe('computePodActions: sidecars', () => {
     expect(names(a.containersToStart)).toEqual(['proxy']);
   });
 
+  it('a sidecar failing its startup probe is killed and restarted, and the next init container still waits', () => {
+    const proxy = ctr('proxy', 'running');
+    const withProbe = { ...spec, initContainers: [sidecar('proxy', { startupProbe: { exec: { command: ['true'] } } }), c('migrate')] };
+    const a = computePodActions(pod(withProbe), rs([sb()], [proxy]), input({ startupFailed: new Set([proxy.id]) }));
+    expect(a.containersToKill).toEqual([{ id: proxy.id, name: 'proxy', message: 'Init container proxy failed startup probe', probe: 'startup' }]);
+    expect(names(a.containersToStart)).toEqual(['proxy']);
+    expect(a.nextInitContainer).toBeUndefined();
+  });
+
   it('when every regular container is done, sidecars are not restarted and the pod is killed', () => {
     const state = rs([sb()], [ctr('proxy', 'exited', { exitCode: 1 }), ctr('migrate', 'exited'), ctr('app', 'exited', { exitCode: 0 })]);
     const a = computePodActions(pod({ ...spec, restartPolicy: 'OnFailure' }), state, input());
@@ -331,9 +340,39 @@ describe('computePodActions: regular containers and restart policy', () => {
       input({ livenessFailed: new Set([app.id]) }),
     );
     expect(a.containersToKill).toEqual([
-      { id: app.id, name: 'app', message: restart ? 'Container app failed liveness probe, will be restarted' : 'Container app failed liveness probe' },
+      {
+        id: app.id,
+        name: 'app',
+        message: restart ? 'Container app failed liveness probe, will be restarted' : 'Container app failed liveness probe',
+        probe: 'liveness',
+      },
     ]);
     expect(a.containersToStart).toEqual(restart ? [{ name: 'app', kind: 'regular', attempt: 1 }] : []);
+  });
+
+  it.each([
+    ['Always', true],
+    ['OnFailure', true],
+    ['Never', false],
+  ] as const)('startup probe failure under %s: kill, restart=%s', (policy, restart) => {
+    const app = ctr('app', 'running');
+    const a = computePodActions(pod({ restartPolicy: policy, containers: [c('app')] }), rs([sb()], [app]), input({ startupFailed: new Set([app.id]) }));
+    expect(a.containersToKill).toEqual([
+      {
+        id: app.id,
+        name: 'app',
+        message: restart ? 'Container app failed startup probe, will be restarted' : 'Container app failed startup probe',
+        probe: 'startup',
+      },
+    ]);
+    expect(a.containersToStart).toEqual(restart ? [{ name: 'app', kind: 'regular', attempt: 1 }] : []);
+  });
+
+  it('a liveness failure outranks a startup failure in the message, as upstream checks liveness first', () => {
+    const app = ctr('app', 'running');
+    const ids = new Set([app.id]);
+    const a = computePodActions(pod({ containers: [c('app')] }), rs([sb()], [app]), input({ livenessFailed: ids, startupFailed: ids }));
+    expect(a.containersToKill[0]).toMatchObject({ message: 'Container app failed liveness probe, will be restarted', probe: 'liveness' });
   });
 
   it('a liveness result for an older instance does not kill the new one', () => {

@@ -7,6 +7,7 @@
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TskubeError } from '../../common/errors.js';
+import type { ProbeLabels, ProbeObserver } from '../../probes/probe-worker.js';
 import type { PodRuntimeState } from '../pods/runtime-state.js';
 
 /** prometheus.DefBuckets. */
@@ -15,6 +16,7 @@ const podStartupBuckets = [0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 120, 18
 /** ExponentialBuckets(.005, 2.5, 14). */
 const runtimeOperationBuckets = Array.from({ length: 14 }, (_, i) => 0.005 * 2.5 ** i);
 const alpha = (help: string) => `[ALPHA] ${help}`;
+const beta = (help: string) => `[BETA] ${help}`;
 
 /**
  * Upstream's operation_type for a CRI RPC (instrumented_services.go): snake case, with
@@ -28,6 +30,17 @@ export function runtimeOperationType(method: string): string {
     .replace(/pod_sandbox/g, 'podsandbox');
 }
 
+// Label names in Go's order (sorted), so the text reads as upstream's does.
+const probeTotalLabels = (l: ProbeLabels, result: 'successful' | 'failed' | 'unknown') => ({
+  container: l.container,
+  namespace: l.namespace,
+  pod: l.pod,
+  pod_uid: l.pod_uid,
+  probe_type: l.probe_type,
+  result,
+});
+const probeDurationLabels = (l: ProbeLabels) => ({ container: l.container, namespace: l.namespace, pod: l.pod, probe_type: l.probe_type });
+
 export interface HttpRequestLabels {
   method: string;
   path: string;
@@ -37,6 +50,10 @@ export interface HttpRequestLabels {
 
 export class KubeletMetrics {
   readonly registry = new Registry();
+  /** /metrics/probes: the prober's metrics alone, as upstream serves them. */
+  readonly probeRegistry = new Registry();
+  readonly #probeTotal: Counter<keyof ProbeLabels | 'result'>;
+  readonly #probeDuration: Histogram<Exclude<keyof ProbeLabels, 'pod_uid'>>;
   readonly #runtimeOps: Counter<'operation_type'>;
   readonly #runtimeOpErrors: Counter<'operation_type'>;
   readonly #runtimeOpDuration: Histogram<'operation_type'>;
@@ -147,6 +164,28 @@ export class KubeletMetrics {
       labelNames: httpLabels,
       registers,
     });
+    const startTime = Date.now() / 1000 - process.uptime();
+    new Gauge({
+      name: 'process_start_time_seconds',
+      help: alpha('Start time of the process since unix epoch in seconds.'),
+      registers: [this.probeRegistry],
+      collect() {
+        this.set(startTime);
+      },
+    });
+    this.#probeTotal = new Counter({
+      name: 'prober_probe_total',
+      help: beta('Cumulative number of a liveness, readiness or startup probe for a container by result.'),
+      labelNames: ['probe_type', 'result', 'container', 'pod', 'namespace', 'pod_uid'],
+      registers: [this.probeRegistry],
+    });
+    this.#probeDuration = new Histogram({
+      name: 'prober_probe_duration_seconds',
+      help: alpha('Duration in seconds for a probe response.'),
+      labelNames: ['probe_type', 'container', 'pod', 'namespace'],
+      buckets: defBuckets,
+      registers: [this.probeRegistry],
+    });
     new Gauge({
       name: 'kubelet_certificate_manager_server_ttl_seconds',
       help: alpha(
@@ -200,6 +239,18 @@ export class KubeletMetrics {
     if (pod.status?.phase === 'Running') return;
     const seen = Date.parse(pod.metadata?.annotations?.['kubernetes.io/config.seen'] ?? '');
     if (Number.isFinite(seen)) this.#podStartDuration.observe(Math.max(0, now - seen) / 1000);
+  };
+
+  /** Probe runs: prober_probe_total, and prober_probe_duration_seconds for the ones that did not fail (as upstream). */
+  readonly probes: ProbeObserver = {
+    probed: (labels, result, durationMs) => {
+      this.#probeTotal.inc(probeTotalLabels(labels, result));
+      if (result !== 'failed') this.#probeDuration.observe(probeDurationLabels(labels), durationMs / 1000);
+    },
+    forget: (labels) => {
+      for (const result of ['successful', 'failed', 'unknown'] as const) this.#probeTotal.remove(probeTotalLabels(labels, result));
+      this.#probeDuration.remove(probeDurationLabels(labels));
+    },
   };
 
   /** A pod is gone: forget it. */

@@ -10,7 +10,7 @@
 //        │   sidecars (restartPolicy Always): start, wait for "started", keep running
 //        ▼
 //   regular containers: start; exited → restart per restartPolicy (back-off);
-//        │              running with a changed spec or failed liveness → kill (+ restart)
+//        │              running with a changed spec or failed liveness/startup probe → kill (+ restart)
 //        ▼
 //   nothing running and nothing to start ──► kill the pod (sidecars and sandbox)
 import type { V1Container, V1Pod, V1ResourceRequirements } from '@kubernetes/client-node';
@@ -45,6 +45,8 @@ export interface PodActionsInput {
   livenessFailed?: ReadonlySet<string>;
   /** Container IDs whose startup probe succeeded; only consulted for containers that have one. */
   startupPassed?: ReadonlySet<string>;
+  /** Container IDs whose startup probe failed: killed, and restarted as the restart policy says. */
+  startupFailed?: ReadonlySet<string>;
   /** The resources applied to each running container (in-place resize); none: no resizing. */
   actuated?: (name: string) => V1ResourceRequirements | undefined;
 }
@@ -200,7 +202,13 @@ class Planner {
           break;
         case 'running': {
           if (!sidecar) break; // wait for it to finish
-          if (c.startupProbe && !input.startupPassed?.has(latest.id)) break; // not started yet
+          if (c.startupProbe && !input.startupPassed?.has(latest.id)) {
+            if (input.startupFailed?.has(latest.id)) {
+              this.#kill(latest, `Init container ${c.name} failed startup probe`, 'startup');
+              sidecarRestarts.push(c);
+            }
+            break; // not started yet
+          }
           if (isLast) initialized = true;
           else if (!frontierSeen) this.#startNextInit(inits[i + 1]!);
           const hash = latest.specHash;
@@ -208,7 +216,7 @@ class Planner {
             this.#kill(latest, `Init container ${c.name} definition changed`);
             sidecarRestarts.push(c);
           } else if (input.livenessFailed?.has(latest.id)) {
-            this.#kill(latest, `Init container ${c.name} failed liveness probe`);
+            this.#kill(latest, `Init container ${c.name} failed liveness probe`, 'liveness');
             sidecarRestarts.push(c);
           } else if (this.#resize(c, latest) === 'restart') {
             sidecarRestarts.push(c);
@@ -271,6 +279,7 @@ class Planner {
         continue;
       }
       let message: string;
+      let probe: ContainerToKill['probe'];
       let restart = restartOnFailure;
       const hash = latest.specHash;
       if (hash !== undefined && hash !== input.specHash(c)) {
@@ -278,6 +287,10 @@ class Planner {
         restart = true; // a new spec runs whatever the restart policy
       } else if (input.livenessFailed?.has(latest.id)) {
         message = `Container ${c.name} failed liveness probe`;
+        probe = 'liveness';
+      } else if (input.startupFailed?.has(latest.id)) {
+        message = `Container ${c.name} failed startup probe`;
+        probe = 'startup';
       } else if (this.#resize(c, latest) === 'restart') {
         this.#start(c, 'regular');
         regularStarts++;
@@ -287,11 +300,11 @@ class Planner {
         continue;
       }
       if (restart && !pod.metadata?.deletionTimestamp) {
-        this.#kill(latest, `${message}, will be restarted`);
+        this.#kill(latest, `${message}, will be restarted`, probe);
         this.#start(c, 'regular');
         regularStarts++;
       } else {
-        this.#kill(latest, message);
+        this.#kill(latest, message, probe);
       }
     }
     if (keep === 0 && regularStarts === 0) {
@@ -339,8 +352,8 @@ class Planner {
     return { name: c.name, kind, attempt: nextAttempt(state, c.name) };
   }
 
-  #kill(c: ContainerState, message: string): void {
-    this.#kills.set(c.id, { id: c.id, name: c.name, message });
+  #kill(c: ContainerState, message: string, probe?: ContainerToKill['probe']): void {
+    this.#kills.set(c.id, { id: c.id, name: c.name, message, ...(probe ? { probe } : {}) });
   }
 }
 

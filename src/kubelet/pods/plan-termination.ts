@@ -45,6 +45,24 @@ export function podGracePeriodSeconds(pod: V1Pod, override?: number): number {
   return Math.max(0, g);
 }
 
+/**
+ * The grace period for killing one container of a pod that keeps running (a failed probe, a
+ * changed spec), as upstream's setTerminationGracePeriod: the deletion's when the pod is being
+ * deleted; else the failed probe's own terminationGracePeriodSeconds when it sets one; else
+ * the pod's. Never under the minimum a container gets to stop.
+ */
+export function containerKillGraceSeconds(pod: V1Pod, spec: V1Container | undefined, probe?: 'liveness' | 'startup'): number {
+  const deletion = pod.metadata?.deletionGracePeriodSeconds;
+  const probeGrace =
+    probe === 'liveness'
+      ? spec?.livenessProbe?.terminationGracePeriodSeconds
+      : probe === 'startup'
+        ? spec?.startupProbe?.terminationGracePeriodSeconds
+        : undefined;
+  const grace = deletion ?? probeGrace ?? pod.spec?.terminationGracePeriodSeconds ?? defaultTerminationGraceSeconds;
+  return Math.max(minimumStopGraceSeconds, grace);
+}
+
 export function planTermination(pod: V1Pod, state: PodRuntimeState, gracePeriodSeconds: number): TerminationStep[] {
   const grace = Math.max(0, Math.floor(gracePeriodSeconds));
   const stopGrace = Math.max(grace, minimumStopGraceSeconds);

@@ -7,6 +7,8 @@ export interface ContainerToKill {
   name: string;
   /** Why, for the Killing event and the log line ("Container web failed liveness probe", ...). */
   message: string;
+  /** A failed probe is why: its terminationGracePeriodSeconds, when set, replaces the pod's. */
+  probe?: 'liveness' | 'startup';
 }
 
 export interface ContainerToStart {

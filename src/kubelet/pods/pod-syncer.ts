@@ -19,7 +19,7 @@ import { computePodActions } from './compute-pod-actions.js';
 import { computePodStatus } from './compute-pod-status.js';
 import { anyContainerSpec, containerSpec, latestInstance } from './container-outcome.js';
 import { type CrashBackoff, recordRestarts } from './crash-backoff.js';
-import { defaultTerminationGraceSeconds, minimumStopGraceSeconds, planTermination } from './plan-termination.js';
+import { containerKillGraceSeconds, minimumStopGraceSeconds, planTermination } from './plan-termination.js';
 import { podKey } from './pod-names.js';
 import { activeDeadlineAt, deadlineExceeded } from './active-deadline.js';
 import type { PodResizeManager } from '../resize/pod-resize-manager.js';
@@ -30,6 +30,7 @@ import type { SyncResult } from './pod-workers.js';
 import { emptyRuntimeState, type PodRuntimeState } from './runtime-state.js';
 import type { StepResult } from './sync-steps.js';
 import type { WaitingReason } from './waiting-reason.js';
+import type { ProbeView } from '../../probes/probe-view.js';
 
 export interface PodSyncerOptions {
   deps: ExecutorDeps;
@@ -43,6 +44,8 @@ export interface PodSyncerOptions {
   now?: () => number;
   /** Fetches what the pod's env and pull secrets refer to, before planning. */
   prefetch?: (pod: V1Pod) => Promise<void>;
+  /** What the pod's probes say (liveness, readiness, startup), for its actions and status; no probes run without it. */
+  probes?: { view(pod: V1Pod, previous: V1PodStatus | undefined, containers: PodRuntimeState['containers']): ProbeView };
   /** In-place resize: the resources allocated to each pod's containers and applied to them. */
   resize?: PodResizeManager;
 }
@@ -53,6 +56,8 @@ const removalStopTimeoutMs = 60_000;
 export class PodSyncer {
   readonly #o: PodSyncerOptions;
   readonly #now: () => number;
+  /** Pods whose termination wrote its last status. */
+  readonly #stopped = new Set<string>();
 
   constructor(options: PodSyncerOptions) {
     this.#o = options;
@@ -74,21 +79,23 @@ export class PodSyncer {
     // The pod as it runs here: its containers with the resources allocated to them (a resize waits for room).
     const pod = resize ? resize.allocate(specPod) : specPod;
     const state = await this.#state(pod);
+    const probes = this.#probeView(pod, state);
     if (resize) adoptActuated(resize, pod, state);
     const actions = computePodActions(pod, state, {
       now,
       backoff,
       specHash: this.#o.specHash,
+      ...(probes ? { livenessFailed: probes.livenessFailed, startupPassed: probes.started, startupFailed: probes.startupFailed } : {}),
       ...(resize ? { actuated: (name: string) => resize.actuated(uid, name) } : {}),
     });
     const reports: StepReport[] = [];
     const report = (result: StepResult) => reports.push(this.#say(pod, reportStep(pod, result, now)));
     for (const step of decidedSteps(actions, state)) report(step);
-    const grace = pod.spec?.terminationGracePeriodSeconds ?? defaultTerminationGraceSeconds;
     const acting = actions.killPod || actions.containersToKill.length > 0 || actions.createSandbox;
 
-    if (actions.killPod) await this.#stopEverything(pod, state, grace, signal);
-    for (const k of actions.containersToKill) await this.#kill(pod, state, k, grace, k.message, signal);
+    if (actions.killPod) await this.#stopEverything(pod, state, containerKillGraceSeconds(pod, undefined), signal);
+    for (const k of actions.containersToKill)
+      await this.#kill(pod, state, k, containerKillGraceSeconds(pod, containerSpec(pod, k.name), k.probe), k.message, signal);
     if (actions.containersToResize.length > 0) await this.#applyResize(pod, actions.containersToResize, signal);
     // Volumes before the sandbox, on every sync (their content follows the objects it comes from).
     const volumes = deps.volumes && !actions.podFailed ? await deps.volumes.setUp(pod) : undefined;
@@ -213,11 +220,26 @@ export class PodSyncer {
         clearTimeout(stuck);
       }
     }
-    this.#report(pod, await this.#state(pod, true), new Map(), true);
+    const final = await this.#state(pod, true);
+    this.#stopped.add(pod.metadata?.uid ?? '');
+    this.#report(pod, final, new Map(), true);
+  }
+
+  /**
+   * A probe result of a terminating pod changed (readiness goes on while it stops): the
+   * status says so at once, as upstream's status manager does, while the kill goes on.
+   * Once the termination's last report is written, nothing older replaces it.
+   */
+  async reportTerminating(pod: V1Pod): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    if (this.#stopped.has(uid)) return;
+    const state = await this.#state(pod);
+    if (!this.#stopped.has(uid)) this.#report(pod, state, new Map(), true);
   }
 
   /** After termination: remove what the runtime keeps of the pod. */
   async removeFromRuntime(uid: string): Promise<void> {
+    this.#stopped.delete(uid);
     const { deps, log } = this.#o;
     const state = await this.#o.cache.pod(uid, true);
     for (const s of state?.sandboxes ?? []) {
@@ -248,12 +270,19 @@ export class PodSyncer {
     return killContainer(this.#o.deps, pod, { id: c.id, name: c.name, ...(spec ? { spec } : {}), ...(podIP ? { podIP } : {}) }, grace, message, signal);
   }
 
+  #probeView(pod: V1Pod, state: PodRuntimeState): ProbeView | undefined {
+    const previous: V1PodStatus | undefined = this.#o.statuses.statusOf(pod.metadata?.uid ?? '') ?? pod.status;
+    return this.#o.probes?.view(pod, previous, state.containers);
+  }
+
   #report(pod: V1Pod, state: PodRuntimeState, waiting: ReadonlyMap<string, WaitingReason>, podIsTerminal = false): V1PodStatus | undefined {
     const uid = pod.metadata?.uid ?? '';
     const previous: V1PodStatus | undefined = this.#o.statuses.statusOf(uid) ?? pod.status;
     try {
+      const probes = this.#probeView(pod, state);
       const resize = this.#o.resize;
       const status = computePodStatus(pod, state, {
+        ...(probes ? { ready: probes.ready, started: probes.started } : {}),
         now: new Date(this.#now()),
         hostIPs: this.#o.hostIPs(),
         waiting,

@@ -128,6 +128,11 @@ export class PodWorkers {
     return this.#workers.get(uid)?.phase;
   }
 
+  /** The latest pod the worker was given. */
+  pod(uid: string): V1Pod | undefined {
+    return this.#workers.get(uid)?.pod;
+  }
+
   /** False only once the pod's containers are known to be stopped. */
   couldHaveRunningContainers(uid: string): boolean {
     const w = this.#workers.get(uid);

@@ -1,7 +1,7 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
 import type { ExecutorDeps } from './executor-deps.js';
-import { namedPorts, runLifecycleHandler } from './lifecycle-hooks.js';
+import { runLifecycleHandler } from './lifecycle-hooks.js';
 
 /**
  * Stops one container gracefully: preStop hook first (bounded by the grace period), then
@@ -20,7 +20,12 @@ export async function killContainer(
   const preStop = target.spec?.lifecycle?.preStop;
   if (preStop && gracePeriodSeconds > 0) {
     try {
-      const hook = { containerId: target.id, podIP: target.podIP ?? '127.0.0.1', ports: namedPorts(target.spec) };
+      const hook = {
+        containerId: target.id,
+        podIP: target.podIP ?? '127.0.0.1',
+        container: target.spec,
+        warn: (reason: string, message: string) => deps.events.warning(pod, reason, message),
+      };
       await runLifecycleHandler(deps.cri, preStop, hook, gracePeriodSeconds, signal);
     } catch (err) {
       deps.events.warning(pod, 'FailedPreStopHook', TskubeError.from(err).detail);

@@ -8,7 +8,7 @@ import type { WaitingReason } from '../pods/waiting-reason.js';
 import { cleanup } from './cleanup.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import { containerLogLinkPath, linkContainerLog } from './container-log-link.js';
-import { namedPorts, runLifecycleHandler } from './lifecycle-hooks.js';
+import { runLifecycleHandler } from './lifecycle-hooks.js';
 import { authForImage } from './pull-secrets.js';
 import { prepareTerminationMessageFile, terminationMessageFile } from './termination-message.js';
 import type { RunningSandbox } from './sandbox-run.js';
@@ -116,7 +116,12 @@ export async function startContainer(
   const postStart = container.lifecycle?.postStart;
   if (postStart) {
     try {
-      const target = { containerId, podIP: sandbox.ips[0] ?? '127.0.0.1', ports: namedPorts(container) };
+      const target = {
+        containerId,
+        podIP: sandbox.ips[0] ?? '127.0.0.1',
+        container,
+        warn: (reason: string, message: string) => deps.events.warning(pod, reason, message),
+      };
       await runLifecycleHandler(deps.cri, postStart, target, pod.spec?.terminationGracePeriodSeconds ?? defaultTerminationGraceSeconds, signal);
     } catch (err) {
       const message = TskubeError.from(err).detail;

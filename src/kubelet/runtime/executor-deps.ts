@@ -29,10 +29,10 @@ export interface CriRequestBuilders {
   pullSecrets(pod: V1Pod): V1Secret[];
 }
 
-/** Events about a pod, as `kubectl describe pod` shows them. */
+/** Events about a pod, as `kubectl describe pod` shows them; `fieldPath` names a container ("spec.containers{web}"). */
 export interface PodEvents {
-  normal(pod: V1Pod, reason: string, message: string): void;
-  warning(pod: V1Pod, reason: string, message: string): void;
+  normal(pod: V1Pod, reason: string, message: string, fieldPath?: string): void;
+  warning(pod: V1Pod, reason: string, message: string, fieldPath?: string): void;
 }
 
 export interface ExecutorDeps {

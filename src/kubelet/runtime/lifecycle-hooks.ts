@@ -1,20 +1,22 @@
 import type { V1Container, V1LifecycleHandler } from '@kubernetes/client-node';
-import { errorMessage, TskubeError } from '../../common/errors.js';
+import { TskubeError } from '../../common/errors.js';
 import { sleep } from '../../common/sleep.js';
+import { httpGet } from '../../probes/http-get.js';
+import { buildHttpGetRequest, lifecycleUserAgent } from '../../probes/http-request.js';
 import type { CriRuntime } from './cri-runtime.js';
 
 export interface HookTarget {
   containerId: string;
   /** The pod's IP for httpGet without a host (host network pods: the node's). */
   podIP: string;
-  /** Named ports of the container, for httpGet.port given by name. */
-  ports: Record<string, number>;
+  /** The container's spec, for an httpGet port given by name. */
+  container?: V1Container | undefined;
+  /** A warning about the hook that is not a failure (an HTTPS hook answered over plain HTTP). */
+  warn?: (reason: string, message: string) => void;
 }
 
-/** The container's named ports, for an httpGet handler whose port is a name. */
-export function namedPorts(container: V1Container | undefined): Record<string, number> {
-  return Object.fromEntries((container?.ports ?? []).filter((p) => p.name).map((p) => [p.name as string, p.containerPort]));
-}
+/** Upstream reads at most this much of a hook's response body. */
+const maxHookBodyBytes = 10 * 1024;
 
 /**
  * Runs a postStart or preStop handler (exec, httpGet, sleep) within `timeoutSeconds`.
@@ -45,28 +47,36 @@ export async function runLifecycleHandler(
     }
     return;
   }
-  if (handler.httpGet) {
-    const h = handler.httpGet;
-    const port = typeof h.port === 'number' ? h.port : (target.ports[String(h.port)] ?? Number(h.port));
-    if (!Number.isInteger(port) || port <= 0)
-      throw new TskubeError('invalid-argument', `httpGet lifecycle hook: port ${JSON.stringify(h.port)} is not a number or a named container port`);
-    const host = h.host || target.podIP;
-    const scheme = (h.scheme ?? 'HTTP').toLowerCase();
-    const path = h.path?.startsWith('/') ? h.path : `/${h.path ?? ''}`;
-    const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
-    const headers = Object.fromEntries((h.httpHeaders ?? []).map((x) => [x.name, x.value]));
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const res = await fetch(url, { headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout }).catch((err: unknown) => {
-      throw new TskubeError('unavailable', `HTTP lifecycle hook (${path}) for Container in Pod failed - error: ${errorMessage(err)}`);
-    });
-    await res.arrayBuffer().catch(() => undefined);
-    if (res.status < 200 || res.status >= 400)
-      throw new TskubeError('failed-precondition', `HTTP lifecycle hook (${path}) for Container in Pod failed - error: HTTP ${res.status}`);
-    return;
-  }
+  if (handler.httpGet) return runHttpHook(handler.httpGet, target, timeoutMs, signal);
   if (handler.sleep) {
     await sleep(Math.min(handler.sleep.seconds * 1000, timeoutMs), signal);
     return;
   }
-  throw new TskubeError('invalid-argument', 'lifecycle handler has none of exec, httpGet, sleep');
+  // Upstream never ran tcpSocket hooks: the field stays in the API for old objects only, and such a hook fails.
+  if (handler.tcpSocket) throw new TskubeError('invalid-argument', 'Cannot run handler: invalid handler: tcpSocket is not supported as a lifecycle handler');
+  throw new TskubeError('invalid-argument', 'Cannot run handler: invalid handler: none of exec, httpGet, sleep');
+}
+
+/**
+ * An httpGet hook, through the probes' HTTP client with the lifecycle User-Agent. As
+ * upstream, any answer counts as the hook having run (the status code is not judged); an
+ * HTTPS hook whose server speaks plain HTTP is tried again over HTTP.
+ */
+async function runHttpHook(action: NonNullable<V1LifecycleHandler['httpGet']>, target: HookTarget, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const fail = (why: string) => new TskubeError('unavailable', `HTTP lifecycle hook (${action.path ?? ''}) for Container in Pod failed - error: ${why}`);
+  const built = buildHttpGetRequest(action, target.container, target.podIP, lifecycleUserAgent);
+  if (!built.ok) throw fail(built.message);
+  const options = { timeoutMs, maxBodyBytes: maxHookBodyBytes, ...(signal ? { signal } : {}) };
+  const r = await httpGet(built.request, options);
+  if (r.kind !== 'failed') return;
+  if (built.request.scheme === 'https' && r.message.endsWith('server gave HTTP response to HTTPS client')) {
+    const plain = { ...built.request, scheme: 'http', headers: built.request.headers.filter(([n]) => n !== 'Authorization') };
+    const retry = await httpGet(plain, options);
+    if (retry.kind !== 'failed') {
+      const host = built.request.url.replace(/^https:\/\/([^/]*).*$/, '$1');
+      target.warn?.('LifecycleHTTPFallback', `request to HTTPS lifecycle hook ${host} got HTTP response, retry with HTTP succeeded`);
+      return;
+    }
+  }
+  throw fail(r.message);
 }

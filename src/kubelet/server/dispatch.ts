@@ -164,6 +164,12 @@ export class Dispatcher {
         res.end(text);
         return;
       }
+      case 'metrics-probes': {
+        const text = await host.metrics.probeRegistry.metrics();
+        res.writeHead(200, { 'content-type': host.metrics.probeRegistry.contentType });
+        res.end(text);
+        return;
+      }
       case 'metrics-resource': {
         const summary = await this.#o.summaries.get({ onlyCpuAndMemory: true }).catch((err: unknown) => {
           ctx.log.warn({ err: TskubeError.from(err).message }, 'collecting resource metrics failed');

@@ -12,6 +12,7 @@ export type RouteName =
   | 'stats-summary'
   | 'metrics'
   | 'metrics-resource'
+  | 'metrics-probes'
   | 'container-logs'
   | 'exec'
   | 'attach'
@@ -32,7 +33,7 @@ export type RouteMatch = { kind: 'route'; route: RouteName; params: RouteParams 
 /** Routes that need enableDebuggingHandlers (upstream's InstallAuthRequiredHandlers). */
 export const debuggingRoutes: ReadonlySet<RouteName> = new Set(['exec', 'attach', 'port-forward', 'run', 'container-logs', 'runningpods', 'configz']);
 /** The only routes of the read-only port (10255). */
-export const readOnlyRoutes: ReadonlySet<RouteName> = new Set(['healthz', 'pods', 'stats-summary', 'metrics', 'metrics-resource']);
+export const readOnlyRoutes: ReadonlySet<RouteName> = new Set(['healthz', 'pods', 'stats-summary', 'metrics', 'metrics-resource', 'metrics-probes']);
 /** Routes that hold the connection (exec and friends): upstream's long_running label. */
 export const longRunningRoutes: ReadonlySet<RouteName> = new Set(['exec', 'attach', 'port-forward']);
 
@@ -78,6 +79,7 @@ export function matchRoute(method: string, path: string): RouteMatch {
     case 'metrics':
       if (rest.length === 0) return m('metrics', get);
       if (rest.length === 1 && rest[0] === 'resource') return m('metrics-resource', get);
+      if (rest.length === 1 && rest[0] === 'probes') return m('metrics-probes', get);
       break;
     case 'containerLogs':
       if (rest.length === 3) return m('container-logs', get, { namespace: rest[0] as string, pod: rest[1] as string, container: rest[2] as string });
