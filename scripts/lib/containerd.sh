@@ -185,7 +185,8 @@ ensure_containerd() {
     fi
     if ! containerd_answers; then
       say "starting containerd (log: $CONTAINERD_LOG)"
-      nohup containerd --config "$CONTAINERD_CONFIG" >>"$CONTAINERD_LOG" 2>&1 &
+      # A session of its own: it must outlive the shell (and the process group) that started it.
+      setsid containerd --config "$CONTAINERD_CONFIG" >>"$CONTAINERD_LOG" 2>&1 </dev/null &
       echo $! > "$CONTAINERD_PIDFILE"
     fi
   fi
