@@ -8,17 +8,14 @@
 // measured once every pod of it runs and BENCH_SETTLE_SECONDS more have passed. RSS splits
 // as the kernel counts it: anonymous (the heap: V8's and malloc's) and file-backed (pages
 // of the binary and its libraries).
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { CriClient } from '../src/cri-client/index.js';
 import { detectHostIPs } from '../src/kubelet/kubelet.js';
 import { privateContainerd } from '../test/support/private-containerd.js';
-import { eventually } from '../test/testbed/eventually.ts';
-import { type KubeletKind, startKubelet } from './lib/kubelets.js';
+import type { KubeletKind } from './lib/kubelets.js';
 import { processUsage, residentParts } from './lib/proc.js';
-import { makeCgroupRoot, removeAllPods, runningContainers, standaloneConfig } from './lib/standalone.js';
+import { runningContainers, standaloneKubelet } from './lib/standalone.js';
 import { printTable } from './lib/stats.js';
 
 const counts = (process.env['BENCH_PODS'] ?? '0,30,110').split(',').map(Number);
@@ -28,7 +25,6 @@ const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
 const image = 'localhost/tskube/busybox:latest';
 const pauseImage = 'registry.k8s.io/pause:3.10';
 const namespace = 'bench-memory';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nodeIP = detectHostIPs()[0] ?? '127.0.0.1';
 
 interface Sample {
@@ -52,41 +48,22 @@ function staticPod(i: number): object {
 }
 
 async function benchOne(kind: KubeletKind, endpoint: string): Promise<Sample[]> {
-  const dir = mkdtempSync(join(tmpdir(), `tskube-bench-memory-${kind}-`));
-  const manifests = join(dir, 'manifests');
-  mkdirSync(manifests);
-  const cgroupRoot = `/tskube-bench-memory-${kind}`;
-  writeFileSync(join(dir, 'config.yaml'), stringify(standaloneConfig(dir, endpoint, cgroupRoot)));
-  const removeCgroupRoot = await makeCgroupRoot(cgroupRoot);
-  const cri = new CriClient({ endpoint, timeoutMs: 60_000 });
-  const kubelet = startKubelet({ kind, dir, nodeName: `bench-memory-${kind}`, nodeIP, root, upstreamKubelet });
-  let stderr = '';
-  kubelet.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const exited = new Promise<never>((_, reject) => kubelet.once('exit', (code) => reject(new Error(`${kind} kubelet exited (${code})`))));
-  exited.catch(() => undefined);
-  const pid = kubelet.pid ?? 0;
+  const k = await standaloneKubelet({ kind, bench: 'memory', endpoint, namespace, root, upstreamKubelet, nodeIP });
   const samples: Sample[] = [];
   try {
+    const pid = k.start();
     for (const pods of counts) {
-      for (let i = 0; i < pods; i++) writeFileSync(join(manifests, `p${i}.yaml`), stringify(staticPod(i)));
-      await Promise.race([
-        eventually(`${kind}: ${pods} pods running`, async () => ((await runningContainers(cri, namespace)) === pods ? true : undefined), 600_000, 1000),
-        exited,
-      ]);
-      await Promise.race([sleep(settleSeconds * 1000), exited]);
+      for (let i = 0; i < pods; i++) writeFileSync(join(k.manifests, `p${i}.yaml`), stringify(staticPod(i)));
+      await k.until(`${kind}: ${pods} pods running`, async () => (await runningContainers(k.cri, namespace)) === pods, 600_000);
+      await k.sleep(settleSeconds * 1000);
       samples.push({ pods, rssMiB: processUsage(pid).rssMiB, ...residentParts(pid) });
       process.stderr.write(`[${kind}] ${JSON.stringify(samples.at(-1))}\n`);
     }
     return samples;
   } catch (err) {
-    throw new Error(`${String(err)}; the kubelet's last words: ${stderr}`);
+    throw new Error(`${String(err)}; the kubelet's last words: ${k.lastWords()}`);
   } finally {
-    kubelet.kill('SIGTERM');
-    await new Promise((r) => (kubelet.exitCode === null ? kubelet.once('exit', r) : r(undefined)));
-    await removeAllPods(cri);
-    cri.close();
-    await removeCgroupRoot();
-    rmSync(dir, { recursive: true, force: true });
+    await k.stop();
   }
 }
 

@@ -19,19 +19,16 @@
 // Both kubelets start as bench/lib/kubelets.ts starts them (the upstream one leaving the
 // host's sysctls and firewall as they were). Each kubelet's cgroups live under a root of
 // their own, removed afterwards.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { CriClient } from '../src/cri-client/index.js';
 import { detectHostIPs } from '../src/kubelet/kubelet.js';
 import { privateContainerd } from '../test/support/private-containerd.js';
-import { eventually } from '../test/testbed/eventually.ts';
-import { type KubeletKind as Kind, startKubelet } from './lib/kubelets.js';
+import type { KubeletKind as Kind } from './lib/kubelets.js';
 import { processUsage } from './lib/proc.js';
-import { makeCgroupRoot, removeAllPods, runningContainers, standaloneConfig } from './lib/standalone.js';
+import { runningContainers, standaloneKubelet } from './lib/standalone.js';
 import { percentile, printTable } from './lib/stats.js';
 
 const podCount = Number(process.env['BENCH_PODS'] ?? 110);
@@ -128,27 +125,14 @@ function staticPod(i: number, probePort: number | undefined): object {
 }
 
 async function benchOne(kind: Kind, endpoint: string, target: ReturnType<typeof probeServer>, probePort: number): Promise<Result> {
-  const dir = mkdtempSync(join(tmpdir(), `tskube-bench-probes-${kind}-`));
-  const manifests = join(dir, 'manifests');
-  mkdirSync(manifests);
-  const cgroupRoot = `/tskube-bench-probes-${kind}`;
-  writeFileSync(join(dir, 'config.yaml'), stringify(standaloneConfig(dir, endpoint, cgroupRoot)));
-  const removeCgroupRoot = await makeCgroupRoot(cgroupRoot);
-  const cri = new CriClient({ endpoint, timeoutMs: 60_000 });
+  const k = await standaloneKubelet({ kind, bench: 'probes', endpoint, namespace, root, upstreamKubelet, nodeIP });
+  const cri = k.cri;
   const writeAll = (probes: boolean) => {
-    for (let i = 0; i < podCount; i++) writeFileSync(join(manifests, `p${i}.yaml`), stringify(staticPod(i, probes ? probePort : undefined)));
+    for (let i = 0; i < podCount; i++) writeFileSync(join(k.manifests, `p${i}.yaml`), stringify(staticPod(i, probes ? probePort : undefined)));
   };
   writeAll(false);
-  // The node's address as kubeadm passes it: neither kubelet has to find one itself.
-  const kubelet = startKubelet({ kind, dir, nodeName: `bench-probes-${kind}`, nodeIP, root, upstreamKubelet });
-  let stderr = '';
-  kubelet.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const exited = new Promise<never>((_, reject) => kubelet.once('exit', (code) => reject(new Error(`${kind} kubelet exited (${code})`))));
-  exited.catch(() => undefined);
-  /** Waits for `check`, unless the kubelet dies first. */
-  const until = (what: string, check: () => Promise<boolean>) =>
-    Promise.race([eventually(what, async () => ((await check()) ? true : undefined), 300_000, 1000), exited]);
-  const pid = kubelet.pid ?? 0;
+  const pid = k.start();
+  const until = (what: string, check: () => Promise<boolean>) => k.until(what, check);
   const measure = async (): Promise<Result> => {
     await until(`${kind}: ${podCount} pods without probes running`, async () => (await runningContainers(cri, namespace)) === podCount);
     await sleep(10_000);
@@ -193,18 +177,9 @@ async function benchOne(kind: Kind, endpoint: string, target: ReturnType<typeof 
   try {
     return await measure();
   } catch (err) {
-    throw new Error(`${String(err)}; the kubelet's last words: ${stderr}`);
+    throw new Error(`${String(err)}; the kubelet's last words: ${k.lastWords()}`);
   } finally {
-    kubelet.kill('SIGTERM');
-    await new Promise((r) => (kubelet.exitCode === null ? kubelet.once('exit', r) : r(undefined)));
-    await removeAllPods(cri);
-    cri.close();
-    await removeCgroupRoot();
-    rmSync(dir, { recursive: true, force: true });
-    // The upstream kubelet links container logs into the host's /var/log/containers.
-    if (existsSync('/var/log/containers'))
-      for (const name of readdirSync('/var/log/containers').filter((n) => n.includes(`_${namespace}_`)))
-        rmSync(join('/var/log/containers', name), { force: true });
+    await k.stop();
   }
 }
 

@@ -1,15 +1,18 @@
 // A standalone kubelet (static pods only, no API server) on a private containerd, for
 // benches that need no control plane and no kubelet lock (bench/probes, bench/memory).
-import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CriClient } from '../../src/cri-client/index.js';
+import { stringify } from 'yaml';
+import { CriClient } from '../../src/cri-client/index.js';
 import { detectCgroupLayout } from '../../src/kubelet/cm/cgroup-layout.js';
 import { cgroupDirs } from '../../src/kubelet/cm/plan-cgroup-writes.js';
 import { removeCgroupTree } from '../../test/support/cgroups.js';
-import { upstreamSafeConfig } from './kubelets.js';
+import { eventually } from '../../test/testbed/eventually.ts';
+import { type KubeletKind, startKubelet, upstreamSafeConfig } from './kubelets.js';
 
 /** The KubeletConfiguration both kubelets run with: static pods from dir/manifests, no server, cgroups under cgroupRoot. */
-export function standaloneConfig(dir: string, endpoint: string, cgroupRoot: string): object {
+function standaloneConfig(dir: string, endpoint: string, cgroupRoot: string): object {
   const config = {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
@@ -49,7 +52,7 @@ function removeEmptyTree(dir: string): void {
  * Makes the cgroup root in every hierarchy (name=systemd too: the upstream kubelet wants it
  * to exist already) and returns its removal, which takes what the kubelet left below it.
  */
-export async function makeCgroupRoot(cgroupRoot: string): Promise<() => Promise<void>> {
+async function makeCgroupRoot(cgroupRoot: string): Promise<() => Promise<void>> {
   const dirs = [...new Set([...cgroupDirs(await detectCgroupLayout(), cgroupRoot), ...v1Hierarchies().map((h) => join(h, cgroupRoot))])];
   for (const d of dirs) mkdirSync(d, { recursive: true });
   return async () => {
@@ -66,7 +69,7 @@ export async function runningContainers(cri: CriClient, namespace: string): Prom
 }
 
 /** Stops and removes every sandbox on the (private) runtime. */
-export async function removeAllPods(cri: CriClient): Promise<void> {
+async function removeAllPods(cri: CriClient): Promise<void> {
   const { items } = await cri.runtime.call('ListPodSandbox', {});
   await Promise.all(
     items.map(async (s) => {
@@ -74,4 +77,78 @@ export async function removeAllPods(cri: CriClient): Promise<void> {
       await cri.runtime.call('RemovePodSandbox', { podSandboxId: s.id }).catch(() => undefined);
     }),
   );
+}
+
+export interface StandaloneStart {
+  kind: KubeletKind;
+  /** The bench's name: the folder, node and cgroup root are named after it. */
+  bench: string;
+  endpoint: string;
+  /** The pods' namespace (their container log links are removed at the end). */
+  namespace: string;
+  root: string;
+  upstreamKubelet: string;
+  nodeIP: string;
+}
+
+export interface StandaloneKubelet {
+  /** Static pod manifests go here. */
+  manifests: string;
+  cri: CriClient;
+  /** Starts the kubelet (write the first manifests before, if it should start with them). */
+  start(): number;
+  /** Waits for `check` (polled every second, up to timeoutMs), unless the kubelet dies first. */
+  until(what: string, check: () => Promise<boolean>, timeoutMs?: number): Promise<void>;
+  /** Sleeps, unless the kubelet dies first. */
+  sleep(ms: number): Promise<void>;
+  /** The end of its stderr, for an error message. */
+  lastWords(): string;
+  /** Stops it and removes its pods, cgroups, folder and container log links. */
+  stop(): Promise<void>;
+}
+
+export async function standaloneKubelet(o: StandaloneStart): Promise<StandaloneKubelet> {
+  const dir = mkdtempSync(join(tmpdir(), `tskube-bench-${o.bench}-${o.kind}-`));
+  const manifests = join(dir, 'manifests');
+  mkdirSync(manifests);
+  const cgroupRoot = `/tskube-bench-${o.bench}-${o.kind}`;
+  writeFileSync(join(dir, 'config.yaml'), stringify(standaloneConfig(dir, o.endpoint, cgroupRoot)));
+  const removeCgroupRoot = await makeCgroupRoot(cgroupRoot);
+  const cri = new CriClient({ endpoint: o.endpoint, timeoutMs: 60_000 });
+  let kubelet: ReturnType<typeof startKubelet> | undefined;
+  let stderr = '';
+  let exited: Promise<never> = new Promise(() => undefined);
+  const orExit = <T>(p: Promise<T>) => Promise.race([p, exited]);
+  return {
+    manifests,
+    cri,
+    start() {
+      // The node's address as kubeadm passes it: neither kubelet has to find one itself.
+      const k = startKubelet({ kind: o.kind, dir, nodeName: `bench-${o.bench}-${o.kind}`, nodeIP: o.nodeIP, root: o.root, upstreamKubelet: o.upstreamKubelet });
+      kubelet = k;
+      k.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+      exited = new Promise<never>((_, reject) => k.once('exit', (code) => reject(new Error(`${o.kind} kubelet exited (${code})`))));
+      exited.catch(() => undefined);
+      return k.pid ?? 0;
+    },
+    until: (what, check, timeoutMs = 300_000) =>
+      orExit(eventually(what, async () => ((await check()) ? true : undefined), timeoutMs, 1000)).then(() => undefined),
+    sleep: (ms) => orExit(new Promise<void>((r) => setTimeout(r, ms))),
+    lastWords: () => stderr,
+    async stop() {
+      if (kubelet) {
+        const k = kubelet;
+        k.kill('SIGTERM');
+        await new Promise((r) => (k.exitCode === null ? k.once('exit', r) : r(undefined)));
+      }
+      await removeAllPods(cri);
+      cri.close();
+      await removeCgroupRoot();
+      rmSync(dir, { recursive: true, force: true });
+      // The upstream kubelet links container logs into the host's /var/log/containers.
+      if (existsSync('/var/log/containers'))
+        for (const name of readdirSync('/var/log/containers').filter((n) => n.includes(`_${o.namespace}_`)))
+          rmSync(join('/var/log/containers', name), { force: true });
+    },
+  };
 }
