@@ -15,14 +15,13 @@ import { detectHostIPs } from '../src/kubelet/kubelet.js';
 import { privateContainerd } from '../test/support/private-containerd.js';
 import type { KubeletKind } from './lib/kubelets.js';
 import { processUsage, residentParts } from './lib/proc.js';
-import { runningContainers, standaloneKubelet } from './lib/standalone.js';
+import { runningContainers, sleepImage, sleepPod, standaloneKubelet } from './lib/standalone.js';
 import { printTable } from './lib/stats.js';
 
 const counts = (process.env['BENCH_PODS'] ?? '0,30,110').split(',').map(Number);
 const settleSeconds = Number(process.env['BENCH_SETTLE_SECONDS'] ?? 30);
 const root = process.env['TSKUBE_ROOT'] ?? process.cwd();
 const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
-const image = 'localhost/tskube/busybox:latest';
 const pauseImage = 'registry.k8s.io/pause:3.10';
 const namespace = 'bench-memory';
 const nodeIP = detectHostIPs()[0] ?? '127.0.0.1';
@@ -34,26 +33,13 @@ interface Sample {
   fileMiB: number;
 }
 
-function staticPod(i: number): object {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: `p${i}`, namespace },
-    spec: {
-      hostNetwork: true,
-      terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'main', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
-    },
-  };
-}
-
 async function benchOne(kind: KubeletKind, endpoint: string): Promise<Sample[]> {
   const k = await standaloneKubelet({ kind, bench: 'memory', endpoint, namespace, root, upstreamKubelet, nodeIP });
   const samples: Sample[] = [];
   try {
     const pid = k.start();
     for (const pods of counts) {
-      for (let i = 0; i < pods; i++) writeFileSync(join(k.manifests, `p${i}.yaml`), stringify(staticPod(i)));
+      for (let i = 0; i < pods; i++) writeFileSync(join(k.manifests, `p${i}.yaml`), stringify(sleepPod(namespace, i)));
       await k.until(`${kind}: ${pods} pods running`, async () => (await runningContainers(k.cri, namespace)) === pods, 600_000);
       await k.sleep(settleSeconds * 1000);
       samples.push({ pods, rssMiB: processUsage(pid).rssMiB, ...residentParts(pid) });
@@ -71,7 +57,7 @@ const ctd = privateContainerd({ cri: true, pods: true });
 const results = new Map<KubeletKind, Sample[] | string>();
 try {
   await ctd.start();
-  ctd.importImages([pauseImage, image]);
+  ctd.importImages([pauseImage, sleepImage]);
   const only = process.env['BENCH_ONLY'];
   if (only !== 'upstream') results.set('tskube', await benchOne('tskube', ctd.endpoint));
   if (only === 'tskube') results.set('upstream', 'skipped (BENCH_ONLY=tskube)');

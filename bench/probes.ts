@@ -28,7 +28,7 @@ import { detectHostIPs } from '../src/kubelet/kubelet.js';
 import { privateContainerd } from '../test/support/private-containerd.js';
 import type { KubeletKind as Kind } from './lib/kubelets.js';
 import { processUsage } from './lib/proc.js';
-import { runningContainers, standaloneKubelet } from './lib/standalone.js';
+import { runningContainers, sleepImage, sleepPod, standaloneKubelet } from './lib/standalone.js';
 import { percentile, printTable } from './lib/stats.js';
 
 const podCount = Number(process.env['BENCH_PODS'] ?? 110);
@@ -36,7 +36,6 @@ const windowSeconds = Number(process.env['BENCH_SECONDS'] ?? 60);
 const baselineSeconds = Number(process.env['BENCH_BASELINE_SECONDS'] ?? 30);
 const root = process.env['TSKUBE_ROOT'] ?? process.cwd();
 const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
-const image = 'localhost/tskube/busybox:latest';
 const pauseImage = 'registry.k8s.io/pause:3.10';
 const namespace = 'bench-probes';
 const periodMs = 1000;
@@ -104,24 +103,8 @@ function lateness(arrivals: ReadonlyMap<string, number[]>): number[] {
 }
 
 function staticPod(i: number, probePort: number | undefined): object {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: `p${i}`, namespace },
-    spec: {
-      hostNetwork: true,
-      terminationGracePeriodSeconds: 1,
-      containers: [
-        {
-          name: 'main',
-          image,
-          imagePullPolicy: 'IfNotPresent',
-          command: ['sleep', '3600'],
-          ...(probePort ? { readinessProbe: { httpGet: { host: '127.0.0.1', port: probePort, path: `/p${i}` }, periodSeconds: 1 } } : {}),
-        },
-      ],
-    },
-  };
+  const probe = probePort ? { readinessProbe: { httpGet: { host: '127.0.0.1', port: probePort, path: `/p${i}` }, periodSeconds: 1 } } : {};
+  return sleepPod(namespace, i, probe);
 }
 
 async function benchOne(kind: Kind, endpoint: string, target: ReturnType<typeof probeServer>, probePort: number): Promise<Result> {
@@ -188,7 +171,7 @@ const target = probeServer();
 const results = new Map<Kind, Result | string>();
 try {
   await ctd.start();
-  ctd.importImages([pauseImage, image]);
+  ctd.importImages([pauseImage, sleepImage]);
   const port = await target.listen();
   const only = process.env['BENCH_ONLY'];
   if (only !== 'upstream') results.set('tskube', await benchOne('tskube', ctd.endpoint, target, port));

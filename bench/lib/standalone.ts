@@ -152,3 +152,20 @@ export async function standaloneKubelet(o: StandaloneStart): Promise<StandaloneK
     },
   };
 }
+
+/** The image of sleepPod's container: import it into the private containerd. */
+export const sleepImage = 'localhost/tskube/busybox:latest';
+
+/** Static pod p<i>: one `sleep` container on the host's network; `container` adds to the container (a probe). */
+export function sleepPod(namespace: string, i: number, container: object = {}): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `p${i}`, namespace },
+    spec: {
+      hostNetwork: true,
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'main', image: sleepImage, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], ...container }],
+    },
+  };
+}
