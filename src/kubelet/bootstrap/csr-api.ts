@@ -4,7 +4,7 @@ import { KubeApiError } from '../../kube/api-error.js';
 import { RestClient } from '../../kube/rest-client.js';
 
 // The two CertificateSigningRequest calls the bootstrap makes, over the project's
-// RestClient (client-node's typed APIs would load every generated model: docs/memory.md).
+// RestClient (client-node's typed APIs bring all its generated API classes: docs/memory.md).
 
 export interface CsrApi {
   /** Creates the CSR; if one of that name exists already, returns it instead. */
