@@ -19,21 +19,16 @@
 // Both kubelets start as bench/lib/kubelets.ts starts them (the upstream one leaving the
 // host's sysctls and firewall as they were). Each kubelet's cgroups live under a root of
 // their own, removed afterwards.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { CriClient } from '../src/cri-client/index.js';
-import { detectCgroupLayout } from '../src/kubelet/cm/cgroup-layout.js';
 import { detectHostIPs } from '../src/kubelet/kubelet.js';
-import { cgroupDirs } from '../src/kubelet/cm/plan-cgroup-writes.js';
-import { removeCgroupTree } from '../test/support/cgroups.js';
 import { privateContainerd } from '../test/support/private-containerd.js';
-import { eventually } from '../test/testbed/eventually.ts';
-import { type KubeletKind as Kind, startKubelet, upstreamSafeConfig } from './lib/kubelets.js';
+import type { KubeletKind as Kind } from './lib/kubelets.js';
 import { processUsage } from './lib/proc.js';
+import { runningContainers, sleepImage, sleepPod, standaloneKubelet } from './lib/standalone.js';
 import { percentile, printTable } from './lib/stats.js';
 
 const podCount = Number(process.env['BENCH_PODS'] ?? 110);
@@ -41,7 +36,6 @@ const windowSeconds = Number(process.env['BENCH_SECONDS'] ?? 60);
 const baselineSeconds = Number(process.env['BENCH_BASELINE_SECONDS'] ?? 30);
 const root = process.env['TSKUBE_ROOT'] ?? process.cwd();
 const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
-const image = 'localhost/tskube/busybox:latest';
 const pauseImage = 'registry.k8s.io/pause:3.10';
 const namespace = 'bench-probes';
 const periodMs = 1000;
@@ -109,105 +103,21 @@ function lateness(arrivals: ReadonlyMap<string, number[]>): number[] {
 }
 
 function staticPod(i: number, probePort: number | undefined): object {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: `p${i}`, namespace },
-    spec: {
-      hostNetwork: true,
-      terminationGracePeriodSeconds: 1,
-      containers: [
-        {
-          name: 'main',
-          image,
-          imagePullPolicy: 'IfNotPresent',
-          command: ['sleep', '3600'],
-          ...(probePort ? { readinessProbe: { httpGet: { host: '127.0.0.1', port: probePort, path: `/p${i}` }, periodSeconds: 1 } } : {}),
-        },
-      ],
-    },
-  };
-}
-
-function kubeletConfig(kind: Kind, dir: string, endpoint: string): object {
-  const config = {
-    apiVersion: 'kubelet.config.k8s.io/v1beta1',
-    kind: 'KubeletConfiguration',
-    containerRuntimeEndpoint: endpoint,
-    cgroupDriver: 'cgroupfs',
-    cgroupRoot: `/tskube-bench-probes-${kind}`,
-    staticPodPath: join(dir, 'manifests'),
-    enableServer: false,
-    healthzPort: 0,
-    readOnlyPort: 0,
-    podLogsDir: join(dir, 'logs'),
-    maxPods: 110,
-    // Standalone: no API server to ask about callers (and no server: enableServer is off).
-    authentication: { webhook: { enabled: false }, anonymous: { enabled: false } },
-    authorization: { mode: 'AlwaysAllow' },
-  };
-  // Both get the settings that keep the upstream one harmless (image GC and eviction off among them).
-  return { ...config, ...upstreamSafeConfig() };
-}
-
-/** The cgroup v1 hierarchies mounted under /sys/fs/cgroup (none on a pure v2 host). */
-function v1Hierarchies(): string[] {
-  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) return [];
-  return readdirSync('/sys/fs/cgroup', { withFileTypes: true })
-    .filter((e) => e.isDirectory())
-    .map((e) => join('/sys/fs/cgroup', e.name));
-}
-
-/** Removes a cgroup folder and the (emptied) ones below it, deepest first. */
-function removeEmptyTree(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeEmptyTree(join(dir, e.name));
-  rmdirSync(dir);
-}
-
-async function runningContainers(cri: CriClient): Promise<number> {
-  const { containers } = await cri.runtime.call('ListContainers', {
-    filter: { state: { state: 'CONTAINER_RUNNING' }, labelSelector: { 'io.kubernetes.pod.namespace': namespace } },
-  });
-  return containers.length;
-}
-
-async function removeAllPods(cri: CriClient): Promise<void> {
-  const { items } = await cri.runtime.call('ListPodSandbox', {});
-  await Promise.all(
-    items.map(async (s) => {
-      await cri.runtime.call('StopPodSandbox', { podSandboxId: s.id }).catch(() => undefined);
-      await cri.runtime.call('RemovePodSandbox', { podSandboxId: s.id }).catch(() => undefined);
-    }),
-  );
+  const probe = probePort ? { readinessProbe: { httpGet: { host: '127.0.0.1', port: probePort, path: `/p${i}` }, periodSeconds: 1 } } : {};
+  return sleepPod(namespace, i, probe);
 }
 
 async function benchOne(kind: Kind, endpoint: string, target: ReturnType<typeof probeServer>, probePort: number): Promise<Result> {
-  const dir = mkdtempSync(join(tmpdir(), `tskube-bench-probes-${kind}-`));
-  const manifests = join(dir, 'manifests');
-  mkdirSync(manifests);
-  writeFileSync(join(dir, 'config.yaml'), stringify(kubeletConfig(kind, dir, endpoint)));
-  // The upstream kubelet wants its cgroup root to exist already, in every hierarchy (name=systemd too).
-  const cgroupRoot = `/tskube-bench-probes-${kind}`;
-  const cgroupRootDirs = [...new Set([...cgroupDirs(await detectCgroupLayout(), cgroupRoot), ...v1Hierarchies().map((h) => join(h, cgroupRoot))])];
-  for (const d of cgroupRootDirs) mkdirSync(d, { recursive: true });
-  const cri = new CriClient({ endpoint, timeoutMs: 60_000 });
+  const k = await standaloneKubelet({ kind, bench: 'probes', endpoint, namespace, root, upstreamKubelet, nodeIP });
+  const cri = k.cri;
   const writeAll = (probes: boolean) => {
-    for (let i = 0; i < podCount; i++) writeFileSync(join(manifests, `p${i}.yaml`), stringify(staticPod(i, probes ? probePort : undefined)));
+    for (let i = 0; i < podCount; i++) writeFileSync(join(k.manifests, `p${i}.yaml`), stringify(staticPod(i, probes ? probePort : undefined)));
   };
   writeAll(false);
-  // The node's address as kubeadm passes it: neither kubelet has to find one itself.
-  const kubelet = startKubelet({ kind, dir, nodeName: `bench-probes-${kind}`, nodeIP, root, upstreamKubelet });
-  let stderr = '';
-  kubelet.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const exited = new Promise<never>((_, reject) => kubelet.once('exit', (code) => reject(new Error(`${kind} kubelet exited (${code})`))));
-  exited.catch(() => undefined);
-  /** Waits for `check`, unless the kubelet dies first. */
-  const until = (what: string, check: () => Promise<boolean>) =>
-    Promise.race([eventually(what, async () => ((await check()) ? true : undefined), 300_000, 1000), exited]);
-  const pid = kubelet.pid ?? 0;
+  const pid = k.start();
+  const until = (what: string, check: () => Promise<boolean>) => k.until(what, check);
   const measure = async (): Promise<Result> => {
-    await until(`${kind}: ${podCount} pods without probes running`, async () => (await runningContainers(cri)) === podCount);
+    await until(`${kind}: ${podCount} pods without probes running`, async () => (await runningContainers(cri, namespace)) === podCount);
     await sleep(10_000);
     const idle0 = processUsage(pid).cpuSeconds;
     await sleep(baselineSeconds * 1000);
@@ -220,7 +130,7 @@ async function benchOne(kind: Kind, endpoint: string, target: ReturnType<typeof 
     await until(`${kind}: every pod probed`, async () => {
       const now = performance.now();
       const recent = [...target.arrivals.values()].filter((l) => (l.at(-1) ?? 0) > now - 2000).length;
-      return recent === podCount && (await runningContainers(cri)) === podCount;
+      return recent === podCount && (await runningContainers(cri, namespace)) === podCount;
     });
     await sleep(10_000);
     target.reset();
@@ -250,19 +160,9 @@ async function benchOne(kind: Kind, endpoint: string, target: ReturnType<typeof 
   try {
     return await measure();
   } catch (err) {
-    throw new Error(`${String(err)}; the kubelet's last words: ${stderr}`);
+    throw new Error(`${String(err)}; the kubelet's last words: ${k.lastWords()}`);
   } finally {
-    kubelet.kill('SIGTERM');
-    await new Promise((r) => (kubelet.exitCode === null ? kubelet.once('exit', r) : r(undefined)));
-    await removeAllPods(cri);
-    cri.close();
-    await removeCgroupTree(cgroupRoot);
-    for (const d of cgroupRootDirs) removeEmptyTree(d);
-    rmSync(dir, { recursive: true, force: true });
-    // The upstream kubelet links container logs into the host's /var/log/containers.
-    if (existsSync('/var/log/containers'))
-      for (const name of readdirSync('/var/log/containers').filter((n) => n.includes(`_${namespace}_`)))
-        rmSync(join('/var/log/containers', name), { force: true });
+    await k.stop();
   }
 }
 
@@ -271,7 +171,7 @@ const target = probeServer();
 const results = new Map<Kind, Result | string>();
 try {
   await ctd.start();
-  ctd.importImages([pauseImage, image]);
+  ctd.importImages([pauseImage, sleepImage]);
   const port = await target.listen();
   const only = process.env['BENCH_ONLY'];
   if (only !== 'upstream') results.set('tskube', await benchOne('tskube', ctd.endpoint, target, port));

@@ -323,8 +323,11 @@ kc.loadFromFile(tb.adminKubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
 const results = new Map<KubeletKind, Result | string>();
 try {
-  results.set('tskube', await benchOne('tskube', tb, kc, core));
-  if (!upstreamKubelet || !statSync(upstreamKubelet, { throwIfNoEntry: false })) results.set('upstream', 'not built (test/testbed/build.sh peers)');
+  // One kubelet alone (BENCH_ONLY=tskube|upstream) only to look into it, never to compare.
+  const only = process.env['BENCH_ONLY'];
+  if (only !== 'upstream') results.set('tskube', await benchOne('tskube', tb, kc, core));
+  if (only === 'tskube') results.set('upstream', 'skipped (BENCH_ONLY=tskube)');
+  else if (!upstreamKubelet || !statSync(upstreamKubelet, { throwIfNoEntry: false })) results.set('upstream', 'not built (test/testbed/build.sh peers)');
   else results.set('upstream', await benchOne('upstream', tb, kc, core).catch((err: unknown) => `failed: ${err instanceof Error ? err.message : String(err)}`));
 } finally {
   await down(tb.dir);

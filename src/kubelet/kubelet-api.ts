@@ -2,9 +2,8 @@
  * Everything the kubelet does with the API server, built from the kubeconfig (after the
  * TLS bootstrap when only a bootstrap kubeconfig works yet). Absent in standalone mode.
  */
-import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { makeKubeClients } from '../kube/clients.js';
 import { EventRecorder, nodeReference, podReference } from '../kube/event-recorder.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { RestClient } from '../kube/rest-client.js';
@@ -50,8 +49,6 @@ export interface NodeEvents {
 }
 
 export interface ApiConnection {
-  /** The typed core API, rebuilt after a client certificate rotation. */
-  core: () => CoreV1Api;
   /** The REST client on the node's credentials (the kubelet API's TokenReviews and SubjectAccessReviews). */
   rest: RestClient;
   events: PodEvents;
@@ -87,7 +84,6 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
   }
   const kc = loadKubeconfig(kubeconfigPath);
   const rest = new RestClient(kc, { userAgent: `tskube-kubelet/${kubeletVersion} (${options.nodeName})` });
-  let core = makeKubeClients(kc).core;
   const recorder = new EventRecorder({ rest, component: 'kubelet', host: options.nodeName, logger: log });
   const events: PodEvents = {
     normal: (pod, reason, message, fieldPath) => recorder.normal(podReference(pod, fieldPath), reason, message),
@@ -105,7 +101,6 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
   const nodeApi = restNodeApi(rest);
   const nodeRef = nodeReference(options.nodeName);
   return {
-    core: () => core,
     rest,
     events,
     node: () => controller?.status.node,
@@ -115,7 +110,7 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
       warning: (reason, message) => recorder.warning(nodeRef, reason, message),
     },
     cluster: { services: () => services.services(), runtimeHandler: runtimeClasses.handler },
-    podStatus: kubePodStatusApi(() => core),
+    podStatus: kubePodStatusApi(rest),
     statusTarget,
     run(ctx) {
       const source = new ApiSource({ rest, nodeName: options.nodeName, onPods: (pods) => sources.set('api', pods), logger: log });
@@ -146,12 +141,8 @@ export async function connectToApi(options: KubeletOptions, sources: PodSourceMe
           certDir: options.certDir,
           nodeName: options.nodeName,
           log: (e) => log.info(e, 'client certificate rotation'),
-          // The typed client reads its certificate once: build a new one. The REST client
-          // (reflector, events, node) re-reads its credentials by itself.
-          onRotated: () => {
-            core = makeKubeClients(loadKubeconfig(kubeconfigPath)).core;
-            log.info('client certificate rotated; API clients use the new one');
-          },
+          // The REST client (every API call) re-reads its credentials by itself.
+          onRotated: () => log.info('client certificate rotated; API clients use the new one'),
         });
         running['certificate rotation'] = rotator.run(ctx.signal);
       }

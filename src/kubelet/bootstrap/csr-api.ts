@@ -1,8 +1,10 @@
-import { ApiException, CertificatesV1Api, type KubeConfig, type V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { KubeConfig, V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
-import { clientNodeError } from '../../kube/client-node-error.js';
+import { KubeApiError } from '../../kube/api-error.js';
+import { RestClient } from '../../kube/rest-client.js';
 
-// The two CertificateSigningRequest calls the bootstrap makes, over client-node.
+// The two CertificateSigningRequest calls the bootstrap makes, over the project's
+// RestClient (client-node's typed APIs bring all its generated API classes: docs/memory.md).
 
 export interface CsrApi {
   /** Creates the CSR; if one of that name exists already, returns it instead. */
@@ -10,23 +12,25 @@ export interface CsrApi {
   read(name: string): Promise<V1CertificateSigningRequest>;
 }
 
+const csrPath = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+
 export function csrApi(kc: KubeConfig): CsrApi {
-  const api = kc.makeApiClient(CertificatesV1Api);
+  const rest = new RestClient(kc, { userAgent: 'tskube-kubelet (tls bootstrap)' });
   return {
     async create(body) {
       const name = body.metadata?.name ?? '';
       try {
-        return await api.createCertificateSigningRequest({ body });
+        return await rest.request<V1CertificateSigningRequest>('POST', csrPath, { body });
       } catch (err) {
-        if (err instanceof ApiException && err.code === 409 && name) return this.read(name);
-        throw clientNodeError(err, `creating CertificateSigningRequest ${name}`);
+        if (err instanceof KubeApiError && err.status === 409 && name) return this.read(name);
+        throw TskubeError.from(err, 'unavailable').wrap(`creating CertificateSigningRequest ${name}`);
       }
     },
     async read(name) {
       try {
-        return await api.readCertificateSigningRequest({ name });
+        return await rest.request<V1CertificateSigningRequest>('GET', `${csrPath}/${encodeURIComponent(name)}`);
       } catch (err) {
-        throw clientNodeError(err, `reading CertificateSigningRequest ${name}`);
+        throw TskubeError.from(err, 'unavailable').wrap(`reading CertificateSigningRequest ${name}`);
       }
     },
   };

@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { TskubeError } from '../../common/errors.js';
+import { freshRead } from '../../common/fresh-read.js';
 import { type MountPoint, parseMountInfo } from './mount-info.js';
 
 export interface Mounter {
@@ -34,12 +35,15 @@ function run(file: string, args: string[]): Promise<void> {
   });
 }
 
+// Every volume of every starting pod reads the table: concurrent reads share one.
+const readMounts = freshRead(async () => parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8')));
+
 export const systemMounter: Mounter = {
-  mounts: async () => parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8')),
+  mounts: readMounts,
   mountTmpfs: (target, sizeBytes) => run('mount', ['-t', 'tmpfs', ...(sizeBytes ? ['-o', `size=${sizeBytes}`] : []), 'tmpfs', target]),
   bind: (source, target) => run('mount', ['--no-canonicalize', '--bind', source, target]),
   async makeShared(path) {
-    const table = parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8'));
+    const table = await readMounts();
     if (!table.some((m) => m.mountPoint === path)) await run('mount', ['--bind', path, path]);
     await run('mount', ['--make-rshared', path]);
   },

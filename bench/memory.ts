@@ -1,0 +1,92 @@
+// bench/memory: the kubelet's resident memory with no pods, then 30, then 110 (the default
+// maxPods), under tskube's kubelet and under the upstream one (built from the control
+// plane's Go module), one after the other on a private containerd: no other kubelet sees
+// these pods, and neither kubelet shares its runtime with another.
+//
+// Both run standalone with the pods as static pods (host network, `sleep`), so the figure
+// is the kubelet's own: no API server, no watches (bench/volumes has those). Each count is
+// measured once every pod of it runs and BENCH_SETTLE_SECONDS more have passed. RSS splits
+// as the kernel counts it: anonymous (the heap: V8's and malloc's) and file-backed (pages
+// of the binary and its libraries).
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { detectHostIPs } from '../src/kubelet/kubelet.js';
+import { privateContainerd } from '../test/support/private-containerd.js';
+import type { KubeletKind } from './lib/kubelets.js';
+import { processUsage, residentParts } from './lib/proc.js';
+import { runningContainers, sleepImage, sleepPod, standaloneKubelet } from './lib/standalone.js';
+import { printTable } from './lib/stats.js';
+
+const counts = (process.env['BENCH_PODS'] ?? '0,30,110').split(',').map(Number);
+const settleSeconds = Number(process.env['BENCH_SETTLE_SECONDS'] ?? 30);
+const root = process.env['TSKUBE_ROOT'] ?? process.cwd();
+const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
+const pauseImage = 'registry.k8s.io/pause:3.10';
+const namespace = 'bench-memory';
+const nodeIP = detectHostIPs()[0] ?? '127.0.0.1';
+
+interface Sample {
+  pods: number;
+  rssMiB: number;
+  anonMiB: number;
+  fileMiB: number;
+}
+
+async function benchOne(kind: KubeletKind, endpoint: string): Promise<Sample[]> {
+  const k = await standaloneKubelet({ kind, bench: 'memory', endpoint, namespace, root, upstreamKubelet, nodeIP });
+  const samples: Sample[] = [];
+  try {
+    const pid = k.start();
+    for (const pods of counts) {
+      for (let i = 0; i < pods; i++) writeFileSync(join(k.manifests, `p${i}.yaml`), stringify(sleepPod(namespace, i)));
+      await k.until(`${kind}: ${pods} pods running`, async () => (await runningContainers(k.cri, namespace)) === pods, 600_000);
+      await k.sleep(settleSeconds * 1000);
+      samples.push({ pods, rssMiB: processUsage(pid).rssMiB, ...residentParts(pid) });
+      process.stderr.write(`[${kind}] ${JSON.stringify(samples.at(-1))}\n`);
+    }
+    return samples;
+  } catch (err) {
+    throw new Error(`${String(err)}; the kubelet's last words: ${k.lastWords()}`);
+  } finally {
+    await k.stop();
+  }
+}
+
+const ctd = privateContainerd({ cri: true, pods: true });
+const results = new Map<KubeletKind, Sample[] | string>();
+try {
+  await ctd.start();
+  ctd.importImages([pauseImage, sleepImage]);
+  const only = process.env['BENCH_ONLY'];
+  if (only !== 'upstream') results.set('tskube', await benchOne('tskube', ctd.endpoint));
+  if (only === 'tskube') results.set('upstream', 'skipped (BENCH_ONLY=tskube)');
+  else if (!upstreamKubelet || !statSync(upstreamKubelet, { throwIfNoEntry: false })) results.set('upstream', 'not built (test/testbed/build.sh peers)');
+  else results.set('upstream', await benchOne('upstream', ctd.endpoint).catch((err: unknown) => `failed: ${String(err)}`));
+} finally {
+  await ctd.destroy();
+}
+
+const kinds: KubeletKind[] = ['tskube', 'upstream'];
+const at = (kind: KubeletKind, pods: number) => {
+  const r = results.get(kind);
+  return typeof r === 'object' ? r.find((s) => s.pods === pods) : undefined;
+};
+const mib = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1));
+console.log(`\nKubelet resident memory (MiB), standalone, static pods (host network, sleep), ${settleSeconds} s after the last one runs`);
+printTable(
+  ['pods', ...kinds.flatMap((k) => [`${k} RSS`, `${k} anon`, `${k} file`]), 'tskube/upstream'],
+  counts.map((n) => {
+    const t = at('tskube', n);
+    const u = at('upstream', n);
+    return [
+      n,
+      ...kinds.flatMap((k) => [mib(at(k, n)?.rssMiB), mib(at(k, n)?.anonMiB), mib(at(k, n)?.fileMiB)]),
+      t && u ? (t.rssMiB / u.rssMiB).toFixed(2) : '-',
+    ];
+  }),
+);
+for (const k of kinds) {
+  const r = results.get(k);
+  if (typeof r === 'string') console.log(`\n${k}: ${r}`);
+}
