@@ -18,6 +18,7 @@ import { startTestKubelet, type TestKubelet } from '../support/kubelet.js';
 import { newClient, testImage } from '../support/runtime.js';
 import { eventually } from '../testbed/eventually.js';
 import { kubectl } from '../testbed/kubectl.js';
+import { deleteNamespaceAndWait } from '../support/namespaces.js';
 
 const tb = inject('testbed');
 const suffix = randomBytes(3).toString('hex');
@@ -140,12 +141,7 @@ describe('kubelet API', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    await eventually(
-      'the namespace pods to go',
-      async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined),
-      60_000,
-    ).catch(() => undefined);
+    await deleteNamespaceAndWait(core, namespace);
     await kubelet?.destroy();
     await core.deleteNode({ name: nodeName }).catch(() => undefined);
     if (servingCsr) await kubectl(tb, tb.adminKubeconfig, ['delete', 'csr', servingCsr, '--ignore-not-found']).catch(() => undefined);

@@ -14,6 +14,7 @@ import { startTestKubelet, type TestKubelet } from '../support/kubelet.js';
 import { privateContainerd, type PrivateContainerd } from '../support/private-containerd.js';
 import { newClient, pauseImage, testImage } from '../support/runtime.js';
 import { eventually } from '../testbed/eventually.js';
+import { deleteNamespaceAndWait } from '../support/namespaces.js';
 
 const tb = inject('testbed');
 const kc = new KubeConfig();
@@ -37,10 +38,7 @@ async function joinedKubelet(nodeName: string, namespace: string, extra: Paramet
 }
 
 async function cleanup(kubelet: TestKubelet | undefined, nodeName: string, namespace: string): Promise<void> {
-  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  await eventually('the namespace pods to go', async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined), 60_000).catch(
-    () => undefined,
-  );
+  await deleteNamespaceAndWait(core, namespace);
   await kubelet?.destroy();
   await core.deleteNode({ name: nodeName }).catch(() => undefined);
 }

@@ -15,6 +15,7 @@ import { cgroupRemovalDirs } from '../../src/kubelet/cm/plan-cgroup-writes.js';
 import { cgroupRootName, startTestKubelet, type TestKubelet } from '../support/kubelet.js';
 import { newClient, runCrictl, testImage } from '../support/runtime.js';
 import { eventually } from '../testbed/eventually.js';
+import { deleteNamespaceAndWait } from '../support/namespaces.js';
 
 const tb = inject('testbed');
 const suffix = randomBytes(3).toString('hex');
@@ -117,12 +118,7 @@ describe('kubelet node resources', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    await eventually(
-      'the namespace pods to go',
-      async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined),
-      60_000,
-    ).catch(() => undefined);
+    await deleteNamespaceAndWait(core, namespace);
     await kubelet?.destroy();
     await core.deleteNode({ name: nodeName }).catch(() => undefined);
     cri.close();

@@ -16,6 +16,7 @@ import { cgroupRootName, startTestKubelet, type TestKubelet } from '../support/k
 import { newClient, testImage } from '../support/runtime.js';
 import { eventually } from '../testbed/eventually.js';
 import { kubectl } from '../testbed/kubectl.js';
+import { deleteNamespaceAndWait } from '../support/namespaces.js';
 
 const tb = inject('testbed');
 const suffix = randomBytes(3).toString('hex');
@@ -130,12 +131,7 @@ describe('kubelet parity with the upstream kubelet', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    await eventually(
-      'the namespace pods to go',
-      async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined),
-      120_000,
-    ).catch(() => undefined);
+    await deleteNamespaceAndWait(core, namespace, 120_000);
     await kubelet?.destroy();
     await core.deleteNode({ name: nodeName }).catch(() => undefined);
     await nodeApi.deleteRuntimeClass({ name: `tskube-runc-${suffix}` }).catch(() => undefined);

@@ -14,6 +14,7 @@ import type { CriClient } from '../../src/cri-client/index.js';
 import { startTestKubelet, type TestKubelet } from '../support/kubelet.js';
 import { newClient, testImage } from '../support/runtime.js';
 import { eventually } from '../testbed/eventually.js';
+import { deleteNamespaceAndWait } from '../support/namespaces.js';
 
 const tb = inject('testbed');
 const suffix = randomBytes(3).toString('hex');
@@ -198,12 +199,7 @@ describe('probes', () => {
 
   afterAll(async () => {
     kubelet?.removeManifest('bad-header.yaml');
-    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    await eventually(
-      'the namespace pods to go',
-      async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined),
-      60_000,
-    ).catch(() => undefined);
+    await deleteNamespaceAndWait(core, namespace);
     await kubelet?.destroy();
     cri?.close();
     await core.deleteNode({ name: nodeName }).catch(() => undefined);

@@ -11,6 +11,7 @@ import { startTestKubelet, type TestKubelet } from '../support/kubelet.js';
 import { privateContainerd, type PrivateContainerd } from '../support/private-containerd.js';
 import { pauseImage, testImage } from '../support/runtime.js';
 import { eventually } from '../testbed/eventually.js';
+import { deleteNamespaceAndWait } from '../support/namespaces.js';
 
 const tb = inject('testbed');
 const suffix = randomBytes(3).toString('hex');
@@ -45,12 +46,7 @@ describe('kubelet when the container runtime stops and returns', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    await eventually(
-      'the namespace pods to go',
-      async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined),
-      60_000,
-    ).catch(() => undefined);
+    await deleteNamespaceAndWait(core, namespace);
     await kubelet?.destroy();
     cri?.close();
     await runtime?.destroy();

@@ -18,6 +18,7 @@ import { startTestKubelet, type TestKubelet } from '../support/kubelet.js';
 import { newClient, testImage } from '../support/runtime.js';
 import { type TcpProxy, tcpProxy } from '../support/tcp-proxy.js';
 import { eventually } from '../testbed/eventually.js';
+import { deleteNamespaceAndWait } from '../support/namespaces.js';
 
 const tb = inject('testbed');
 const suffix = randomBytes(3).toString('hex');
@@ -108,12 +109,7 @@ describe('kubelet volumes', () => {
 
   afterAll(async () => {
     proxy?.restore();
-    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    await eventually(
-      'the namespace pods to go',
-      async () => ((await core.listNamespacedPod({ namespace })).items.length === 0 ? true : undefined),
-      90_000,
-    ).catch(() => undefined);
+    await deleteNamespaceAndWait(core, namespace, 90_000);
     try {
       await kubelet?.destroy();
     } finally {
