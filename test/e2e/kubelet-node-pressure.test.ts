@@ -43,10 +43,18 @@ async function cleanup(kubelet: TestKubelet | undefined, nodeName: string, names
   await core.deleteNode({ name: nodeName }).catch(() => undefined);
 }
 
-const sleeper = (name: string, nodeName: string, namespace: string, extra: Partial<NonNullable<V1Pod['spec']>['containers'][number]> = {}): V1Pod => ({
+type PodSpec = NonNullable<V1Pod['spec']>;
+const sleeper = (
+  name: string,
+  nodeName: string,
+  namespace: string,
+  extra: Partial<PodSpec['containers'][number]> = {},
+  volumes?: PodSpec['volumes'],
+): V1Pod => ({
   metadata: { name, namespace },
   spec: {
     nodeName,
+    volumes,
     terminationGracePeriodSeconds: 1,
     containers: [{ name: 'main', image: testImage, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], ...extra }],
   },
@@ -63,7 +71,7 @@ describe('node-pressure eviction', () => {
     const cri = newClient();
     const free = (await new NodeStatsProvider({ cri, rootDir: '/' }).memory()).availableBytes;
     cri.close();
-    // Pressure once 1 GiB more is in use; the hog takes 2.5 GB (a shell holding a command's output).
+    // Pressure once 1 GiB more is in use.
     const threshold = `${Math.floor((free - 2 ** 30) / Mi)}Mi`;
     kubelet = await joinedKubelet(nodeName, namespace, {
       nodeName,
@@ -76,10 +84,21 @@ describe('node-pressure eviction', () => {
     await eventually('bystander Running', async () =>
       (await core.readNamespacedPod({ name: 'bystander', namespace })).status?.phase === 'Running' ? true : undefined,
     );
-    await core.createNamespacedPod({
+    // The hog grows a memory-backed emptyDir by 128 MiB a second until it is evicted (at most
+    // 6 GiB): however much the other suites' memory and page cache move the node's available
+    // memory meanwhile, it crosses the threshold. tmpfs pages count in the container's
+    // working set, and are freed when the evicted pod's volume is torn down.
+    const hog = sleeper(
+      'hog',
+      nodeName,
       namespace,
-      body: sleeper('hog', nodeName, namespace, { command: ['sh', '-c', 'x=$(head -c 2500000000 /dev/zero | tr "\\0" a); sleep 3600'] }),
-    });
+      {
+        command: ['sh', '-c', 'i=0; while [ $i -lt 48 ]; do head -c 134217728 /dev/zero > /fill/$i || break; i=$((i+1)); sleep 1; done; sleep 3600'],
+        volumeMounts: [{ name: 'fill', mountPath: '/fill' }],
+      },
+      [{ name: 'fill', emptyDir: { medium: 'Memory' } }],
+    );
+    await core.createNamespacedPod({ namespace, body: hog });
 
     const sawPressure = eventually(
       'MemoryPressure and its taint',
@@ -100,7 +119,6 @@ describe('node-pressure eviction', () => {
         const s = (await core.readNamespacedPod({ name: 'hog', namespace })).status;
         return s?.phase === 'Failed' ? s : undefined;
       },
-      // The hog builds its 2.5 GB through tr: on a loaded 2-core CI machine that alone can take a minute or more.
       180_000,
     );
     expect((await sawPressure).reason).toBe('KubeletHasInsufficientMemory');
