@@ -1,13 +1,13 @@
 // A small REST client over node:https for the calls client-node's generated APIs make
 // awkward: list/watch of any path with selectors, streaming watch lines, PATCH with
-// an explicit content type. Credentials come from the KubeConfig and are re-read
-// every few minutes, so a rotated client certificate is picked up without a restart.
+// an explicit content type. Credentials come from the kubeconfig's files and are re-read
+// every minute, so a rotated client certificate or token is picked up without a restart.
 import http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { TskubeError } from '../common/errors.js';
 import { type ApiStatus, KubeApiError } from './api-error.js';
+import { type Kubeconfig, kubeCredentials } from './kubeconfig.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -21,28 +21,27 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-const CREDENTIALS_TTL_MS = 5 * 60_000;
+// client-go re-reads a token file every minute; reading two small files as often costs nothing.
+const CREDENTIALS_TTL_MS = 60_000;
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 interface Transport {
   options: https.RequestOptions;
   agent: http.Agent;
   loadedAt: number;
-  /** The credentials it was made with; a reload with the same ones keeps the agent. */
+  /** The TLS material it was made with; a reload with the same keeps the agent. */
   fingerprint: string;
 }
 
 export class RestClient {
   readonly server: URL;
-  readonly #kc: KubeConfig;
+  readonly #kc: Kubeconfig;
   #transport: Promise<Transport> | undefined;
   readonly #userAgent: string;
 
-  constructor(kc: KubeConfig, options: { userAgent?: string } = {}) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new TskubeError('invalid-argument', 'kubeconfig: no current cluster');
+  constructor(kc: Kubeconfig, options: { userAgent?: string } = {}) {
     this.#kc = kc;
-    this.server = new URL(cluster.server);
+    this.server = new URL(kc.cluster.server);
     this.#userAgent = options.userAgent ?? 'tskube';
   }
 
@@ -146,23 +145,12 @@ export class RestClient {
 
   #reloadTransport(old: Transport | undefined): Promise<Transport> {
     const next = (async (): Promise<Transport> => {
-      const options: https.RequestOptions = {};
-      try {
-        await this.#kc.applyToHTTPSOptions(options);
-      } catch (err) {
-        // Unreadable certificate files, a failing exec plugin, http without skip-tls-verify.
-        throw new TskubeError('invalid-argument', `kubeconfig credentials: ${TskubeError.from(err).detail}`, { cause: err });
-      }
-      const tls: https.AgentOptions = {};
-      for (const k of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const) {
-        if (options[k] !== undefined) (tls as Record<string, unknown>)[k] = options[k];
-      }
-      // Per request: basic auth and the Authorization header (tokens, exec plugins).
-      const perRequest: https.RequestOptions = {};
-      if (options.auth) perRequest.auth = options.auth;
-      if (options.headers) perRequest.headers = options.headers;
-      const fingerprint = JSON.stringify([tls, perRequest], (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('base64') : v));
-      if (old && old.fingerprint === fingerprint) return { ...old, loadedAt: Date.now() };
+      // Unreadable certificate files, a failing exec plugin: the error names file and field.
+      const { tls, headers } = await kubeCredentials(this.#kc);
+      const perRequest: https.RequestOptions = { headers };
+      // A new token needs no new connections; a new certificate or CA does.
+      const fingerprint = JSON.stringify(tls, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('base64') : v));
+      if (old && old.fingerprint === fingerprint) return { ...old, options: perRequest, loadedAt: Date.now() };
       const agent = this.server.protocol === 'http:' ? new http.Agent({ keepAlive: true }) : new https.Agent({ keepAlive: true, ...tls });
       // New credentials: new connections use them. Open watches on the old agent run
       // out within their timeout (at most 10 min), so its sockets go after that.

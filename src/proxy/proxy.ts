@@ -11,11 +11,10 @@
 import { writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { networkInterfaces } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { TskubeError } from '../common/errors.js';
 import { EventRecorder, nodeReference } from '../kube/event-recorder.js';
-import { loadKubeconfig, validateKubeconfig } from '../kube/kubeconfig.js';
+import { inClusterKubeconfig, type Kubeconfig, loadKubeconfig, withServer } from '../kube/kubeconfig.js';
 import type { Logger } from '../common/logger.js';
 import type { KubeObject } from '../kube/object-meta.js';
 import { type Reflector, reflectorFor } from '../kube/reflector.js';
@@ -61,14 +60,12 @@ export function proxyLogger(verbosity: number): Logger {
   return pino({ name: 'tskube-proxy', level }, pino.destination(2));
 }
 
-function kubeConfigFor(options: ProxyOptions): KubeConfig {
-  let kc: KubeConfig;
+function kubeConfigFor(options: ProxyOptions): Kubeconfig {
+  let kc: Kubeconfig;
   if (options.kubeconfig) kc = loadKubeconfig(options.kubeconfig);
   else {
-    kc = new KubeConfig();
     try {
-      kc.loadFromCluster();
-      validateKubeconfig(kc, 'in-cluster configuration');
+      kc = inClusterKubeconfig();
     } catch (err) {
       throw new TskubeError(
         'invalid-argument',
@@ -76,11 +73,7 @@ function kubeConfigFor(options: ProxyOptions): KubeConfig {
       );
     }
   }
-  if (options.master) {
-    const cluster = kc.getCurrentCluster();
-    if (cluster) kc.clusters = kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: options.master! } : c));
-  }
-  return kc;
+  return options.master ? withServer(kc, options.master) : kc;
 }
 
 export async function runProxy(options: ProxyOptions, signal: AbortSignal, deps: ProxyRunDeps = {}): Promise<void> {

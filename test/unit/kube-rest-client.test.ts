@@ -1,7 +1,6 @@
 // RestClient over a local plain-HTTP server: status mapping, watch streams, and what a
 // watch does when the connection drops mid-stream.
 import http from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError } from '../../src/kube/api-error.js';
 import { RestClient } from '../../src/kube/rest-client.js';
@@ -35,14 +34,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'secret-token' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
+  rest = new RestClient({
+    source: 'test',
+    context: 'x',
+    cluster: { name: 'c', server: `http://127.0.0.1:${port}`, insecureSkipTLSVerify: true },
+    user: { name: 'u', token: 'secret-token' },
   });
-  rest = new RestClient(kc);
 });
 
 afterAll(() => new Promise<void>((r) => server.close(() => r())));

@@ -1,4 +1,5 @@
-import type { KubeConfig, V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { Kubeconfig } from '../../kube/kubeconfig.js';
 import { TskubeError } from '../../common/errors.js';
 import { KubeApiError } from '../../kube/api-error.js';
 import { RestClient } from '../../kube/rest-client.js';
@@ -14,7 +15,7 @@ export interface CsrApi {
 
 const csrPath = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 
-export function csrApi(kc: KubeConfig): CsrApi {
+export function csrApi(kc: Kubeconfig): CsrApi {
   const rest = new RestClient(kc, { userAgent: 'tskube-kubelet (tls bootstrap)' });
   return {
     async create(body) {

@@ -1,33 +1,28 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { KubeConfig } from '@kubernetes/client-node';
 import { errorMessage, TskubeError } from '../../common/errors.js';
+import { type Kubeconfig, kubeCredentials, loadKubeconfig as loadFile } from '../../kube/kubeconfig.js';
 import type { NodeKubeconfigSpec } from './node-kubeconfig.js';
 
 // Reading the two kubeconfigs of the TLS bootstrap: the bootstrap one (for its
 // server, CA and token) and the node's own (is its client certificate still good?).
 
-export function loadKubeconfig(path: string, flag: string): KubeConfig {
-  const kc = new KubeConfig();
+export function loadKubeconfig(path: string, flag: string): Kubeconfig {
   try {
-    kc.loadFromFile(path);
+    return loadFile(path);
   } catch (err) {
-    throw new TskubeError('invalid-argument', `${flag} ${path}: ${errorMessage(err)}`, { cause: err });
+    throw TskubeError.from(err, 'invalid-argument').wrap(flag);
   }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster?.server) throw new TskubeError('invalid-argument', `${flag} ${path}: the current context names no cluster with a server`);
-  return kc;
 }
 
 /** Server and CA of the bootstrap kubeconfig, to carry into the node's kubeconfig. */
-export async function clusterOf(kc: KubeConfig): Promise<Omit<NodeKubeconfigSpec, 'clientPairFile'>> {
-  const c = kc.getCurrentCluster();
-  if (!c) throw new TskubeError('invalid-argument', 'bootstrap kubeconfig: no current cluster');
+export async function clusterOf(kc: Kubeconfig): Promise<Omit<NodeKubeconfigSpec, 'clientPairFile'>> {
+  const c = kc.cluster;
   return {
     server: c.server,
     ...(c.caData ? { caData: c.caData } : c.caFile ? { caData: (await readFile(c.caFile)).toString('base64') } : {}),
     ...(c.tlsServerName ? { tlsServerName: c.tlsServerName } : {}),
-    ...(c.skipTLSVerify ? { insecureSkipTLSVerify: true } : {}),
+    ...(c.insecureSkipTLSVerify ? { insecureSkipTLSVerify: true } : {}),
   };
 }
 
@@ -44,11 +39,9 @@ export async function checkNodeKubeconfig(path: string, now: Date): Promise<Kube
     return { valid: false, why: `${path} does not exist` };
   }
   try {
-    const kc = new KubeConfig();
-    kc.loadFromFile(path);
-    const user = kc.getCurrentUser();
-    const certPem = user?.certData ? Buffer.from(user.certData, 'base64').toString() : user?.certFile ? await readFile(user.certFile, 'utf8') : undefined;
-    const keyPem = user?.keyData ? Buffer.from(user.keyData, 'base64').toString() : user?.keyFile ? await readFile(user.keyFile, 'utf8') : undefined;
+    const { tls } = await kubeCredentials(loadFile(path));
+    const certPem = tls.cert?.toString();
+    const keyPem = tls.key?.toString();
     if (!certPem || !keyPem) return { valid: false, why: `${path} has no client certificate and key` };
     const cert = new X509Certificate(certPem);
     if (!cert.checkPrivateKey(createPrivateKey(keyPem))) return { valid: false, why: `${path}: the client key does not match the certificate` };

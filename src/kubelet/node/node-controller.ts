@@ -2,10 +2,10 @@
 // The lease starts at once (upstream starts it beside registration; the owner
 // reference to the Node is added once the Node exists); status reports start once the
 // Node is registered.
-import type { KubeConfig } from '@kubernetes/client-node';
 import { TskubeError } from '../../common/errors.js';
 import type { CriRuntime } from '../runtime/cri-runtime.js';
 import type { Logger } from '../../common/logger.js';
+import type { Kubeconfig } from '../../kube/kubeconfig.js';
 import { RestClient } from '../../kube/rest-client.js';
 import type { KubeletOptions } from '../options/kubelet-options.js';
 import { buildNode, buildNodeStatus } from './build-node.js';
@@ -122,7 +122,7 @@ export class NodeController {
 
 export interface NodeControllerDeps {
   /** The kubelet's kubeconfig (its node credentials). */
-  kubeConfig: KubeConfig;
+  kubeConfig: Kubeconfig;
   /** The container runtime the kubelet uses (runtime and image services). */
   cri: CriRuntime;
   /** nodeInfo.kubeletVersion, e.g. "v1.36.3". */
