@@ -1,9 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { TskubeError } from '../../src/common/errors.js';
 import { defaultKubeletConfiguration } from '../../src/kubelet/options/defaults.js';
 import type { KubeletOptions } from '../../src/kubelet/options/kubelet-options.js';
 import { decideCgroupDriver } from '../../src/kubelet/node/cgroup-driver.js';
-import { goArch, pidsFromLoadavg, prettyName } from '../../src/kubelet/node/gather-node-facts.js';
+import { goArch, memoryFromMeminfo, pidsFromLoadavg, prettyName } from '../../src/kubelet/node/gather-node-facts.js';
 import { leaseNeedsOwner, newLease, nodeOwnerReference, renewedLease, renewIntervalMs } from '../../src/kubelet/node/lease-plan.js';
 import { nodeSettingsFromOptions, threshold, thresholdAmount } from '../../src/kubelet/node/node-settings.js';
 import { apiMicroTime, apiTime, type NodeStatus } from '../../src/kubelet/node/node-wire.js';
@@ -278,5 +279,17 @@ describe('node facts helpers', () => {
   it('counts PIDs in use from /proc/loadavg', () => {
     expect(pidsFromLoadavg('0.42 0.30 0.25 2/345 6789\n')).toBe(345);
     expect(pidsFromLoadavg('garbage')).toBeUndefined();
+  });
+
+  it('reads total and available memory from /proc/meminfo, as systeminformation did', async () => {
+    const meminfo = 'MemTotal:       24576000 kB\nMemFree:         1000000 kB\nMemAvailable:   20000000 kB\nBuffers:          100 kB\n';
+    expect(memoryFromMeminfo(meminfo)).toEqual({ total: 24576000 * 1024, available: 20000000 * 1024 });
+    // Kernels before 3.14 have no MemAvailable.
+    const old = 'MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 10 kB\nCached: 20 kB\nSReclaimable: 5 kB\n';
+    expect(memoryFromMeminfo(old)).toEqual({ total: 1000 * 1024, available: 135 * 1024 });
+    // This host's figures match systeminformation's.
+    const si = (await import('systeminformation')).default;
+    const here = memoryFromMeminfo(await readFile('/proc/meminfo', 'utf8'));
+    expect(here.total).toBe((await si.mem()).total);
   });
 });

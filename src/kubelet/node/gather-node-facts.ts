@@ -4,9 +4,8 @@
 // (IDs, kernel, OS image, cores) is read once; the rest on every call.
 import { lookup } from 'node:dns/promises';
 import { readFile, statfs } from 'node:fs/promises';
-import { hostname as osHostname, release } from 'node:os';
+import { cpus, hostname as osHostname, release } from 'node:os';
 import { dirname } from 'node:path';
-import si from 'systeminformation';
 import { TskubeError } from '../../common/errors.js';
 import type { NodeFacts } from './node-facts.js';
 
@@ -55,6 +54,28 @@ type StaticFacts = Pick<
   'hostname' | 'kernelVersion' | 'osImage' | 'architecture' | 'operatingSystem' | 'machineID' | 'systemUUID' | 'bootID' | 'cpuCores'
 >;
 
+/**
+ * Memory from /proc/meminfo as cadvisor and systeminformation read it: MemTotal, and
+ * MemAvailable (on kernels before 3.14, free plus buffers, cache and reclaimable slab).
+ */
+export function memoryFromMeminfo(text: string): { total: number; available: number } {
+  const kib = (name: string): number => {
+    const m = new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : 0;
+  };
+  const available = kib('MemAvailable') || kib('MemFree') + kib('Buffers') + kib('Cached') + kib('SReclaimable');
+  return { total: kib('MemTotal'), available };
+}
+
+/**
+ * systeminformation, only for the fallbacks (no os-release, no DMI, no resolvable node
+ * name): loading it costs the kubelet ~4 MiB of RSS, and its cpu() runs lscpu.
+ */
+async function systeminformation(): Promise<typeof import('systeminformation')> {
+  const mod = await import('systeminformation');
+  return (mod as { default?: typeof import('systeminformation') }).default ?? mod;
+}
+
 export class NodeFactsGatherer {
   readonly #options: GatherOptions;
   readonly #root: string;
@@ -72,14 +93,15 @@ export class NodeFactsGatherer {
       this.#staticFacts = undefined;
       throw err;
     });
-    const [mem, fs, pidMax, loadavg, hostIPs] = await Promise.all([
-      si.mem(),
+    const [meminfo, fs, pidMax, loadavg, hostIPs] = await Promise.all([
+      this.#readText('/proc/meminfo'),
       this.#rootfs(),
       this.#readText('/proc/sys/kernel/pid_max'),
       this.#readText('/proc/loadavg'),
       this.#options.detectHostIPs ? this.#hostIPs(fixed.hostname) : Promise.resolve([]),
     ]);
-    if (!(mem.total > 0)) throw new TskubeError('internal', 'node facts: systeminformation reported no memory (is /proc/meminfo readable?)');
+    const mem = memoryFromMeminfo(meminfo);
+    if (!(mem.total > 0)) throw new TskubeError('internal', 'node facts: /proc/meminfo has no MemTotal');
     return {
       ...fixed,
       memoryBytes: mem.total,
@@ -93,8 +115,7 @@ export class NodeFactsGatherer {
   }
 
   async #gatherStatic(): Promise<StaticFacts> {
-    const [cpu, osRelease, machineID, productUUID, bootID] = await Promise.all([
-      si.cpu(),
+    const [osRelease, machineID, productUUID, bootID] = await Promise.all([
       this.#readOptional('/etc/os-release'),
       this.#readOptional('/etc/machine-id'),
       this.#readOptional('/sys/class/dmi/id/product_uuid'),
@@ -102,14 +123,15 @@ export class NodeFactsGatherer {
     ]);
     let osImage = osRelease === undefined ? undefined : prettyName(osRelease);
     if (osImage === undefined) {
-      const os = await si.osInfo();
+      const os = await (await systeminformation()).osInfo();
       osImage = [os.distro, os.release, os.codename ? `(${os.codename})` : ''].filter(Boolean).join(' ');
     }
     let systemUUID = productUUID?.trim() ?? '';
     // No DMI in containers and some VMs; systeminformation has other sources.
-    if (systemUUID === '') systemUUID = (await si.system()).uuid.trim();
-    const cpuCores = cpu.cores;
-    if (!(cpuCores > 0)) throw new TskubeError('internal', 'node facts: systeminformation reported no CPU cores');
+    if (systemUUID === '') systemUUID = (await (await systeminformation()).system()).uuid.trim();
+    // Logical CPUs, as cadvisor counts them (systeminformation's cores is the same count).
+    const cpuCores = cpus().length;
+    if (!(cpuCores > 0)) throw new TskubeError('internal', 'node facts: no CPUs reported (is /proc/cpuinfo readable?)');
     return {
       hostname: osHostname(),
       kernelVersion: release(),
@@ -149,7 +171,7 @@ export class NodeFactsGatherer {
     } catch {
       // Not resolvable: fall through to the default interface.
     }
-    const iface = await si.networkInterfaces('default');
+    const iface = await (await systeminformation()).networkInterfaces('default');
     return [iface.ip4, iface.ip6].filter((a): a is string => typeof a === 'string' && a !== '').slice(0, 1);
   }
 

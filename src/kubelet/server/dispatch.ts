@@ -21,7 +21,6 @@ import { serveContainerLogs } from './handlers/container-logs.js';
 import { serveHealthz } from './handlers/healthz.js';
 import { PodListBody, runningPodList } from './handlers/pods.js';
 import { serveRun } from './handlers/run.js';
-import { serveExecOrAttach, servePortForward } from './handlers/streaming.js';
 import { replyJson, replyText } from './http-reply.js';
 import type { KubeletHost } from './kubelet-host.js';
 import type { RequestContext } from './request-context.js';
@@ -181,11 +180,13 @@ export class Dispatcher {
       }
       case 'container-logs':
         return serveContainerLogs(ctx);
+      // Streaming (ws, SPDY framing) loads on the first exec, attach or port-forward:
+      // most nodes never serve one, and the code costs a few MiB once loaded.
       case 'exec':
       case 'attach':
-        return serveExecOrAttach(ctx, route);
+        return (await import('./handlers/streaming.js')).serveExecOrAttach(ctx, route);
       case 'port-forward':
-        return servePortForward(ctx);
+        return (await import('./handlers/streaming.js')).servePortForward(ctx);
       case 'run':
         return serveRun(ctx);
     }
