@@ -5,9 +5,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
+import { createSecureContext } from 'node:tls';
 import { TskubeError } from '../common/errors.js';
 import { type ApiStatus, KubeApiError } from './api-error.js';
-import { type Kubeconfig, kubeCredentials } from './kubeconfig.js';
+import { type KubeCredentials, type Kubeconfig, kubeCredentials } from './kubeconfig.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -38,11 +39,13 @@ export class RestClient {
   readonly #kc: Kubeconfig;
   #transport: Promise<Transport> | undefined;
   readonly #userAgent: string;
+  readonly #credentialsTtlMs: number;
 
-  constructor(kc: Kubeconfig, options: { userAgent?: string } = {}) {
+  constructor(kc: Kubeconfig, options: { userAgent?: string; credentialsTtlMs?: number } = {}) {
     this.#kc = kc;
     this.server = new URL(kc.cluster.server);
     this.#userAgent = options.userAgent ?? 'tskube';
+    this.#credentialsTtlMs = options.credentialsTtlMs ?? CREDENTIALS_TTL_MS;
   }
 
   /** One request, JSON in and out. A non-2xx answer throws KubeApiError. */
@@ -138,7 +141,7 @@ export class RestClient {
   #getTransport(): Promise<Transport> {
     const current = this.#transport;
     if (current) {
-      return current.then((t) => (Date.now() - t.loadedAt < CREDENTIALS_TTL_MS ? t : this.#reloadTransport(t)));
+      return current.then((t) => (Date.now() - t.loadedAt < this.#credentialsTtlMs ? t : this.#reloadTransport(t)));
     }
     return this.#reloadTransport(undefined);
   }
@@ -151,7 +154,7 @@ export class RestClient {
       // A new token needs no new connections; a new certificate or CA does.
       const fingerprint = JSON.stringify(tls, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('base64') : v));
       if (old && old.fingerprint === fingerprint) return { ...old, options: perRequest, loadedAt: Date.now() };
-      const agent = this.server.protocol === 'http:' ? new http.Agent({ keepAlive: true }) : new https.Agent({ keepAlive: true, ...tls });
+      const agent = this.server.protocol === 'http:' ? new http.Agent({ keepAlive: true }) : httpsAgent(tls);
       // New credentials: new connections use them. Open watches on the old agent run
       // out within their timeout (at most 10 min), so its sockets go after that.
       if (old) setTimeout(() => old.agent.destroy(), 11 * 60_000).unref();
@@ -163,6 +166,21 @@ export class RestClient {
     });
     return next;
   }
+}
+
+/**
+ * One secure context (CA store, client pair) for every connection of the agent: without
+ * it each connection, a watch's included, parses the CA and keeps its own copy.
+ */
+function httpsAgent(tls: KubeCredentials['tls']): https.Agent {
+  const { ca, cert, key, rejectUnauthorized, servername } = tls;
+  const secureContext = createSecureContext({ ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) });
+  return new https.Agent({
+    keepAlive: true,
+    secureContext,
+    ...(rejectUnauthorized === false ? { rejectUnauthorized } : {}),
+    ...(servername ? { servername } : {}),
+  });
 }
 
 function readBody(res: http.IncomingMessage): Promise<string> {
