@@ -32,66 +32,38 @@ current-context: ctx
 
 // The three shapes kubeadm writes (field order and all): the node's kubeconfig after the
 // TLS bootstrap, the bootstrap one, and the admin's.
-const kubeletConf = `apiVersion: v1
+function kubeadmConf(cluster: string, user: string, credentials: string): string {
+  return `apiVersion: v1
 clusters:
 - cluster:
-    certificate-authority-data: ${b64('CA PEM')}
-    server: https://10.0.0.1:6443
+${cluster}
   name: kubernetes
 contexts:
 - context:
     cluster: kubernetes
-    user: system:node:node-1
-  name: system:node:node-1@kubernetes
-current-context: system:node:node-1@kubernetes
+    user: ${user}
+  name: ${user}@kubernetes
+current-context: ${user}@kubernetes
 kind: Config
 preferences: {}
 users:
-- name: system:node:node-1
+- name: ${user}
   user:
-    client-certificate: pki/kubelet-client-current.pem
-    client-key: pki/kubelet-client-current.pem
+${credentials}
 `;
-const bootstrapConf = `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority: ca.crt
-    server: https://cp.example:6443
-    tls-server-name: kubernetes
-  name: kubernetes
-contexts:
-- context:
-    cluster: kubernetes
-    user: tls-bootstrap-token-user
-  name: tls-bootstrap-token-user@kubernetes
-current-context: tls-bootstrap-token-user@kubernetes
-kind: Config
-preferences: {}
-users:
-- name: tls-bootstrap-token-user
-  user:
-    token: abcdef.0123456789abcdef
-`;
-const adminConf = `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: ${b64('CA PEM')}
-    server: https://10.0.0.1:6443
-  name: kubernetes
-contexts:
-- context:
-    cluster: kubernetes
-    user: kubernetes-admin
-  name: kubernetes-admin@kubernetes
-current-context: kubernetes-admin@kubernetes
-kind: Config
-preferences: {}
-users:
-- name: kubernetes-admin
-  user:
-    client-certificate-data: ${b64('ADMIN CERT')}
-    client-key-data: ${b64('ADMIN KEY')}
-`;
+}
+const embeddedCA = `    certificate-authority-data: ${b64('CA PEM')}\n    server: https://10.0.0.1:6443`;
+const kubeletConf = kubeadmConf(
+  embeddedCA,
+  'system:node:node-1',
+  '    client-certificate: pki/kubelet-client-current.pem\n    client-key: pki/kubelet-client-current.pem',
+);
+const bootstrapConf = kubeadmConf(
+  '    certificate-authority: ca.crt\n    server: https://cp.example:6443\n    tls-server-name: kubernetes',
+  'tls-bootstrap-token-user',
+  '    token: abcdef.0123456789abcdef',
+);
+const adminConf = kubeadmConf(embeddedCA, 'kubernetes-admin', `    client-certificate-data: ${b64('ADMIN CERT')}\n    client-key-data: ${b64('ADMIN KEY')}`);
 
 function errorOf(fn: () => unknown): TskubeError {
   try {

@@ -14,48 +14,25 @@ import { RestClient } from '../../src/kube/rest-client.js';
 const dir = mkdtempSync(join(tmpdir(), 'tskube-rest-tls-'));
 const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, env: { ...process.env, OPENSSL_CONF: '/dev/null' }, stdio: 'pipe' });
 
+const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
 /** A key and a certificate for `cn` signed by the test CA, as one PEM file (as the kubelet writes its pair). */
 function issue(cn: string, file: string, ext: string[] = []): void {
-  openssl(
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    `${file}.key`,
-    '-out',
-    `${file}.csr`,
-    '-subj',
-    `/CN=${cn}`,
-  );
+  openssl('req', '-new', ...newKey, '-keyout', `${file}.key`, '-out', `${file}.csr`, '-subj', `/CN=${cn}`);
   openssl('x509', '-req', '-in', `${file}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', `${file}.crt`, ...ext);
   writeFileSync(join(dir, `${file}.pem`), readFileSync(join(dir, `${file}.crt`), 'utf8') + readFileSync(join(dir, `${file}.key`), 'utf8'));
+}
+
+/** A self-signed P-256 certificate (a CA) as `name`.crt and `name`.key. */
+function selfSigned(name: string, cn: string): void {
+  openssl('req', '-x509', ...newKey, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '1', '-subj', `/CN=${cn}`);
 }
 
 let server: https.Server;
 let port = 0;
 
 beforeAll(async () => {
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=test-ca',
-  );
+  selfSigned('ca', 'test-ca');
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:kubernetes,IP:127.0.0.1\n');
   issue('kube-apiserver', 'server', ['-extfile', 'san.ext']);
   issue('system:node:one', 'client-one');
@@ -103,23 +80,7 @@ current-context: default-context
   });
 
   it('refuses a server its CA did not sign', async () => {
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'other.key',
-      '-out',
-      'other.crt',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=other',
-    );
+    selfSigned('other', 'other');
     writeFileSync(
       join(dir, 'other.conf'),
       readFileSync(join(dir, 'kubelet.conf'), 'utf8').replace('certificate-authority: ca.crt', 'certificate-authority: other.crt'),
