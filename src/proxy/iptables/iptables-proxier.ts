@@ -1,7 +1,8 @@
 // The iptables back end for one IP family: one `iptables-restore --noflush --counters`
-// per sync. What the tables hold is kept in memory (iptables-save is read once, at the
-// first sync, for a previous run's chains and jumps); a failed restore changes nothing,
-// is counted, and makes the next sync a full one.
+// per sync. What the tables hold is kept in memory (iptables-save is read once, at start,
+// for a previous run's chains and jumps: begun by checkSupport, so it runs while the
+// informers list); a failed restore changes nothing, is counted, and makes the next sync
+// a full one.
 import { TskubeError } from '../../common/errors.js';
 import type { BackendFailureCounters, ProxyBackend, SyncRequest, SyncResult } from '../backend.js';
 import type { Exec } from '../exec/exec.js';
@@ -25,6 +26,8 @@ export class IptablesProxier implements ProxyBackend {
   #state: IptState = emptyIptState();
   #started = false;
   #needFull = false;
+  /** The tables as read at start, for the first full sync (taken once). */
+  #startInventory: Promise<IptInventory> | undefined;
 
   constructor(options: IptablesProxierOptions) {
     this.#o = options;
@@ -36,6 +39,8 @@ export class IptablesProxier implements ProxyBackend {
 
   async checkSupport(signal?: AbortSignal): Promise<void> {
     await this.#o.iptables.save(this.#o.family, 'nat', signal);
+    this.#startInventory = this.#inventory(signal);
+    this.#startInventory.catch(() => undefined);
   }
 
   async sync(request: SyncRequest, signal?: AbortSignal): Promise<SyncResult> {
@@ -48,7 +53,7 @@ export class IptablesProxier implements ProxyBackend {
       const large = endpoints > largeClusterEndpointsThreshold;
       const ports = new Map<string, IptRenderedPort>();
       for (const [key, p] of request.plans) if (p) ports.set(key, renderIptServicePort(p, config, { large }));
-      const inventory = this.#started ? undefined : await this.#inventory(signal);
+      const inventory = this.#started ? undefined : await this.#takeStartInventory(signal);
       if (!this.#started && config.localhostNodePorts && this.#o.exec) {
         // Upstream's route_localnet: NodePorts on 127.0.0.1 can be DNATed elsewhere.
         await this.#o.exec.output('sysctl', ['-qw', 'net.ipv4.conf.all.route_localnet=1'], signal ? { signal } : {}).catch(() => undefined);
@@ -76,6 +81,13 @@ export class IptablesProxier implements ProxyBackend {
     this.#o.counters?.rules?.('filter', plan.script.ruleCount('filter'));
     this.#o.counters?.rules?.('nat', plan.script.ruleCount('nat'));
     return { detail: { full, lines: plan.script.size, bytes: text.length } };
+  }
+
+  /** What checkSupport began reading, once; a fresh read after that (a failed first sync). */
+  #takeStartInventory(signal?: AbortSignal): Promise<IptInventory> {
+    const reading = this.#startInventory ?? this.#inventory(signal);
+    this.#startInventory = undefined;
+    return reading;
   }
 
   async #inventory(signal?: AbortSignal): Promise<IptInventory> {
