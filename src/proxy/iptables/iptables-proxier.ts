@@ -47,6 +47,12 @@ export class IptablesProxier implements ProxyBackend {
     const { config } = request;
     const full = request.full || !this.#started || this.#needFull || this.#state.baseText !== baseText(config);
     let plan: IptSyncPlan;
+    // Upstream's route_localnet (NodePorts on 127.0.0.1 can be DNATed elsewhere), set once,
+    // while this sync renders and restores; best effort, as upstream.
+    const localnet =
+      !this.#started && config.localhostNodePorts && this.#o.exec
+        ? this.#o.exec.output('sysctl', ['-qw', 'net.ipv4.conf.all.route_localnet=1'], signal ? { signal } : {}).catch(() => undefined)
+        : undefined;
     if (full) {
       let endpoints = 0;
       for (const p of request.plans.values()) endpoints += p?.categorized.reachable.length ?? 0;
@@ -54,10 +60,6 @@ export class IptablesProxier implements ProxyBackend {
       const ports = new Map<string, IptRenderedPort>();
       for (const [key, p] of request.plans) if (p) ports.set(key, renderIptServicePort(p, config, { large }));
       const inventory = this.#started ? undefined : await this.#takeStartInventory(signal);
-      if (!this.#started && config.localhostNodePorts && this.#o.exec) {
-        // Upstream's route_localnet: NodePorts on 127.0.0.1 can be DNATed elsewhere.
-        await this.#o.exec.output('sysctl', ['-qw', 'net.ipv4.conf.all.route_localnet=1'], signal ? { signal } : {}).catch(() => undefined);
-      }
       plan = planIptFullSync({ config, state: this.#state, ports, large, ...(inventory && { inventory }) });
     } else {
       const changes = new Map<string, IptRenderedPort | undefined>();
@@ -75,6 +77,7 @@ export class IptablesProxier implements ProxyBackend {
         throw TskubeError.from(err);
       }
     }
+    await localnet;
     plan.commit();
     this.#started = true;
     if (full) this.#needFull = false;
