@@ -10,7 +10,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { defaultLogger } from '../../../common/logger.js';
 import { sleep } from '../../../common/sleep.js';
-import { parseStaticPod, staticPodUid } from './static-pod.js';
+import { manifestFingerprint, parseStaticPod } from './static-pod.js';
 import { errorMessage } from '../../../common/errors.js';
 import { podKey } from '../pod-names.js';
 
@@ -111,7 +111,7 @@ export class FileSource {
       }
       const result = parseStaticPod(content, file, this.#o.nodeName);
       if (!result.ok) {
-        const fingerprint = staticPodUid(content, this.#o.nodeName, file);
+        const fingerprint = manifestFingerprint(content, this.#o.nodeName, file);
         if (this.#reportedBad.get(file) !== fingerprint) {
           this.#reportedBad.set(file, fingerprint);
           this.#o.logger.error({ file, error: result.error }, `invalid static pod manifest ${file}: ${result.error}`);
