@@ -71,11 +71,13 @@ containers:
     type: Socket
 - name: info
   downwardAPI:
+    defaultMode: 0440
     items:
     - path: labels
       fieldRef:
         fieldPath: metadata.labels
     - path: cpu
+      mode: 0400
       resourceFieldRef:
         containerName: app
         resource: limits.cpu
@@ -160,7 +162,22 @@ containers:
   ),
   'security.yaml': pod(
     'security',
-    `securityContext:
+    `shareProcessNamespace: true
+hostIPC: true
+hostUsers: true
+enableServiceLinks: false
+automountServiceAccountToken: false
+hostAliases:
+- ip: 10.1.2.3
+  hostnames: [foo.local, bar.local]
+dnsConfig:
+  nameservers: [1.1.1.1]
+  options:
+  - name: ndots
+    value: "2"
+os:
+  name: linux
+securityContext:
   runAsUser: 1000
   runAsGroup: 3000
   fsGroup: 2000

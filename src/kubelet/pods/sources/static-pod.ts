@@ -38,7 +38,7 @@ export function manifestFingerprint(content: string, nodeName: string, file: str
 /**
  * The manifest's object as upstream reads it: a file starting with "{" is JSON (its
  * numbers kept as written where the spelling matters, "1e3" or "0.50" as a quantity);
- * anything else is YAML, of which only the first document counts.
+ * anything else is YAML 1.1, of which only the first document counts.
  */
 function decodeManifest(content: string): { ok: true; raw: unknown } | { ok: false; error: string } {
   if (content.trimStart().startsWith('{')) {
@@ -48,7 +48,8 @@ function decodeManifest(content: string): { ok: true; raw: unknown } | { ok: fal
       return { ok: false, error: `not JSON: ${err instanceof Error ? err.message : String(err)}` };
     }
   }
-  const doc = parseAllDocuments(content)[0];
+  // YAML 1.1, as upstream's parser reads it: 0644 is octal (a file mode), yes/on are booleans.
+  const doc = parseAllDocuments(content, { version: '1.1' })[0];
   if (doc === undefined || doc.contents === null) return { ok: false, error: 'file holds no object' };
   if (doc.errors.length > 0) return { ok: false, error: `not YAML or JSON: ${doc.errors[0]!.message.split('\n')[0]}` };
   return { ok: true, raw: doc.toJS() };
