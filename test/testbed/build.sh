@@ -6,7 +6,8 @@
 #   build.sh          the control plane, into <cache>/k8s/<version>/bin
 #   build.sh peers    the upstream kubelet and kube-proxy from the same module,
 #                     into <cache>/k8s/<version>/peers: benchmarks run them side
-#                     by side with tskube's (tests never need them)
+#                     by side with tskube's, and the handover test hands a node
+#                     from the upstream kubelet to tskube
 #   build.sh oracles  small programs that run upstream code for tests to compare
 #                     tskube with (static-pod-uid), into <cache>/k8s/<version>/oracles;
 #                     they use only packages the control plane compiles, so after it
