@@ -23,6 +23,10 @@ const pod = (name: string, spec: string, extraMeta = ''): string =>
 const manifests: Record<string, string> = {
   'minimal.yaml': pod('minimal', 'containers:\n- name: app\n  image: busybox'),
   'tagged.yaml': pod('tagged', 'containers:\n- name: app\n  image: registry.k8s.io/pause:3.10\n  imagePullPolicy: Never'),
+  'pinned.yaml': pod(
+    'pinned',
+    `containers:\n- name: latest-pinned\n  image: busybox:latest@sha256:${'b'.repeat(64)}\n- name: port\n  image: localhost:5000/busybox\n- name: port-tag\n  image: localhost:5000/busybox:1.2`,
+  ),
   'several.yaml': pod(
     'several',
     `containers:

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { cp, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -114,20 +114,22 @@ describe('file source', () => {
   }
   const names = (pods: V1Pod[] | undefined) => (pods ?? []).map((p) => p.metadata?.name).sort();
 
-  it('reads *.yaml, *.yml and *.json, skips others and hidden files, and reports only changes', async () => {
+  it('reads every file but hidden ones and folders, as upstream (skipping what is no pod), and reports only changes', async () => {
     await withDir(async (dir, snapshots, source) => {
       await cp(join(fixtures, 'web.yaml'), join(dir, 'web.yaml'));
       await cp(join(fixtures, 'job.json'), join(dir, 'job.json'));
+      await writeFile(join(dir, 'etcd.manifest'), fixture('web.yaml').replace('name: web\n', 'name: etcd\n'));
       await writeFile(join(dir, 'notes.txt'), 'not a pod');
       await cp(join(fixtures, 'web.yaml'), join(dir, '.web.yaml.swp'));
+      await mkdir(join(dir, 'sub.yaml'));
       await source.scan();
       await source.ready;
-      expect(names(snapshots.at(-1))).toEqual(['job-n1', 'web-n1']);
+      expect(names(snapshots.at(-1))).toEqual(['etcd-n1', 'job-n1', 'web-n1']);
       await source.scan();
       expect(snapshots).toHaveLength(1);
       await unlink(join(dir, 'job.json'));
       await source.scan();
-      expect(names(snapshots.at(-1))).toEqual(['web-n1']);
+      expect(names(snapshots.at(-1))).toEqual(['etcd-n1', 'web-n1']);
     });
   });
 

@@ -5,7 +5,7 @@
 // carry on. A file that goes away takes its pod with it.
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { defaultLogger } from '../../../common/logger.js';
@@ -25,7 +25,6 @@ export interface FileSourceOptions {
   logger?: Logger;
 }
 
-const manifestExtensions = new Set(['.yaml', '.yml', '.json']);
 /** fs.watch fires several times for one save; one read after the burst is enough. */
 const WATCH_SETTLE_MS = 100;
 
@@ -156,10 +155,20 @@ export class FileSource {
     if (!isDir) return [path];
     const names = await readdir(path).catch(() => undefined);
     if (names === undefined) return undefined;
-    return names
-      .filter((n) => !n.startsWith('.') && manifestExtensions.has(extname(n).toLowerCase()))
-      .sort()
-      .map((n) => join(path, basename(n)));
+    // As upstream: every regular file not hidden, whatever its name ends in (kube-apiserver.manifest is
+    // a pod too; a file tskube skipped would be a pod it removed after a switch from the upstream kubelet).
+    const files: string[] = [];
+    for (const n of names.filter((n) => !n.startsWith('.')).sort()) {
+      const file = join(path, basename(n));
+      if (
+        await stat(file).then(
+          (s) => s.isFile(),
+          () => false,
+        )
+      )
+        files.push(file);
+    }
+    return files;
   }
 
   #publish(pods: V1Pod[]): void {
