@@ -73,7 +73,8 @@ export function parseStaticPod(content: string, file: string, nodeName: string):
   const errors = validateRawPod(raw);
   if (errors.length > 0) return fail(errors.join('; '));
 
-  const defaulted = structuredClone(raw);
+  // The decoded object is ours alone: default it in place.
+  const defaulted = raw;
   applyPodDefaults(defaulted);
   const metadata = defaulted['metadata'] as Record<string, unknown>;
   const spec = defaulted['spec'] as Record<string, unknown>;
