@@ -21,14 +21,14 @@ const nodeName = 'handover-node';
 const namespace = 'kube-system';
 const pauseImage = 'registry.k8s.io/pause:3.10';
 
-/** A control-plane-like static pod: host network, a sleeping container, a probe and a hostPath volume. */
-function manifest(name: string): object {
+/** A control-plane-like static pod: a sleeping container, a probe and a hostPath volume, on the host's network or the pods'. */
+function manifest(name: string, hostNetwork = true): object {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace, labels: { component: name, tier: 'control-plane' } },
     spec: {
-      hostNetwork: true,
+      hostNetwork,
       priorityClassName: 'system-node-critical',
       containers: [
         {
@@ -77,9 +77,9 @@ describe('handing a node from the upstream kubelet to tskube and back', () => {
 
   const running = (podName: string) => async () => (await seen(podName))?.containers.some((c) => c.state === 'CONTAINER_RUNNING') ?? false;
 
-  function write(podName: string): string {
+  function write(podName: string, hostNetwork = true): string {
     const file = join(node.manifests, `${podName}.yaml`);
-    writeFileSync(file, stringify(manifest(podName)));
+    writeFileSync(file, stringify(manifest(podName, hostNetwork)));
     return file;
   }
 
@@ -106,36 +106,44 @@ describe('handing a node from the upstream kubelet to tskube and back', () => {
     await ctd?.destroy();
   });
 
-  let first: Seen;
+  /** What the upstream kubelet started: etcd on the host's network, web on the pods'. */
+  const first = new Map<string, Seen>();
   let startedByTskube: Seen | undefined;
+  const unchanged = async () => {
+    for (const [podName, was] of first)
+      expect(await seen(podName), podName).toEqual({ ...was, containers: was.containers.map((c) => ({ ...c, state: 'CONTAINER_RUNNING' })) });
+  };
 
-  it('the upstream kubelet starts a static pod with the UID and container hash tskube computes', async () => {
-    const file = write('etcd');
+  it('the upstream kubelet starts static pods with the UID and container hash tskube computes', async () => {
+    const files = { etcd: write('etcd'), web: write('web', false) };
     node.start('upstream');
-    await node.until('the upstream kubelet runs etcd', running('etcd'), 120_000);
-    first = (await seen('etcd'))!;
-    const ours = parseStaticPod(readFileSync(file, 'utf8'), file, nodeName);
-    if (!ours.ok) throw new Error(ours.error);
-    expect(first.sandboxes.map((s) => s.uid)).toEqual([ours.pod.metadata?.uid]);
-    expect(first.containers.map((c) => c.hash)).toEqual([containerSpecHash(ours.pod.spec!.containers[0]!)]);
+    for (const [podName, file] of Object.entries(files)) {
+      await node.until(`the upstream kubelet runs ${podName}`, running(podName), 120_000);
+      const theirs = (await seen(podName))!;
+      first.set(podName, theirs);
+      const ours = parseStaticPod(readFileSync(file, 'utf8'), file, nodeName);
+      if (!ours.ok) throw new Error(ours.error);
+      expect(theirs.sandboxes.map((s) => s.uid)).toEqual([ours.pod.metadata?.uid]);
+      expect(theirs.containers.map((c) => c.hash)).toEqual([containerSpecHash(ours.pod.spec!.containers[0]!)]);
+    }
   });
 
-  it('tskube, started in its place, adopts the pod: same sandbox, same container, no restart', async () => {
+  it('tskube, started in its place, adopts the pods: same sandboxes, same containers, no restart', async () => {
     await node.kill();
     node.start('tskube');
     // The positive sign that tskube has gone through the node's pods: one written after it started runs.
     write('after-tskube');
     await node.until('tskube runs a pod written after it started', running('after-tskube'), 120_000);
-    expect(await seen('etcd')).toEqual({ ...first, containers: first.containers.map((c) => ({ ...c, state: 'CONTAINER_RUNNING' })) });
+    await unchanged();
     startedByTskube = await seen('after-tskube');
   });
 
-  it('the upstream kubelet, started again, adopts it too', async () => {
+  it('the upstream kubelet, started again, adopts them too', async () => {
     await node.kill();
     node.start('upstream');
     write('after-upstream');
     await node.until('the upstream kubelet runs a pod written after it started', running('after-upstream'), 120_000);
-    expect(await seen('etcd')).toEqual({ ...first, containers: first.containers.map((c) => ({ ...c, state: 'CONTAINER_RUNNING' })) });
+    await unchanged();
     // And the pod tskube started is the upstream kubelet's too.
     expect(startedByTskube?.containers.map((c) => [c.state, c.attempt])).toEqual([['CONTAINER_RUNNING', 0]]);
     expect(await seen('after-tskube')).toEqual(startedByTskube);
