@@ -130,6 +130,9 @@ describe('file source', () => {
       await unlink(join(dir, 'job.json'));
       await source.scan();
       expect(names(snapshots.at(-1))).toEqual(['etcd-n1', 'web-n1']);
+      // An unchanged file is not parsed again: the same pod object as before.
+      const web = (pods: V1Pod[] | undefined) => pods?.find((p) => p.metadata?.name === 'web-n1');
+      expect(web(snapshots.at(-1))).toBe(web(snapshots.at(-2)));
     });
   });
 

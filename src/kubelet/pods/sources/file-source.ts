@@ -10,7 +10,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { defaultLogger } from '../../../common/logger.js';
 import { sleep } from '../../../common/sleep.js';
-import { manifestFingerprint, parseStaticPod } from './static-pod.js';
+import { manifestFingerprint, parseStaticPod, type StaticPodResult } from './static-pod.js';
 import { errorMessage } from '../../../common/errors.js';
 import { podKey } from '../pod-names.js';
 
@@ -34,6 +34,8 @@ export class FileSource {
   #resolveReady!: () => void;
   /** file → the UID of the content last reported bad, so it is logged once. */
   readonly #reportedBad = new Map<string, string>();
+  /** file → its last content and what it parsed to: an unchanged file is not parsed (and hashed) again each read. */
+  readonly #parsed = new Map<string, { content: string; result: StaticPodResult }>();
   #lastSignature: string | undefined;
   #pathMissingLogged = false;
   #scanning: Promise<void> | undefined;
@@ -108,7 +110,9 @@ export class FileSource {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.#o.logger.warn({ file, err: errorMessage(err) }, 'cannot read static pod manifest');
         continue;
       }
-      const result = parseStaticPod(content, file, this.#o.nodeName);
+      const cached = this.#parsed.get(file);
+      const result = cached?.content === content ? cached.result : parseStaticPod(content, file, this.#o.nodeName);
+      this.#parsed.set(file, { content, result });
       if (!result.ok) {
         const fingerprint = manifestFingerprint(content, this.#o.nodeName, file);
         if (this.#reportedBad.get(file) !== fingerprint) {
@@ -131,6 +135,7 @@ export class FileSource {
       pods.push(result.pod);
     }
     for (const file of this.#reportedBad.keys()) if (!files.includes(file)) this.#reportedBad.delete(file);
+    for (const file of this.#parsed.keys()) if (!files.includes(file)) this.#parsed.delete(file);
     this.#publish(pods);
   }
 
