@@ -336,6 +336,30 @@ status: {}
   'comments.yaml': `# a comment\n${pod('comments', 'containers:\n- name: app   # trailing\n  image: "busybox"')}`,
 };
 
+const app = 'containers:\n- name: app\n  image: busybox';
+/** Manifests upstream refuses because they name API objects (PreventStaticPodAPIReferences), by file. */
+const refusedManifests: Record<string, string> = {
+  'ref-sa.yaml': pod('ref-sa', `serviceAccountName: default\n${app}`),
+  'ref-sa-deprecated.yaml': pod('ref-sa-deprecated', `serviceAccount: default\n${app}`),
+  'ref-pull-secret.yaml': pod('ref-pull-secret', `imagePullSecrets:\n- name: regcred\n${app}`),
+  'ref-env-secret.yaml': pod('ref-env-secret', `${app}\n  env:\n  - name: A\n    valueFrom:\n      secretKeyRef: {name: s, key: k}`),
+  'ref-envfrom-cm.yaml': pod('ref-envfrom-cm', `${app}\n  envFrom:\n  - configMapRef: {name: c}`),
+  'ref-cm-volume.yaml': pod('ref-cm-volume', `volumes:\n- name: v\n  configMap: {name: c}\n${app}`),
+  'ref-secret-volume.yaml': pod('ref-secret-volume', `volumes:\n- name: v\n  secret: {secretName: s}\n${app}`),
+  // (A projected serviceAccountToken alone never gets this far: validation wants serviceAccountName.)
+  'ref-projected-secret.yaml': pod(
+    'ref-projected-secret',
+    `volumes:\n- name: v\n  projected:\n    sources:\n    - downwardAPI:\n        items: [{path: podname, fieldRef: {fieldPath: metadata.name}}]\n    - secret: {name: s}\n${app}`,
+  ),
+  'ref-pvc.yaml': pod('ref-pvc', `volumes:\n- name: v\n  persistentVolumeClaim: {claimName: c}\n${app}`),
+  'ref-csi.yaml': pod('ref-csi', `volumes:\n- name: v\n  csi: {driver: hostpath.csi.k8s.io}\n${app}`),
+  'ref-csi-secret.yaml': pod('ref-csi-secret', `volumes:\n- name: v\n  csi: {driver: d, nodePublishSecretRef: {name: s}}\n${app}`),
+  'ref-ephemeral.yaml': pod(
+    'ref-ephemeral',
+    `volumes:\n- name: v\n  ephemeral:\n    volumeClaimTemplate:\n      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n${app}`,
+  ),
+};
+
 interface OracleLine {
   name: string;
   uid: string;
@@ -352,7 +376,7 @@ describe('static pod UID and container hash, against the upstream kubelet file s
     const bin = execFileSync(BUILD_SCRIPT, ['oracles'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
     oracle = join(bin, 'static-pod-uid');
     dir = mkdtempSync(join(tmpdir(), 'tskube-static-uid-'));
-    for (const [file, content] of Object.entries(manifests)) writeFileSync(join(dir, file), content);
+    for (const [file, content] of Object.entries({ ...manifests, ...refusedManifests })) writeFileSync(join(dir, file), content);
     const run = spawnSync(oracle, ['-node', node, dir], { encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`${oracle} failed: ${run.stderr}`);
     upstreamLog = run.stderr;
@@ -369,6 +393,16 @@ describe('static pod UID and container hash, against the upstream kubelet file s
   it('upstream accepted every manifest (so each comparison below means something)', () => {
     expect(upstream.size, upstreamLog).toBe(Object.keys(manifests).length);
   });
+
+  for (const file of Object.keys(refusedManifests)) {
+    it(`${file}: refused, with upstream's reason`, () => {
+      const result = parseStaticPod(refusedManifests[file]!, join(dir, file), node);
+      if (result.ok) throw new Error(`tskube accepted ${file}`);
+      const theirs = new RegExp(`"Could not process manifest file" err="((?:[^"\\\\]|\\\\.)*)" path="${join(dir, file)}"`).exec(upstreamLog)?.[1];
+      expect(theirs, `upstream's log names no refusal of ${file}:\n${upstreamLog}`).toBeDefined();
+      expect(result.error).toBe(theirs);
+    });
+  }
 
   for (const file of Object.keys(manifests)) {
     it(`${file}: the same UID and container hashes`, () => {

@@ -10,6 +10,7 @@ import { fnv128a } from '../../../common/fnv.js';
 import { decodePod } from '../../../kube/codec.js';
 import { configHashAnnotation, configSourceAnnotation } from '../labels.js';
 import { applyPodDefaults } from './pod-defaults.js';
+import { checkStaticPodApiReferences } from './static-pod-api-references.js';
 import { upstreamStaticPodUid } from './static-pod-uid.js';
 
 export type StaticPodResult = { ok: true; pod: V1Pod } | { ok: false; error: string };
@@ -78,6 +79,8 @@ export function parseStaticPod(content: string, file: string, nodeName: string):
   applyPodDefaults(defaulted);
   const metadata = defaulted['metadata'] as Record<string, unknown>;
   const spec = defaulted['spec'] as Record<string, unknown>;
+  const references = checkStaticPodApiReferences(spec);
+  if (!references.ok) return fail(references.error);
   const uid =
     typeof metadata['uid'] === 'string' && metadata['uid'] !== ''
       ? metadata['uid']
