@@ -109,7 +109,10 @@ export class PodReconciler {
     const refused = await this.#admit(actions, desired);
     for (const a of actions) {
       if (a.kind === 'sync') {
-        if (!refused.has(a.pod.metadata?.uid ?? '')) this.#o.workers.update(a.pod);
+        const uid = a.pod.metadata?.uid ?? '';
+        if (refused.has(uid)) continue;
+        if (this.#o.workers.phase(uid) === undefined) this.#o.log.debug({ pod: podKey(a.pod) }, 'pod admitted; handed to its worker');
+        this.#o.workers.update(a.pod);
       } else if (a.kind === 'finish-deletion') {
         const uid = a.pod.metadata?.uid ?? '';
         if (this.#finishing.has(uid)) continue;

@@ -8,6 +8,7 @@
  * written. Without an API (standalone mode) it only remembers, so `statusOf` still answers.
  */
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import { TskubeError } from '../../common/errors.js';
 import { sleep } from '../../common/sleep.js';
 import { encode } from '../../kube/codec.js';
@@ -30,6 +31,8 @@ export interface StatusManagerOptions {
   onStatus?: (pod: V1Pod, status: V1PodStatus) => void;
   retryMs?: number;
   now?: () => Date;
+  /** A debug line per status written (the pod start timeline). */
+  log?: Logger;
 }
 
 interface Entry {
@@ -146,6 +149,7 @@ export class StatusManager {
     try {
       if (patch) await api.patchStatus(namespace, name, patch);
       entry.written = status;
+      if (patch) this.#options.log?.debug({ pod: `${namespace}/${name}`, phase: merged.phase, queued: this.#dirty.size }, 'pod status written');
     } catch (err) {
       const e = TskubeError.from(err);
       // The pod is gone (404) or is another pod now (409, the UID precondition): nothing to report to.
