@@ -17,7 +17,7 @@ import { privateContainerd } from '../test/support/private-containerd.js';
 import { eventually } from '../test/testbed/eventually.ts';
 import { down, type Testbed, up } from '../test/testbed/index.ts';
 import { type KubeletKind, startKubelet, stopKubelet, upstreamSafeConfig } from './lib/kubelets.js';
-import { readContainerdLog, serverDurations } from './lib/containerd-log.js';
+import { type PodStartCalls, podStartCalls, readContainerdLog } from './lib/containerd-log.js';
 import { processUsage } from './lib/proc.js';
 import { percentile, printTable } from './lib/stats.js';
 
@@ -47,8 +47,8 @@ interface Usage {
 interface Row {
   pods: number;
   latencies: number[];
-  /** RunPodSandbox as containerd timed it (its log; the shared containerd only). */
-  sandboxMs: number[];
+  /** The pods' CRI calls as containerd logged them (the shared containerd only). */
+  calls: PodStartCalls[];
   /** containerd's own CPU seconds (not its shims') while the pods started. */
   containerdCpuSeconds: number;
   /** From the first creation call to the last pod Running. */
@@ -241,13 +241,10 @@ async function benchOne(kind: KubeletKind, tb: Testbed, kc: KubeConfig, core: Co
       const { latencies, allRunningMs } = await startPods(kc, core, namespace, nodeName, count);
       const startupCpuSeconds = processUsage(pid).cpuSeconds - cpuBefore;
       const containerdCpuSeconds = ctdPid ? processUsage(ctdPid).cpuSeconds - ctdBefore : Number.NaN;
-      const sandboxMs =
-        !ctd && existsSync(containerdLog)
-          ? [...serverDurations(readContainerdLog(containerdLog), since)].filter(([k]) => k.startsWith('RunPodSandbox ')).map(([, ms]) => ms)
-          : [];
+      const calls = !ctd && existsSync(containerdLog) ? podStartCalls(readContainerdLog(containerdLog), namespace, since) : [];
       await sleep(10_000);
       const steady = await usageOver10s(pid);
-      rows.push({ pods: count, latencies, sandboxMs, containerdCpuSeconds, allRunningMs, startupCpuSeconds, steady });
+      rows.push({ pods: count, latencies, calls, containerdCpuSeconds, allRunningMs, startupCpuSeconds, steady });
       process.stderr.write(`[bench] ${kind}: ${count} pods p50 ${percentile(latencies, 50).toFixed(0)} ms p99 ${percentile(latencies, 99).toFixed(0)} ms\n`);
       await deletePods(core, namespace);
     }
@@ -295,6 +292,7 @@ const resultOf = (k: KubeletKind) => {
   return typeof r === 'object' ? r : undefined;
 };
 const rowOf = (k: KubeletKind, pods: number) => resultOf(k)?.rows.find((r) => r.pods === pods);
+const gap = (from: number | undefined, to: number | undefined) => (from !== undefined && to !== undefined ? to - from : undefined);
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) : '-');
 
 console.log(
@@ -323,13 +321,28 @@ printTable(
     }),
   ),
 );
-console.log('\nRunPodSandbox inside containerd (ms, from its log: the same for both kubelets unless the kubelet loads the runtime differently)');
+console.log(
+  "\nInside containerd (its log): p50 / p90 ms of each call, and of the time between calls (the kubelet's part); the last column: first RunPodSandbox asked to last StartContainer done",
+);
+const spans: [string, (c: PodStartCalls) => number | undefined][] = [
+  ['RunPodSandbox', (c) => gap(c.sandboxAsked, c.sandboxDone)],
+  ['-> Create', (c) => gap(c.sandboxDone, c.createAsked)],
+  ['CreateContainer', (c) => gap(c.createAsked, c.createDone)],
+  ['-> Start', (c) => gap(c.createDone, c.startAsked)],
+  ['StartContainer', (c) => gap(c.startAsked, c.startDone)],
+];
 printTable(
-  ['pods', 'kubelet', 'sandboxes', 'p50', 'p90', 'max'],
+  ['pods', 'kubelet', ...spans.map(([name]) => name), 'all in containerd'],
   counts.flatMap((n) =>
     kinds.map((k) => {
-      const l = rowOf(k, n)?.sandboxMs ?? [];
-      return [String(n), k, l.length, percentile(l, 50), percentile(l, 90), l.length ? Math.max(...l) : Number.NaN];
+      const calls = rowOf(k, n)?.calls ?? [];
+      const cells = spans.map(([, f]) => {
+        const v = calls.map(f).filter((x): x is number => x !== undefined);
+        return v.length ? `${percentile(v, 50).toFixed(0)} / ${percentile(v, 90).toFixed(0)}` : '-';
+      });
+      const asked = calls.map((c) => c.sandboxAsked).filter((x): x is number => x !== undefined);
+      const done = calls.map((c) => c.startDone).filter((x): x is number => x !== undefined);
+      return [String(n), k, ...cells, asked.length && done.length ? Math.max(...done) - Math.min(...asked) : Number.NaN];
     }),
   ),
 );
