@@ -4,17 +4,22 @@ import { readFileSync } from 'node:fs';
 
 export type CriCall = 'RunPodSandbox' | 'CreateContainer' | 'StartContainer' | 'StopPodSandbox' | 'RemovePodSandbox';
 
-/** Server-side duration (ms) per call, keyed by `${call} ${objectId}`. */
-export function serverDurations(logText: string, since: Date): Map<string, number> {
-  const starts = new Map<string, number>();
-  const out = new Map<string, number>();
+/** The info lines logged at or after `since`: when (ms since the epoch) and the message, unquoted. */
+function* infoLines(logText: string, since: Date): Generator<{ at: number; msg: string }> {
   const lineRe = /^time="([^"]+)" level=info msg="(.*)"$/;
   for (const line of logText.split('\n')) {
     const m = lineRe.exec(line);
     if (!m) continue;
     const at = Date.parse(m[1] as string) + fractionMs(m[1] as string);
-    if (at < since.getTime()) continue;
-    const msg = (m[2] as string).replace(/\\"/g, '"');
+    if (at >= since.getTime()) yield { at, msg: (m[2] as string).replace(/\\"/g, '"') };
+  }
+}
+
+/** Server-side duration (ms) per call, keyed by `${call} ${objectId}`. */
+export function serverDurations(logText: string, since: Date): Map<string, number> {
+  const starts = new Map<string, number>();
+  const out = new Map<string, number>();
+  for (const { at, msg } of infoLines(logText, since)) {
     const sandbox = /^RunPodSandbox for &PodSandboxMetadata\{Name:([^,]+),.*?\}( returns sandbox id "(\w+)")?$/.exec(msg);
     if (sandbox) {
       if (sandbox[3]) record(out, starts, `RunPodSandbox name:${sandbox[1]}`, `RunPodSandbox ${sandbox[3]}`, at);
@@ -75,13 +80,7 @@ export function podStartCalls(logText: string, namespace: string, since: Date): 
   const bySandbox = new Map<string, PodStartCalls>();
   const byName = new Map<string, PodStartCalls>();
   const byContainer = new Map<string, PodStartCalls>();
-  const lineRe = /^time="([^"]+)" level=info msg="(.*)"$/;
-  for (const line of logText.split('\n')) {
-    const m = lineRe.exec(line);
-    if (!m) continue;
-    const at = Date.parse(m[1] as string) + fractionMs(m[1] as string);
-    if (at < since.getTime()) continue;
-    const msg = (m[2] as string).replace(/\\"/g, '"');
+  for (const { at, msg } of infoLines(logText, since)) {
     const sandbox = /^RunPodSandbox for &PodSandboxMetadata\{Name:([^,]+),Uid:[^,]*,Namespace:([^,]+),Attempt:0,\}( returns sandbox id "(\w+)")?$/.exec(msg);
     if (sandbox) {
       if (sandbox[2] !== namespace) continue;
