@@ -1,9 +1,9 @@
 /*
  * Keeps the newest status the kubelet computed for each pod and writes it to the API
  * server when it differs from what the API holds (a queue, a few pods written at once but
- * one write per pod at a time, per-pod retry), as upstream's status manager does: merged with the API's status (other writers' conditions
- * kept, a terminal phase held back while containers may run) and sent as a strategic merge
- * patch of only what changed. Static pods are written through their mirror pod. A pod the
+ * one write per pod at a time, per-pod retry), as upstream's status manager does: merged
+ * with the API's status (other writers' conditions kept, a terminal phase held back while
+ * containers may run) and sent as a strategic merge patch of only what changed. Static pods are written through their mirror pod. A pod the
  * API does not show (a runtime leftover, or a static pod before its mirror exists) is not
  * written. Without an API (standalone mode) it only remembers, so `statusOf` still answers.
  */
