@@ -11,7 +11,8 @@ import { percentile, printTable } from './lib/stats.js';
 const count = Number(process.env['BENCH_PODS'] ?? 30);
 const endpoint = process.env['CONTAINER_RUNTIME_ENDPOINT'] ?? 'unix:///run/containerd/containerd.sock';
 const logPath = process.env['CONTAINERD_LOG'] ?? '/var/log/tskube-containerd.log';
-const root = process.env['TSKUBE_ROOT'] ?? process.cwd();
+// BENCH_TSKUBE_ROOT: another checkout's build to measure (scripts/lib/common.sh sets TSKUBE_ROOT to this one).
+const root = process.env['BENCH_TSKUBE_ROOT'] ?? process.env['TSKUBE_ROOT'] ?? process.cwd();
 const image = 'localhost/tskube/busybox:latest';
 const label = { 'tskube.bench/run': String(process.pid) };
 const logRoot = `/tmp/tskube-bench-${process.pid}`;

@@ -28,7 +28,8 @@ const podCount = Number(process.env['BENCH_PODS'] ?? 30);
 const logBytes = Number(process.env['BENCH_LOG_MB'] ?? 100) * 1024 * 1024;
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
 const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 4);
-const root = process.env['TSKUBE_ROOT'] ?? process.cwd();
+// BENCH_TSKUBE_ROOT: another checkout's build to measure (scripts/lib/common.sh sets TSKUBE_ROOT to this one).
+const root = process.env['BENCH_TSKUBE_ROOT'] ?? process.env['TSKUBE_ROOT'] ?? process.cwd();
 const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
 const endpoint = 'unix:///run/containerd/containerd.sock';
 const image = 'localhost/tskube/busybox:latest';

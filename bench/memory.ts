@@ -20,7 +20,8 @@ import { printTable } from './lib/stats.js';
 
 const counts = (process.env['BENCH_PODS'] ?? '0,30,110').split(',').map(Number);
 const settleSeconds = Number(process.env['BENCH_SETTLE_SECONDS'] ?? 30);
-const root = process.env['TSKUBE_ROOT'] ?? process.cwd();
+// BENCH_TSKUBE_ROOT: another checkout's build to measure (scripts/lib/common.sh sets TSKUBE_ROOT to this one).
+const root = process.env['BENCH_TSKUBE_ROOT'] ?? process.env['TSKUBE_ROOT'] ?? process.cwd();
 const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
 const pauseImage = 'registry.k8s.io/pause:3.10';
 const namespace = 'bench-memory';

@@ -7,26 +7,36 @@
 // Rows of 30 pods and of 110 pods (the default maxPods, the node full): time from creation to
 // Running as a watch sees it; the kubelet's RSS and CPU idle, while starting, and steady.
 // Pods are bound with spec.nodeName, so the figure is the kubelet's, not the scheduler's.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { removeCgroupTree } from '../test/support/cgroups.js';
+import { privateContainerd } from '../test/support/private-containerd.js';
 import { eventually } from '../test/testbed/eventually.ts';
 import { down, type Testbed, up } from '../test/testbed/index.ts';
 import { type KubeletKind, startKubelet, stopKubelet, upstreamSafeConfig } from './lib/kubelets.js';
+import { type PodStartCalls, podStartCalls, readContainerdLog } from './lib/containerd-log.js';
 import { processUsage } from './lib/proc.js';
 import { percentile, printTable } from './lib/stats.js';
 
 const counts = (process.env['BENCH_PODS'] ?? '30,110').split(',').map(Number);
 /** Which kubelets to run (both unless told; one alone only to check a setup, never to compare). */
 const only = process.env['BENCH_KUBELETS']?.split(',');
-const root = process.env['TSKUBE_ROOT'] ?? process.cwd();
+// BENCH_TSKUBE_ROOT: another checkout's build to measure (scripts/lib/common.sh sets TSKUBE_ROOT to this one).
+const root = process.env['BENCH_TSKUBE_ROOT'] ?? process.env['TSKUBE_ROOT'] ?? process.cwd();
 const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
+/** With the tskube kubelet's log on (BENCH_TSKUBE_LOG_LEVEL), each pod's creation and Running go on stderr too, for a timeline. */
+const trace = process.env['BENCH_TSKUBE_LOG_LEVEL'] !== undefined;
 const image = 'localhost/tskube/busybox:latest';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const containerdEndpoint = 'unix:///run/containerd/containerd.sock';
+/**
+ * BENCH_CONTAINERD=private: a containerd of the bench's own (no kubelet lock needed), to look at
+ * one change quickly while the shared one is busy; the figures to compare come from the shared one.
+ */
+const ctd = process.env['BENCH_CONTAINERD'] === 'private' ? privateContainerd({ cri: true, pods: true }) : undefined;
+const containerdEndpoint = ctd?.endpoint ?? 'unix:///run/containerd/containerd.sock';
 const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 300_000) => eventually(what, probe, timeoutMs, 250);
 
 interface Usage {
@@ -38,6 +48,10 @@ interface Usage {
 interface Row {
   pods: number;
   latencies: number[];
+  /** The pods' CRI calls as containerd logged them (the shared containerd only). */
+  calls: PodStartCalls[];
+  /** containerd's own CPU seconds (not its shims') while the pods started. */
+  containerdCpuSeconds: number;
   /** From the first creation call to the last pod Running. */
   allRunningMs: number;
   startupCpuSeconds: number;
@@ -47,6 +61,24 @@ interface Row {
 interface Result {
   idle: Usage;
   rows: Row[];
+}
+
+const containerdLog = process.env['CONTAINERD_LOG'] ?? '/var/log/tskube-containerd.log';
+
+/** The containerd daemon the kubelets talk to: the private one, else the one started with the host's config. */
+function containerdPid(): number | undefined {
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (!args[0]?.endsWith('containerd')) continue;
+    if (ctd ? args.some((a) => a.startsWith(ctd.dir)) : !args.some((a) => a.startsWith('/tmp/'))) return Number(e);
+  }
+  return undefined;
 }
 
 /** RSS at the end and CPU over a 10 s window. */
@@ -122,27 +154,45 @@ async function startPods(
 ): Promise<{ latencies: number[]; allRunningMs: number }> {
   const created = new Map<string, number>();
   const running = new Map<string, number>();
-  const req = await new Watch(kc).watch(
-    `/api/v1/namespaces/${namespace}/pods`,
-    {},
-    (_type, obj: V1Pod) => {
-      const name = obj.metadata?.name ?? '';
-      if (obj.status?.phase === 'Running' && !running.has(name)) running.set(name, performance.now());
-    },
-    () => undefined,
-  );
+  let stopped = false;
+  let req: { abort(): void } | undefined;
+  let watches = 0;
+  // A watch the API server ends (or drops, on a loaded machine) is started again at once: without
+  // it the bench waited out its 10-minute limit. A new watch lists what is there first, so a pod
+  // that turned Running meanwhile is seen then (later than it happened: the rare bias is upwards).
+  const watch = async (): Promise<void> => {
+    watches++;
+    req = await new Watch(kc).watch(
+      `/api/v1/namespaces/${namespace}/pods`,
+      {},
+      (_type, obj: V1Pod) => {
+        const name = obj.metadata?.name ?? '';
+        if (obj.status?.phase === 'Running' && !running.has(name)) {
+          running.set(name, performance.now());
+          if (trace) process.stderr.write(`${JSON.stringify({ time: Date.now(), pod: `${namespace}/${name}`, msg: 'bench: Running seen' })}\n`);
+        }
+      },
+      () => {
+        if (!stopped) watch().catch((err: unknown) => process.stderr.write(`[bench] restarting the pod watch failed: ${String(err)}\n`));
+      },
+    );
+  };
+  await watch();
   try {
     await Promise.all(
       Array.from({ length: count }, async (_, i) => {
         const p = pod(`p${count}-${i}`, namespace, nodeName);
         created.set(p.metadata?.name ?? '', performance.now());
+        if (trace) process.stderr.write(`${JSON.stringify({ time: Date.now(), pod: `${namespace}/${p.metadata?.name}`, msg: 'bench: creating' })}\n`);
         await core.createNamespacedPod({ namespace, body: p });
       }),
     );
     await until(`${count} pods Running`, async () => (running.size >= count ? true : undefined), 600_000);
   } finally {
-    req.abort();
+    stopped = true;
+    req?.abort();
   }
+  if (watches > 1) process.stderr.write(`[bench] the pod watch was started ${watches} times\n`);
   const latencies = [...created].map(([name, t]) => (running.get(name) ?? Number.NaN) - t);
   return { latencies, allRunningMs: Math.max(...running.values()) - Math.min(...created.values()) };
 }
@@ -186,11 +236,16 @@ async function benchOne(kind: KubeletKind, tb: Testbed, kc: KubeConfig, core: Co
     const rows: Row[] = [];
     for (const count of counts) {
       const cpuBefore = processUsage(pid).cpuSeconds;
+      const ctdPid = containerdPid();
+      const ctdBefore = ctdPid ? processUsage(ctdPid).cpuSeconds : Number.NaN;
+      const since = new Date();
       const { latencies, allRunningMs } = await startPods(kc, core, namespace, nodeName, count);
       const startupCpuSeconds = processUsage(pid).cpuSeconds - cpuBefore;
+      const containerdCpuSeconds = ctdPid ? processUsage(ctdPid).cpuSeconds - ctdBefore : Number.NaN;
+      const calls = !ctd && existsSync(containerdLog) ? podStartCalls(readContainerdLog(containerdLog), namespace, since) : [];
       await sleep(10_000);
       const steady = await usageOver10s(pid);
-      rows.push({ pods: count, latencies, allRunningMs, startupCpuSeconds, steady });
+      rows.push({ pods: count, latencies, calls, containerdCpuSeconds, allRunningMs, startupCpuSeconds, steady });
       process.stderr.write(`[bench] ${kind}: ${count} pods p50 ${percentile(latencies, 50).toFixed(0)} ms p99 ${percentile(latencies, 99).toFixed(0)} ms\n`);
       await deletePods(core, namespace);
     }
@@ -213,6 +268,10 @@ async function benchOne(kind: KubeletKind, tb: Testbed, kc: KubeConfig, core: Co
 }
 
 const binDir = process.env['TSKUBE_TESTBED_BIN'];
+if (ctd) {
+  await ctd.start();
+  ctd.importImages(['registry.k8s.io/pause:3.10', image]);
+}
 const tb = await up({ log: (m) => process.stderr.write(`[testbed] ${m}\n`), ...(binDir ? { binDir } : {}) });
 const kc = new KubeConfig();
 kc.loadFromFile(tb.adminKubeconfig);
@@ -225,6 +284,7 @@ try {
   else results.set('upstream', await benchOne('upstream', tb, kc, core).catch((err: unknown) => `failed: ${err instanceof Error ? err.message : String(err)}`));
 } finally {
   await down(tb.dir);
+  await ctd?.destroy();
 }
 
 const kinds: KubeletKind[] = ['tskube', 'upstream'];
@@ -233,6 +293,7 @@ const resultOf = (k: KubeletKind) => {
   return typeof r === 'object' ? r : undefined;
 };
 const rowOf = (k: KubeletKind, pods: number) => resultOf(k)?.rows.find((r) => r.pods === pods);
+const gap = (from: number | undefined, to: number | undefined) => (from !== undefined && to !== undefined ? to - from : undefined);
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) : '-');
 
 console.log(
@@ -261,12 +322,38 @@ printTable(
     }),
   ),
 );
+console.log(
+  "\nInside containerd (its log): p50 / p90 ms of each call, and of the time between calls (the kubelet's part); the last column: first RunPodSandbox asked to last StartContainer done",
+);
+const spans: [string, (c: PodStartCalls) => number | undefined][] = [
+  ['RunPodSandbox', (c) => gap(c.sandboxAsked, c.sandboxDone)],
+  ['-> Create', (c) => gap(c.sandboxDone, c.createAsked)],
+  ['CreateContainer', (c) => gap(c.createAsked, c.createDone)],
+  ['-> Start', (c) => gap(c.createDone, c.startAsked)],
+  ['StartContainer', (c) => gap(c.startAsked, c.startDone)],
+];
+printTable(
+  ['pods', 'kubelet', ...spans.map(([name]) => name), 'all in containerd'],
+  counts.flatMap((n) =>
+    kinds.map((k) => {
+      const calls = rowOf(k, n)?.calls ?? [];
+      const cells = spans.map(([, f]) => {
+        const v = calls.map(f).filter((x): x is number => x !== undefined);
+        return v.length ? `${percentile(v, 50).toFixed(0)} / ${percentile(v, 90).toFixed(0)}` : '-';
+      });
+      const asked = calls.map((c) => c.sandboxAsked).filter((x): x is number => x !== undefined);
+      const done = calls.map((c) => c.startDone).filter((x): x is number => x !== undefined);
+      return [String(n), k, ...cells, asked.length && done.length ? Math.max(...done) - Math.min(...asked) : Number.NaN];
+    }),
+  ),
+);
 console.log('\nKubelet process: RSS from /proc; CPU as user+system seconds per 10 s of wall time (while starting: total seconds)');
 const usageRows: (string | number)[][] = [
   ['idle, no pods', ...kinds.flatMap((k) => [resultOf(k)?.idle.rssMiB ?? Number.NaN, resultOf(k)?.idle.cpu ?? Number.NaN])],
 ];
 for (const n of counts) {
   usageRows.push([`starting ${n} pods (total CPU s)`, ...kinds.flatMap((k) => [Number.NaN, rowOf(k, n)?.startupCpuSeconds ?? Number.NaN])]);
+  usageRows.push([`  containerd meanwhile (CPU s)`, ...kinds.flatMap((k) => [Number.NaN, rowOf(k, n)?.containerdCpuSeconds ?? Number.NaN])]);
   usageRows.push([`steady, ${n} pods`, ...kinds.flatMap((k) => [rowOf(k, n)?.steady.rssMiB ?? Number.NaN, rowOf(k, n)?.steady.cpu ?? Number.NaN])]);
 }
 printTable(['state', ...kinds.flatMap((k) => [`${k} RSS MiB`, `${k} CPU`])], usageRows);

@@ -17,6 +17,8 @@
 //   in-process to the proxy's syncer writing to a fresh namespace with the real nft (the
 //   sizes the shared machine's API server cannot take in time; no API->kernel, no RSS)
 // BENCH_SYNC_TIMEOUT_S=300 (a proxy whose first sync takes longer is stopped and shown as >N)
+// BENCH_IPTABLES_MAX=5000: iptables rows only up to this many Services (iptables-restore
+//   alone grows faster than linearly: 43 s for 5,000 x 5 here; default: every scale)
 // TSKUBE_KUBE_PROXY=path to upstream kube-proxy (default: the testbed's peers build)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,15 +37,17 @@ import { ProxyHealthState } from '../src/proxy/server/proxy-health.js';
 import { ProxyMetrics } from '../src/proxy/server/proxy-metrics.js';
 import { ProxySyncer } from '../src/proxy/sync/proxy-syncer.js';
 import { createNetwork, removeNetwork, type TestbedNetwork } from '../test/testbed/network.ts';
-import { down, up } from '../test/testbed/index.ts';
+import { down, readState, up } from '../test/testbed/index.ts';
 import { processUsage } from './lib/proc.js';
 import { printTable } from './lib/stats.js';
 
-const root = process.env['TSKUBE_ROOT'] ?? process.cwd();
+// BENCH_TSKUBE_ROOT: another checkout's build to measure (scripts/lib/common.sh sets TSKUBE_ROOT to this one).
+const root = process.env['BENCH_TSKUBE_ROOT'] ?? process.env['TSKUBE_ROOT'] ?? process.cwd();
 const scales = (process.env['BENCH_SCALES'] ?? '1000,5000,10000,30000,45000').split(',').map(Number);
 const modes = (process.env['BENCH_MODES'] ?? 'nftables,iptables').split(',') as ('nftables' | 'iptables')[];
 const syncTimeoutMs = Number(process.env['BENCH_SYNC_TIMEOUT_S'] ?? 300) * 1000;
 const upstreamBin = process.env['TSKUBE_KUBE_PROXY'] ?? '';
+const iptablesMax = Number(process.env['BENCH_IPTABLES_MAX'] ?? Number.POSITIVE_INFINITY);
 const namespaces = 50;
 const nodeName = 'bench-node';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -412,6 +416,10 @@ try {
     await rest.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns(i) } } });
   const services: Service[] = [];
   const slices: EndpointSlice[] = [];
+  // The apiserver's CPU per object written: a Service costs far more than its slice (the
+  // ClusterIP allocator counts every IPAddress, twice, on each allocation, for its gauges).
+  const apiserverPid = (await readState(tb.dir)).processes.find((p) => p.name === 'kube-apiserver')?.pid;
+  const apiserverCpu = () => (apiserverPid === undefined ? Number.NaN : processUsage(apiserverPid).cpuSeconds);
   // The 1-endpoint row comes right after the 5-endpoint row of its size; later rows put
   // the 5 endpoints back (rewriting every slice costs as much as creating it).
   const oneEndpoint = Number(process.env['BENCH_ONE_ENDPOINT'] ?? (scales.includes(10_000) ? 10_000 : Math.max(...scales)));
@@ -420,6 +428,7 @@ try {
   let endpointsNow = 5;
   for (const { count, endpoints } of runs) {
     const t = performance.now();
+    const cpuBefore = apiserverCpu();
     if (endpoints !== endpointsNow) {
       await pool(
         Array.from({ length: created }, (_, i) => i),
@@ -440,9 +449,11 @@ try {
       services[i] = svc;
       slices[i] = await rest.request<EndpointSlice>('POST', `/apis/discovery.k8s.io/v1/namespaces/${ns(i)}/endpointslices`, { body: sliceBody(i, endpoints) });
     });
+    const cpuMsEach = fresh.length === 0 ? '' : `, apiserver ${(((apiserverCpu() - cpuBefore) * 1000) / fresh.length).toFixed(1)} ms CPU per Service and slice`;
     created = Math.max(created, count);
-    log(`${count} Services with ${endpoints} endpoint(s) in the API (${((performance.now() - t) / 1000).toFixed(0)} s to write)`);
+    log(`${count} Services with ${endpoints} endpoint(s) in the API (${((performance.now() - t) / 1000).toFixed(0)} s to write${cpuMsEach})`);
     for (const mode of modes) {
+      if (mode === 'iptables' && count > iptablesMax) continue;
       const measured: Record<Impl, Result> = {} as Record<Impl, Result>;
       let floor: number | string = '-';
       for (const impl of ['tskube', 'upstream'] as Impl[]) {

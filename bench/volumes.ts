@@ -35,7 +35,8 @@ import { percentile, printTable } from './lib/stats.js';
 
 const podCount = Number(process.env['BENCH_PODS'] ?? 30);
 const steadySeconds = Number(process.env['BENCH_STEADY_SECONDS'] ?? 60);
-const root = process.env['TSKUBE_ROOT'] ?? process.cwd();
+// BENCH_TSKUBE_ROOT: another checkout's build to measure (scripts/lib/common.sh sets TSKUBE_ROOT to this one).
+const root = process.env['BENCH_TSKUBE_ROOT'] ?? process.env['TSKUBE_ROOT'] ?? process.cwd();
 const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
 const endpoint = 'unix:///run/containerd/containerd.sock';
 const image = 'localhost/tskube/busybox:latest';

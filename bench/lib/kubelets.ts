@@ -56,7 +56,10 @@ export function startKubelet(o: KubeletStart): ChildProcess {
     join(o.dir, 'pki'),
   ];
   if (o.kind === 'tskube') {
-    return spawn(join(o.root, 'bin/tskube'), ['kubelet', ...flags], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TSKUBE_LOG_LEVEL: 'warn' } });
+    return spawn(join(o.root, 'bin/tskube'), ['kubelet', ...flags], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, TSKUBE_LOG_LEVEL: process.env['BENCH_TSKUBE_LOG_LEVEL'] ?? 'warn' },
+    });
   }
   // Files holding the values the upstream kubelet wants, bound over /proc/sys in its own mount namespace.
   const wanted: Record<string, string> = { 'vm/overcommit_memory': '1', 'kernel/panic': '10', 'kernel/panic_on_oops': '1' };

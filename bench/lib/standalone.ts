@@ -89,14 +89,21 @@ export interface StandaloneStart {
   root: string;
   upstreamKubelet: string;
   nodeIP: string;
+  /** The node's name; by default `bench-<bench>-<kind>`. A handover between kinds keeps one. */
+  nodeName?: string;
 }
 
 export interface StandaloneKubelet {
   /** Static pod manifests go here. */
   manifests: string;
   cri: CriClient;
-  /** Starts the kubelet (write the first manifests before, if it should start with them). */
-  start(): number;
+  /**
+   * Starts the kubelet (write the first manifests before, if it should start with them);
+   * `kind` starts the other kind on the same folder and runtime, to hand a node over.
+   */
+  start(kind?: KubeletKind): number;
+  /** Stops the kubelet alone: its pods keep running, as when a node's kubelet is replaced. */
+  kill(): Promise<void>;
   /** Waits for `check` (polled every second, up to timeoutMs), unless the kubelet dies first. */
   until(what: string, check: () => Promise<boolean>, timeoutMs?: number): Promise<void>;
   /** Sleeps, unless the kubelet dies first. */
@@ -122,14 +129,23 @@ export async function standaloneKubelet(o: StandaloneStart): Promise<StandaloneK
   return {
     manifests,
     cri,
-    start() {
+    start(kind = o.kind) {
       // The node's address as kubeadm passes it: neither kubelet has to find one itself.
-      const k = startKubelet({ kind: o.kind, dir, nodeName: `bench-${o.bench}-${o.kind}`, nodeIP: o.nodeIP, root: o.root, upstreamKubelet: o.upstreamKubelet });
+      const nodeName = o.nodeName ?? `bench-${o.bench}-${o.kind}`;
+      const k = startKubelet({ kind, dir, nodeName, nodeIP: o.nodeIP, root: o.root, upstreamKubelet: o.upstreamKubelet });
       kubelet = k;
       k.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-      exited = new Promise<never>((_, reject) => k.once('exit', (code) => reject(new Error(`${o.kind} kubelet exited (${code})`))));
+      exited = new Promise<never>((_, reject) => k.once('exit', (code) => reject(new Error(`${kind} kubelet exited (${code})`))));
       exited.catch(() => undefined);
       return k.pid ?? 0;
+    },
+    async kill() {
+      const k = kubelet;
+      if (!k) return;
+      kubelet = undefined;
+      exited = new Promise(() => undefined);
+      k.kill('SIGTERM');
+      await new Promise((r) => (k.exitCode === null && k.signalCode === null ? k.once('exit', r) : r(undefined)));
     },
     until: (what, check, timeoutMs = 300_000) =>
       orExit(eventually(what, async () => ((await check()) ? true : undefined), timeoutMs, 1000)).then(() => undefined),

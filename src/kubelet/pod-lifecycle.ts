@@ -141,6 +141,7 @@ export class PodLifecycle {
       ...(o.statusApi ? { api: o.statusApi.api, target: o.statusApi.target } : {}),
       couldHaveRunningContainers: (uid) => this.workers.couldHaveRunningContainers(uid),
       equal: (a, b) => podStatusEqual(a, b),
+      log,
       onError: (pod, err) => log.warn({ pod: podKey(pod), err: err.message }, 'writing pod status failed; will retry'),
       onStatus: (pod, status) => {
         o.observe?.status?.(pod, status);

@@ -369,7 +369,9 @@ describe('probes', () => {
     // The positive sign the prober looked after SIGTERM: readiness, still running, saw the file gone.
     await waitForEvent('terminating', 'Unhealthy', /^Readiness probe failed: cat: can't open '\/tmp\/alive'/);
     await waitFor('the pod not Ready', async () => condition(await readPod('terminating'), 'Ready')?.status === 'False', 20_000);
-    expect((await eventMessages('terminating', 'Unhealthy')).filter((m) => m.startsWith('Liveness'))).toEqual([]);
+    // Had liveness run after SIGTERM, it would have found the file gone, as readiness did. (A
+    // loaded machine may time out a liveness run before the delete: that is not what is judged.)
+    expect((await eventMessages('terminating', 'Unhealthy')).filter((m) => m.startsWith('Liveness') && m.includes("can't open"))).toEqual([]);
     expect((await eventMessages('terminating', 'Killing')).filter((m) => /liveness/.test(m))).toEqual([]);
   });
 

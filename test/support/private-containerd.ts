@@ -4,6 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CriClient } from '../../src/cri-client/index.js';
 import { unmountUnder } from './mounts.js';
 
 export interface PrivateContainerd {
@@ -13,7 +14,11 @@ export interface PrivateContainerd {
   stop(): Promise<void>;
   /** Copies images from the shared containerd (k8s.io namespace) into this one. */
   importImages(refs: string[]): void;
-  /** Stops it, ends any shim it left, unmounts what is under its folder and removes its files. */
+  /**
+   * Removes its pod sandboxes (so containerd deletes their network namespaces and CNI
+   * attachments: nobody can once it is gone), stops it, ends any shim it left, unmounts
+   * what is under its folder and removes its files.
+   */
   destroy(): Promise<void>;
 }
 
@@ -93,12 +98,29 @@ export function privateContainerd(options: PrivateContainerdOptions): PrivateCon
       }
     },
     async destroy() {
+      if (child && child.exitCode === null) await removeSandboxes(`unix://${socket}`);
       await this.stop();
       killShimsOf(socket);
       unmountUnder(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Best effort: a sandbox that will not go is left to the shim and mount cleanup after. */
+async function removeSandboxes(endpoint: string): Promise<void> {
+  const cri = new CriClient({ endpoint, timeoutMs: 30_000 });
+  try {
+    const { items } = await cri.runtime.call('ListPodSandbox', {});
+    for (const { id } of items) {
+      await cri.runtime.call('StopPodSandbox', { podSandboxId: id }).catch(() => undefined);
+      await cri.runtime.call('RemovePodSandbox', { podSandboxId: id }).catch(() => undefined);
+    }
+  } catch {
+    // No CRI (cri: false), or it does not answer: nothing to remove through it.
+  } finally {
+    cri.close();
+  }
 }
 
 /** Shims outlive their containerd by design; a test's private one must not leave any. */

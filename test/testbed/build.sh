@@ -6,7 +6,12 @@
 #   build.sh          the control plane, into <cache>/k8s/<version>/bin
 #   build.sh peers    the upstream kubelet and kube-proxy from the same module,
 #                     into <cache>/k8s/<version>/peers: benchmarks run them side
-#                     by side with tskube's (tests never need them)
+#                     by side with tskube's, and the handover test hands a node
+#                     from the upstream kubelet to tskube
+#   build.sh oracles  small programs that run upstream code for tests to compare
+#                     tskube with (static-pod-uid), into <cache>/k8s/<version>/oracles;
+#                     they use only packages the control plane compiles, so after it
+#                     they cost a link (seconds)
 #
 # A warm run only checks the stamp and returns; a cold run takes tens of
 # minutes on two cores, so it prints a progress line per binary and a
@@ -24,7 +29,8 @@ root=$cache/k8s/$KUBE_VERSION
 case "${1:-control-plane}" in
   control-plane) bin=$root/bin; binaries=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd) ;;
   peers) bin=$root/peers; binaries=(kubelet kube-proxy) ;;
-  *) echo "usage: $0 [control-plane|peers]" >&2; exit 2 ;;
+  oracles) bin=$root/oracles; binaries=(static-pod-uid) ;;
+  *) echo "usage: $0 [control-plane|peers|oracles]" >&2; exit 2 ;;
 esac
 stamp=$bin/.stamp
 

@@ -4,6 +4,7 @@ import { TskubeError } from '../../src/common/errors.js';
 import { defaultKubeletConfiguration } from '../../src/kubelet/options/defaults.js';
 import type { KubeletOptions } from '../../src/kubelet/options/kubelet-options.js';
 import { decideCgroupDriver } from '../../src/kubelet/node/cgroup-driver.js';
+import { defaultRouteAddress, defaultRouteInterfaces } from '../../src/kubelet/node/default-route.js';
 import { goArch, memoryFromMeminfo, pidsFromLoadavg, prettyName } from '../../src/kubelet/node/gather-node-facts.js';
 import { leaseNeedsOwner, newLease, nodeOwnerReference, renewedLease, renewIntervalMs } from '../../src/kubelet/node/lease-plan.js';
 import { nodeSettingsFromOptions, threshold, thresholdAmount } from '../../src/kubelet/node/node-settings.js';
@@ -291,5 +292,35 @@ describe('node facts helpers', () => {
     const si = (await import('systeminformation')).default;
     const here = memoryFromMeminfo(await readFile('/proc/meminfo', 'utf8'));
     expect(here.total).toBe((await si.mem()).total);
+  });
+
+  const route = [
+    'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+    'wlan0\t00000000\t0101A8C0\t0003\t0\t0\t600\t00000000\t0\t0\t0',
+    'eth0\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0',
+    'down0\t00000000\t010200C0\t0002\t0\t0\t0\t00000000\t0\t0\t0',
+    'cni0\t0000580A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
+  ].join('\n');
+  const ipv6Route = [
+    `${'0'.repeat(32)} 00 ${'0'.repeat(32)} 00 ${'0'.repeat(31)}1 00000400 00000001 00000000 00000003   eth1`,
+    `fe80${'0'.repeat(28)} 40 ${'0'.repeat(32)} 00 ${'0'.repeat(32)} 00000100 00000001 00000000 00000001   eth0`,
+    `${'0'.repeat(32)} 00 ${'0'.repeat(32)} 00 ${'0'.repeat(32)} ffffffff 00000001 00000000 00200200       lo`,
+  ].join('\n');
+
+  it('finds the default routes that are up, IPv4 by metric before IPv6', () => {
+    expect(defaultRouteInterfaces(route, ipv6Route)).toEqual(['eth0', 'wlan0', 'eth1']);
+    expect(defaultRouteInterfaces('Iface\tDestination\n', '')).toEqual([]);
+  });
+
+  it("takes the default route interface's first address that is not loopback or link-local, IPv4 first", () => {
+    const a = (address: string, family: 'IPv4' | 'IPv6', internal = false) => ({ address, family, internal, netmask: '', mac: '', cidr: null }) as never;
+    const addrs = {
+      eth0: [a('fe80::1', 'IPv6'), a('2001:db8::5', 'IPv6'), a('192.0.2.5', 'IPv4')],
+      eth1: [a('fe80::2', 'IPv6'), a('2001:db8::6', 'IPv6')],
+      lo: [a('127.0.0.1', 'IPv4', true)],
+    };
+    expect(defaultRouteAddress(['eth0', 'eth1'], addrs)).toBe('192.0.2.5');
+    expect(defaultRouteAddress(['eth1'], addrs)).toBe('2001:db8::6');
+    expect(defaultRouteAddress(['missing', 'lo'], addrs)).toBeUndefined();
   });
 });

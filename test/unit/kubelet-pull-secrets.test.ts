@@ -33,5 +33,7 @@ describe('image pull helpers', () => {
     expect(defaultPullPolicy('busybox:1.36')).toBe('IfNotPresent');
     expect(defaultPullPolicy('localhost:5000/busybox')).toBe('Always');
     expect(defaultPullPolicy('busybox@sha256:abc')).toBe('IfNotPresent');
+    expect(defaultPullPolicy('busybox:latest@sha256:abc')).toBe('Always');
+    expect(defaultPullPolicy('localhost:5000/busybox:1.2@sha256:abc')).toBe('IfNotPresent');
   });
 });

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { cp, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FileSource } from '../../src/kubelet/pods/sources/file-source.js';
-import { parseStaticPod, staticPodName, staticPodUid } from '../../src/kubelet/pods/sources/static-pod.js';
+import { parseStaticPod, staticPodName } from '../../src/kubelet/pods/sources/static-pod.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures/static-pods');
 const fixture = (name: string) => readFileSync(join(fixtures, name), 'utf8');
@@ -40,15 +40,30 @@ describe('static pod manifests', () => {
     expect(pod.spec?.restartPolicy).toBe('Never');
   });
 
-  it('gives a UID hashed from content, node and path: stable across reads, new when any changes', () => {
-    const a = ok(fixture('web.yaml'));
-    const uid = a.metadata?.uid ?? '';
+  it('gives the UID upstream gives: a hash of the decoded pod, the node and the path', () => {
+    // Printed by upstream's own file source (test/testbed/go/cmd/static-pod-uid) for this file at this path;
+    // test/integration/static-pod-uid-parity.test.ts compares many more manifests with it.
+    expect(ok(fixture('web.yaml'), '/tmp/pin/etc/kubernetes/manifests/web.yaml', 'node-1').metadata?.uid).toBe('a0924d33f9794ca89ce1b188af190c4b');
+    const uid = ok(fixture('web.yaml')).metadata?.uid ?? '';
     expect(uid).toMatch(/^[0-9a-f]{32}$/);
     expect(ok(fixture('web.yaml')).metadata?.uid).toBe(uid);
-    expect(uid).toBe(staticPodUid(fixture('web.yaml'), 'Node-1', '/etc/kubernetes/manifests/web.yaml'));
-    expect(ok(`${fixture('web.yaml')}\n# edited`).metadata?.uid).not.toBe(uid);
+    // Comments and layout are not the pod; a default spelled out is the same pod.
+    expect(ok(`# edited\n${fixture('web.yaml')}`).metadata?.uid).toBe(uid);
+    expect(ok(fixture('web.yaml').replace('  containers:', '  restartPolicy: Always\n  containers:')).metadata?.uid).toBe(uid);
+    expect(ok(fixture('web.yaml').replace('app: web', 'app: web2')).metadata?.uid).not.toBe(uid);
     expect(ok(fixture('web.yaml'), '/elsewhere/web.yaml').metadata?.uid).not.toBe(uid);
     expect(ok(fixture('web.yaml'), undefined, 'node-2').metadata?.uid).not.toBe(uid);
+  });
+
+  it('applies the API defaults upstream applies, so the pod run is the one upstream would run', () => {
+    const pod = ok(fixture('web.yaml'));
+    expect(pod.spec).toMatchObject({ restartPolicy: 'Always', dnsPolicy: 'ClusterFirst', terminationGracePeriodSeconds: 30, enableServiceLinks: true });
+    expect(pod.spec?.containers[0]).toMatchObject({
+      imagePullPolicy: 'IfNotPresent',
+      terminationMessagePath: '/dev/termination-log',
+      terminationMessagePolicy: 'File',
+      ports: [{ containerPort: 8080, protocol: 'TCP' }],
+    });
   });
 
   it('sets config.source=file and config.hash=<uid>, and tolerates NoExecute taints', () => {
@@ -73,9 +88,14 @@ describe('static pod manifests', () => {
     expect(
       error('apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {restartPolicy: Sometimes, containers: [{name: c, image: i}, {name: c, image: j}]}'),
     ).toBe('spec.containers[1].name: "c" is used by another container; spec.restartPolicy: "Sometimes" must be one of Always, OnFailure, Never');
-    expect(error('{ not yaml')).toMatch(/^not YAML or JSON/);
+    expect(error('{ not json')).toMatch(/^not JSON/);
+    expect(error('a: [b')).toMatch(/^not YAML or JSON/);
     expect(error('')).toBe('file holds no object');
-    expect(error(`${fixture('web.yaml')}---\n${fixture('web.yaml')}`)).toMatch(/more than one object/);
+  });
+
+  it('reads only the first document of a YAML file, as upstream does', () => {
+    const pod = ok(`${fixture('web.yaml')}---\n${fixture('web.yaml').replace('name: web\n', 'name: other\n')}`);
+    expect(pod.metadata?.name).toBe('web-node-1');
   });
 });
 
@@ -94,20 +114,25 @@ describe('file source', () => {
   }
   const names = (pods: V1Pod[] | undefined) => (pods ?? []).map((p) => p.metadata?.name).sort();
 
-  it('reads *.yaml, *.yml and *.json, skips others and hidden files, and reports only changes', async () => {
+  it('reads every file but hidden ones and folders, as upstream (skipping what is no pod), and reports only changes', async () => {
     await withDir(async (dir, snapshots, source) => {
       await cp(join(fixtures, 'web.yaml'), join(dir, 'web.yaml'));
       await cp(join(fixtures, 'job.json'), join(dir, 'job.json'));
+      await writeFile(join(dir, 'etcd.manifest'), fixture('web.yaml').replace('name: web\n', 'name: etcd\n'));
       await writeFile(join(dir, 'notes.txt'), 'not a pod');
       await cp(join(fixtures, 'web.yaml'), join(dir, '.web.yaml.swp'));
+      await mkdir(join(dir, 'sub.yaml'));
       await source.scan();
       await source.ready;
-      expect(names(snapshots.at(-1))).toEqual(['job-n1', 'web-n1']);
+      expect(names(snapshots.at(-1))).toEqual(['etcd-n1', 'job-n1', 'web-n1']);
       await source.scan();
       expect(snapshots).toHaveLength(1);
       await unlink(join(dir, 'job.json'));
       await source.scan();
-      expect(names(snapshots.at(-1))).toEqual(['web-n1']);
+      expect(names(snapshots.at(-1))).toEqual(['etcd-n1', 'web-n1']);
+      // An unchanged file is not parsed again: the same pod object as before.
+      const web = (pods: V1Pod[] | undefined) => pods?.find((p) => p.metadata?.name === 'web-n1');
+      expect(web(snapshots.at(-1))).toBe(web(snapshots.at(-2)));
     });
   });
 

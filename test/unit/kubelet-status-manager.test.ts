@@ -147,3 +147,46 @@ describe('StatusManager', () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe('StatusManager with a slow API server', () => {
+  /** Each PATCH takes 100 ms; it records how many were in flight at once, in all and per pod. */
+  class SlowEndpoint extends StatusEndpoint {
+    inFlight = 0;
+    maxInFlight = 0;
+    readonly perPod = new Map<string, number>();
+    maxPerPod = 0;
+    override async patchStatus(namespace: string, name: string, patch: { [key: string]: Json }): Promise<void> {
+      this.inFlight++;
+      this.perPod.set(name, (this.perPod.get(name) ?? 0) + 1);
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      this.maxPerPod = Math.max(this.maxPerPod, this.perPod.get(name) ?? 0);
+      try {
+        await new Promise((r) => setTimeout(r, 100));
+        await super.patchStatus(namespace, name, patch);
+      } finally {
+        this.inFlight--;
+        this.perPod.set(name, (this.perPod.get(name) ?? 1) - 1);
+      }
+    }
+  }
+  afterEach(() => vi.useRealTimers());
+
+  it('writes several pods at once, one write per pod at a time, and a status set during its write after it', async () => {
+    useFakeClock();
+    const api = new SlowEndpoint();
+    const manager = new StatusManager({ api, target: (pod) => api.pods.get(pod.metadata?.name ?? ''), equal: podStatusEqual, maxConcurrentWrites: 3 });
+    const controller = new AbortController();
+    void manager.run(controller.signal);
+    const pods = Array.from({ length: 7 }, (_, i) => api.add(testPod(`p${i}`, { containers: [] })));
+    for (const [i, pod] of pods.entries()) manager.set(pod, runningWith(`10.88.0.${i + 10}`));
+    await tick(50);
+    // p0's write is in flight: its newer status waits for it, then goes.
+    manager.set(pods[0] as V1Pod, runningWith('10.88.0.99'));
+    await tick(1000);
+    controller.abort();
+    expect(api.maxInFlight).toBe(3);
+    expect(api.maxPerPod).toBe(1);
+    expect(pods.slice(1).map((p) => api.written(p.metadata?.name ?? '')?.podIP)).toEqual([11, 12, 13, 14, 15, 16].map((n) => `10.88.0.${n}`));
+    expect(api.patches.get('p0')?.map((p) => (p['status'] as { podIP?: string }).podIP)).toEqual(['10.88.0.10', '10.88.0.99']);
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EndpointSlice, Service } from '../../src/proxy/model/api-objects.js';
 import { FakeNftables } from '../../src/proxy/nftables/fake-nftables.js';
+import type { Nftables } from '../../src/proxy/nftables/nftables.js';
 import { NftablesProxier } from '../../src/proxy/nftables/nftables-proxier.js';
 import { computeDigest } from '../../src/proxy/nftables/table-state.js';
 import { digestText } from '../../src/proxy/nftables/unit-digest.js';
@@ -149,6 +150,30 @@ describe('nftables restart', () => {
     // And goes on with partial syncs from there.
     expect(await again.apply({ slices: [slice({ service: 'one', ports: [{ port: 8080 }], endpoints: [{ ip: '10.244.9.9' }] })] })).toBe(true);
     expect(nft.transactions.at(-1)!.size).toBeLessThan(10);
+  });
+
+  it('reads the table once, when its support is checked at start, not inside the first sync', async () => {
+    const nft = new FakeNftables();
+    await proxyHarness([{ family: 'IPv4', backend: new NftablesProxier({ nft, family: 'IPv4' }) }]).apply(goldenCluster());
+    const written = nft.transactions.length;
+    const reads: string[] = [];
+    const counted: Nftables = {
+      run: (tx) => nft.run(tx),
+      check: (tx) => nft.check(tx),
+      deleteTable: (family) => nft.deleteTable(family),
+      inventory: (family) => {
+        reads.push(family);
+        return nft.inventory(family);
+      },
+    };
+    const backend = new NftablesProxier({ nft: counted, family: 'IPv4' });
+    await backend.checkSupport();
+    expect(reads).toEqual(['ip']);
+    const again = proxyHarness([{ family: 'IPv4', backend }]);
+    expect(await again.apply(goldenCluster())).toBe(true);
+    // Adopted from that one read: nothing listed again, nothing written.
+    expect(reads).toEqual(['ip']);
+    expect(nft.transactions.length).toBe(written);
   });
 
   it('rewrites a table that differs, flushing what the previous run left', async () => {

@@ -1,4 +1,5 @@
 import type { V1Container } from '@kubernetes/client-node';
+import { fnv32a } from '../../common/fnv.js';
 import { goJson } from '../../common/go-json.js';
 
 /**
@@ -13,16 +14,6 @@ export function canonicalJson(value: unknown): string {
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
-
-/** 32-bit FNV-1a over the UTF-8 bytes: the hash family upstream uses for this annotation. */
-export function fnv32a(text: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(text)) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
 }
 
 /**

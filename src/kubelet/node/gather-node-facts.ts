@@ -1,12 +1,13 @@
-// NodeFacts from the machine: systeminformation for CPU, memory and the default
-// interface; the kernel's own files for the IDs and PID counts; statfs for the
-// filesystem under the kubelet's root dir. What cannot change while the kubelet runs
+// NodeFacts from the machine: /proc/meminfo and os.cpus() for memory and CPUs; the kernel's own
+// files for the IDs, PID counts and the default route; statfs for the filesystem under
+// the kubelet's root dir. What cannot change while the kubelet runs
 // (IDs, kernel, OS image, cores) is read once; the rest on every call.
 import { lookup } from 'node:dns/promises';
 import { readFile, statfs } from 'node:fs/promises';
-import { cpus, hostname as osHostname, release } from 'node:os';
+import { cpus, networkInterfaces, hostname as osHostname, release } from 'node:os';
 import { dirname } from 'node:path';
 import { TskubeError } from '../../common/errors.js';
+import { defaultRouteAddress, defaultRouteInterfaces } from './default-route.js';
 import type { NodeFacts } from './node-facts.js';
 
 export interface GatherOptions {
@@ -68,8 +69,8 @@ export function memoryFromMeminfo(text: string): { total: number; available: num
 }
 
 /**
- * systeminformation, only for the fallbacks (no os-release, no DMI, no resolvable node
- * name): loading it costs the kubelet ~4 MiB of RSS, and its cpu() runs lscpu.
+ * systeminformation, only for the fallbacks (no os-release, no DMI product UUID):
+ * loading it costs the kubelet ~4 MiB of RSS, and its cpu() runs lscpu.
  */
 async function systeminformation(): Promise<typeof import('systeminformation')> {
   const mod = await import('systeminformation');
@@ -171,8 +172,11 @@ export class NodeFactsGatherer {
     } catch {
       // Not resolvable: fall through to the default interface.
     }
-    const iface = await (await systeminformation()).networkInterfaces('default');
-    return [iface.ip4, iface.ip6].filter((a): a is string => typeof a === 'string' && a !== '').slice(0, 1);
+    // Not systeminformation's networkInterfaces(): it runs several commands per interface, synchronously
+    // (each pod adds a veth), which held the kubelet's event loop for ~1 s per node status update.
+    const [route, ipv6Route] = await Promise.all([this.#readOptional('/proc/net/route'), this.#readOptional('/proc/net/ipv6_route')]);
+    const address = defaultRouteAddress(defaultRouteInterfaces(route ?? '', ipv6Route ?? ''), networkInterfaces());
+    return address ? [address] : [];
   }
 
   async #readText(path: string): Promise<string> {

@@ -10,7 +10,8 @@
 // finishedAt + delay. Time is always a parameter (ms since the epoch): nothing here
 // reads a clock, so the planner that asks and the tests that check stay pure.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import { canonicalJson, fnv32a } from '../cri-requests/container-hash.js';
+import { fnv32a } from '../../common/fnv.js';
+import { canonicalJson } from '../cri-requests/container-hash.js';
 import { backoffDelay } from '../../common/backoff.js';
 import { formatGoDuration } from '../../common/go-duration.js';
 import { TskubeError } from '../../common/errors.js';

@@ -7,6 +7,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { planReconcile, type ReconcileAction } from './plan-reconcile.js';
+import { podSyncKey } from './pod-sync-key.js';
 import { podKey } from './pod-names.js';
 import type { PodSourceName } from './pod-source.js';
 import type { PodWorkers } from './pod-workers.js';
@@ -42,6 +43,8 @@ export class PodReconciler {
   readonly #o: PodReconcilerOptions;
   readonly #bySource = new Map<PodSourceName, Map<string, V1Pod>>();
   readonly #lastKnown = new Map<string, V1Pod>();
+  /** The podSyncKey of the pod each worker was last given. */
+  readonly #handed = new Map<string, string>();
   readonly #removing = new Set<string>();
   readonly #finishing = new Set<string>();
   /** Removals and deletions under way: run() waits for them before it returns, so nothing touches the runtime after. */
@@ -90,7 +93,8 @@ export class PodReconciler {
     this.#wake?.();
   }
 
-  async reconcileOnce(): Promise<void> {
+  /** `full`: every pod wanted goes to its worker (the periodic resync); otherwise only the pods that are new or changed. */
+  async reconcileOnce(full = true): Promise<void> {
     // One snapshot of the sources: a source that lists while the runtime is read must not
     // count as ready with pods missing from `desired`, or its running pods look like leftovers.
     const desired = this.desired();
@@ -109,7 +113,17 @@ export class PodReconciler {
     const refused = await this.#admit(actions, desired);
     for (const a of actions) {
       if (a.kind === 'sync') {
-        if (!refused.has(a.pod.metadata?.uid ?? '')) this.#o.workers.update(a.pod);
+        const uid = a.pod.metadata?.uid ?? '';
+        if (refused.has(uid)) continue;
+        const phase = this.#o.workers.phase(uid);
+        // Between resyncs a pod goes to its worker only when something a sync reads changed: the
+        // kubelet's own status writes come back through the watch, and handing every pod over on
+        // each of them made N status writes cost N x N syncs while many pods started.
+        const key = podSyncKey(a.pod);
+        if (!full && phase !== undefined && this.#handed.get(uid) === key) continue;
+        this.#handed.set(uid, key);
+        if (phase === undefined) this.#o.log.debug({ pod: podKey(a.pod) }, 'pod admitted; handed to its worker');
+        this.#o.workers.update(a.pod);
       } else if (a.kind === 'finish-deletion') {
         const uid = a.pod.metadata?.uid ?? '';
         if (this.#finishing.has(uid)) continue;
@@ -133,6 +147,7 @@ export class PodReconciler {
             .then(() => {
               this.#o.workers.forget(a.uid);
               this.#lastKnown.delete(a.uid);
+              this.#handed.delete(a.uid);
             })
             .catch((err: unknown) => this.#o.log.warn({ uid: a.uid, err: errorMessage(err) }, 'removing a terminated pod failed; will retry'))
             .finally(() => this.#removing.delete(a.uid)),
@@ -165,10 +180,13 @@ export class PodReconciler {
 
   async run(signal: AbortSignal): Promise<void> {
     const resyncMs = this.#o.resyncMs ?? 10_000;
+    let lastFull = 0;
     while (!signal.aborted) {
       this.#pending = false;
       this.#loopEnteredAt = Date.now();
-      await this.reconcileOnce().catch((err: unknown) => this.#o.log.error({ err: errorMessage(err) }, 'reconcile failed'));
+      const full = this.#loopEnteredAt - lastFull >= resyncMs;
+      if (full) lastFull = this.#loopEnteredAt;
+      await this.reconcileOnce(full).catch((err: unknown) => this.#o.log.error({ err: errorMessage(err) }, 'reconcile failed'));
       await sleep(resyncMs, signal, (wake) => {
         this.#wake = wake;
         if (this.#pending) wake();

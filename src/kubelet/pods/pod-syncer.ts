@@ -100,6 +100,7 @@ export class PodSyncer {
     // Volumes before the sandbox, on every sync (their content follows the objects it comes from).
     const volumes = deps.volumes && !actions.podFailed ? await deps.volumes.setUp(pod) : undefined;
     if (volumes) report({ step: 'mount-volumes', ...volumes });
+    if (actions.createSandbox) log.debug({ pod: podKey(pod), volumesReady: volumes?.ready ?? true }, 'volumes set up; creating the sandbox');
     // Nothing starts until every volume is there; the containers show ContainerCreating meanwhile.
     const volumesReady = volumes?.ready ?? true;
     let sandbox: RunningSandbox | undefined;

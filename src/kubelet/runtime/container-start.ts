@@ -105,6 +105,7 @@ export async function startContainer(
     return failed('RunContainerError', TskubeError.from(err).detail);
   }
   deps.events.normal(pod, 'Started', `Started container ${container.name}`);
+  deps.log.debug({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, container: container.name }, 'container started');
   if (sandbox.config.logDirectory && config.logPath) {
     const link = containerLogLinkPath(deps.containerLogLinksDir, pod.metadata?.name ?? '', pod.metadata?.namespace ?? '', container.name, containerId);
     // Only log shippers miss the link: the container runs and `kubectl logs` works without it.

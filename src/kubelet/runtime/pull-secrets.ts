@@ -59,10 +59,14 @@ export function authForImage(image: string, secrets: readonly V1Secret[]): AuthC
   return out;
 }
 
-/** Upstream's default pull policy: Always for :latest or an untagged name, else IfNotPresent. */
+/**
+ * Upstream's default pull policy: Always for the tag latest, given or implied (a name
+ * with neither tag nor digest), else IfNotPresent; `name:latest@sha256:…` keeps its tag.
+ */
 export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
-  if (image.includes('@')) return 'IfNotPresent';
-  const lastSegment = image.split('/').pop() ?? image;
-  const tag = lastSegment.includes(':') ? lastSegment.split(':').pop() : undefined;
-  return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
+  const at = image.indexOf('@');
+  const name = at < 0 ? image : image.slice(0, at);
+  const lastSegment = name.split('/').pop() ?? name;
+  const tag = lastSegment.includes(':') ? lastSegment.split(':').pop() : at < 0 ? 'latest' : undefined;
+  return tag === 'latest' ? 'Always' : 'IfNotPresent';
 }

@@ -1,7 +1,8 @@
 // The iptables back end for one IP family: one `iptables-restore --noflush --counters`
-// per sync. What the tables hold is kept in memory (iptables-save is read once, at the
-// first sync, for a previous run's chains and jumps); a failed restore changes nothing,
-// is counted, and makes the next sync a full one.
+// per sync. What the tables hold is kept in memory (iptables-save is read once, at start,
+// for a previous run's chains and jumps: begun by checkSupport, so it runs while the
+// informers list); a failed restore changes nothing, is counted, and makes the next sync
+// a full one.
 import { TskubeError } from '../../common/errors.js';
 import type { BackendFailureCounters, ProxyBackend, SyncRequest, SyncResult } from '../backend.js';
 import type { Exec } from '../exec/exec.js';
@@ -25,6 +26,8 @@ export class IptablesProxier implements ProxyBackend {
   #state: IptState = emptyIptState();
   #started = false;
   #needFull = false;
+  /** The tables as read at start, for the first full sync (taken once). */
+  #startInventory: Promise<IptInventory> | undefined;
 
   constructor(options: IptablesProxierOptions) {
     this.#o = options;
@@ -36,23 +39,27 @@ export class IptablesProxier implements ProxyBackend {
 
   async checkSupport(signal?: AbortSignal): Promise<void> {
     await this.#o.iptables.save(this.#o.family, 'nat', signal);
+    this.#startInventory = this.#inventory(signal);
+    this.#startInventory.catch(() => undefined);
   }
 
   async sync(request: SyncRequest, signal?: AbortSignal): Promise<SyncResult> {
     const { config } = request;
     const full = request.full || !this.#started || this.#needFull || this.#state.baseText !== baseText(config);
     let plan: IptSyncPlan;
+    // Upstream's route_localnet (NodePorts on 127.0.0.1 can be DNATed elsewhere), set once,
+    // while this sync renders and restores; best effort, as upstream.
+    const localnet =
+      !this.#started && config.localhostNodePorts && this.#o.exec
+        ? this.#o.exec.output('sysctl', ['-qw', 'net.ipv4.conf.all.route_localnet=1'], signal ? { signal } : {}).catch(() => undefined)
+        : undefined;
     if (full) {
       let endpoints = 0;
       for (const p of request.plans.values()) endpoints += p?.categorized.reachable.length ?? 0;
       const large = endpoints > largeClusterEndpointsThreshold;
       const ports = new Map<string, IptRenderedPort>();
       for (const [key, p] of request.plans) if (p) ports.set(key, renderIptServicePort(p, config, { large }));
-      const inventory = this.#started ? undefined : await this.#inventory(signal);
-      if (!this.#started && config.localhostNodePorts && this.#o.exec) {
-        // Upstream's route_localnet: NodePorts on 127.0.0.1 can be DNATed elsewhere.
-        await this.#o.exec.output('sysctl', ['-qw', 'net.ipv4.conf.all.route_localnet=1'], signal ? { signal } : {}).catch(() => undefined);
-      }
+      const inventory = this.#started ? undefined : await this.#takeStartInventory(signal);
       plan = planIptFullSync({ config, state: this.#state, ports, large, ...(inventory && { inventory }) });
     } else {
       const changes = new Map<string, IptRenderedPort | undefined>();
@@ -70,12 +77,20 @@ export class IptablesProxier implements ProxyBackend {
         throw TskubeError.from(err);
       }
     }
+    await localnet;
     plan.commit();
     this.#started = true;
     if (full) this.#needFull = false;
     this.#o.counters?.rules?.('filter', plan.script.ruleCount('filter'));
     this.#o.counters?.rules?.('nat', plan.script.ruleCount('nat'));
     return { detail: { full, lines: plan.script.size, bytes: text.length } };
+  }
+
+  /** What checkSupport began reading, once; a fresh read after that (a failed first sync). */
+  #takeStartInventory(signal?: AbortSignal): Promise<IptInventory> {
+    const reading = this.#startInventory ?? this.#inventory(signal);
+    this.#startInventory = undefined;
+    return reading;
   }
 
   async #inventory(signal?: AbortSignal): Promise<IptInventory> {

@@ -57,10 +57,13 @@ export function mergeEndpointSlices(slices: Iterable<EndpointSlice>, nodeName: s
           terminating,
           local: nodeName !== '' && ep.nodeName === nodeName,
         };
-        const zones = (ep.hints?.forZones ?? []).map((z) => z.name ?? '').filter((z) => z !== '');
-        if (zones.length > 0) endpoint.zoneHints = new Set(zones);
-        const nodes = (ep.hints?.forNodes ?? []).map((n) => n.name ?? '').filter((n) => n !== '');
-        if (nodes.length > 0) endpoint.nodeHints = new Set(nodes);
+        // Most endpoints have no hints: no arrays made for them (a full sync merges tens of thousands).
+        if (ep.hints) {
+          const zones = (ep.hints.forZones ?? []).map((z) => z.name ?? '').filter((z) => z !== '');
+          if (zones.length > 0) endpoint.zoneHints = new Set(zones);
+          const nodes = (ep.hints.forNodes ?? []).map((n) => n.name ?? '').filter((n) => n !== '');
+          if (nodes.length > 0) endpoint.nodeHints = new Set(nodes);
+        }
         if (!set.has(endpoint.key) || !terminating) set.set(endpoint.key, endpoint);
       }
     }

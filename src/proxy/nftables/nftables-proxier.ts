@@ -1,12 +1,13 @@
 // The nftables back end for one IP family: renders plans, asks sync-plan.ts for the
 // transaction and runs it. It keeps what the table holds in memory; the kernel is read
-// once, at the first sync, to adopt a table whose @sync-state digest says it already
-// holds exactly what would be written (a restart changes nothing then), and to find
-// chains a previous run left.
+// once, at start (begun by checkSupport, so it runs while the informers list), for the
+// first sync: to adopt a table whose @sync-state digest says it already holds exactly
+// what would be written (a restart changes nothing then), and to find chains a previous
+// run left.
 import type { BackendFailureCounters, ProxyBackend, SyncRequest, SyncResult } from '../backend.js';
 import type { ProxyNodeConfig } from '../plan/node-config.js';
 import { isClusterIPDnatChain, isServiceChainName, kubeProxyTable } from './names.js';
-import type { Nftables } from './nftables.js';
+import type { NftInventory, Nftables } from './nftables.js';
 import { nftFamilyOf } from './objects.js';
 import { renderBaseStructure } from './render-base.js';
 import { type RenderedServicePort, renderServicePort } from './render-service.js';
@@ -37,6 +38,8 @@ export class NftablesProxier implements ProxyBackend {
   readonly #counters: BackendFailureCounters | undefined;
   #state: NftTableState = emptyTableState();
   #started = false;
+  /** The kernel's table as read at start, for the first full sync (taken once). */
+  #startInventory: Promise<NftInventory> | undefined;
   /** A transaction failed: the next sync rewrites everything (the claims ran ahead of the kernel). */
   #needFull = false;
 
@@ -56,6 +59,10 @@ export class NftablesProxier implements ProxyBackend {
     const tx = new Transaction(nftFamilyOf(this.#family), `${kubeProxyTable}-probe`);
     tx.add({ kind: 'table' }).delete({ kind: 'table' });
     await this.#nft.check(tx, signal);
+    // Only this back end writes its table, so what it holds now is what the first sync
+    // finds; reading it here keeps the nft processes out of that sync.
+    this.#startInventory = this.#nft.inventory(nftFamilyOf(this.#family), signal);
+    this.#startInventory.catch(() => undefined);
   }
 
   async sync(request: SyncRequest, signal?: AbortSignal): Promise<SyncResult> {
@@ -83,7 +90,9 @@ export class NftablesProxier implements ProxyBackend {
     const desired = desiredTableState(base, ports, config);
     let inventory: KernelInventory | undefined;
     if (!this.#started) {
-      const found = await this.#nft.inventory(nftFamilyOf(this.#family), signal);
+      const reading = this.#startInventory ?? this.#nft.inventory(nftFamilyOf(this.#family), signal);
+      this.#startInventory = undefined;
+      const found = await reading;
       inventory = {
         tableExists: found.tableExists,
         chains: found.chains,

@@ -26,12 +26,21 @@ export class ApiSource {
   constructor(options: ApiSourceOptions) {
     this.#onPods = options.onPods;
     const schedule = () => this.#schedule();
+    const logger = (options.logger ?? defaultLogger('kubelet')).child({ source: 'api' });
     this.reflector = reflectorFor<V1Pod>(options.rest, '/api/v1/pods', {
       name: `pods spec.nodeName=${options.nodeName}`,
       fieldSelector: `spec.nodeName=${options.nodeName}`,
       decode: decodePod,
-      logger: (options.logger ?? defaultLogger('kubelet')).child({ source: 'api' }),
-      handler: { onAdd: schedule, onUpdate: schedule, onDelete: schedule, onSynced: () => this.#emit() },
+      logger,
+      handler: {
+        onAdd: (pod) => {
+          logger.debug({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }, 'pod added');
+          schedule();
+        },
+        onUpdate: schedule,
+        onDelete: schedule,
+        onSynced: () => this.#emit(),
+      },
     });
     this.ready = this.reflector.ready;
   }

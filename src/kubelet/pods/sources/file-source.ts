@@ -5,12 +5,12 @@
 // carry on. A file that goes away takes its pod with it.
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { defaultLogger } from '../../../common/logger.js';
 import { sleep } from '../../../common/sleep.js';
-import { parseStaticPod, staticPodUid } from './static-pod.js';
+import { manifestFingerprint, parseStaticPod, type StaticPodResult } from './static-pod.js';
 import { errorMessage } from '../../../common/errors.js';
 import { podKey } from '../pod-names.js';
 
@@ -25,7 +25,6 @@ export interface FileSourceOptions {
   logger?: Logger;
 }
 
-const manifestExtensions = new Set(['.yaml', '.yml', '.json']);
 /** fs.watch fires several times for one save; one read after the burst is enough. */
 const WATCH_SETTLE_MS = 100;
 
@@ -35,6 +34,8 @@ export class FileSource {
   #resolveReady!: () => void;
   /** file → the UID of the content last reported bad, so it is logged once. */
   readonly #reportedBad = new Map<string, string>();
+  /** file → its last content and what it parsed to: an unchanged file is not parsed (and hashed) again each read. */
+  readonly #parsed = new Map<string, { content: string; result: StaticPodResult }>();
   #lastSignature: string | undefined;
   #pathMissingLogged = false;
   #scanning: Promise<void> | undefined;
@@ -109,9 +110,11 @@ export class FileSource {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.#o.logger.warn({ file, err: errorMessage(err) }, 'cannot read static pod manifest');
         continue;
       }
-      const result = parseStaticPod(content, file, this.#o.nodeName);
+      const cached = this.#parsed.get(file);
+      const result = cached?.content === content ? cached.result : parseStaticPod(content, file, this.#o.nodeName);
+      this.#parsed.set(file, { content, result });
       if (!result.ok) {
-        const fingerprint = staticPodUid(content, this.#o.nodeName, file);
+        const fingerprint = manifestFingerprint(content, this.#o.nodeName, file);
         if (this.#reportedBad.get(file) !== fingerprint) {
           this.#reportedBad.set(file, fingerprint);
           this.#o.logger.error({ file, error: result.error }, `invalid static pod manifest ${file}: ${result.error}`);
@@ -132,6 +135,7 @@ export class FileSource {
       pods.push(result.pod);
     }
     for (const file of this.#reportedBad.keys()) if (!files.includes(file)) this.#reportedBad.delete(file);
+    for (const file of this.#parsed.keys()) if (!files.includes(file)) this.#parsed.delete(file);
     this.#publish(pods);
   }
 
@@ -156,10 +160,20 @@ export class FileSource {
     if (!isDir) return [path];
     const names = await readdir(path).catch(() => undefined);
     if (names === undefined) return undefined;
-    return names
-      .filter((n) => !n.startsWith('.') && manifestExtensions.has(extname(n).toLowerCase()))
-      .sort()
-      .map((n) => join(path, basename(n)));
+    // As upstream: every regular file not hidden, whatever its name ends in (kube-apiserver.manifest is
+    // a pod too; a file tskube skipped would be a pod it removed after a switch from the upstream kubelet).
+    const files: string[] = [];
+    for (const n of names.filter((n) => !n.startsWith('.')).sort()) {
+      const file = join(path, basename(n));
+      if (
+        await stat(file).then(
+          (s) => s.isFile(),
+          () => false,
+        )
+      )
+        files.push(file);
+    }
+    return files;
   }
 
   #publish(pods: V1Pod[]): void {

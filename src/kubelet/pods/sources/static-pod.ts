@@ -1,12 +1,17 @@
 // One static pod manifest → one pod, the way upstream's file source makes it
-// (pkg/kubelet/config/common.go): the name gets "-<node>", the namespace defaults,
-// the UID is a hash of the file, its node and its path, so it is the same after a
-// restart and changes exactly when the file does. Pure: no file system, no clock.
-import { createHash } from 'node:crypto';
+// (pkg/kubelet/config/common.go): the API's v1 defaults applied, the name gets
+// "-<node>", the namespace defaults, and the UID is upstream's hash of the decoded pod,
+// its node and its path (static-pod-uid.ts), so it is the same after a restart or a
+// switch from the upstream kubelet and changes when the pod does. Pure: no file
+// system, no clock.
 import type { V1Pod } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { fnv128a } from '../../../common/fnv.js';
 import { decodePod } from '../../../kube/codec.js';
 import { configHashAnnotation, configSourceAnnotation } from '../labels.js';
+import { applyPodDefaults } from './pod-defaults.js';
+import { checkStaticPodApiReferences } from './static-pod-api-references.js';
+import { upstreamStaticPodUid } from './static-pod-uid.js';
 
 export type StaticPodResult = { ok: true; pod: V1Pod } | { ok: false; error: string };
 
@@ -23,29 +28,63 @@ export function staticPodName(name: string, nodeName: string): string {
   return `${name}-${nodeName.toLowerCase()}`;
 }
 
-/** A stable UID: md5 over the file's bytes, the node and the file's path (upstream hashes the decoded pod the same way). */
-export function staticPodUid(content: string | Uint8Array, nodeName: string, file: string): string {
-  return createHash('md5').update(content).update(`host:${nodeName}`).update(`file:${file}`).digest('hex');
+/**
+ * A stable UID from the file's bytes, its node and its path: for the rare pod whose
+ * upstream hash is not reproduced, and to recognise a bad file seen before.
+ */
+export function manifestFingerprint(content: string, nodeName: string, file: string): string {
+  return fnv128a(content, `host:${nodeName}`, `file:${file}`);
+}
+
+/**
+ * The manifest's object as upstream reads it: a file starting with "{" is JSON (its
+ * numbers kept as written where the spelling matters, "1e3" or "0.50" as a quantity);
+ * anything else is YAML 1.1, of which only the first document counts.
+ */
+function decodeManifest(content: string): { ok: true; raw: unknown } | { ok: false; error: string } {
+  if (content.trimStart().startsWith('{')) {
+    try {
+      return { ok: true, raw: JSON.parse(content, keepNumberSpelling as Parameters<typeof JSON.parse>[1]) };
+    } catch (err) {
+      return { ok: false, error: `not JSON: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+  // YAML 1.1, as upstream's parser reads it: 0644 is octal (a file mode), yes/on are booleans.
+  const doc = parseAllDocuments(content, { version: '1.1' })[0];
+  if (doc === undefined || doc.contents === null) return { ok: false, error: 'file holds no object' };
+  if (doc.errors.length > 0) return { ok: false, error: `not YAML or JSON: ${doc.errors[0]!.message.split('\n')[0]}` };
+  return { ok: true, raw: doc.toJS() };
+}
+
+/** A JSON number whose text is not what JavaScript would print for it stays text. */
+function keepNumberSpelling(_key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value === 'number' && context?.source !== undefined && context.source !== String(value)) return context.source;
+  return value;
 }
 
 /** Parses, validates and defaults one manifest. `file` is the path, as upstream uses it for the UID. */
 export function parseStaticPod(content: string, file: string, nodeName: string): StaticPodResult {
   const fail = (error: string): StaticPodResult => ({ ok: false, error });
   if (Buffer.byteLength(content) > maxManifestBytes) return fail(`file is larger than ${maxManifestBytes} bytes`);
-  const docs = parseAllDocuments(content).filter((d) => d.contents !== null);
-  if (docs.length === 0) return fail('file holds no object');
-  if (docs.length > 1) return fail('file holds more than one object; one pod per file');
-  const doc = docs[0]!;
-  if (doc.errors.length > 0) return fail(`not YAML or JSON: ${doc.errors[0]!.message.split('\n')[0]}`);
-  const raw: unknown = doc.toJS();
+  const decoded = decodeManifest(content);
+  if (!decoded.ok) return fail(decoded.error);
+  const raw = decoded.raw;
   if (!isRecord(raw)) return fail('the document is not an object');
 
   const errors = validateRawPod(raw);
   if (errors.length > 0) return fail(errors.join('; '));
 
-  const metadata = raw['metadata'] as Record<string, unknown>;
-  const spec = raw['spec'] as Record<string, unknown>;
-  const uid = typeof metadata['uid'] === 'string' && metadata['uid'] !== '' ? metadata['uid'] : staticPodUid(content, nodeName, file);
+  // The decoded object is ours alone: default it in place.
+  const defaulted = raw;
+  applyPodDefaults(defaulted);
+  const metadata = defaulted['metadata'] as Record<string, unknown>;
+  const spec = defaulted['spec'] as Record<string, unknown>;
+  const references = checkStaticPodApiReferences(spec);
+  if (!references.ok) return fail(references.error);
+  const uid =
+    typeof metadata['uid'] === 'string' && metadata['uid'] !== ''
+      ? metadata['uid']
+      : (upstreamStaticPodUid(defaulted, nodeName, file) ?? manifestFingerprint(content, nodeName, file));
   const name = staticPodName(metadata['name'] as string, nodeName);
   if (name.length > 253) return fail(`metadata.name: "${name}" (with the node name appended) must be no more than 253 characters`);
   const annotations = { ...(metadata['annotations'] as Record<string, string> | undefined) };
@@ -57,7 +96,7 @@ export function parseStaticPod(content: string, file: string, nodeName: string):
     tolerations.push({ operator: 'Exists', effect: 'NoExecute' });
   }
   const pod = {
-    ...raw,
+    ...defaulted,
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
