@@ -4,7 +4,7 @@
 // which the kubelet runs the real plugins, so bridges, veths, leases and netfilter rules
 // land there and go with it. Never the shared containerd's /etc/cni/net.d.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HelperPluginExec } from '../../src/cni/helper-exec.js';
@@ -110,14 +110,18 @@ export async function cniRig(set: PluginSet, options: { blackholes?: string[] } 
       // containerd 1.6 keeps its CNI cache in the machine's /var/lib/cni whatever its root:
       // the shim network's entries of sandboxes it still had (their DEL could not reach a
       // kubelet that was already gone) go with it.
+      // And their network namespaces: containerd deletes one only once the sandbox's CNI DEL
+      // succeeded, which through the shim needs the kubelet, gone by now.
       const cri = new CriClient({ endpoint: runtime.endpoint, timeoutMs: 10_000 });
       const ids = await cri.runtime.call('ListPodSandbox', {}).then(
         (r) => r.items.map((s) => s.id),
         () => [],
       );
+      const netnsNames = await Promise.all(ids.map((id) => sandboxNetns(cri, id).catch(() => undefined)));
       cri.close();
       await runtime.destroy();
       for (const id of ids) rmSync(join(defaultCacheDir, 'results', `tskube-${id}-eth0`), { force: true });
+      for (const name of netnsNames) if (name && existsSync(join('/var/run/netns', name))) ip('netns', 'delete', name);
       exec.close();
       host.destroy();
     },
