@@ -24,6 +24,12 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The objects in the list at `key` (anything else in it, or no list, is skipped). */
+export function objectList(obj: Record<string, unknown> | undefined, key: string): Record<string, unknown>[] {
+  const list = obj?.[key];
+  return Array.isArray(list) ? list.filter(isPlainObject) : [];
+}
+
 export const bool: Reader<boolean> = (v, path) => {
   if (typeof v !== 'boolean') throw invalid(path, v, 'want true or false');
   return v;

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
 import { TskubeError } from '../common/errors.js';
+import { isPlainObject } from '../common/field-readers.js';
 
 export interface KubeCluster {
   name: string;
@@ -99,7 +100,7 @@ export function loadKubeconfig(file: string): Kubeconfig {
 /** The current context of a parsed kubeconfig, resolved and checked. */
 export function resolveKubeconfig(doc: unknown, source: string, baseDir: string): Kubeconfig {
   const bad = (what: string) => new TskubeError('invalid-argument', `kubeconfig ${source}: ${what}`);
-  if (!isRecord(doc)) throw bad('not a kubeconfig (expected a mapping with clusters, users, contexts)');
+  if (!isPlainObject(doc)) throw bad('not a kubeconfig (expected a mapping with clusters, users, contexts)');
   const contextName = doc['current-context'];
   if (typeof contextName !== 'string' || contextName === '') throw bad('current-context: required (no context is selected)');
   const context = named(doc, 'contexts', 'context', contextName, bad);
@@ -253,11 +254,11 @@ function named(
   const items = doc[list];
   if (items === undefined || items === null) return undefined;
   if (!Array.isArray(items)) throw bad(`${list}: must be a list`);
-  const entry = items.find((i) => isRecord(i) && i['name'] === name) as Record<string, unknown> | undefined;
+  const entry = items.find((i) => isPlainObject(i) && i['name'] === name) as Record<string, unknown> | undefined;
   if (!entry) return undefined;
   const value = entry[field];
   if (value === undefined || value === null) return {};
-  if (!isRecord(value)) throw bad(`${list}[${name}].${field}: must be a mapping`);
+  if (!isPlainObject(value)) throw bad(`${list}[${name}].${field}: must be a mapping`);
   return value;
 }
 
@@ -287,10 +288,6 @@ function stringField(obj: Record<string, unknown>, at: string, bad: (what: strin
 
 function resolvePath(baseDir: string, file: string): string {
   return isAbsolute(file) ? file : join(baseDir, file);
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isEnoent(err: unknown): boolean {

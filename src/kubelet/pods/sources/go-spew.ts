@@ -11,6 +11,7 @@
 //   - structs are `{Name:(T)value Other:(T)value}`, in Go's field order; strings are raw;
 //   - nil slices and maps are `<nil>`, empty ones `[]` and `map[]` (JSON `[]`/`{}` versus absent).
 import { type GoQuantity, goQuantity, QuantitySyntaxError } from './go-quantity.js';
+import { isPlainObject } from '../../../common/field-readers.js';
 
 export type SpewType =
   | { kind: 'struct'; fields: [goName: string, jsonName: string | null, type: string][] }
@@ -55,7 +56,7 @@ function format(schema: SpewSchema, name: string, value: unknown, showType: bool
   if (showType) out.push(`(${name})`);
   switch (t.kind) {
     case 'struct': {
-      const obj = isRecord(value) ? value : {};
+      const obj = isPlainObject(value) ? value : {};
       out.push('{');
       t.fields.forEach(([goName, jsonName, fieldType], i) => {
         if (i > 0) out.push(' ');
@@ -84,7 +85,7 @@ function format(schema: SpewSchema, name: string, value: unknown, showType: bool
         out.push('<nil>');
         return;
       }
-      if (!isRecord(value)) throw new SpewInputError(`${name}: want a map, not ${JSON.stringify(value)}`);
+      if (!isPlainObject(value)) throw new SpewInputError(`${name}: want a map, not ${JSON.stringify(value)}`);
       out.push('map[');
       sortedGoKeys(Object.keys(value)).forEach((k, i) => {
         if (i > 0) out.push(' ');
@@ -161,8 +162,4 @@ function sortedGoKeys(keys: string[]): string[] {
     .map((k) => [k, Buffer.from(k, 'utf8')] as const)
     .sort(([, a], [, b]) => Buffer.compare(a, b))
     .map(([k]) => k);
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

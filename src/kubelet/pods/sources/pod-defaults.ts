@@ -7,12 +7,11 @@
 // and pod-level resources (spec.resources) are not defaulted from the containers'.
 import { defaultPullPolicy } from '../../runtime/pull-secrets.js';
 import { podSpewTypes } from './pod-spew-schema.gen.js';
+import { isPlainObject, objectList } from '../../../common/field-readers.js';
 
 type Json = Record<string, unknown>;
 
-const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const record = (obj: Json, key: string): Json | undefined => (isRecord(obj[key]) ? obj[key] : undefined);
-const records = (obj: Json | undefined, key: string): Json[] => (obj && Array.isArray(obj[key]) ? obj[key].filter(isRecord) : []);
+const record = (obj: Json, key: string): Json | undefined => (isPlainObject(obj[key]) ? obj[key] : undefined);
 /** Go's zero-value test for a JSON member: absent, null, "", 0 or false. */
 const unset = (v: unknown): boolean => v === undefined || v === null || v === '' || v === 0 || v === false;
 const setIfUnset = (obj: Json | undefined, key: string, value: unknown): void => {
@@ -32,9 +31,9 @@ const volumeSourceKeys = (() => {
 export function applyPodDefaults(pod: Json): void {
   const spec = record(pod, 'spec');
   if (!spec) return;
-  const containers = records(spec, 'containers');
-  const initContainers = records(spec, 'initContainers');
-  const ephemeral = records(spec, 'ephemeralContainers');
+  const containers = objectList(spec, 'containers');
+  const initContainers = objectList(spec, 'initContainers');
+  const ephemeral = objectList(spec, 'ephemeralContainers');
 
   // SetDefaults_Pod
   for (const c of [...containers, ...initContainers]) {
@@ -47,7 +46,7 @@ export function applyPodDefaults(pod: Json): void {
   }
   setIfNil(spec, 'enableServiceLinks', true);
   if (spec['hostNetwork'] === true) {
-    for (const c of [...containers, ...initContainers]) for (const p of records(c, 'ports')) if (unset(p['hostPort'])) p['hostPort'] = p['containerPort'];
+    for (const c of [...containers, ...initContainers]) for (const p of objectList(c, 'ports')) if (unset(p['hostPort'])) p['hostPort'] = p['containerPort'];
   }
 
   // SetDefaults_PodSpec
@@ -57,7 +56,7 @@ export function applyPodDefaults(pod: Json): void {
   setIfNil(spec, 'terminationGracePeriodSeconds', 30);
   setIfUnset(spec, 'schedulerName', 'default-scheduler');
 
-  for (const v of records(spec, 'volumes')) defaultVolume(v);
+  for (const v of objectList(spec, 'volumes')) defaultVolume(v);
   for (const c of [...initContainers, ...containers, ...ephemeral]) defaultContainer(c);
 }
 
@@ -76,7 +75,7 @@ function defaultVolume(v: Json): void {
   setIfUnset(rbd, 'keyring', '/etc/ceph/keyring');
   const downward = record(v, 'downwardAPI');
   setIfNil(downward, 'defaultMode', 0o644);
-  for (const item of records(downward, 'items')) defaultFieldRef(record(item, 'fieldRef'));
+  for (const item of objectList(downward, 'items')) defaultFieldRef(record(item, 'fieldRef'));
   const azure = record(v, 'azureDisk');
   setIfNil(azure, 'cachingMode', 'ReadWrite');
   setIfNil(azure, 'fsType', 'ext4');
@@ -84,8 +83,8 @@ function defaultVolume(v: Json): void {
   setIfNil(azure, 'kind', 'Shared');
   const projected = record(v, 'projected');
   setIfNil(projected, 'defaultMode', 0o644);
-  for (const source of records(projected, 'sources')) {
-    for (const item of records(record(source, 'downwardAPI'), 'items')) defaultFieldRef(record(item, 'fieldRef'));
+  for (const source of objectList(projected, 'sources')) {
+    for (const item of objectList(record(source, 'downwardAPI'), 'items')) defaultFieldRef(record(item, 'fieldRef'));
     setIfNil(record(source, 'serviceAccountToken'), 'expirationSeconds', 3600);
   }
   const scaleIO = record(v, 'scaleIO');
@@ -99,8 +98,8 @@ function defaultContainer(c: Json): void {
   if (unset(c['imagePullPolicy'])) c['imagePullPolicy'] = defaultPullPolicy(typeof c['image'] === 'string' ? c['image'] : '');
   setIfUnset(c, 'terminationMessagePath', '/dev/termination-log');
   setIfUnset(c, 'terminationMessagePolicy', 'File');
-  for (const p of records(c, 'ports')) setIfUnset(p, 'protocol', 'TCP');
-  for (const e of records(c, 'env')) {
+  for (const p of objectList(c, 'ports')) setIfUnset(p, 'protocol', 'TCP');
+  for (const e of objectList(c, 'env')) {
     const from = record(e, 'valueFrom');
     if (!from) continue;
     defaultFieldRef(record(from, 'fieldRef'));

@@ -4,12 +4,12 @@
 // names, is upstream's: service account, then any secret, then any configMap, then
 // resource claims, then volume kinds that need the API. Pure.
 
+import { isPlainObject, objectList } from '../../../common/field-readers.js';
+
 type Json = Record<string, unknown>;
 
-const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const records = (o: Json, key: string): Json[] => (Array.isArray(o[key]) ? (o[key] as unknown[]).filter(isRecord) : []);
 const has = (o: Json | undefined, key: string): boolean => o !== undefined && o[key] !== undefined && o[key] !== null;
-const child = (o: Json, key: string): Json | undefined => (isRecord(o[key]) ? o[key] : undefined);
+const child = (o: Json, key: string): Json | undefined => (isPlainObject(o[key]) ? o[key] : undefined);
 
 /** Volume sources that need nothing from the API server. */
 const localSources = [
@@ -57,13 +57,13 @@ const projectedApiSources: [string, string][] = [
 ];
 
 function allContainers(spec: Json): Json[] {
-  return [...records(spec, 'initContainers'), ...records(spec, 'containers'), ...records(spec, 'ephemeralContainers')];
+  return [...objectList(spec, 'initContainers'), ...objectList(spec, 'containers'), ...objectList(spec, 'ephemeralContainers')];
 }
 
 /** A reference from env or envFrom to an object of this kind (`secret` or `configMap`). */
 function envReferences(spec: Json, kind: 'secret' | 'configMap'): boolean {
   return allContainers(spec).some(
-    (c) => records(c, 'envFrom').some((e) => has(e, `${kind}Ref`)) || records(c, 'env').some((e) => has(child(e, 'valueFrom'), `${kind}KeyRef`)),
+    (c) => objectList(c, 'envFrom').some((e) => has(e, `${kind}Ref`)) || objectList(c, 'env').some((e) => has(child(e, 'valueFrom'), `${kind}KeyRef`)),
   );
 }
 
@@ -72,11 +72,11 @@ function volumeSecretReference(v: Json): boolean {
   if (has(v, 'secret') || has(v, 'azureFile')) return true;
   for (const source of ['cephfs', 'cinder', 'flexVolume', 'rbd', 'scaleIO', 'iscsi', 'storageos']) if (has(child(v, source), 'secretRef')) return true;
   if (has(child(v, 'csi'), 'nodePublishSecretRef')) return true;
-  return records(child(v, 'projected') ?? {}, 'sources').some((s) => has(s, 'secret'));
+  return objectList(child(v, 'projected'), 'sources').some((s) => has(s, 'secret'));
 }
 
 function volumeConfigMapReference(v: Json): boolean {
-  return has(v, 'configMap') || records(child(v, 'projected') ?? {}, 'sources').some((s) => has(s, 'configMap'));
+  return has(v, 'configMap') || objectList(child(v, 'projected'), 'sources').some((s) => has(s, 'configMap'));
 }
 
 export type ApiReferenceCheck = { ok: true } | { ok: false; error: string };
@@ -86,16 +86,16 @@ export function checkStaticPodApiReferences(spec: Json): ApiReferenceCheck {
   const refused = (resource: string): ApiReferenceCheck => ({ ok: false, error: `static pods may not reference ${resource}` });
   // v1's deprecated serviceAccount becomes serviceAccountName when upstream converts the pod.
   if (spec['serviceAccountName'] || spec['serviceAccount']) return refused('serviceaccounts');
-  const volumes = records(spec, 'volumes');
-  if (records(spec, 'imagePullSecrets').length > 0 || envReferences(spec, 'secret') || volumes.some(volumeSecretReference)) return refused('secrets');
+  const volumes = objectList(spec, 'volumes');
+  if (objectList(spec, 'imagePullSecrets').length > 0 || envReferences(spec, 'secret') || volumes.some(volumeSecretReference)) return refused('secrets');
   if (envReferences(spec, 'configMap') || volumes.some(volumeConfigMapReference)) return refused('configmaps');
-  if (records(spec, 'resourceClaims').length > 0) return refused('resourceclaims');
+  if (objectList(spec, 'resourceClaims').length > 0) return refused('resourceclaims');
   for (const v of volumes) {
     const api = apiSources.find(([key]) => has(v, key));
     if (api) return refused(api[1]);
     const projected = child(v, 'projected');
     if (projected) {
-      for (const s of records(projected, 'sources')) {
+      for (const s of objectList(projected, 'sources')) {
         const source = projectedApiSources.find(([key]) => has(s, key));
         if (source) return refused(source[1]);
         if (!has(s, 'downwardAPI')) return { ok: false, error: `unknown source for projected volume ${JSON.stringify(v['name'])}` };

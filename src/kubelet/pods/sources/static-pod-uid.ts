@@ -6,6 +6,7 @@
 import { fnv128a } from '../../../common/fnv.js';
 import { SpewInputError, spewPointerForHash, type SpewSchema } from './go-spew.js';
 import { podSpewTypes } from './pod-spew-schema.gen.js';
+import { isPlainObject } from '../../../common/field-readers.js';
 
 type Json = Record<string, unknown>;
 
@@ -46,18 +47,18 @@ function toInternalPod(pod: Json): Json {
   // Decoding into the internal version clears the type.
   delete out['apiVersion'];
   delete out['kind'];
-  const metadata = isRecord(out['metadata']) ? out['metadata'] : undefined;
-  const annotations = metadata && isRecord(metadata['annotations']) ? metadata['annotations'] : undefined;
+  const metadata = isPlainObject(out['metadata']) ? out['metadata'] : undefined;
+  const annotations = metadata && isPlainObject(metadata['annotations']) ? metadata['annotations'] : undefined;
   if (annotations && Object.keys(annotations).some((k) => initContainerAnnotations.has(k))) {
     metadata!['annotations'] = Object.fromEntries(Object.entries(annotations).filter(([k]) => !initContainerAnnotations.has(k)));
   }
-  const spec = isRecord(out['spec']) ? out['spec'] : undefined;
+  const spec = isPlainObject(out['spec']) ? out['spec'] : undefined;
   if (spec) {
     if (spec['serviceAccountName'] === undefined || spec['serviceAccountName'] === null || spec['serviceAccountName'] === '')
       spec['serviceAccountName'] = spec['serviceAccount'];
     // The host namespace switches live in the internal pod security context, which is always set.
     spec['securityContext'] = {
-      ...(isRecord(spec['securityContext']) ? spec['securityContext'] : {}),
+      ...(isPlainObject(spec['securityContext']) ? spec['securityContext'] : {}),
       HostNetwork: spec['hostNetwork'],
       HostPID: spec['hostPID'],
       HostIPC: spec['hostIPC'],
@@ -67,16 +68,12 @@ function toInternalPod(pod: Json): Json {
     const grace = spec['terminationGracePeriodSeconds'];
     if (typeof grace === 'number' && grace < 0) spec['terminationGracePeriodSeconds'] = 1;
   }
-  const status = isRecord(out['status']) ? out['status'] : undefined;
+  const status = isPlainObject(out['status']) ? out['status'] : undefined;
   const podIP = status?.['podIP'];
   if (status && typeof podIP === 'string' && podIP !== '') {
     const podIPs = Array.isArray(status['podIPs']) ? status['podIPs'] : [];
     const first: unknown = podIPs[0];
-    if (podIPs.length === 0 || !isRecord(first) || first['ip'] !== podIP) status['podIPs'] = [{ ip: podIP }];
+    if (podIPs.length === 0 || !isPlainObject(first) || first['ip'] !== podIP) status['podIPs'] = [{ ip: podIP }];
   }
   return out;
-}
-
-function isRecord(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

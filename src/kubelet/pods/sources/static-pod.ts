@@ -12,6 +12,7 @@ import { configHashAnnotation, configSourceAnnotation } from '../labels.js';
 import { applyPodDefaults } from './pod-defaults.js';
 import { checkStaticPodApiReferences } from './static-pod-api-references.js';
 import { upstreamStaticPodUid } from './static-pod-uid.js';
+import { isPlainObject } from '../../../common/field-readers.js';
 
 export type StaticPodResult = { ok: true; pod: V1Pod } | { ok: false; error: string };
 
@@ -69,7 +70,7 @@ export function parseStaticPod(content: string, file: string, nodeName: string):
   const decoded = decodeManifest(content);
   if (!decoded.ok) return fail(decoded.error);
   const raw = decoded.raw;
-  if (!isRecord(raw)) return fail('the document is not an object');
+  if (!isPlainObject(raw)) return fail('the document is not an object');
 
   const errors = validateRawPod(raw);
   if (errors.length > 0) return fail(errors.join('; '));
@@ -92,7 +93,7 @@ export function parseStaticPod(content: string, file: string, nodeName: string):
   annotations[configSourceAnnotation] = 'file';
   const tolerations = Array.isArray(spec['tolerations']) ? [...(spec['tolerations'] as unknown[])] : [];
   // Upstream tolerates every NoExecute taint for static pods, so node problems do not evict them.
-  if (!tolerations.some((t) => isRecord(t) && t['operator'] === 'Exists' && t['effect'] === 'NoExecute' && !t['key'])) {
+  if (!tolerations.some((t) => isPlainObject(t) && t['operator'] === 'Exists' && t['effect'] === 'NoExecute' && !t['key'])) {
     tolerations.push({ operator: 'Exists', effect: 'NoExecute' });
   }
   const pod = {
@@ -124,7 +125,7 @@ export function validateRawPod(raw: Record<string, unknown>): string[] {
     err('apiVersion', raw['apiVersion'] === undefined ? 'required (v1)' : `must be "v1", not ${JSON.stringify(raw['apiVersion'])}`);
   if (raw['kind'] !== 'Pod') err('kind', raw['kind'] === undefined ? 'required (Pod)' : `must be "Pod", not ${JSON.stringify(raw['kind'])}`);
   const metadata = raw['metadata'];
-  if (!isRecord(metadata)) err('metadata', 'required');
+  if (!isPlainObject(metadata)) err('metadata', 'required');
   else {
     const name = metadata['name'];
     if (typeof name !== 'string' || name === '') err('metadata.name', 'required');
@@ -135,12 +136,12 @@ export function validateRawPod(raw: Record<string, unknown>): string[] {
     for (const key of ['labels', 'annotations'] as const) {
       const m = metadata[key];
       if (m === undefined) continue;
-      if (!isRecord(m)) err(`metadata.${key}`, 'must be a map of strings');
+      if (!isPlainObject(m)) err(`metadata.${key}`, 'must be a map of strings');
       else for (const [k, v] of Object.entries(m)) if (typeof v !== 'string') err(`metadata.${key}[${k}]`, 'must be a string');
     }
   }
   const spec = raw['spec'];
-  if (!isRecord(spec)) {
+  if (!isPlainObject(spec)) {
     err('spec', 'required');
     return errors;
   }
@@ -157,7 +158,7 @@ export function validateRawPod(raw: Record<string, unknown>): string[] {
     }
     list.forEach((c: unknown, i): void => {
       const at = `spec.${field}[${i}]`;
-      if (!isRecord(c)) {
+      if (!isPlainObject(c)) {
         err(at, 'must be an object');
         return;
       }
@@ -186,8 +187,4 @@ export function validateRawPod(raw: Record<string, unknown>): string[] {
   if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0))
     err('spec.terminationGracePeriodSeconds', `${JSON.stringify(grace)} must be a non-negative integer`);
   return errors;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
