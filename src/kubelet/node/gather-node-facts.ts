@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { TskubeError } from '../../common/errors.js';
 import { defaultRouteAddress, defaultRouteInterfaces } from './default-route.js';
 import type { NodeFacts } from './node-facts.js';
+import { meminfoBytes } from '../../common/meminfo.js';
 
 export interface GatherOptions {
   /** The kubelet's root dir (--root-dir); its filesystem is the node's ephemeral storage. */
@@ -60,10 +61,7 @@ type StaticFacts = Pick<
  * MemAvailable (on kernels before 3.14, free plus buffers, cache and reclaimable slab).
  */
 export function memoryFromMeminfo(text: string): { total: number; available: number } {
-  const kib = (name: string): number => {
-    const m = new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text);
-    return m ? Number(m[1]) * 1024 : 0;
-  };
+  const kib = (field: string): number => meminfoBytes(text, field);
   const available = kib('MemAvailable') || kib('MemFree') + kib('Buffers') + kib('Cached') + kib('SReclaimable');
   return { total: kib('MemTotal'), available };
 }

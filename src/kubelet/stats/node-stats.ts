@@ -6,6 +6,7 @@
 import { readFile, statfs } from 'node:fs/promises';
 import type { CriClient } from '../../cri-client/index.js';
 import { podUidLabel } from '../pods/labels.js';
+import { meminfoBytes } from '../../common/meminfo.js';
 
 export interface FsStats {
   capacityBytes: number;
@@ -38,9 +39,8 @@ export function workingSet(usage: number, inactiveFile: number): number {
 
 /** Node memory from /proc/meminfo: total, and what is in use less inactive file pages. */
 export function memoryFromMeminfo(meminfo: string): { capacityBytes: number; workingSetBytes: number } {
-  const kb = (key: string) => Number(new RegExp(`^${key.replace(/[()]/g, '\\$&')}:\\s+(\\d+) kB`, 'm').exec(meminfo)?.[1] ?? 0) * 1024;
-  const total = kb('MemTotal');
-  return { capacityBytes: total, workingSetBytes: workingSet(total - kb('MemFree'), kb('Inactive(file)')) };
+  const total = meminfoBytes(meminfo, 'MemTotal');
+  return { capacityBytes: total, workingSetBytes: workingSet(total - meminfoBytes(meminfo, 'MemFree'), meminfoBytes(meminfo, 'Inactive(file)')) };
 }
 
 async function fsStats(path: string): Promise<FsStats> {
