@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { CriClient } from '../src/cri-client/index.js';
 import { readContainerdLog, serverDurations, type CriCall } from './lib/containerd-log.js';
 import { percentile, printTable } from './lib/stats.js';
+import { tskubeRoot } from './lib/root.js';
 
 const count = Number(process.env['BENCH_PODS'] ?? 30);
 const endpoint = process.env['CONTAINER_RUNTIME_ENDPOINT'] ?? 'unix:///run/containerd/containerd.sock';
 const logPath = process.env['CONTAINERD_LOG'] ?? '/var/log/tskube-containerd.log';
-// BENCH_TSKUBE_ROOT: another checkout's build to measure (scripts/lib/common.sh sets TSKUBE_ROOT to this one).
-const root = process.env['BENCH_TSKUBE_ROOT'] ?? process.env['TSKUBE_ROOT'] ?? process.cwd();
+const root = tskubeRoot;
 const image = 'localhost/tskube/busybox:latest';
 const label = { 'tskube.bench/run': String(process.pid) };
 const logRoot = `/tmp/tskube-bench-${process.pid}`;

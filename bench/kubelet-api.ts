@@ -23,13 +23,13 @@ import { down, type Testbed, up } from '../test/testbed/index.ts';
 import { startKubelet, stopKubelet, upstreamSafeConfig } from './lib/kubelets.js';
 import { processUsage } from './lib/proc.js';
 import { percentile, printTable } from './lib/stats.js';
+import { tskubeRoot } from './lib/root.js';
 
 const podCount = Number(process.env['BENCH_PODS'] ?? 30);
 const logBytes = Number(process.env['BENCH_LOG_MB'] ?? 100) * 1024 * 1024;
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
 const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 4);
-// BENCH_TSKUBE_ROOT: another checkout's build to measure (scripts/lib/common.sh sets TSKUBE_ROOT to this one).
-const root = process.env['BENCH_TSKUBE_ROOT'] ?? process.env['TSKUBE_ROOT'] ?? process.cwd();
+const root = tskubeRoot;
 const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
 const endpoint = 'unix:///run/containerd/containerd.sock';
 const image = 'localhost/tskube/busybox:latest';

@@ -17,11 +17,11 @@ import type { KubeletKind } from './lib/kubelets.js';
 import { processUsage, residentParts } from './lib/proc.js';
 import { runningContainers, sleepImage, sleepPod, standaloneKubelet } from './lib/standalone.js';
 import { printTable } from './lib/stats.js';
+import { tskubeRoot } from './lib/root.js';
 
 const counts = (process.env['BENCH_PODS'] ?? '0,30,110').split(',').map(Number);
 const settleSeconds = Number(process.env['BENCH_SETTLE_SECONDS'] ?? 30);
-// BENCH_TSKUBE_ROOT: another checkout's build to measure (scripts/lib/common.sh sets TSKUBE_ROOT to this one).
-const root = process.env['BENCH_TSKUBE_ROOT'] ?? process.env['TSKUBE_ROOT'] ?? process.cwd();
+const root = tskubeRoot;
 const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
 const pauseImage = 'registry.k8s.io/pause:3.10';
 const namespace = 'bench-memory';

@@ -20,12 +20,12 @@ import { type KubeletKind, startKubelet, stopKubelet, upstreamSafeConfig } from 
 import { type PodStartCalls, podStartCalls, readContainerdLog } from './lib/containerd-log.js';
 import { processUsage } from './lib/proc.js';
 import { percentile, printTable } from './lib/stats.js';
+import { tskubeRoot } from './lib/root.js';
 
 const counts = (process.env['BENCH_PODS'] ?? '30,110').split(',').map(Number);
 /** Which kubelets to run (both unless told; one alone only to check a setup, never to compare). */
 const only = process.env['BENCH_KUBELETS']?.split(',');
-// BENCH_TSKUBE_ROOT: another checkout's build to measure (scripts/lib/common.sh sets TSKUBE_ROOT to this one).
-const root = process.env['BENCH_TSKUBE_ROOT'] ?? process.env['TSKUBE_ROOT'] ?? process.cwd();
+const root = tskubeRoot;
 const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
 /** With the tskube kubelet's log on (BENCH_TSKUBE_LOG_LEVEL), each pod's creation and Running go on stderr too, for a timeline. */
 const trace = process.env['BENCH_TSKUBE_LOG_LEVEL'] !== undefined;

@@ -30,12 +30,12 @@ import type { KubeletKind as Kind } from './lib/kubelets.js';
 import { processUsage } from './lib/proc.js';
 import { runningContainers, sleepImage, sleepPod, standaloneKubelet } from './lib/standalone.js';
 import { percentile, printTable } from './lib/stats.js';
+import { tskubeRoot } from './lib/root.js';
 
 const podCount = Number(process.env['BENCH_PODS'] ?? 110);
 const windowSeconds = Number(process.env['BENCH_SECONDS'] ?? 60);
 const baselineSeconds = Number(process.env['BENCH_BASELINE_SECONDS'] ?? 30);
-// BENCH_TSKUBE_ROOT: another checkout's build to measure (scripts/lib/common.sh sets TSKUBE_ROOT to this one).
-const root = process.env['BENCH_TSKUBE_ROOT'] ?? process.env['TSKUBE_ROOT'] ?? process.cwd();
+const root = tskubeRoot;
 const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
 const pauseImage = 'registry.k8s.io/pause:3.10';
 const namespace = 'bench-probes';

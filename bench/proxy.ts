@@ -40,9 +40,9 @@ import { createNetwork, removeNetwork, type TestbedNetwork } from '../test/testb
 import { down, readState, up } from '../test/testbed/index.ts';
 import { processUsage } from './lib/proc.js';
 import { printTable } from './lib/stats.js';
+import { tskubeRoot } from './lib/root.js';
 
-// BENCH_TSKUBE_ROOT: another checkout's build to measure (scripts/lib/common.sh sets TSKUBE_ROOT to this one).
-const root = process.env['BENCH_TSKUBE_ROOT'] ?? process.env['TSKUBE_ROOT'] ?? process.cwd();
+const root = tskubeRoot;
 const scales = (process.env['BENCH_SCALES'] ?? '1000,5000,10000,30000,45000').split(',').map(Number);
 const modes = (process.env['BENCH_MODES'] ?? 'nftables,iptables').split(',') as ('nftables' | 'iptables')[];
 const syncTimeoutMs = Number(process.env['BENCH_SYNC_TIMEOUT_S'] ?? 300) * 1000;

@@ -32,11 +32,11 @@ import { unmountUnder } from '../test/support/mounts.js';
 import { type KubeletKind, startKubelet, stopKubelet, upstreamSafeConfig } from './lib/kubelets.js';
 import { processUsage } from './lib/proc.js';
 import { percentile, printTable } from './lib/stats.js';
+import { tskubeRoot } from './lib/root.js';
 
 const podCount = Number(process.env['BENCH_PODS'] ?? 30);
 const steadySeconds = Number(process.env['BENCH_STEADY_SECONDS'] ?? 60);
-// BENCH_TSKUBE_ROOT: another checkout's build to measure (scripts/lib/common.sh sets TSKUBE_ROOT to this one).
-const root = process.env['BENCH_TSKUBE_ROOT'] ?? process.env['TSKUBE_ROOT'] ?? process.cwd();
+const root = tskubeRoot;
 const upstreamKubelet = process.env['TSKUBE_UPSTREAM_KUBELET'] ?? '';
 const endpoint = 'unix:///run/containerd/containerd.sock';
 const image = 'localhost/tskube/busybox:latest';
