@@ -1,6 +1,6 @@
 // Bundles the CLI into dist/ with code splitting, so each subcommand's code (and the
 // libraries only it uses) sits in its own chunk and loads only when that subcommand runs.
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist');
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
+
+// Node builds the ESM namespace of a built-in module by reading every export, and
+// node:http's WebSocket, CloseEvent and MessageEvent are getters that load Node's copy of
+// undici (its source, code and objects: ~3 MiB of the kubelet's resident memory). ESM
+// imports of node:http therefore go through require(), whose object reads nothing until used.
+const httpByRequire: Plugin = {
+  name: 'node-http-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?http$/ }, (args) => (args.kind === 'import-statement' ? { path: 'node:http', namespace: 'http-by-require' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'http-by-require' }, () => ({ contents: "module.exports = require('node:http');", loader: 'js' }));
+  },
+};
 
 const common = {
   absWorkingDir: root,
@@ -29,9 +41,10 @@ const common = {
 // The benches build apart from the CLI: in one build, chunks shared with a bench keep
 // whatever the bench uses (client-node's typed APIs, ~3 MB of source), and the kubelet
 // would load it for nothing.
-const cli = await build({ ...common, entryPoints: { tskube: 'src/cli/tskube.ts' }, chunkNames: 'chunks/[name]-[hash]' });
+const cli = await build({ ...common, plugins: [httpByRequire], entryPoints: { tskube: 'src/cli/tskube.ts' }, chunkNames: 'chunks/[name]-[hash]' });
 const benches = await build({
   ...common,
+  plugins: [httpByRequire],
   entryPoints: {
     'bench/cri': 'bench/cri.ts',
     'bench/pod-startup': 'bench/pod-startup.ts',

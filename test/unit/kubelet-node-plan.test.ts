@@ -5,7 +5,7 @@ import { defaultKubeletConfiguration } from '../../src/kubelet/options/defaults.
 import type { KubeletOptions } from '../../src/kubelet/options/kubelet-options.js';
 import { decideCgroupDriver } from '../../src/kubelet/node/cgroup-driver.js';
 import { defaultRouteAddress, defaultRouteInterfaces } from '../../src/kubelet/node/default-route.js';
-import { goArch, memoryFromMeminfo, pidsFromLoadavg, prettyName } from '../../src/kubelet/node/gather-node-facts.js';
+import { goArch, memoryFromMeminfo, pidsFromLoadavg, prettyName, systemUUIDFrom } from '../../src/kubelet/node/gather-node-facts.js';
 import { leaseNeedsOwner, newLease, nodeOwnerReference, renewedLease, renewIntervalMs } from '../../src/kubelet/node/lease-plan.js';
 import { nodeSettingsFromOptions, threshold, thresholdAmount } from '../../src/kubelet/node/node-settings.js';
 import { apiMicroTime, apiTime, type NodeStatus } from '../../src/kubelet/node/node-wire.js';
@@ -275,6 +275,17 @@ describe('node facts helpers', () => {
   it('reads PRETTY_NAME from os-release', () => {
     expect(prettyName('NAME="Debian GNU/Linux"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n')).toBe('Debian GNU/Linux 12 (bookworm)');
     expect(prettyName('ID=x')).toBeUndefined();
+  });
+
+  it('takes the system UUID from the first source cadvisor could read', () => {
+    expect(systemUUIDFrom(['4C4C4544-0042-3510-8052-B4C04F4E4A31\n', undefined, undefined, 'm\n'])).toBe('4C4C4544-0042-3510-8052-B4C04F4E4A31');
+    // No DMI (a container, some VMs): POWER's device tree ends its values in NULs.
+    expect(systemUUIDFrom([undefined, 'IBM,02780ABCD\0', undefined, 'm\n'])).toBe('IBM,02780ABCD');
+    // Nothing else: the machine ID, as upstream's kubelet reports it on such a node.
+    expect(systemUUIDFrom([undefined, undefined, undefined, '3d1219c7c4c5404aaa1f6d2a48adfda4\n'])).toBe('3d1219c7c4c5404aaa1f6d2a48adfda4');
+    // A readable but empty DMI file is taken, as cadvisor takes it.
+    expect(systemUUIDFrom(['\n', undefined, undefined, 'm\n'])).toBe('');
+    expect(systemUUIDFrom([undefined, undefined, undefined, undefined])).toBe('');
   });
 
   it('counts PIDs in use from /proc/loadavg', () => {

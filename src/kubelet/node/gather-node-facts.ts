@@ -66,9 +66,21 @@ export function memoryFromMeminfo(text: string): { total: number; available: num
   return { total: kib('MemTotal'), available };
 }
 
+/** Where cadvisor reads the system UUID, in its order: DMI, POWER's device tree, then (s390x) the machine ID. */
+export const systemUUIDSources = ['/sys/class/dmi/id/product_uuid', '/proc/device-tree/system-id', '/proc/device-tree/vm,uuid', '/etc/machine-id'];
+
 /**
- * systeminformation, only for the fallbacks (no os-release, no DMI product UUID):
- * loading it costs the kubelet ~4 MiB of RSS, and its cpu() runs lscpu.
+ * The system UUID as cadvisor gives it: the first of systemUUIDSources that could be read
+ * (the device tree's end in NULs), or '' when none could.
+ */
+export function systemUUIDFrom(contents: (string | undefined)[]): string {
+  const first = contents.find((c) => c !== undefined);
+  return first === undefined ? '' : first.replace(/\0+$/, '').trim();
+}
+
+/**
+ * systeminformation, only for the fallback with no os-release: loading it costs the
+ * kubelet ~10 MiB of RSS (a bare node: 4.6 anonymous, 5.4 file-backed).
  */
 async function systeminformation(): Promise<typeof import('systeminformation')> {
   const mod = await import('systeminformation');
@@ -114,10 +126,10 @@ export class NodeFactsGatherer {
   }
 
   async #gatherStatic(): Promise<StaticFacts> {
-    const [osRelease, machineID, productUUID, bootID] = await Promise.all([
+    const [osRelease, machineID, uuidSources, bootID] = await Promise.all([
       this.#readOptional('/etc/os-release'),
       this.#readOptional('/etc/machine-id'),
-      this.#readOptional('/sys/class/dmi/id/product_uuid'),
+      Promise.all(systemUUIDSources.map((path) => this.#readOptional(path))),
       this.#readText('/proc/sys/kernel/random/boot_id'),
     ]);
     let osImage = osRelease === undefined ? undefined : prettyName(osRelease);
@@ -125,9 +137,8 @@ export class NodeFactsGatherer {
       const os = await (await systeminformation()).osInfo();
       osImage = [os.distro, os.release, os.codename ? `(${os.codename})` : ''].filter(Boolean).join(' ');
     }
-    let systemUUID = productUUID?.trim() ?? '';
-    // No DMI in containers and some VMs; systeminformation has other sources.
-    if (systemUUID === '') systemUUID = (await (await systeminformation()).system()).uuid.trim();
+    // No DMI in containers and some VMs: then, as upstream, the device tree's or the machine ID.
+    const systemUUID = systemUUIDFrom(uuidSources);
     // Logical CPUs, as cadvisor counts them (systeminformation's cores is the same count).
     const cpuCores = cpus().length;
     if (!(cpuCores > 0)) throw new TskubeError('internal', 'node facts: no CPUs reported (is /proc/cpuinfo readable?)');
