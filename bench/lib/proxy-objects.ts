@@ -37,7 +37,7 @@ export interface IPAddress {
   apiVersion: 'networking.k8s.io/v1';
   kind: 'IPAddress';
   metadata: StoredMeta;
-  spec: { parentRef: { group: string; resource: string; namespace: string; name: string } };
+  spec: { parentRef: { resource: string; namespace: string; name: string } };
 }
 
 /** The body of the bench's POST of Service i. */
@@ -112,7 +112,7 @@ export function storedIpAddress(i: number, created: string): IPAddress {
         }),
       ],
     },
-    spec: { parentRef: { group: '', resource: 'services', namespace: benchNamespace(i), name: `svc-${i}` } },
+    spec: { parentRef: { resource: 'services', namespace: benchNamespace(i), name: `svc-${i}` } },
   };
 }
 
