@@ -100,4 +100,11 @@ describe('etcd seeding of a testbed', { timeout: 240_000 }, () => {
       ['10.96.0.1', ...[...written, ...seeded, broken].map((i) => storedIpAddress(i, '').metadata.name)].sort(),
     );
   });
+
+  it('refuses a kind it does not know where to store, naming the line, and starts the apiserver again', async () => {
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' } };
+    await expect(seed(tb!.dir, [storedService(9, ''), configMap])).rejects.toThrow(/stdin line 2: kind \/v1, Kind=ConfigMap is not one etcd-seed knows/);
+    const services = await get<Listed>('/api/v1/services');
+    expect(services.items.map((s) => s.metadata.name)).toContain('svc-8');
+  });
 });

@@ -49,9 +49,33 @@ export async function seed(dir: string, objects: Iterable<object>, options: Seed
   await stopProcess(apiserver, 10_000);
 
   const t = performance.now();
-  const etcdUrl = `http://127.0.0.1:${state.ports.etcdClient}`;
+  let written: number;
+  try {
+    written = await runSeeder(seedBin, `http://127.0.0.1:${state.ports.etcdClient}`, state.network?.netns, objects);
+  } finally {
+    // Started again even when the seeding failed: the testbed stays usable (and `down` finds it).
+    state.processes[index] = startProcess('kube-apiserver', file!, args, apiserver.log, state.network?.netns);
+    await writeState(state);
+  }
+  const seedMs = performance.now() - t;
+  const restarted = state.processes[index]!;
+  const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+  const pki = join(dir, 'pki');
+  const target = { url: `${state.apiserverUrl}/readyz`, caFile: state.files.caFile, certFile: join(pki, 'admin.crt'), keyFile: join(pki, 'admin.key') };
+  for (;;) {
+    if (!isRunning(restarted)) throw new Error(`testbed seed: kube-apiserver exited after the seeding\n${await logTail(restarted.log, 30)}`);
+    const health = await checkHealth(target);
+    if (health.ok) break;
+    if (Date.now() > deadline) throw new Error(`testbed seed: kube-apiserver not ready after the seeding: ${health.detail}`);
+    await sleep(200);
+  }
+  return { objects: written, seedMs, totalMs: performance.now() - started };
+}
+
+/** Pipes the objects to etcd-seed (in the testbed's network namespace, where etcd listens); the count it wrote. */
+async function runSeeder(seedBin: string, etcdUrl: string, netns: string | undefined, objects: Iterable<object>): Promise<number> {
   const argv = [seedBin, '-endpoint', etcdUrl];
-  const [command, commandArgs] = state.network ? ['ip', ['netns', 'exec', state.network.netns, ...argv]] : [argv[0]!, argv.slice(1)];
+  const [command, commandArgs] = netns ? ['ip', ['netns', 'exec', netns, ...argv]] : [argv[0]!, argv.slice(1)];
   const child = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -66,24 +90,13 @@ export async function seed(dir: string, objects: Iterable<object>, options: Seed
       for (const o of objects) yield `${JSON.stringify(o)}\n`;
     })(),
   );
-  // A seeder that fails early closes its stdin: its exit status says why, not EPIPE.
-  await pipeline(lines, child.stdin).catch(() => undefined);
+  const piped = await pipeline(lines, child.stdin).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   const code = await exited;
+  // A seeder that fails early closes its stdin: its exit status says why, not the EPIPE.
   if (code !== 0) throw new Error(`testbed seed: etcd-seed exited ${String(code)}: ${err.trim()}`);
-  const seedMs = performance.now() - t;
-
-  const restarted = startProcess('kube-apiserver', file!, args, apiserver.log, state.network?.netns);
-  state.processes[index] = restarted;
-  await writeState(state);
-  const deadline = Date.now() + (options.timeoutMs ?? 300_000);
-  const pki = join(dir, 'pki');
-  const target = { url: `${state.apiserverUrl}/readyz`, caFile: state.files.caFile, certFile: join(pki, 'admin.crt'), keyFile: join(pki, 'admin.key') };
-  for (;;) {
-    if (!isRunning(restarted)) throw new Error(`testbed seed: kube-apiserver exited after the seeding\n${await logTail(restarted.log, 30)}`);
-    const health = await checkHealth(target);
-    if (health.ok) break;
-    if (Date.now() > deadline) throw new Error(`testbed seed: kube-apiserver not ready after the seeding: ${health.detail}`);
-    await sleep(200);
-  }
-  return { objects: Number(out.trim()), seedMs, totalMs: performance.now() - started };
+  if (piped !== undefined) throw new Error('testbed seed: writing the objects to etcd-seed failed', { cause: piped });
+  return Number(out.trim());
 }
