@@ -430,9 +430,11 @@ function etcdSeeder(rest: RestClient, dir: string, services: Service[], slices: 
   const versioned = <T extends EndpointSlice>(s: T): T => ({ ...s, metadata: { ...s.metadata, resourceVersion: String(++version) } });
   const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const seedAndWait = async (objects: Iterable<object>) => {
+    const since = Date.now();
     const r = await seed(dir, objects, seedBin ? { seedBin } : {});
     // The first request after the restart may meet a connection the old apiserver closed.
     await pool([0], 1, async () => void (await rest.request('GET', '/api/v1/namespaces/default')));
+    await checkSeeded(rest, services.length, since);
     return `: ${r.objects} objects seeded into etcd in ${(r.seedMs / 1000).toFixed(1)} s, apiserver stopped to ready again in ${(r.totalMs / 1000).toFixed(1)} s`;
   };
   return {
@@ -452,6 +454,26 @@ function etcdSeeder(rest: RestClient, dir: string, services: Service[], slices: 
       return await seedAndWait(slices.slice(0, count));
     },
   };
+}
+
+/**
+ * That the restarted apiserver serves every seeded Service and IPAddress (and the
+ * `kubernetes` one), and that its ClusterIP repair loop found nothing to repair: /readyz
+ * waits for the loop's first pass over every Service and IPAddress, which records a
+ * warning Event for each one it would repair.
+ */
+async function checkSeeded(rest: RestClient, services: number, since: number): Promise<void> {
+  const count = async (path: string) => {
+    const list = await rest.request<{ items: unknown[]; metadata: { remainingItemCount?: number } }>('GET', path, { query: { limit: 1 } });
+    return list.items.length + (list.metadata.remainingItemCount ?? 0);
+  };
+  for (const path of ['/api/v1/services', '/apis/networking.k8s.io/v1/ipaddresses']) {
+    const n = await count(path);
+    if (n !== services + 1) throw new Error(`after the seeding, ${path} lists ${n} objects, not ${services + 1}`);
+  }
+  const events = await rest.request<{ items: { reason?: string; note?: string; eventTime?: string }[] }>('GET', '/apis/events.k8s.io/v1/events');
+  const repairs = events.items.filter((e) => /^(ClusterIP|IPAddress)/.test(e.reason ?? '') && Date.parse(e.eventTime ?? '') >= since);
+  if (repairs.length > 0) throw new Error(`the apiserver's repair loop fought the seeded objects: ${repairs.length} events, the first: ${repairs[0]!.note}`);
 }
 
 if (process.env['BENCH_DIRECT']) {
