@@ -103,7 +103,9 @@ describe('etcd seeding of a testbed', { timeout: 240_000 }, () => {
 
   it('refuses a kind it does not know where to store, naming the line, and starts the apiserver again', async () => {
     const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' } };
-    await expect(seed(tb!.dir, [storedService(9, ''), configMap])).rejects.toThrow(/stdin line 2: kind \/v1, Kind=ConfigMap is not one etcd-seed knows/);
+    await expect(seed(tb!.dir, [storedService(9, '2026-01-01T00:00:00Z'), configMap])).rejects.toThrow(
+      /stdin line 2: kind \/v1, Kind=ConfigMap is not one etcd-seed knows/,
+    );
     const services = await get<Listed>('/api/v1/services');
     expect(services.items.map((s) => s.metadata.name)).toContain('svc-8');
   });

@@ -49,16 +49,15 @@ export async function seed(dir: string, objects: Iterable<object>, options: Seed
   await stopProcess(apiserver, 10_000);
 
   const t = performance.now();
-  let written: number;
-  try {
-    written = await runSeeder(seedBin, `http://127.0.0.1:${state.ports.etcdClient}`, state.network?.netns, objects);
-  } finally {
-    // Started again even when the seeding failed: the testbed stays usable (and `down` finds it).
-    state.processes[index] = startProcess('kube-apiserver', file!, args, apiserver.log, state.network?.netns);
-    await writeState(state);
-  }
+  // Started again (and waited for) even when the seeding fails: the testbed stays usable.
+  const seeding = await runSeeder(seedBin, `http://127.0.0.1:${state.ports.etcdClient}`, state.network?.netns, objects).then(
+    (written) => ({ written }),
+    (err: unknown) => ({ err }),
+  );
   const seedMs = performance.now() - t;
-  const restarted = state.processes[index]!;
+  const restarted = startProcess('kube-apiserver', file!, args, apiserver.log, state.network?.netns);
+  state.processes[index] = restarted;
+  await writeState(state);
   const deadline = Date.now() + (options.timeoutMs ?? 300_000);
   const pki = join(dir, 'pki');
   const target = { url: `${state.apiserverUrl}/readyz`, caFile: state.files.caFile, certFile: join(pki, 'admin.crt'), keyFile: join(pki, 'admin.key') };
@@ -69,7 +68,8 @@ export async function seed(dir: string, objects: Iterable<object>, options: Seed
     if (Date.now() > deadline) throw new Error(`testbed seed: kube-apiserver not ready after the seeding: ${health.detail}`);
     await sleep(200);
   }
-  return { objects: written, seedMs, totalMs: performance.now() - started };
+  if ('err' in seeding) throw seeding.err;
+  return { objects: seeding.written, seedMs, totalMs: performance.now() - started };
 }
 
 /** Pipes the objects to etcd-seed (in the testbed's network namespace, where etcd listens); the count it wrote. */
