@@ -19,8 +19,8 @@
 // BENCH_ONE_ENDPOINT=10000 (the Services in the 1-endpoint row, measured right after the
 //   5-endpoint row of that size; default 10000 when it is a scale, else the largest)
 // BENCH_DIRECT=1: tskube alone, nftables, without a control plane: the same objects fed
-//   in-process to the proxy's syncer writing to a fresh namespace with the real nft (the
-//   sizes the shared machine's API server cannot take in time; no API->kernel, no RSS)
+//   in-process to the proxy's syncer writing to a fresh namespace with the real nft (tskube's
+//   own cost without informers or the API server; no API->kernel, no RSS)
 // BENCH_SYNC_TIMEOUT_S=300 (a proxy whose first sync takes longer is stopped and shown as >N)
 // BENCH_IPTABLES_MAX=5000: iptables rows only up to this many Services (iptables-restore
 //   alone grows faster than linearly: 43 s for 5,000 x 5 here; default: every scale)
