@@ -4,6 +4,11 @@
 // iptables modes. Each proxy runs alone in a fresh network namespace of its own (its
 // rules touch nothing else) that reaches the API through the host.
 //
+// The objects (bench/lib/proxy-objects.ts) are seeded straight into the control plane's
+// etcd, as the apiserver would have stored them, while the apiserver is stopped; then
+// the restarted apiserver serves them. Written through the API, each Service costs the
+// apiserver more CPU the more Services exist, and 45k would take hours (docs/testbed.md).
+//
 // Per row: the first full sync (the proxy's own kubeproxy_sync_full_proxy_rules_duration_seconds),
 // a partial sync after one EndpointSlice change (…_partial_…, median of 5), the time from
 // that API change to the rule in the kernel (kubeproxy_network_programming_duration_seconds,
@@ -14,11 +19,14 @@
 // BENCH_ONE_ENDPOINT=10000 (the Services in the 1-endpoint row, measured right after the
 //   5-endpoint row of that size; default 10000 when it is a scale, else the largest)
 // BENCH_DIRECT=1: tskube alone, nftables, without a control plane: the same objects fed
-//   in-process to the proxy's syncer writing to a fresh namespace with the real nft (the
-//   sizes the shared machine's API server cannot take in time; no API->kernel, no RSS)
+//   in-process to the proxy's syncer writing to a fresh namespace with the real nft (tskube's
+//   own cost without informers or the API server; no API->kernel, no RSS)
 // BENCH_SYNC_TIMEOUT_S=300 (a proxy whose first sync takes longer is stopped and shown as >N)
 // BENCH_IPTABLES_MAX=5000: iptables rows only up to this many Services (iptables-restore
 //   alone grows faster than linearly: 43 s for 5,000 x 5 here; default: every scale)
+// BENCH_WRITE=seed|api: seed etcd (default), or write every object through the API (the
+//   same objects; the log says the apiserver CPU each Service and slice cost)
+// TSKUBE_ETCD_SEED=path to etcd-seed (default: test/testbed/build.sh tools)
 // TSKUBE_KUBE_PROXY=path to upstream kube-proxy (default: the testbed's peers build)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,9 +45,19 @@ import { ProxyHealthState } from '../src/proxy/server/proxy-health.js';
 import { ProxyMetrics } from '../src/proxy/server/proxy-metrics.js';
 import { ProxySyncer } from '../src/proxy/sync/proxy-syncer.js';
 import { createNetwork, removeNetwork, type TestbedNetwork } from '../test/testbed/network.ts';
-import { down, readState, up } from '../test/testbed/index.ts';
+import { down, readState, seed, up } from '../test/testbed/index.ts';
 import { processUsage } from './lib/proc.js';
 import { printTable } from './lib/stats.js';
+import {
+  benchNamespace,
+  benchNamespaces,
+  type IPAddress,
+  serviceRequest,
+  sliceRequest,
+  storedIpAddress,
+  storedService,
+  storedSlice,
+} from './lib/proxy-objects.js';
 import { tskubeRoot } from './lib/root.js';
 
 const root = tskubeRoot;
@@ -48,7 +66,6 @@ const modes = (process.env['BENCH_MODES'] ?? 'nftables,iptables').split(',') as 
 const syncTimeoutMs = Number(process.env['BENCH_SYNC_TIMEOUT_S'] ?? 300) * 1000;
 const upstreamBin = process.env['TSKUBE_KUBE_PROXY'] ?? '';
 const iptablesMax = Number(process.env['BENCH_IPTABLES_MAX'] ?? Number.POSITIVE_INFINITY);
-const namespaces = 50;
 const nodeName = 'bench-node';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const header = [
@@ -70,29 +87,9 @@ const header = [
 const cell = (v: number | string, digits: number) => (typeof v === 'number' ? v.toFixed(digits) : v);
 const log = (m: string) => process.stderr.write(`[bench/proxy] ${m}\n`);
 
-// ── The objects ────────────────────────────────────────────────────────────────────
+// ── The objects (bench/lib/proxy-objects.ts) ──────────────────────────────────────
 
-const ns = (i: number) => `bench-${i % namespaces}`;
-const endpointIp = (i: number, e: number, generation: number) => {
-  const n = i * 8 + e;
-  return `10.${128 + generation * 16 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
-};
-
-function sliceBody(i: number, endpoints: number, generation = 0): EndpointSlice {
-  return {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: {
-      name: `svc-${i}-bench`,
-      namespace: ns(i),
-      labels: { 'kubernetes.io/service-name': `svc-${i}`, 'endpointslice.kubernetes.io/managed-by': 'bench.tskube.io' },
-      annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': new Date().toISOString() },
-    },
-    addressType: 'IPv4',
-    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-    endpoints: Array.from({ length: endpoints }, (_, e) => ({ addresses: [endpointIp(i, e, generation)], conditions: { ready: true }, nodeName: 'elsewhere' })),
-  };
-}
+const ns = benchNamespace;
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -313,7 +310,7 @@ async function measure(
     const before = await r.metrics();
     const i = Math.floor(Math.random() * count);
     await rest.request('PUT', `/apis/discovery.k8s.io/v1/namespaces/${ns(i)}/endpointslices/svc-${i}-bench`, {
-      body: sliceBody(i, endpoints, 1 + (k % 2)),
+      body: sliceRequest(i, endpoints, 1 + (k % 2)),
     });
     const name = 'kubeproxy_sync_partial_proxy_rules_duration_seconds_count';
     const after = await waitMetric(r, name, (before.get(name) ?? 0) + 1, 60_000);
@@ -334,26 +331,15 @@ async function measure(
 
 // ── Main ───────────────────────────────────────────────────────────────────────────
 
-/** A Service as the API server returns it, with the ClusterIP it would allocate. */
-function serviceObject(i: number): Service {
-  const n = i + 16;
-  const ip = `10.${96 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: `svc-${i}`, namespace: ns(i), resourceVersion: String(i + 1) },
-    spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
-  };
-}
-
 /** BENCH_DIRECT: tskube's full and partial syncs at each scale, fed in-process. */
 async function direct(): Promise<void> {
   const rows: (string | number)[][] = [];
   let version = 1_000_000;
   const versioned = (s: EndpointSlice) => ({ ...s, metadata: { ...s.metadata, resourceVersion: String(++version) } });
   for (const count of scales) {
-    const services = Array.from({ length: count }, (_, i) => serviceObject(i));
-    const slices = services.map((_, i) => versioned(sliceBody(i, 5)));
+    const created = new Date().toISOString();
+    const services = Array.from({ length: count }, (_, i) => storedService(i, created));
+    const slices = services.map((_, i) => versioned(sliceRequest(i, 5)));
     const netns = `tskp-bench-direct-${process.pid}`;
     await processExec.output('ip', ['netns', 'add', netns]);
     try {
@@ -365,7 +351,7 @@ async function direct(): Promise<void> {
       const fullS = (performance.now() - t) / 1000;
       const partials: number[] = [];
       for (let k = 0; k < 5; k++) {
-        p.slices.update(versioned(sliceBody(Math.floor(Math.random() * count), 5, 1 + (k % 2))), false);
+        p.slices.update(versioned(sliceRequest(Math.floor(Math.random() * count), 5, 1 + (k % 2))), false);
         t = performance.now();
         if (!(await p.syncer.syncOnce())) throw new Error('a partial sync failed');
         partials.push(performance.now() - t);
@@ -383,12 +369,122 @@ async function direct(): Promise<void> {
   printTable(header, rows);
 }
 
+// ── Putting the objects into the API ───────────────────────────────────────────────
+
+/** How Services i in [from, to) and their slices get into the API, and how every slice is rewritten. */
+interface Writer {
+  create(from: number, to: number, endpoints: number): Promise<string>;
+  rewriteSlices(count: number, endpoints: number): Promise<string>;
+}
+
+/**
+ * BENCH_WRITE=api: POSTs and PUTs through the API server, 48 at a time. Each Service
+ * create costs the apiserver more CPU the more Services exist (its ClusterIP allocator
+ * counts every IPAddress, twice, per allocation, for two gauges), so this path takes
+ * hours at 45,000; the log says the CPU per Service and slice.
+ */
+function apiWriter(rest: RestClient, dir: string, services: Service[], slices: EndpointSlice[]): Writer {
+  const apiserverCpu = async () => {
+    const pid = (await readState(dir)).processes.find((p) => p.name === 'kube-apiserver')?.pid;
+    return pid === undefined ? Number.NaN : processUsage(pid).cpuSeconds;
+  };
+  return {
+    async create(from, to, endpoints) {
+      const cpuBefore = await apiserverCpu();
+      await pool(
+        Array.from({ length: to - from }, (_, k) => from + k),
+        48,
+        async (i) => {
+          services[i] = await rest.request<Service>('POST', `/api/v1/namespaces/${ns(i)}/services`, { body: serviceRequest(i) });
+          slices[i] = await rest.request<EndpointSlice>('POST', `/apis/discovery.k8s.io/v1/namespaces/${ns(i)}/endpointslices`, {
+            body: sliceRequest(i, endpoints),
+          });
+        },
+      );
+      return ` to write, apiserver ${((((await apiserverCpu()) - cpuBefore) * 1000) / (to - from)).toFixed(1)} ms CPU per Service and slice`;
+    },
+    async rewriteSlices(count, endpoints) {
+      await pool(
+        Array.from({ length: count }, (_, i) => i),
+        48,
+        async (i) => {
+          slices[i] = await rest.request<EndpointSlice>('PUT', `/apis/discovery.k8s.io/v1/namespaces/${ns(i)}/endpointslices/svc-${i}-bench`, {
+            body: sliceRequest(i, endpoints),
+          });
+        },
+      );
+      return ' to rewrite the slices through the API';
+    },
+  };
+}
+
+/**
+ * The default: the same objects as the API server would store them after apiWriter's
+ * requests (the Service with its ClusterIP, the IPAddress the allocator keeps for it,
+ * the slice), written straight into etcd while the apiserver is stopped, then served by
+ * the restarted apiserver like any other (test/testbed/seed.ts, docs/testbed.md).
+ */
+function etcdSeeder(rest: RestClient, dir: string, services: Service[], slices: EndpointSlice[]): Writer {
+  let version = 0;
+  // The in-process floor's change trackers order slices by resourceVersion; the seeder drops it.
+  const versioned = <T extends EndpointSlice>(s: T): T => ({ ...s, metadata: { ...s.metadata, resourceVersion: String(++version) } });
+  const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const seedAndWait = async (objects: Iterable<object>) => {
+    const since = Date.now();
+    const r = await seed(dir, objects, seedBin ? { seedBin } : {});
+    // The first request after the restart may meet a connection the old apiserver closed.
+    await pool([0], 1, async () => void (await rest.request('GET', '/api/v1/namespaces/default')));
+    await checkSeeded(rest, services.length, since);
+    return `: ${r.objects} objects seeded into etcd in ${(r.seedMs / 1000).toFixed(1)} s, apiserver stopped to ready again in ${(r.totalMs / 1000).toFixed(1)} s`;
+  };
+  return {
+    async create(from, to, endpoints) {
+      const created = now();
+      const objects: (Service | EndpointSlice | IPAddress)[] = [];
+      for (let i = from; i < to; i++) {
+        services[i] = storedService(i, created);
+        slices[i] = versioned(storedSlice(i, endpoints, created));
+        objects.push(services[i]!, storedIpAddress(i, created), slices[i]!);
+      }
+      return await seedAndWait(objects);
+    },
+    async rewriteSlices(count, endpoints) {
+      const created = now();
+      for (let i = 0; i < count; i++) slices[i] = versioned(storedSlice(i, endpoints, created, 2));
+      return await seedAndWait(slices.slice(0, count));
+    },
+  };
+}
+
+/**
+ * That the restarted apiserver serves every seeded Service and IPAddress (and the
+ * `kubernetes` one), and that its ClusterIP repair loop found nothing to repair: /readyz
+ * waits for the loop's first pass over every Service and IPAddress, which records a
+ * warning Event for each one it would repair.
+ */
+async function checkSeeded(rest: RestClient, services: number, since: number): Promise<void> {
+  const count = async (path: string) => {
+    const list = await rest.request<{ items: unknown[]; metadata: { remainingItemCount?: number } }>('GET', path, { query: { limit: 1 } });
+    return list.items.length + (list.metadata.remainingItemCount ?? 0);
+  };
+  for (const path of ['/api/v1/services', '/apis/networking.k8s.io/v1/ipaddresses']) {
+    const n = await count(path);
+    if (n !== services + 1) throw new Error(`after the seeding, ${path} lists ${n} objects, not ${services + 1}`);
+  }
+  const events = await rest.request<{ items: { reason?: string; note?: string; eventTime?: string }[] }>('GET', '/apis/events.k8s.io/v1/events');
+  const repairs = events.items.filter((e) => /^(ClusterIP|IPAddress)/.test(e.reason ?? '') && Date.parse(e.eventTime ?? '') >= since);
+  if (repairs.length > 0) throw new Error(`the apiserver's repair loop fought the seeded objects: ${repairs.length} events, the first: ${repairs[0]!.note}`);
+}
+
 if (process.env['BENCH_DIRECT']) {
   await direct();
   process.exit(0);
 }
 
 const binDir = process.env['TSKUBE_TESTBED_BIN'];
+const writeMode = process.env['BENCH_WRITE'] ?? 'seed';
+if (writeMode !== 'seed' && writeMode !== 'api') throw new Error(`BENCH_WRITE=${writeMode}: expected seed or api`);
+const seedBin = process.env['TSKUBE_ETCD_SEED'];
 log('starting a control plane (testbed --netns)');
 const tb = await up({ netns: true, timeoutMs: 300_000, log: (m) => log(`testbed: ${m}`), ...(binDir ? { binDir } : {}) });
 const work = mkdtempSync(join(tmpdir(), 'tskube-bench-proxy-'));
@@ -412,46 +508,27 @@ try {
   await rest.request('POST', '/api/v1/nodes', {
     body: { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName } } },
   });
-  for (let i = 0; i < namespaces; i++)
+  for (let i = 0; i < benchNamespaces; i++)
     await rest.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns(i) } } });
   const services: Service[] = [];
   const slices: EndpointSlice[] = [];
-  // The apiserver's CPU per object written: a Service costs far more than its slice (the
-  // ClusterIP allocator counts every IPAddress, twice, on each allocation, for its gauges).
-  const apiserverPid = (await readState(tb.dir)).processes.find((p) => p.name === 'kube-apiserver')?.pid;
-  const apiserverCpu = () => (apiserverPid === undefined ? Number.NaN : processUsage(apiserverPid).cpuSeconds);
   // The 1-endpoint row comes right after the 5-endpoint row of its size; later rows put
   // the 5 endpoints back (rewriting every slice costs as much as creating it).
   const oneEndpoint = Number(process.env['BENCH_ONE_ENDPOINT'] ?? (scales.includes(10_000) ? 10_000 : Math.max(...scales)));
   const runs = scales.flatMap((count) => (count === oneEndpoint ? [5, 1] : [5]).map((endpoints) => ({ count, endpoints })));
+  const writer = writeMode === 'api' ? apiWriter(rest, tb.dir, services, slices) : etcdSeeder(rest, tb.dir, services, slices);
   let created = 0;
   let endpointsNow = 5;
   for (const { count, endpoints } of runs) {
     const t = performance.now();
-    const cpuBefore = apiserverCpu();
+    let how = '';
     if (endpoints !== endpointsNow) {
-      await pool(
-        Array.from({ length: created }, (_, i) => i),
-        48,
-        async (i) => {
-          slices[i] = await rest.request<EndpointSlice>('PUT', `/apis/discovery.k8s.io/v1/namespaces/${ns(i)}/endpointslices/svc-${i}-bench`, {
-            body: sliceBody(i, endpoints),
-          });
-        },
-      );
+      how += await writer.rewriteSlices(created, endpoints);
       endpointsNow = endpoints;
     }
-    const fresh = Array.from({ length: Math.max(0, count - created) }, (_, k) => created + k);
-    await pool(fresh, 48, async (i) => {
-      const svc = await rest.request<Service>('POST', `/api/v1/namespaces/${ns(i)}/services`, {
-        body: { apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${i}` }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } },
-      });
-      services[i] = svc;
-      slices[i] = await rest.request<EndpointSlice>('POST', `/apis/discovery.k8s.io/v1/namespaces/${ns(i)}/endpointslices`, { body: sliceBody(i, endpoints) });
-    });
-    const cpuMsEach = fresh.length === 0 ? '' : `, apiserver ${(((apiserverCpu() - cpuBefore) * 1000) / fresh.length).toFixed(1)} ms CPU per Service and slice`;
+    if (count > created) how += await writer.create(created, count, endpoints);
     created = Math.max(created, count);
-    log(`${count} Services with ${endpoints} endpoint(s) in the API (${((performance.now() - t) / 1000).toFixed(0)} s to write${cpuMsEach})`);
+    log(`${count} Services with ${endpoints} endpoint(s) in the API (${((performance.now() - t) / 1000).toFixed(0)} s${how})`);
     for (const mode of modes) {
       if (mode === 'iptables' && count > iptablesMax) continue;
       const measured: Record<Impl, Result> = {} as Record<Impl, Result>;

@@ -34,6 +34,7 @@ function backendFor(options: ProxyOptions, family: IPFamily, deps: BackendDeps):
         iptables: iptablesCommand(deps.exec),
         family,
         exec: deps.exec,
+        routeLocalnet: family === 'IPv4' && options.config.iptables.localhostNodePorts,
         counters: {
           syncFailed: () => deps.metrics.iptablesRestoreFailures.inc({ ip_family: family }),
           cleanupFailed: () => {},

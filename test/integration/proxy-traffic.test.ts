@@ -22,7 +22,7 @@ type BackendFactory = (exec: Exec, family: 'IPv4' | 'IPv6') => ProxyBackend;
 
 const backends: [string, BackendFactory][] = [
   ['nftables', (exec, family) => new NftablesProxier({ nft: nftCommand(exec), family })],
-  ['iptables', (exec, family) => new IptablesProxier({ iptables: iptablesCommand(exec), family, exec })],
+  ['iptables', (exec, family) => new IptablesProxier({ iptables: iptablesCommand(exec), family, exec, routeLocalnet: family === 'IPv4' })],
 ];
 
 const names = (answers: string[]) => new Set(answers.map((a) => a.split(' ')[0]));
@@ -65,10 +65,17 @@ describe.each(backends)('%s back end, real traffic', (mode, makeBackend) => {
       input: '*filter\n:TEST-SITE - [0:0]\n-A INPUT -j TEST-SITE\n-A TEST-SITE -p tcp --dport 22 -j ACCEPT\nCOMMIT\n',
     });
     rulesetBefore = await ruleset(lab);
+    // As the proxy starts its back ends: the support check first (it reads the kernel, and
+    // in iptables mode sets route_localnet).
+    const started = async (family: 'IPv4' | 'IPv6') => {
+      const backend = makeBackend(lab.exec, family);
+      await backend.checkSupport();
+      return backend;
+    };
     h = proxyHarness(
       [
-        { family: 'IPv4', backend: makeBackend(lab.exec, 'IPv4') },
-        { family: 'IPv6', backend: makeBackend(lab.exec, 'IPv6') },
+        { family: 'IPv4', backend: await started('IPv4') },
+        { family: 'IPv6', backend: await started('IPv6') },
       ],
       {
         config: { nodeIPs: [lab.nodeIP] },

@@ -12,6 +12,9 @@
 #                     tskube with (static-pod-uid), into <cache>/k8s/<version>/oracles;
 #                     they use only packages the control plane compiles, so after it
 #                     they cost a link (seconds)
+#   build.sh tools    helpers the benchmarks run against the testbed (etcd-seed:
+#                     objects straight into etcd while the apiserver is stopped),
+#                     into <cache>/k8s/<version>/tools; also a link after the control plane
 #
 # A warm run only checks the stamp and returns; a cold run takes tens of
 # minutes on two cores, so it prints a progress line per binary and a
@@ -30,7 +33,8 @@ case "${1:-control-plane}" in
   control-plane) bin=$root/bin; binaries=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd) ;;
   peers) bin=$root/peers; binaries=(kubelet kube-proxy) ;;
   oracles) bin=$root/oracles; binaries=(static-pod-uid) ;;
-  *) echo "usage: $0 [control-plane|peers|oracles]" >&2; exit 2 ;;
+  tools) bin=$root/tools; binaries=(etcd-seed) ;;
+  *) echo "usage: $0 [control-plane|peers|oracles|tools]" >&2; exit 2 ;;
 esac
 stamp=$bin/.stamp
 

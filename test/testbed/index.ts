@@ -5,3 +5,4 @@ export { status, findTestbeds, type TestbedStatus } from './status.ts';
 export { readState, type TestbedState } from './state.ts';
 export { ensureBinaries } from './binaries.ts';
 export { KUBE_VERSION, ETCD_VERSION, binDir } from './paths.ts';
+export { seed, etcdSeedBinary, type SeedOptions, type SeedResult } from './seed.ts';

@@ -164,6 +164,23 @@ describe('change trackers', () => {
     expect([...e.take().keys()]).toEqual(['default/s']);
     expect(e.update({ ...sl, metadata: { ...sl.metadata, labels: {} } }, false)).toBe(false);
   });
+
+  it('read a Service per IP family when it changes, and keep the reading while it does not', () => {
+    const t = new ServiceChangeTracker(['IPv4']);
+    const s = service({ name: 's', clusterIP: '10.96.0.1', ports: [{ port: 80 }] });
+    t.update(undefined, s);
+    const first = t.reading('default/s', 'IPv4');
+    expect(first).toEqual(readService(s, 'IPv4'));
+    t.update(s, { ...s, metadata: { ...s.metadata, resourceVersion: '2' } });
+    expect(t.reading('default/s', 'IPv4')).toBe(first);
+    // A family not read on arrival is read on first use.
+    expect(t.reading('default/s', 'IPv6')).toEqual(readService(s, 'IPv6'));
+    const moved = service({ name: 's', clusterIP: '10.96.0.2', ports: [{ port: 80 }] });
+    t.update(s, { ...moved, metadata: { ...moved.metadata, resourceVersion: '3' } });
+    expect(t.reading('default/s', 'IPv4')).toMatchObject({ kind: 'ports', ports: [{ clusterIP: '10.96.0.2' }] });
+    t.update(moved, undefined);
+    expect(t.reading('default/s', 'IPv4')).toBeUndefined();
+  });
 });
 
 describe('the sync schedule', () => {

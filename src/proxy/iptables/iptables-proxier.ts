@@ -15,8 +15,14 @@ import { baseText, emptyIptState, type IptInventory, type IptState, type IptSync
 export interface IptablesProxierOptions {
   iptables: Iptables;
   family: IPFamily;
-  /** For the sysctl localhost NodePorts need (route_localnet), and the support check. */
+  /** For the sysctl localhost NodePorts need (route_localnet). */
   exec?: Exec;
+  /**
+   * Set net.ipv4.conf.all.route_localnet=1 at start (checkSupport), so NodePorts on 127.0.0.1
+   * can be DNATed elsewhere: as upstream's NewProxier does with localhostNodePorts, before
+   * and outside any sync. Best effort, as upstream.
+   */
+  routeLocalnet?: boolean;
   counters?: BackendFailureCounters & { partialFailed?(): void; rules?(table: 'filter' | 'nat', written: number): void };
 }
 
@@ -41,18 +47,15 @@ export class IptablesProxier implements ProxyBackend {
     await this.#o.iptables.save(this.#o.family, 'nat', signal);
     this.#startInventory = this.#inventory(signal);
     this.#startInventory.catch(() => undefined);
+    if (this.#o.routeLocalnet && this.#o.exec) {
+      await this.#o.exec.output('sysctl', ['-qw', 'net.ipv4.conf.all.route_localnet=1'], signal ? { signal } : {}).catch(() => undefined);
+    }
   }
 
   async sync(request: SyncRequest, signal?: AbortSignal): Promise<SyncResult> {
     const { config } = request;
     const full = request.full || !this.#started || this.#needFull || this.#state.baseText !== baseText(config);
     let plan: IptSyncPlan;
-    // Upstream's route_localnet (NodePorts on 127.0.0.1 can be DNATed elsewhere), set once,
-    // while this sync renders and restores; best effort, as upstream.
-    const localnet =
-      !this.#started && config.localhostNodePorts && this.#o.exec
-        ? this.#o.exec.output('sysctl', ['-qw', 'net.ipv4.conf.all.route_localnet=1'], signal ? { signal } : {}).catch(() => undefined)
-        : undefined;
     if (full) {
       let endpoints = 0;
       for (const p of request.plans.values()) endpoints += p?.categorized.reachable.length ?? 0;
@@ -77,7 +80,6 @@ export class IptablesProxier implements ProxyBackend {
         throw TskubeError.from(err);
       }
     }
-    await localnet;
     plan.commit();
     this.#started = true;
     if (full) this.#needFull = false;

@@ -1,6 +1,6 @@
 // kube-proxy's iptables chain names, upstream's (pkg/proxy/iptables), so iptables-save
 // reads the same: fixed chains, and per service port and endpoint chains named by a hash.
-import { createHash } from 'node:crypto';
+import { sha256Base32 } from '../model/chain-name-hash.js';
 import type { Endpoint } from '../model/endpoints.js';
 import type { ServicePort } from '../model/service-port.js';
 
@@ -47,26 +47,8 @@ export const jumpRules: readonly JumpRule[] = [
 /** The rule text of a jump, as `iptables -I FROM 1 <text>` takes it. */
 export const jumpRuleText = (j: JumpRule) => `${j.match ? `${j.match} ` : ''}-m comment --comment "${j.comment}" -j ${j.to}`;
 
-function base32Hash(text: string): string {
-  const digest = createHash('sha256').update(text).digest();
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const byte of digest) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5 && out.length < 16) {
-      out += alphabet[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    if (out.length >= 16) break;
-  }
-  return out;
-}
-
 /** "ns/name:port" + protocol → 16 base32 characters (upstream's portProtoHash). */
-const portProtoHash = (p: ServicePort) => base32Hash(`${p.display}${p.protocol.toLowerCase()}`);
+const portProtoHash = (p: ServicePort) => sha256Base32(`${p.display}${p.protocol.toLowerCase()}`, 16);
 
 export interface IptPortChainNames {
   cluster: string;
@@ -81,7 +63,7 @@ export function iptPortChainNames(p: ServicePort): IptPortChainNames {
 }
 
 export function iptEndpointChainName(p: ServicePort, ep: Endpoint): string {
-  return `KUBE-SEP-${base32Hash(`${p.display}${p.protocol.toLowerCase()}${ep.key}`)}`;
+  return `KUBE-SEP-${sha256Base32(`${p.display}${p.protocol.toLowerCase()}${ep.key}`, 16)}`;
 }
 
 const servicePrefixes = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-SEP-', 'KUBE-FW-', 'KUBE-EXT-'];

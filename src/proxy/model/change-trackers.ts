@@ -2,8 +2,12 @@
 // Service, and which Services changed since the writer last looked. An update that
 // changes nothing the proxy reads (a new resourceVersion, a managedFields shuffle) is
 // not a change. The writer takes the changed keys and rebuilds just those Services.
+// A changed Service is read (parsed into its ports) here, in the informer handler, as
+// upstream's ServiceChangeTracker does, so the sync only looks the readings up.
 import { entry } from '../map-entry.js';
+import type { IPFamily } from '../net/ip.js';
 import { annotationLastChangeTriggerTime, type EndpointSlice, labelServiceName, type Service, serviceKeyOf } from './api-objects.js';
+import { readService, type ServiceReading } from './service-port.js';
 
 /** What of a Service the proxy reads; equal fingerprints mean nothing to do. */
 function serviceFingerprint(s: Service): string {
@@ -24,25 +28,49 @@ function differs<T extends { metadata?: { resourceVersion?: string } }>(a: T | u
 
 export class ServiceChangeTracker {
   readonly #services = new Map<string, Service>();
+  /** Service key → its reading per IP family (made on arrival for `families`, else on first use). */
+  readonly #readings = new Map<string, Map<IPFamily, ServiceReading>>();
+  readonly #families: readonly IPFamily[];
   #pending = new Set<string>();
+
+  /** `families`: the IP families the proxy runs, whose readings are made as each Service arrives. */
+  constructor(families: readonly IPFamily[] = []) {
+    this.#families = families;
+  }
 
   /** Records an add or update (`service`) or a delete (`undefined` with the old object); true when it changes something. */
   update(previous: Service | undefined, service: Service | undefined): boolean {
     const key = serviceKeyOf((service ?? previous)!);
     if (service === undefined) {
       if (!this.#services.delete(key)) return false;
+      this.#readings.delete(key);
       this.#pending.add(key);
       return true;
     }
     const known = this.#services.get(key);
     this.#services.set(key, service);
+    // Equal fingerprints: what the readings were made from is unchanged.
     if (!differs(known, service, serviceFingerprint)) return false;
+    this.#readings.set(key, new Map(this.#families.map((f) => [f, readService(service, f)])));
     this.#pending.add(key);
     return true;
   }
 
   get(key: string): Service | undefined {
     return this.#services.get(key);
+  }
+
+  /** The Service read for one IP family (its ports, or why it is skipped); undefined when there is no such Service. */
+  reading(key: string, family: IPFamily): ServiceReading | undefined {
+    const service = this.#services.get(key);
+    if (service === undefined) return undefined;
+    const readings = entry(this.#readings, key, () => new Map<IPFamily, ServiceReading>());
+    let reading = readings.get(family);
+    if (reading === undefined) {
+      reading = readService(service, family);
+      readings.set(family, reading);
+    }
+    return reading;
   }
 
   keys(): IterableIterator<string> {

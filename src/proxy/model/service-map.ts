@@ -6,7 +6,7 @@ import { planServicePort, type ServicePortPlan } from '../plan/service-port-plan
 import type { NodeTopology } from './categorize.js';
 import type { EndpointSliceChangeTracker, ServiceChangeTracker } from './change-trackers.js';
 import { type Endpoint, type EndpointsByPort, mergeEndpointSlices, sliceMatchesFamily } from './endpoints.js';
-import { readService, type ServicePort } from './service-port.js';
+import type { ServicePort } from './service-port.js';
 
 export interface ServiceMapUpdate {
   /** Service ports added, changed (or whose endpoints changed), or removed. */
@@ -64,8 +64,7 @@ export class ServiceMap {
       for (const p of before) this.#byPortKey.delete(p.key);
       this.#ports.delete(key);
       this.problems.delete(key);
-      const svc = services.get(key);
-      const reading = svc ? readService(svc, this.family) : undefined;
+      const reading = services.reading(key, this.family);
       let after: ServicePort[] = [];
       if (reading?.kind === 'ports') after = reading.ports;
       else if (reading?.kind === 'problem') {

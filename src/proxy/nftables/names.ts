@@ -1,7 +1,7 @@
 // Every name in the kube-proxy nftables table: upstream v1.36's (so `nft list ruleset`
 // reads the same), plus the shared endpoint maps tskube selects endpoints with
 // (docs/proxy-nftables.md). Long names are hashed and truncated by one function.
-import { createHash } from 'node:crypto';
+import { sha256Base32 } from '../model/chain-name-hash.js';
 import type { Endpoint } from '../model/endpoints.js';
 import type { ServicePort } from '../model/service-port.js';
 
@@ -72,21 +72,9 @@ const prefixes = {
 export const nameLengthMax = 256;
 const chainNameBaseLengthMax = nameLengthMax - 16;
 
-const base32Alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** The first 8 characters of base32(sha256(text)). */
-function hashPrefix(text: string): string {
-  const digest = createHash('sha256').update(text).digest();
-  let bits = 0n;
-  for (let i = 0; i < 5; i++) bits = (bits << 8n) | BigInt(digest[i]!);
-  let out = '';
-  for (let shift = 35n; shift >= 0n; shift -= 5n) out += base32Alphabet[Number((bits >> shift) & 31n)];
-  return out;
-}
-
 /** "HASH-name", truncated with "..." when longer than upstream allows; the hash keeps it unique. */
 export function hashAndTruncate(name: string): string {
-  const full = `${hashPrefix(name)}-${name}`;
+  const full = `${sha256Base32(name, 8)}-${name}`;
   return full.length > chainNameBaseLengthMax ? `${full.slice(0, chainNameBaseLengthMax - 3)}...` : full;
 }
 

@@ -130,8 +130,10 @@ export class ProxySyncer {
     let allOk = true;
     for (const f of this.#o.families) {
       const family = f.map.family;
-      // The sync metrics time what upstream's syncProxyRules does: the service map update
-      // and the rule building as well as the write.
+      // The sync metrics time what upstream's syncProxyRules does: the service map update,
+      // the rule building and the write, and after it the health-check servers and the
+      // conntrack cleanup (upstream observes the duration in a defer, when all that is done).
+      // Reading Services into ports happens on arrival, in the trackers, as upstream's.
       const familyStart = this.#clock();
       const update = f.map.update(changedServices, this.#o.services, this.#o.slices, this.#o.nodeName);
       for (const problem of update.problems) this.#o.log.warn({ ipFamily: family }, `skipping a Service: ${problem}`);
@@ -158,9 +160,6 @@ export class ProxySyncer {
       try {
         const result = await f.backend.sync({ full: familyFull, config, plans: request, now: familyStart }, signal);
         const end = this.#clock();
-        const seconds = (end - familyStart) / 1000;
-        this.#o.metrics.syncDuration.observe({ ip_family: family }, seconds);
-        (familyFull ? this.#o.metrics.syncFullDuration : this.#o.metrics.syncPartialDuration).observe({ ip_family: family }, seconds);
         this.#o.metrics.lastSync.set({ ip_family: family }, end / 1000);
         this.#o.health.updated(family, end);
         this.#lastConfig.set(family, configKey);
@@ -168,9 +167,6 @@ export class ProxySyncer {
         for (const change of endpointChanges.values()) {
           for (const t of change.triggerTimes) this.#o.metrics.networkProgramming.observe({ ip_family: family }, Math.max(0, end - t) / 1000);
         }
-        const line = { ipFamily: family, full: familyFull, servicePorts: plans.size, changedPorts: request.size, ms: end - familyStart, ...result.detail };
-        if (familyFull) this.#o.log.info(line, 'synced proxy rules');
-        else this.#o.log.debug(line, 'synced proxy rules');
         for (const step of this.#o.after ?? []) {
           try {
             await step.afterSync(family, plans, familyFull ? new Set(plans.keys()) : new Set(request.keys()), signal);
@@ -178,6 +174,21 @@ export class ProxySyncer {
             this.#o.log.warn({ ipFamily: family, err: TskubeError.from(err).message }, 'after-sync step failed');
           }
         }
+        const done = this.#clock();
+        const seconds = (done - familyStart) / 1000;
+        this.#o.metrics.syncDuration.observe({ ip_family: family }, seconds);
+        (familyFull ? this.#o.metrics.syncFullDuration : this.#o.metrics.syncPartialDuration).observe({ ip_family: family }, seconds);
+        const line = {
+          ipFamily: family,
+          full: familyFull,
+          servicePorts: plans.size,
+          changedPorts: request.size,
+          ms: done - familyStart,
+          kernelMs: end - familyStart,
+          ...result.detail,
+        };
+        if (familyFull) this.#o.log.info(line, 'synced proxy rules');
+        else this.#o.log.debug(line, 'synced proxy rules');
       } catch (err) {
         allOk = false;
         if (signal.aborted) break;
