@@ -60,8 +60,7 @@ describe('PodSyncer on the in-memory runtime', () => {
       `ImageStatus ${testImage}`,
       'CreateContainer web/app',
       'StartContainer web/app',
-      // The relist after the sync asks once for the new sandbox's network.
-      'PodSandboxStatus web',
+      // The relist after the sync takes the new sandbox's status from the sync's own PodSandboxStatus, without asking again.
     ]);
   });
 

@@ -69,6 +69,19 @@ describe('RuntimeCache on the in-memory runtime', () => {
     expect(lists()).toBe(2);
   });
 
+  it("takes a new sandbox's status from the kubelet's own PodSandboxStatus instead of asking again, and asks for one it was not told", async () => {
+    const statusCalls = () => rt.calls.filter((c) => c.method === 'PodSandboxStatus').length;
+    const a = await runPod(rt, 'a');
+    const { status } = await rt.runtime.call('PodSandboxStatus', { podSandboxId: a.podSandboxId });
+    if (status) cache.knowSandbox(a.podSandboxId, status);
+    await runPod(rt, 'b');
+    await cache.all(true);
+    // One for the sandbox it was not told about (b), none more for a.
+    expect(statusCalls()).toBe(2);
+    expect((await cache.pod('a'))?.sandboxes[0]).toMatchObject({ id: a.podSandboxId, phase: 'ready', ips: status?.network?.ip ? [status.network.ip] : [] });
+    expect((await cache.pod('b'))?.sandboxes[0]?.phase).toBe('ready');
+  });
+
   it('says once that relisting fails and once that it recovered, keeping the last view meanwhile', async () => {
     await runPod(rt, 'a');
     void cache.run(controller.signal);

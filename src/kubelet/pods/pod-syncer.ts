@@ -106,6 +106,7 @@ export class PodSyncer {
     let sandbox: RunningSandbox | undefined;
     if (volumesReady && actions.createSandbox) {
       sandbox = await runSandbox(deps, pod, actions.sandboxAttempt, signal);
+      if (sandbox.status) this.#o.cache.knowSandbox(sandbox.id, sandbox.status);
       log.info({ pod: podKey(pod), sandbox: sandbox.id.slice(0, 13), ips: sandbox.ips }, 'sandbox created');
     } else if (volumesReady && actions.sandboxId) {
       const current = state.sandboxes.find((s) => s.id === actions.sandboxId);
@@ -133,10 +134,12 @@ export class PodSyncer {
       if (outcome.ok) resize?.setActuated(uid, s.name, spec.resources ?? {});
       report({ step: 'start-container', container: s.name, outcome, ...(imageRetryAt !== undefined ? { imageRetryAt } : {}) });
     }
-    if (resize && resizeApplied(resize, pod, acting || starts.length > 0 ? await this.#state(pod, true) : state)) resize.settled(pod);
+    // One relist after acting serves both the resize check and the status: a second would only wait for another round trip.
+    const after = acting || starts.length > 0 ? await this.#state(pod, true) : state;
+    if (resize && resizeApplied(resize, pod, after)) resize.settled(pod);
 
     const { waiting, requeueAfterMs: requeue, terminal } = foldReports(reports, this.#now());
-    const status = this.#report(pod, acting || starts.length > 0 ? await this.#state(pod, true) : state, waiting);
+    const status = this.#report(pod, after, waiting);
     // A pod that has finished for good goes on to terminating, as upstream's SyncPod says.
     const done = terminal || status?.phase === 'Succeeded' || status?.phase === 'Failed';
     // Come back when the active deadline passes, if nothing brings the pod back before.

@@ -10,6 +10,7 @@ import { TskubeError } from '../../common/errors.js';
 import type { PodRuntimeState } from '../pods/runtime-state.js';
 import type { RuntimeObserver } from './runtime-observer.js';
 import { sleep } from '../../common/sleep.js';
+import type { PodSandboxStatus__Output } from '../../gen/cri/runtime/v1/PodSandboxStatus.js';
 
 export interface RuntimeCacheOptions {
   intervalMs?: number;
@@ -72,6 +73,11 @@ export class RuntimeCache {
 
   async pod(uid: string, fresh = false): Promise<PodRuntimeState | undefined> {
     return (await this.all(fresh)).get(uid);
+  }
+
+  /** A new sandbox's status, from the call that made it: the relists take it instead of asking again. */
+  knowSandbox(id: string, status: PodSandboxStatus__Output): void {
+    this.#observer.knowSandbox(id, status);
   }
 
   async run(signal: AbortSignal): Promise<void> {

@@ -24,6 +24,14 @@ export class RuntimeObserver {
     this.#rootDir = options.rootDir;
   }
 
+  /**
+   * The status of a sandbox the kubelet has just made and asked about: the next relist takes
+   * it instead of asking the runtime again (a ready sandbox's network does not change).
+   */
+  knowSandbox(id: string, status: PodSandboxStatus__Output): void {
+    if (status.state === 'SANDBOX_READY') this.#sandboxes.set(id, status);
+  }
+
   async relist(signal?: AbortSignal): Promise<Map<string, PodRuntimeState>> {
     const opts = signal ? { signal } : {};
     const [{ items: sandboxes }, { containers }] = await Promise.all([

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { PodSandboxConfig } from '../../gen/cri/runtime/v1/PodSandboxConfig.js';
+import type { PodSandboxStatus__Output } from '../../gen/cri/runtime/v1/PodSandboxStatus.js';
 import { TskubeError } from '../../common/errors.js';
 import type { ExecutorDeps } from './executor-deps.js';
 
@@ -8,6 +9,8 @@ export interface RunningSandbox {
   id: string;
   config: PodSandboxConfig;
   ips: string[];
+  /** The runtime's PodSandboxStatus of the new sandbox, when the kubelet asked for it (its IPs). */
+  status?: PodSandboxStatus__Output;
 }
 
 /** Creates the pod's sandbox (network, namespaces) and returns its ID and IPs. */
@@ -42,5 +45,5 @@ export async function runSandbox(deps: ExecutorDeps, pod: V1Pod, attempt: number
   if (fromResult?.length) return { id, config, ips: fromResult };
   const { status } = await deps.cri.runtime.call('PodSandboxStatus', { podSandboxId: id }, opts);
   const ips = status?.network?.ip ? [status.network.ip, ...status.network.additionalIps.map((a) => a.ip)] : [];
-  return { id, config, ips };
+  return { id, config, ips, ...(status ? { status } : {}) };
 }
