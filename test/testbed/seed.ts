@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { checkHealth } from './health.ts';
-import { logTail } from './logs.ts';
 import { BUILD_SCRIPT } from './paths.ts';
-import { isRunning, sleep, startProcess, stopProcess } from './processes.ts';
+import { isRunning, startProcess, stopProcess } from './processes.ts';
 import { readState, writeState } from './state.ts';
+import { waitFor } from './up.ts';
 
 export interface SeedOptions {
   /** The etcd-seed binary (default: `build.sh tools`, a link once the control plane is built). */
@@ -58,16 +58,10 @@ export async function seed(dir: string, objects: Iterable<object>, options: Seed
   const restarted = startProcess('kube-apiserver', file!, args, apiserver.log, state.network?.netns);
   state.processes[index] = restarted;
   await writeState(state);
-  const deadline = Date.now() + (options.timeoutMs ?? 300_000);
   const pki = join(dir, 'pki');
   const target = { url: `${state.apiserverUrl}/readyz`, caFile: state.files.caFile, certFile: join(pki, 'admin.crt'), keyFile: join(pki, 'admin.key') };
-  for (;;) {
-    if (!isRunning(restarted)) throw new Error(`testbed seed: kube-apiserver exited after the seeding\n${await logTail(restarted.log, 30)}`);
-    const health = await checkHealth(target);
-    if (health.ok) break;
-    if (Date.now() > deadline) throw new Error(`testbed seed: kube-apiserver not ready after the seeding: ${health.detail}`);
-    await sleep(200);
-  }
+  const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+  await waitFor(restarted, 'kube-apiserver /readyz after the seeding', () => checkHealth(target), [restarted], deadline, undefined, 'testbed seed');
   if ('err' in seeding) throw seeding.err;
   return { objects: seeding.written, seedMs, totalMs: performance.now() - started };
 }

@@ -260,27 +260,29 @@ export function testbedInfo(state: TestbedState, readyMs: number): Testbed {
 // Polls until `check` passes. Fails at once, with the dead process's log,
 // if any started process exits; at the deadline, with the log of the one
 // waited for.
-async function waitFor(
+/** Polls `check` until it passes; fails with `p`'s log tail when any of `all` exits or the deadline passes. */
+export async function waitFor(
   p: ProcessRecord,
   what: string,
   check: () => Promise<HealthResult>,
   all: readonly ProcessRecord[],
   deadline: number,
   signal?: AbortSignal,
+  context = 'testbed up',
 ): Promise<void> {
   let last: HealthResult = { ok: false, detail: 'not checked yet' };
   for (;;) {
     signal?.throwIfAborted();
     for (const q of all) {
-      if (!isRunning(q)) throw await failure(q, `${q.name} exited while waiting for ${what}`);
+      if (!isRunning(q)) throw await failure(q, context, `${q.name} exited while waiting for ${what}`);
     }
     last = await check();
     if (last.ok) return;
-    if (Date.now() > deadline) throw await failure(p, `timed out waiting for ${what}; last check: ${last.detail}`);
+    if (Date.now() > deadline) throw await failure(p, context, `timed out waiting for ${what}; last check: ${last.detail}`);
     await sleep(POLL_MS);
   }
 }
 
-async function failure(p: ProcessRecord, message: string): Promise<TestbedUpError> {
-  return new TestbedUpError(`testbed up: ${message}\n--- last 30 lines of ${p.log} ---\n${await logTail(p.log, 30)}`);
+async function failure(p: ProcessRecord, context: string, message: string): Promise<TestbedUpError> {
+  return new TestbedUpError(`${context}: ${message}\n--- last 30 lines of ${p.log} ---\n${await logTail(p.log, 30)}`);
 }

@@ -66,11 +66,11 @@ export function memoryFromMeminfo(text: string): { total: number; available: num
   return { total: kib('MemTotal'), available };
 }
 
-/** Where cadvisor reads the system UUID, in its order: DMI, POWER's device tree, then (s390x) the machine ID. */
-export const systemUUIDSources = ['/sys/class/dmi/id/product_uuid', '/proc/device-tree/system-id', '/proc/device-tree/vm,uuid', '/etc/machine-id'];
+/** Where cadvisor reads the system UUID, in its order, before the machine ID (s390x): DMI, then POWER's device tree. */
+const hardwareUUIDSources = ['/sys/class/dmi/id/product_uuid', '/proc/device-tree/system-id', '/proc/device-tree/vm,uuid'];
 
 /**
- * The system UUID as cadvisor gives it: the first of systemUUIDSources that could be read
+ * The system UUID as cadvisor gives it: the first of hardwareUUIDSources, then the machine ID, that could be read
  * (the device tree's end in NULs), or '' when none could.
  */
 export function systemUUIDFrom(contents: (string | undefined)[]): string {
@@ -126,10 +126,10 @@ export class NodeFactsGatherer {
   }
 
   async #gatherStatic(): Promise<StaticFacts> {
-    const [osRelease, machineID, uuidSources, bootID] = await Promise.all([
+    const [osRelease, machineID, hardwareUUIDs, bootID] = await Promise.all([
       this.#readOptional('/etc/os-release'),
       this.#readOptional('/etc/machine-id'),
-      Promise.all(systemUUIDSources.map((path) => this.#readOptional(path))),
+      Promise.all(hardwareUUIDSources.map((path) => this.#readOptional(path))),
       this.#readText('/proc/sys/kernel/random/boot_id'),
     ]);
     let osImage = osRelease === undefined ? undefined : prettyName(osRelease);
@@ -138,7 +138,7 @@ export class NodeFactsGatherer {
       osImage = [os.distro, os.release, os.codename ? `(${os.codename})` : ''].filter(Boolean).join(' ');
     }
     // No DMI in containers and some VMs: then, as upstream, the device tree's or the machine ID.
-    const systemUUID = systemUUIDFrom(uuidSources);
+    const systemUUID = systemUUIDFrom([...hardwareUUIDs, machineID]);
     // Logical CPUs, as cadvisor counts them (systeminformation's cores is the same count).
     const cpuCores = cpus().length;
     if (!(cpuCores > 0)) throw new TskubeError('internal', 'node facts: no CPUs reported (is /proc/cpuinfo readable?)');

@@ -16,5 +16,5 @@ export function sha256Base32(text: string, chars: number): string {
     const v = Number.parseInt(hex.slice(i, i + 5), 16);
     out += alphabet[(v >>> 15) & 31]! + alphabet[(v >>> 10) & 31]! + alphabet[(v >>> 5) & 31]! + alphabet[v & 31]!;
   }
-  return out.length === chars ? out : out.slice(0, chars);
+  return out.slice(0, chars);
 }

@@ -184,7 +184,7 @@ export class ProxySyncer {
           servicePorts: plans.size,
           changedPorts: request.size,
           ms: done - familyStart,
-          kernelMs: end - familyStart,
+          rulesWrittenMs: end - familyStart,
           ...result.detail,
         };
         if (familyFull) this.#o.log.info(line, 'synced proxy rules');
