@@ -32,6 +32,10 @@ interface Sample {
   rssMiB: number;
   anonMiB: number;
   fileMiB: number;
+  /** CPU (user + system) from the kubelet's start to the sample. */
+  cpuSeconds: number;
+  /** CPU per second of wall time while the count settled: what the kubelet costs at rest with these pods. */
+  settleCpuMsPerS: number;
 }
 
 async function benchOne(kind: KubeletKind, endpoint: string): Promise<Sample[]> {
@@ -42,8 +46,11 @@ async function benchOne(kind: KubeletKind, endpoint: string): Promise<Sample[]> 
     for (const pods of counts) {
       for (let i = 0; i < pods; i++) writeFileSync(join(k.manifests, `p${i}.yaml`), stringify(sleepPod(namespace, i)));
       await k.until(`${kind}: ${pods} pods running`, async () => (await runningContainers(k.cri, namespace)) === pods, 600_000);
+      const settleStart = processUsage(pid).cpuSeconds;
       await k.sleep(settleSeconds * 1000);
-      samples.push({ pods, rssMiB: processUsage(pid).rssMiB, ...residentParts(pid) });
+      const usage = processUsage(pid);
+      const settleCpuMsPerS = ((usage.cpuSeconds - settleStart) * 1000) / settleSeconds;
+      samples.push({ pods, rssMiB: usage.rssMiB, ...residentParts(pid), cpuSeconds: usage.cpuSeconds, settleCpuMsPerS });
       process.stderr.write(`[${kind}] ${JSON.stringify(samples.at(-1))}\n`);
     }
     return samples;
@@ -74,15 +81,21 @@ const at = (kind: KubeletKind, pods: number) => {
   return typeof r === 'object' ? r.find((s) => s.pods === pods) : undefined;
 };
 const mib = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1));
-console.log(`\nKubelet resident memory (MiB), standalone, static pods (host network, sleep), ${settleSeconds} s after the last one runs`);
+console.log(
+  `\nKubelet resident memory (MiB), standalone, static pods (host network, sleep), ${settleSeconds} s after the last one runs;` +
+    ' CPU: seconds since the start, and ms per second while settling',
+);
 printTable(
-  ['pods', ...kinds.flatMap((k) => [`${k} RSS`, `${k} anon`, `${k} file`]), 'tskube/upstream'],
+  ['pods', ...kinds.flatMap((k) => [`${k} RSS`, `${k} anon`, `${k} file`, `${k} CPU s`, `${k} ms/s`]), 'tskube/upstream'],
   counts.map((n) => {
     const t = at('tskube', n);
     const u = at('upstream', n);
     return [
       n,
-      ...kinds.flatMap((k) => [mib(at(k, n)?.rssMiB), mib(at(k, n)?.anonMiB), mib(at(k, n)?.fileMiB)]),
+      ...kinds.flatMap((k) => {
+        const s = at(k, n);
+        return [mib(s?.rssMiB), mib(s?.anonMiB), mib(s?.fileMiB), s ? s.cpuSeconds.toFixed(2) : '-', s ? s.settleCpuMsPerS.toFixed(1) : '-'];
+      }),
       t && u ? (t.rssMiB / u.rssMiB).toFixed(2) : '-',
     ];
   }),
