@@ -24,6 +24,8 @@ export interface CpuSnapshot {
   busyTicks: number;
   /** Its idle and iowait ticks. */
   idleTicks: number;
+  /** Its interrupt ticks (irq and softirq, inside busy): time no process is charged with. */
+  irqTicks: number;
   procs: Map<string, ProcSample>;
 }
 
@@ -55,6 +57,7 @@ export function cpuSnapshot(): CpuSnapshot {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
   // user nice system idle iowait irq softirq steal (guest time is inside user).
   const idleTicks = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+  const irqTicks = (cpu[5] ?? 0) + (cpu[6] ?? 0);
   const busyTicks = cpu.slice(0, 8).reduce((a, b) => a + b, 0) - idleTicks;
   const procs = new Map<string, ProcSample>();
   for (const e of readdirSync('/proc')) {
@@ -62,7 +65,7 @@ export function cpuSnapshot(): CpuSnapshot {
     const p = readProc(e);
     if (p) procs.set(`${p.pid}@${p.start}`, p);
   }
-  return { at: performance.now(), busyTicks, idleTicks, procs };
+  return { at: performance.now(), busyTicks, idleTicks, irqTicks, procs };
 }
 
 /** Which group a process's own time goes to, and which its reaped children's; undefined: "other processes". */
@@ -72,9 +75,10 @@ export type Classify = (
 ) => { own: string; children: string } | undefined;
 
 export const otherGroup = 'other processes';
-export const unseenGroup = 'not seen by process (reaped elsewhere, interrupts)';
+export const unseenGroup = 'not seen in any process (interrupts, reaped elsewhere)';
 export const machineGroup = 'machine, busy';
 export const idleGroup = 'machine, idle or iowait';
+export const irqGroup = '  of which interrupts (irq, softirq)';
 export const windowGroup = 'window (wall s)';
 
 /**
@@ -108,6 +112,7 @@ export function cpuSplit(before: CpuSnapshot, after: CpuSnapshot, classify: Clas
   }
   const busy = after.busyTicks - before.busyTicks;
   add(unseenGroup, busy - seen);
+  add(irqGroup, after.irqTicks - before.irqTicks);
   add(machineGroup, busy);
   add(idleGroup, after.idleTicks - before.idleTicks);
   out.set(windowGroup, (after.at - before.at) / 1000);
