@@ -23,7 +23,7 @@ import { removeCgroupTree } from '../test/support/cgroups.js';
 import { privateContainerd } from '../test/support/private-containerd.js';
 import { eventually } from '../test/testbed/eventually.ts';
 import { down, readState, type Testbed, up } from '../test/testbed/index.ts';
-import { type Classify, cpuSnapshot, cpuSplit, idleGroup, irqGroup, machineGroup, otherGroup, unseenGroup, windowGroup } from './lib/cpu-split.js';
+import { type Classify, cpuSnapshot, cpuSplit, idleGroup, irqGroup, machineGroup, otherGroup, stealGroup, unseenGroup, windowGroup } from './lib/cpu-split.js';
 import { removeFloorPods, startFloorPods } from './lib/cri-floor.js';
 import { counterDelta, counters } from './lib/prom-counters.js';
 import { type KubeletKind, startKubelet, stopKubelet, upstreamSafeConfig } from './lib/kubelets.js';
@@ -132,6 +132,7 @@ const groupOrder = [
   otherGroup,
   unseenGroup,
   irqGroup,
+  stealGroup,
   machineGroup,
   idleGroup,
   windowGroup,

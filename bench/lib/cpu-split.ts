@@ -26,6 +26,8 @@ export interface CpuSnapshot {
   idleTicks: number;
   /** Its interrupt ticks (irq and softirq, inside busy): time no process is charged with. */
   irqTicks: number;
+  /** Its steal ticks (inside busy): time the hypervisor gave to others. */
+  stealTicks: number;
   procs: Map<string, ProcSample>;
 }
 
@@ -58,6 +60,7 @@ export function cpuSnapshot(): CpuSnapshot {
   // user nice system idle iowait irq softirq steal (guest time is inside user).
   const idleTicks = (cpu[3] ?? 0) + (cpu[4] ?? 0);
   const irqTicks = (cpu[5] ?? 0) + (cpu[6] ?? 0);
+  const stealTicks = cpu[7] ?? 0;
   const busyTicks = cpu.slice(0, 8).reduce((a, b) => a + b, 0) - idleTicks;
   const procs = new Map<string, ProcSample>();
   for (const e of readdirSync('/proc')) {
@@ -65,7 +68,7 @@ export function cpuSnapshot(): CpuSnapshot {
     const p = readProc(e);
     if (p) procs.set(`${p.pid}@${p.start}`, p);
   }
-  return { at: performance.now(), busyTicks, idleTicks, irqTicks, procs };
+  return { at: performance.now(), busyTicks, idleTicks, irqTicks, stealTicks, procs };
 }
 
 /** Which group a process's own time goes to, and which its reaped children's; undefined: "other processes". */
@@ -79,6 +82,7 @@ export const unseenGroup = 'not seen in any process (interrupts, reaped elsewher
 export const machineGroup = 'machine, busy';
 export const idleGroup = 'machine, idle or iowait';
 export const irqGroup = '  of which interrupts (irq, softirq)';
+export const stealGroup = '  of which steal (the hypervisor)';
 export const windowGroup = 'window (wall s)';
 
 /**
@@ -113,6 +117,7 @@ export function cpuSplit(before: CpuSnapshot, after: CpuSnapshot, classify: Clas
   const busy = after.busyTicks - before.busyTicks;
   add(unseenGroup, busy - seen);
   add(irqGroup, after.irqTicks - before.irqTicks);
+  add(stealGroup, after.stealTicks - before.stealTicks);
   add(machineGroup, busy);
   add(idleGroup, after.idleTicks - before.idleTicks);
   out.set(windowGroup, (after.at - before.at) / 1000);
