@@ -47,7 +47,8 @@ export async function startFloorPods(o: FloorRun): Promise<FloorResult> {
     const hostResolv = parseResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
     const resources = { nodeMemoryCapacityBytes: totalmem(), cgroupV2: existsSync('/sys/fs/cgroup/cgroup.controllers'), cpuCFSQuota: true };
     const t0 = performance.now();
-    const latencies = await Promise.all(
+    // allSettled: a failed pod must not leave the others' calls running into the clean-up.
+    const settled = await Promise.allSettled(
       o.pods.map(async (p) => {
         const pod: V1Pod = {
           ...p,
@@ -91,6 +92,12 @@ export async function startFloorPods(o: FloorRun): Promise<FloorResult> {
         return performance.now() - t0;
       }),
     );
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) {
+      const n = settled.filter((r) => r.status === 'rejected').length;
+      throw new Error(`${n} of ${o.pods.length} pods did not start; the first: ${String(failed.reason)}`, { cause: failed.reason });
+    }
+    const latencies = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     return { latencies, allStartedMs: Math.max(...latencies) };
   } finally {
     cri.close();
