@@ -89,6 +89,9 @@ interface Result {
   rows: Row[];
 }
 
+/** An address in the testbed's service CIDR (10.96.0.0/12), as kubeadm's kube-dns Service has; nothing answers there. */
+const clusterDNS = '10.96.0.10';
+const clusterDomain = 'cluster.local';
 const containerdLog = process.env['CONTAINERD_LOG'] ?? '/var/log/tskube-containerd.log';
 
 /** The containerd daemon the kubelets talk to: the private one, else the one started with the host's config. */
@@ -229,6 +232,11 @@ function kubeletConfig(kind: KubeletKind, dir: string, cgroupRoot: string, readO
     healthzPort: 0,
     podLogsDir: join(dir, 'logs'),
     maxPods: 110,
+    // As a cluster's kubelets have them (kubeadm's defaults): without clusterDNS every sync of
+    // a ClusterFirst pod warns MissingClusterDNS, and upstream re-sends it (event PATCHes) on
+    // each sync, which a configured node never pays. The pods send no DNS queries.
+    clusterDNS: [clusterDNS],
+    clusterDomain,
   };
   const safe = upstreamSafeConfig();
   if (kind === 'upstream') return { ...common, ...safe };
@@ -399,7 +407,14 @@ async function benchFloor(label: string, tb: Testbed | undefined): Promise<Floor
     try {
       const pods = Array.from({ length: count }, (_, i) => pod(`p${count}-${i}`, namespace, 'floor'));
       const snapBefore = cpuSnapshot();
-      const { latencies, allStartedMs } = await startFloorPods({ endpoint: containerdEndpoint, pods, dir, cgroupRoot: `/${cgroupRoot}` });
+      const { latencies, allStartedMs } = await startFloorPods({
+        endpoint: containerdEndpoint,
+        pods,
+        dir,
+        cgroupRoot: `/${cgroupRoot}`,
+        clusterDNS: [clusterDNS],
+        clusterDomain,
+      });
       const cpu = cpuSplit(snapBefore, cpuSnapshot(), classify);
       rows.push({ pods: count, latencies, allStartedMs, cpu });
       process.stderr.write(`[bench] ${label}: ${count} pods p50 ${percentile(latencies, 50).toFixed(0)} ms p99 ${percentile(latencies, 99).toFixed(0)} ms\n`);

@@ -21,6 +21,9 @@ export interface FloorRun {
   dir: string;
   /** A cgroup root of the run's own, e.g. "/tskube-bench-floor-123"; the pods' cgroups go below it. */
   cgroupRoot: string;
+  /** The kubelets' clusterDNS and clusterDomain, for the same resolv.conf. */
+  clusterDNS: string[];
+  clusterDomain: string;
 }
 
 export interface FloorResult {
@@ -58,8 +61,8 @@ export async function startFloorPods(o: FloorRun): Promise<FloorResult> {
         const uid = pod.metadata?.uid ?? '';
         const sandboxConfig = buildSandboxConfig(pod, 0, {
           nodeName: 'floor',
-          clusterDNS: [],
-          clusterDomain: 'cluster.local',
+          clusterDNS: o.clusterDNS,
+          clusterDomain: o.clusterDomain,
           hostResolv,
           cgroupParent: `${o.cgroupRoot}/kubepods/burstable/pod${uid}`,
           podLogsRoot: join(o.dir, 'logs'),
