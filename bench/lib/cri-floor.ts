@@ -41,12 +41,12 @@ const callTimeoutMs = 4 * 60_000;
 export async function startFloorPods(o: FloorRun): Promise<FloorResult> {
   const cri = new CriClient({ endpoint: o.endpoint, timeoutMs: callTimeoutMs });
   try {
-    const image = o.pods[0]?.spec?.containers[0]?.image ?? '';
-    // The kubelets ask ImageStatus per pod; the floor asks once, before the clock starts.
-    const status = await cri.image.call('ImageStatus', { image: { image } });
-    if (!status.image) throw new Error(`${image}: not in the runtime (ImageStatus found nothing)`);
-    const imageRef = status.image.id;
-    const imageUser = status.image.username ? { username: status.image.username } : {};
+    // The kubelets ask ImageStatus per pod; the floor asks once per image, before the clock starts.
+    const images = new Map<string, { ref: string; user: { username?: string } } | undefined>();
+    for (const image of new Set(o.pods.flatMap((p) => (p.spec?.containers ?? []).map((c) => c.image ?? '')))) {
+      const status = await cri.image.call('ImageStatus', { image: { image } });
+      images.set(image, status.image ? { ref: status.image.id, user: status.image.username ? { username: status.image.username } : {} } : undefined);
+    }
     const hostResolv = parseResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
     const resources = { nodeMemoryCapacityBytes: totalmem(), cgroupV2: existsSync('/sys/fs/cgroup/cgroup.controllers'), cpuCFSQuota: true };
     const t0 = performance.now();
@@ -73,6 +73,9 @@ export async function startFloorPods(o: FloorRun): Promise<FloorResult> {
         const { podSandboxId } = await cri.runtime.call('RunPodSandbox', { config: sandboxConfig, runtimeHandler: '' });
         const ips: string[] = [];
         for (const container of pod.spec?.containers ?? []) {
+          const image = images.get(container.image ?? '');
+          // A kubelet would pull it; the floor starts only what the runtime has.
+          if (!image) throw new Error(`${container.image}: not in the runtime (ImageStatus found nothing)`);
           const messageFile = join(podDir, `${container.name}-termination-log`);
           writeFileSync(messageFile, '');
           const hostsFile = join(podDir, 'etc-hosts');
@@ -80,13 +83,13 @@ export async function startFloorPods(o: FloorRun): Promise<FloorResult> {
           const config = buildContainerConfig(pod, container, 0, {
             ...resources,
             env: [],
-            imageRef,
+            imageRef: image.ref,
             podIPs: ips,
             mounts: [
               { containerPath: '/etc/hosts', hostPath: hostsFile, readonly: false },
               { containerPath: '/dev/termination-log', hostPath: messageFile, readonly: false },
             ],
-            imageUser,
+            imageUser: image.user,
           });
           mkdirSync(join(sandboxConfig.logDirectory ?? '', containerLogPath(container.name, 0), '..'), { recursive: true });
           const { containerId } = await cri.runtime.call('CreateContainer', { podSandboxId, config, sandboxConfig });
