@@ -56,6 +56,14 @@ describe("bench/pod-startup's floor (pods straight through CRI)", () => {
   const sandboxesIn = async (namespace: string) =>
     (await cri.runtime.call('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.namespace': namespace } } })).items;
 
+  /** The clean-up frees nothing by hand (the runtime tore all down), and no sandbox, address or folder is left. */
+  async function expectRemoved(namespace: string, dir: string, ids: Set<string>): Promise<void> {
+    expect(await removeFloorPods(ctd.endpoint, namespace, dir)).toEqual([]);
+    expect(await sandboxesIn(namespace)).toEqual([]);
+    expect(addressesOf(ids)).toEqual([]);
+    expect(existsSync(dir)).toBe(false);
+  }
+
   it('starts every pod, times each, and removes their sandboxes and addresses', async () => {
     const namespace = `floor-ok-${process.pid}`;
     const dir = mkdtempSync(join(tmpdir(), 'tskube-test-floor-'));
@@ -77,10 +85,7 @@ describe("bench/pod-startup's floor (pods straight through CRI)", () => {
     const ids = new Set(sandboxes.map((s) => s.id));
     expect(addressesOf(ids)).toHaveLength(3);
 
-    expect(await removeFloorPods(ctd.endpoint, namespace, dir)).toEqual([]);
-    expect(await sandboxesIn(namespace)).toEqual([]);
-    expect(addressesOf(ids)).toEqual([]);
-    expect(existsSync(dir)).toBe(false);
+    await expectRemoved(namespace, dir, ids);
   }, 120_000);
 
   it('says how many pods failed, and the clean-up still removes what the others made', async () => {
@@ -101,9 +106,6 @@ describe("bench/pod-startup's floor (pods straight through CRI)", () => {
     expect(ids.size).toBe(3);
     expect(addressesOf(ids)).toHaveLength(3);
 
-    expect(await removeFloorPods(ctd.endpoint, namespace, dir)).toEqual([]);
-    expect(await sandboxesIn(namespace)).toEqual([]);
-    expect(addressesOf(ids)).toEqual([]);
-    expect(existsSync(dir)).toBe(false);
+    await expectRemoved(namespace, dir, ids);
   }, 120_000);
 });
