@@ -7,7 +7,14 @@
 // Rows of 30 pods and of 110 pods (the default maxPods, the node full): time from creation to
 // Running as a watch sees it; the kubelet's RSS and CPU idle, while starting, and steady.
 // Pods are bound with spec.nodeName, so the figure is the kubelet's, not the scheduler's.
+// A floor row beside them: the same pods started straight through CRI with no kubelet and
+// no API objects (lib/cri-floor), with no control plane and then beside the idle one; and
+// for every row where the machine's CPU went (lib/cpu-split), and for the kubelets the API
+// requests (the API server's apiserver_request_total) and CRI calls (each kubelet's own
+// kubelet_runtime_operations_total, from its read-only port on loopback) per pod.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
@@ -15,7 +22,10 @@ import { stringify } from 'yaml';
 import { removeCgroupTree } from '../test/support/cgroups.js';
 import { privateContainerd } from '../test/support/private-containerd.js';
 import { eventually } from '../test/testbed/eventually.ts';
-import { down, type Testbed, up } from '../test/testbed/index.ts';
+import { down, readState, type Testbed, up } from '../test/testbed/index.ts';
+import { type Classify, cpuSnapshot, cpuSplit, idleGroup, irqGroup, machineGroup, otherGroup, stealGroup, unseenGroup, windowGroup } from './lib/cpu-split.js';
+import { removeFloorPods, startFloorPods } from './lib/cri-floor.js';
+import { counterDelta, counters } from './lib/prom-counters.js';
 import { type KubeletKind, startKubelet, stopKubelet, upstreamSafeConfig } from './lib/kubelets.js';
 import { type PodStartCalls, podStartCalls, readContainerdLog } from './lib/containerd-log.js';
 import { processUsage } from './lib/proc.js';
@@ -23,6 +33,8 @@ import { percentile, printTable } from './lib/stats.js';
 import { tskubeRoot } from './lib/root.js';
 
 const counts = (process.env['BENCH_PODS'] ?? '30,110').split(',').map(Number);
+/** BENCH_FLOOR=0 leaves out the floor rows (the pods started straight through CRI). */
+const floorOn = process.env['BENCH_FLOOR'] !== '0';
 /** Which kubelets to run (both unless told; one alone only to check a setup, never to compare). */
 const only = process.env['BENCH_KUBELETS']?.split(',');
 const root = tskubeRoot;
@@ -56,6 +68,20 @@ interface Row {
   allRunningMs: number;
   startupCpuSeconds: number;
   steady: Usage;
+  /** CPU seconds per process group over the burst (creation to all Running). */
+  cpu: Map<string, number>;
+  /** API requests over the burst (all clients), by "VERB resource[/subresource]". */
+  api: Map<string, number>;
+  /** The kubelet's CRI calls over the burst, by operation type. */
+  criOps: Map<string, number>;
+}
+
+/** The runtime alone: the same pods straight through CRI. */
+interface FloorRow {
+  pods: number;
+  latencies: number[];
+  allStartedMs: number;
+  cpu: Map<string, number>;
 }
 
 interface Result {
@@ -63,6 +89,9 @@ interface Result {
   rows: Row[];
 }
 
+/** An address in the testbed's service CIDR (10.96.0.0/12), as kubeadm's kube-dns Service has; nothing answers there. */
+const clusterDNS = '10.96.0.10';
+const clusterDomain = 'cluster.local';
 const containerdLog = process.env['CONTAINERD_LOG'] ?? '/var/log/tskube-containerd.log';
 
 /** The containerd daemon the kubelets talk to: the private one, else the one started with the host's config. */
@@ -79,6 +108,91 @@ function containerdPid(): number | undefined {
     if (ctd ? args.some((a) => a.startsWith(ctd.dir)) : !args.some((a) => a.startsWith('/tmp/'))) return Number(e);
   }
   return undefined;
+}
+
+/** The runtime's socket as its shims name it (their -address argument). */
+const containerdSocket = containerdEndpoint.replace(/^unix:\/\//, '');
+
+const group = {
+  kubelet: 'kubelet',
+  bench: 'bench (API client, watch)',
+  containerd: 'containerd',
+  containerdChildren: "containerd's children (CNI plugins, shim start)",
+  shim: 'containerd-shim',
+  runc: "runc (the shims' children)",
+  pods: "pods' processes (runc init, pause, sleep)",
+};
+const controlPlaneGroups = ['kube-apiserver', 'etcd', 'kube-controller-manager', 'kube-scheduler'];
+const groupOrder = [
+  ...controlPlaneGroups,
+  group.kubelet,
+  group.containerd,
+  group.containerdChildren,
+  group.shim,
+  group.runc,
+  group.pods,
+  group.bench,
+  otherGroup,
+  unseenGroup,
+  irqGroup,
+  stealGroup,
+  machineGroup,
+  idleGroup,
+  windowGroup,
+];
+
+/**
+ * Process groups for the CPU split: the control plane's processes (by pid), the kubelet and
+ * what it runs, this bench, the runtime's daemon, its shims (by their -address: other
+ * containerds' shims are not ours) and what runs under them.
+ */
+function classifier(kubeletPid: number | undefined, controlPlane: ReadonlyMap<number, string>): Classify {
+  const ctdPid = containerdPid();
+  const isShim = (p: { comm: string; args: string[] }) => p.comm.startsWith('containerd-shim') && p.args.includes(containerdSocket);
+  const both = (g: string) => ({ own: g, children: g });
+  return (p, parent) => {
+    const named = controlPlane.get(p.pid);
+    if (named) return both(named);
+    if (p.pid === kubeletPid) return both(group.kubelet);
+    if (p.pid === process.pid) return both(group.bench);
+    if (p.pid === ctdPid) return { own: group.containerd, children: group.containerdChildren };
+    if (isShim(p)) return { own: group.shim, children: group.runc };
+    for (let q = parent(p.ppid), depth = 0; q && depth < 8; q = parent(q.ppid), depth++) {
+      if (q.pid === kubeletPid) return both(group.kubelet);
+      if (q.pid === ctdPid) return both(group.containerdChildren);
+      if (isShim(q)) return both(p.comm === 'runc' ? group.runc : group.pods);
+    }
+    return undefined;
+  };
+}
+
+async function controlPlanePids(tb: Testbed | undefined): Promise<Map<number, string>> {
+  return new Map(tb ? (await readState(tb.dir)).processes.map((p) => [p.pid, p.name]) : []);
+}
+
+/** API requests so far, all clients, by "VERB resource[/subresource]". */
+function apiRequests(tb: Testbed): Map<string, number> {
+  const text = execFileSync(tb.kubectl, ['--kubeconfig', tb.adminKubeconfig, 'get', '--raw', '/metrics'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  return counters(text, 'apiserver_request_total', (l) => `${l['verb']} ${l['resource']}${l['subresource'] ? `/${l['subresource']}` : ''}`);
+}
+
+/** The kubelet's CRI calls so far by operation type, from its read-only port (empty when it cannot be read). */
+async function criOperations(port: number): Promise<Map<string, number>> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    return counters(await res.text(), 'kubelet_runtime_operations_total', (l) => l['operation_type'] ?? '');
+  } catch (err) {
+    process.stderr.write(`[bench] reading the kubelet's metrics failed: ${String(err)}\n`);
+    return new Map();
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  await new Promise((r) => server.close(r));
+  return typeof address === 'object' && address ? address.port : 0;
 }
 
 /** RSS at the end and CPU over a 10 s window. */
@@ -105,17 +219,24 @@ function removeEmptyTree(dir: string): void {
 }
 
 /** Both kubelets' defaults (QoS cgroups and admission on) with a cgroup root of their own; neither collects the shared images. */
-function kubeletConfig(kind: KubeletKind, dir: string, cgroupRoot: string): Record<string, unknown> {
+function kubeletConfig(kind: KubeletKind, dir: string, cgroupRoot: string, readOnlyPort: number): Record<string, unknown> {
   const common = {
+    // Both kubelets' servers on loopback only; the read-only one gives the bench their metrics.
+    address: '127.0.0.1',
+    readOnlyPort,
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
     containerRuntimeEndpoint: containerdEndpoint,
     cgroupDriver: 'cgroupfs',
     cgroupRoot,
     healthzPort: 0,
-    readOnlyPort: 0,
     podLogsDir: join(dir, 'logs'),
     maxPods: 110,
+    // As a cluster's kubelets have them (kubeadm's defaults): without clusterDNS every sync of
+    // a ClusterFirst pod warns MissingClusterDNS, and upstream re-sends it (event PATCHes) on
+    // each sync, which a configured node never pays. The pods send no DNS queries.
+    clusterDNS: [clusterDNS],
+    clusterDomain,
   };
   const safe = upstreamSafeConfig();
   if (kind === 'upstream') return { ...common, ...safe };
@@ -207,7 +328,8 @@ async function benchOne(kind: KubeletKind, tb: Testbed, kc: KubeConfig, core: Co
   const namespace = nodeName;
   const cgroupRoot = `tskube-bench-${kind}-${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), `tskube-bench-startup-${kind}-`));
-  writeFileSync(join(dir, 'config.yaml'), stringify(kubeletConfig(kind, dir, `/${cgroupRoot}`)));
+  const readOnlyPort = await freePort();
+  writeFileSync(join(dir, 'config.yaml'), stringify(kubeletConfig(kind, dir, `/${cgroupRoot}`, readOnlyPort)));
   // The upstream kubelet refuses a cgroupRoot missing from any hierarchy (named ones too): make it for both.
   for (const h of hierarchies()) mkdirSync(join(h, cgroupRoot), { recursive: true });
   const kubelet = startKubelet({ kind, dir, nodeName, bootstrapKubeconfig: tb.bootstrapKubeconfig, root, upstreamKubelet });
@@ -234,18 +356,25 @@ async function benchOne(kind: KubeletKind, tb: Testbed, kc: KubeConfig, core: Co
     await sleep(5000);
     const idle = await usageOver10s(pid);
     const rows: Row[] = [];
+    const classify = classifier(pid, await controlPlanePids(tb));
     for (const count of counts) {
+      const apiBefore = apiRequests(tb);
+      const opsBefore = await criOperations(readOnlyPort);
       const cpuBefore = processUsage(pid).cpuSeconds;
       const ctdPid = containerdPid();
       const ctdBefore = ctdPid ? processUsage(ctdPid).cpuSeconds : Number.NaN;
+      const snapBefore = cpuSnapshot();
       const since = new Date();
       const { latencies, allRunningMs } = await startPods(kc, core, namespace, nodeName, count);
+      const cpu = cpuSplit(snapBefore, cpuSnapshot(), classify);
       const startupCpuSeconds = processUsage(pid).cpuSeconds - cpuBefore;
       const containerdCpuSeconds = ctdPid ? processUsage(ctdPid).cpuSeconds - ctdBefore : Number.NaN;
+      const api = counterDelta(apiBefore, apiRequests(tb));
+      const criOps = counterDelta(opsBefore, await criOperations(readOnlyPort));
       const calls = !ctd && existsSync(containerdLog) ? podStartCalls(readContainerdLog(containerdLog), namespace, since) : [];
       await sleep(10_000);
       const steady = await usageOver10s(pid);
-      rows.push({ pods: count, latencies, calls, containerdCpuSeconds, allRunningMs, startupCpuSeconds, steady });
+      rows.push({ pods: count, latencies, calls, containerdCpuSeconds, allRunningMs, startupCpuSeconds, steady, cpu, api, criOps });
       process.stderr.write(`[bench] ${kind}: ${count} pods p50 ${percentile(latencies, 50).toFixed(0)} ms p99 ${percentile(latencies, 99).toFixed(0)} ms\n`);
       await deletePods(core, namespace);
     }
@@ -267,17 +396,58 @@ async function benchOne(kind: KubeletKind, tb: Testbed, kc: KubeConfig, core: Co
   }
 }
 
+/** The bench's pods started straight through CRI, `count` at a time for each count, then removed (even on failure). */
+async function benchFloor(label: string, tb: Testbed | undefined): Promise<FloorRow[]> {
+  const namespace = `bench-floor-${process.pid}`;
+  const cgroupRoot = `tskube-bench-floor-${process.pid}`;
+  const classify = classifier(undefined, await controlPlanePids(tb));
+  const rows: FloorRow[] = [];
+  for (const count of counts) {
+    const dir = mkdtempSync(join(tmpdir(), 'tskube-bench-floor-'));
+    try {
+      const pods = Array.from({ length: count }, (_, i) => pod(`p${count}-${i}`, namespace, 'floor'));
+      const snapBefore = cpuSnapshot();
+      const { latencies, allStartedMs } = await startFloorPods({
+        endpoint: containerdEndpoint,
+        pods,
+        dir,
+        cgroupRoot: `/${cgroupRoot}`,
+        clusterDNS: [clusterDNS],
+        clusterDomain,
+      });
+      const cpu = cpuSplit(snapBefore, cpuSnapshot(), classify);
+      rows.push({ pods: count, latencies, allStartedMs, cpu });
+      process.stderr.write(`[bench] ${label}: ${count} pods p50 ${percentile(latencies, 50).toFixed(0)} ms p99 ${percentile(latencies, 99).toFixed(0)} ms\n`);
+    } finally {
+      const leftovers = await removeFloorPods(containerdEndpoint, namespace, dir);
+      for (const l of leftovers) process.stderr.write(`[bench] ${label}: the runtime left ${l}; removed\n`);
+      await removeCgroupTree(`/${cgroupRoot}`);
+      for (const h of hierarchies()) removeEmptyTree(join(h, cgroupRoot));
+    }
+    await sleep(5000);
+  }
+  return rows;
+}
+
 const binDir = process.env['TSKUBE_TESTBED_BIN'];
 if (ctd) {
   await ctd.start();
   ctd.importImages(['registry.k8s.io/pause:3.10', image]);
 }
+const floors = new Map<string, FloorRow[]>();
+const floorNames = ['CRI only', 'CRI, idle CP'] as const;
+const floorFailed = (label: string) => (err: unknown) => {
+  process.stderr.write(`[bench] ${label} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  return [];
+};
+if (floorOn) floors.set(floorNames[0], await benchFloor(floorNames[0], undefined).catch(floorFailed(floorNames[0])));
 const tb = await up({ log: (m) => process.stderr.write(`[testbed] ${m}\n`), ...(binDir ? { binDir } : {}) });
 const kc = new KubeConfig();
 kc.loadFromFile(tb.adminKubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
 const results = new Map<KubeletKind, Result | string>();
 try {
+  if (floorOn) floors.set(floorNames[1], await benchFloor(floorNames[1], tb).catch(floorFailed(floorNames[1])));
   if (!only || only.includes('tskube')) results.set('tskube', await benchOne('tskube', tb, kc, core));
   if (only && !only.includes('upstream')) results.set('upstream', 'not run (BENCH_KUBELETS)');
   else if (!upstreamKubelet || !statSync(upstreamKubelet, { throwIfNoEntry: false })) results.set('upstream', 'not built (test/testbed/build.sh peers)');
@@ -296,13 +466,33 @@ const rowOf = (k: KubeletKind, pods: number) => resultOf(k)?.rows.find((r) => r.
 const gap = (from: number | undefined, to: number | undefined) => (from !== undefined && to !== undefined ? to - from : undefined);
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) : '-');
 
+const floorOf = (label: string, pods: number) => floors.get(label)?.find((r) => r.pods === pods);
+const upstreamP99 = (n: number) => {
+  const x = rowOf('upstream', n)?.latencies;
+  return x ? percentile(x, 99) : undefined;
+};
 console.log(
   'Pod start-up, QoS cgroups and admission on: pods created at once, creation to Running seen by a watch (ms; all Running: first creation to last Running)',
 );
+if (floorOn) console.log("floor rows: the same pods straight through CRI, no kubelet, no API objects: first call to the pod's container started");
 printTable(
   ['pods', 'kubelet', 'p50', 'p90', 'p99', 'max', 'all Running', 'p99 / upstream', 'aim'],
-  counts.flatMap((n) =>
-    kinds.map((k) => {
+  counts.flatMap((n) => [
+    ...[...floors.keys()].map((label) => {
+      const l = floorOf(label, n)?.latencies ?? [];
+      return [
+        String(n),
+        `floor, ${label}`,
+        percentile(l, 50),
+        percentile(l, 90),
+        percentile(l, 99),
+        l.length ? Math.max(...l) : Number.NaN,
+        floorOf(label, n)?.allStartedMs ?? Number.NaN,
+        ratio(l.length ? percentile(l, 99) : undefined, upstreamP99(n)),
+        '',
+      ];
+    }),
+    ...kinds.map((k) => {
       const l = rowOf(k, n)?.latencies ?? [];
       const p99 = (kind: KubeletKind) => {
         const x = rowOf(kind, n)?.latencies;
@@ -320,7 +510,7 @@ printTable(
         k === 'tskube' ? '<= 0.7' : '',
       ];
     }),
-  ),
+  ]),
 );
 console.log(
   "\nInside containerd (its log): p50 / p90 ms of each call, and of the time between calls (the kubelet's part); the last column: first RunPodSandbox asked to last StartContainer done",
@@ -357,6 +547,34 @@ for (const n of counts) {
   usageRows.push([`steady, ${n} pods`, ...kinds.flatMap((k) => [rowOf(k, n)?.steady.rssMiB ?? Number.NaN, rowOf(k, n)?.steady.cpu ?? Number.NaN])]);
 }
 printTable(['state', ...kinds.flatMap((k) => [`${k} RSS MiB`, `${k} CPU`])], usageRows);
+console.log(
+  "\nWhere the machine's CPU went while the pods started (CPU s, user+system from /proc, own time plus reaped children's; the window: from just before the first call or creation to the last pod started or Running seen)",
+);
+const cpuColumns: [string, (n: number) => Map<string, number> | undefined][] = [
+  ...[...floors.keys()].map((label): [string, (n: number) => Map<string, number> | undefined] => [`floor, ${label}`, (n) => floorOf(label, n)?.cpu]),
+  ...kinds.map((k): [string, (n: number) => Map<string, number> | undefined] => [k, (n) => rowOf(k, n)?.cpu]),
+];
+printTable(
+  ['pods', 'process group', ...cpuColumns.map(([name]) => name)],
+  counts.flatMap((n) => [...groupOrder.map((g) => [String(n), g, ...cpuColumns.map(([, of]) => of(n)?.get(g) ?? (of(n) ? 0 : Number.NaN))])]),
+);
+
+console.log(
+  "\nPer pod while starting: API requests (the API server's apiserver_request_total, all clients; the bench itself makes 1 POST pods per pod) and the kubelet's CRI calls (its kubelet_runtime_operations_total)",
+);
+const perPod = (m: Map<string, number> | undefined, key: string, n: number) => (m ? ((m.get(key) ?? 0) / n).toFixed(2) : '-');
+printTable(
+  ['pods', 'request', ...kinds],
+  counts.flatMap((n) => {
+    const keys = [...new Set(kinds.flatMap((k) => [...(rowOf(k, n)?.api.keys() ?? [])].map((x) => `API ${x}`)))].sort();
+    const ops = [...new Set(kinds.flatMap((k) => [...(rowOf(k, n)?.criOps.keys() ?? [])].map((x) => `CRI ${x}`)))].sort();
+    return [
+      ...keys.map((key) => [String(n), key, ...kinds.map((k) => perPod(rowOf(k, n)?.api, key.slice(4), n))]),
+      ...ops.map((key) => [String(n), key, ...kinds.map((k) => perPod(rowOf(k, n)?.criOps, key.slice(4), n))]),
+    ];
+  }),
+);
+
 console.log('\nRatios, tskube / upstream (aim: p99 and RSS each <= 0.7)');
 printTable(
   ['measure', 'ratio'],
