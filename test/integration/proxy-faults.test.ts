@@ -9,7 +9,7 @@ import { NftablesProxier } from '../../src/proxy/nftables/nftables-proxier.js';
 import { nftCommand } from '../../src/proxy/nftables/nftables.js';
 import { parseSyncStateComment } from '../../src/proxy/nftables/sync-plan.js';
 import { waitForOutput } from '../support/netns.js';
-import { proxyHarness } from '../support/proxy-harness.js';
+import { type Harness, proxyHarness } from '../support/proxy-harness.js';
 import { echoScript, type ProxyLab, proxyLab } from '../support/proxy-lab.js';
 import { service, slice } from '../support/proxy-objects.js';
 
@@ -22,6 +22,33 @@ beforeAll(async () => {
 afterAll(async () => {
   await lab?.cleanup();
 });
+
+/** COUNT Services with three endpoints each, their ClusterIPs in 10.SECOND.0.0/16. */
+function many(count: number, second: number) {
+  const services = [];
+  const slices = [];
+  for (let i = 0; i < count; i++) {
+    const name = `s${second}-${i}`;
+    services.push(service({ name, clusterIP: `10.${second}.${(i >> 8) & 255}.${i & 255}`, ports: [{ port: 80 }] }));
+    slices.push(slice({ service: name, ports: [{ port: 80 }], endpoints: [1, 2, 3].map((e) => ({ ip: `10.244.${100 + e}.${i & 255}` })) }));
+  }
+  return { services, slices };
+}
+
+/** Swaps one set of objects for another in a harness's trackers (the next sync writes it). */
+function replace(h: Harness, before: ReturnType<typeof many>, after: ReturnType<typeof many>): void {
+  for (const s of after.services) h.services.update(undefined, s);
+  for (const s of after.slices) h.slices.update(s, false);
+  for (const s of before.services) h.services.update(s, undefined);
+  for (const s of before.slices) h.slices.update(s, true);
+}
+
+/** The chains and rules of an iptables-save table, without its counters. */
+const rulesOf = (saved: string) =>
+  saved
+    .split('\n')
+    .filter((l) => l.startsWith('-A ') || l.startsWith(':'))
+    .map((l) => l.replace(/ \[\d+:\d+\]$/, ''));
 
 const nftProxier = () => new NftablesProxier({ nft: nftCommand(lab.exec), family: 'IPv4' });
 const makers: Record<string, () => ProxyBackend> = {
@@ -63,16 +90,6 @@ describe('the proxy under faults', () => {
   });
 
   it('leaves the last complete ruleset when killed in the middle of a large sync', async () => {
-    const many = (count: number, second: number) => {
-      const services = [];
-      const slices = [];
-      for (let i = 0; i < count; i++) {
-        const name = `s${second}-${i}`;
-        services.push(service({ name, clusterIP: `10.${second}.${(i >> 8) & 255}.${i & 255}`, ports: [{ port: 80 }] }));
-        slices.push(slice({ service: name, ports: [{ port: 80 }], endpoints: [1, 2, 3].map((e) => ({ ip: `10.244.${100 + e}.${i & 255}` })) }));
-      }
-      return { services, slices };
-    };
     // Note when `nft -f` starts, to stop the writer while nft is loading.
     let nftStarted: () => void = () => {};
     const loading = new Promise<void>((resolve) => (nftStarted = resolve));
@@ -90,10 +107,7 @@ describe('the proxy under faults', () => {
     const oldDigest = parseSyncStateComment((await lab.exec.output('nft', ['list', 'set', 'ip', 'kube-proxy', 'sync-state'])).match(/comment "([^"]+)"/)![1]!);
     // Replace everything with 20,000 other Services; stop the writer (and its nft) half way.
     const after = many(20_000, 98);
-    for (const s of after.services) h.services.update(undefined, s);
-    for (const s of after.slices) h.slices.update(s, false);
-    for (const s of before.services) h.services.update(s, undefined);
-    for (const s of before.slices) h.slices.update(s, true);
+    replace(h, before, after);
     const stop = new AbortController();
     const sync = h.syncer.syncOnce(stop.signal);
     await loading;
@@ -113,5 +127,36 @@ describe('the proxy under faults', () => {
       expect(await probe('10.97.0.1')).toBe(false);
     }
     expect(state === oldDigest, 'the sync was stopped before nft finished (else this test proves nothing)').toBe(true);
+  }, 120_000);
+
+  it('keeps the previous iptables rules when iptables-restore refuses a full sync, counts it and syncs in full again', async () => {
+    let failures = 0;
+    const counters = { syncFailed: () => failures++, cleanupFailed: () => {} };
+    const backend = new IptablesProxier({ iptables: iptablesCommand(lab.exec), family: 'IPv4', counters });
+    const h = proxyHarness([{ family: 'IPv4', backend }], { config: { nodeIPs: [lab.nodeIP] } });
+    const before = many(50, 93);
+    expect(await h.apply(before)).toBe(true);
+    // A chain of someone else's that jumps to one of ours: the sync that deletes ours fails.
+    const ours = backend.state.ports.values().next().value!.nat.chains.keys().next().value!;
+    await lab.exec.output('iptables', ['-t', 'nat', '-N', 'TEST-HOLD']);
+    await lab.exec.output('iptables', ['-t', 'nat', '-A', 'TEST-HOLD', '-j', ours]);
+    const saved = {
+      nat: rulesOf(await lab.exec.output('iptables-save', ['-t', 'nat'])),
+      filter: rulesOf(await lab.exec.output('iptables-save', ['-t', 'filter'])),
+    };
+    replace(h, before, many(500, 94));
+    h.syncer.requestFullSync();
+    expect(await h.syncer.syncOnce()).toBe(false);
+    expect(failures).toBe(1);
+    expect(rulesOf(await lab.exec.output('iptables-save', ['-t', 'nat']))).toEqual(saved.nat);
+    expect(rulesOf(await lab.exec.output('iptables-save', ['-t', 'filter']))).toEqual(saved.filter);
+    // Once the chain is free, the retry (a full sync) goes through.
+    await lab.exec.output('iptables', ['-t', 'nat', '-F', 'TEST-HOLD']);
+    await lab.exec.output('iptables', ['-t', 'nat', '-X', 'TEST-HOLD']);
+    expect(await h.syncer.syncOnce()).toBe(true);
+    const nat = await lab.exec.output('iptables-save', ['-t', 'nat']);
+    expect(nat).toContain('"default/s94-499 cluster IP"');
+    expect(nat).not.toContain(`:${ours} `);
+    expect((await cleanupAll(lab.exec)).failed).toEqual([]);
   }, 120_000);
 });
