@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Logger } from 'pino';
-import { errorMessage, TskubeError } from '../../common/errors.js';
+import { errorMessage, isCode, TskubeError } from '../../common/errors.js';
 import type { CriClient } from '../../cri-client/index.js';
 import { sleep } from '../../common/sleep.js';
 import { planLogRotation } from './plan-log-rotation.js';
@@ -44,6 +44,7 @@ export class ContainerLogRotator {
   async rotateOnce(signal?: AbortSignal): Promise<string[]> {
     const { containers } = await this.#o.cri.runtime.call('ListContainers', { filter: { state: { state: 'CONTAINER_RUNNING' } } }, signal ? { signal } : {});
     const queue = containers.map((c) => c.id);
+    for (const id of this.#failing) if (!queue.includes(id)) this.#failing.delete(id);
     const rotated: string[] = [];
     const worker = async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
@@ -51,6 +52,8 @@ export class ContainerLogRotator {
           if (await this.#rotateContainer(id)) rotated.push(id);
           if (this.#failing.delete(id)) this.#o.log.info({ container: id }, 'container log rotation recovered');
         } catch (err) {
+          // Removed since the list (its pod deleted): nothing to rotate, nothing to say.
+          if (isCode(err, 'not-found')) continue;
           if (!this.#failing.has(id)) this.#o.log.warn({ container: id, err: errorMessage(err) }, 'failed to rotate the container log');
           this.#failing.add(id);
         }
