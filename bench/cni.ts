@@ -19,7 +19,6 @@
 //     the work the kubelet does per pod when containerd keeps the loopback network.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cni } from '../src/cni/cni.js';
@@ -29,6 +28,8 @@ import type { NetworkConfig } from '../src/cni/network-config.js';
 import { processPluginExec } from '../src/cni/plugin-exec.js';
 import { CriClient } from '../src/cri-client/index.js';
 import { privateContainerd } from '../test/support/private-containerd.js';
+import { freePort } from './lib/free-port.js';
+import { counters } from './lib/prom-counters.js';
 import { percentile, printTable } from './lib/stats.js';
 
 const count = Number(process.env['BENCH_SANDBOXES'] ?? 50);
@@ -45,22 +46,10 @@ interface Samples {
   del: number[];
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 /** containerd's cumulative CNI time per operation (seconds), from its metrics endpoint. */
 async function cniSeconds(metricsUrl: string, op: 'set_up_pod' | 'tear_down_pod'): Promise<number> {
   const text = await (await fetch(metricsUrl)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${metric}{operation_type="${op}"}`));
-  return line ? Number(line.split(' ').pop()) : 0;
+  return counters(text, metric, (l) => l['operation_type'] ?? '').get(op) ?? 0;
 }
 
 /** The sandbox's network namespace, from the verbose status (runtimeSpec's network namespace, as containerd 1.6 and 2.x give it). */

@@ -14,7 +14,6 @@
 // kubelet_runtime_operations_total, from its read-only port on loopback) per pod.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
@@ -25,6 +24,7 @@ import { eventually } from '../test/testbed/eventually.ts';
 import { down, readState, type Testbed, up } from '../test/testbed/index.ts';
 import { type Classify, cpuSnapshot, cpuSplit, idleGroup, irqGroup, machineGroup, otherGroup, stealGroup, unseenGroup, windowGroup } from './lib/cpu-split.js';
 import { removeFloorPods, startFloorPods } from './lib/cri-floor.js';
+import { freePort } from './lib/free-port.js';
 import { counterDelta, counters } from './lib/prom-counters.js';
 import { type KubeletKind, startKubelet, stopKubelet, upstreamSafeConfig } from './lib/kubelets.js';
 import { type PodStartCalls, podStartCalls, readContainerdLog } from './lib/containerd-log.js';
@@ -185,14 +185,6 @@ async function criOperations(port: number): Promise<Map<string, number>> {
     process.stderr.write(`[bench] reading the kubelet's metrics failed: ${String(err)}\n`);
     return new Map();
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  return typeof address === 'object' && address ? address.port : 0;
 }
 
 /** RSS at the end and CPU over a 10 s window. */

@@ -47,6 +47,7 @@ import { ProxySyncer } from '../src/proxy/sync/proxy-syncer.js';
 import { createNetwork, removeNetwork, type TestbedNetwork } from '../test/testbed/network.ts';
 import { down, readState, seed, up } from '../test/testbed/index.ts';
 import { processUsage } from './lib/proc.js';
+import { counters } from './lib/prom-counters.js';
 import { printTable } from './lib/stats.js';
 import {
   benchNamespace,
@@ -68,6 +69,12 @@ const upstreamBin = process.env['TSKUBE_KUBE_PROXY'] ?? '';
 const iptablesMax = Number(process.env['BENCH_IPTABLES_MAX'] ?? Number.POSITIVE_INFINITY);
 const nodeName = 'bench-node';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The proxies' metrics the bench reads (both proxies name them as upstream does). */
+const syncMetrics = [
+  'kubeproxy_sync_full_proxy_rules_duration_seconds',
+  'kubeproxy_sync_partial_proxy_rules_duration_seconds',
+  'kubeproxy_network_programming_duration_seconds',
+].flatMap((m) => [`${m}_sum`, `${m}_count`]);
 const header = [
   'mode services x endpoints',
   'full s tskube',
@@ -153,12 +160,8 @@ function startProxy(impl: Impl, mode: string, net: TestbedNetwork, kubeconfig: s
     stderr: () => err,
     async metrics() {
       const text = await fetch(`http://${net.address}:10249/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text());
-      const out = new Map<string, number>();
-      for (const line of text.split('\n')) {
-        const m = /^(kubeproxy_[a-z_]+(?:_sum|_count)?)\{?([^}\s]*)\}? (\S+)$/.exec(line);
-        if (m && (m[2] === '' || m[2]!.includes('ip_family="IPv4"'))) out.set(m[1]!, Number(m[3]));
-      }
-      return out;
+      // The IPv4 series (the bench's Services are IPv4); a series without the label counts as it.
+      return new Map(syncMetrics.map((name) => [name, counters(text, name, (l) => l['ip_family'] ?? 'IPv4').get('IPv4') ?? 0]));
     },
   };
   return running;

@@ -5,6 +5,7 @@
 // busy time from /proc/stat, whatever no snapshot saw (processes reaped by one not
 // tracked, interrupts) is left as the difference.
 import { readdirSync, readFileSync } from 'node:fs';
+import { clockTicksPerSecond, procStat } from './proc.js';
 
 interface ProcSample {
   pid: number;
@@ -31,15 +32,9 @@ export interface CpuSnapshot {
   procs: Map<string, ProcSample>;
 }
 
-const ticksPerSecond = 100;
-
 function readProc(pid: string): ProcSample | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    // Fields after the command: state is 3, ppid 4, utime 14, stime 15, cutime 16, cstime 17, starttime 22.
-    const f = stat.slice(close + 2).split(' ');
+    const { comm, fields: f } = procStat(pid);
     const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     return {
       pid: Number(pid),
@@ -93,7 +88,7 @@ export const windowGroup = 'window (wall s)';
  */
 export function cpuSplit(before: CpuSnapshot, after: CpuSnapshot, classify: Classify): Map<string, number> {
   const out = new Map<string, number>();
-  const add = (group: string, ticks: number) => out.set(group, (out.get(group) ?? 0) + ticks / ticksPerSecond);
+  const add = (group: string, ticks: number) => out.set(group, (out.get(group) ?? 0) + ticks / clockTicksPerSecond);
   const byPid = new Map([...after.procs.values()].map((p) => [p.pid, p]));
   const parentOf = (pid: number) => byPid.get(pid);
   let seen = 0;

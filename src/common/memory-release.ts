@@ -5,7 +5,7 @@
 // memory-reducing full GC once the burst is over (V8's "last resort" collection: it
 // compacts and releases free pages, what a low-memory notification runs) gives most of it
 // back, at the cost of a few tens of milliseconds once per burst. V8's --optimize-for-size
-// gets a little more by reducing memory at every GC, but at 40-70 % more CPU at rest.
+// gets a little more by reducing memory at every GC, but at 40-80 % more CPU at rest (docs/memory.md).
 import type { Logger } from './logger.js';
 import { sleep } from './sleep.js';
 
