@@ -54,7 +54,7 @@ export async function releaseMemoryAfterBursts(
       const started = performance.now();
       collect();
       const after = process.memoryUsage.rss();
-      log.debug(
+      log.info(
         { rssBeforeMiB: Math.round(rss / MiB), rssAfterMiB: Math.round(after / MiB), gcMs: Math.round(performance.now() - started) },
         'released memory after a burst',
       );
