@@ -2,6 +2,7 @@
 // kernel to the plans of the service ports, fully or for the changed ports only, and
 // clean up. Back ends keep their own idea of what the kernel holds; a failed sync must
 // leave the previous rules in place and make the next sync a full one.
+import type { ServicePort } from './model/service-port.js';
 import type { ProxyNodeConfig } from './plan/node-config.js';
 import type { ServicePortPlan } from './plan/service-port-plan.js';
 
@@ -25,6 +26,8 @@ export interface ProxyBackend {
   /** Throws when the back end cannot work here (a missing kernel module, binary or table). */
   checkSupport(signal?: AbortSignal): Promise<void>;
   sync(request: SyncRequest, signal?: AbortSignal): Promise<SyncResult>;
+  /** A Service's ports were read (it arrived or changed): what the back end derives from a port alone is made now, outside the sync. */
+  portsRead?(ports: readonly ServicePort[]): void;
   /** Removes everything this back end creates, in both families; returns what it removed. */
   cleanup(signal?: AbortSignal): Promise<string[]>;
 }

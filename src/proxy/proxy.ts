@@ -94,7 +94,7 @@ export async function runProxy(options: ProxyOptions, signal: AbortSignal, deps:
 
   const kc = kubeConfigFor(options);
   const rest = new RestClient(kc, { userAgent: `tskube-proxy/${proxyVersion} (${options.nodeName})` });
-  const services = new ServiceChangeTracker(families);
+  const services = new ServiceChangeTracker(families, (family, ports) => backends.get(family)?.portsRead?.(ports));
   const slices = new EndpointSliceChangeTracker();
   let node: Node | undefined;
   let serviceCIDRs: string[] = [];

@@ -3,6 +3,7 @@ import { type ConntrackFlow, staleFlows, udpTargets, withRemovedTargets } from '
 import { parseConntrackList } from '../../src/proxy/conntrack/conntrack-reconciler.js';
 import { conntrackSysctls } from '../../src/proxy/conntrack/conntrack-sysctls.js';
 import { defaultProxyConfiguration } from '../../src/proxy/config/index.js';
+import { iptPortChainNames } from '../../src/proxy/iptables/names.js';
 import { EndpointSliceChangeTracker, ServiceChangeTracker } from '../../src/proxy/model/change-trackers.js';
 import { mergeEndpointSlices } from '../../src/proxy/model/endpoints.js';
 import { readService } from '../../src/proxy/model/service-port.js';
@@ -180,6 +181,29 @@ describe('change trackers', () => {
     expect(t.reading('default/s', 'IPv4')).toMatchObject({ kind: 'ports', ports: [{ clusterIP: '10.96.0.2' }] });
     t.update(moved, undefined);
     expect(t.reading('default/s', 'IPv4')).toBeUndefined();
+  });
+
+  it("tell the back end of a Service's ports as they are read, so it names them outside the sync", () => {
+    const told: string[] = [];
+    const t = new ServiceChangeTracker(['IPv4'], (family, ports) => told.push(...ports.map((p) => `${family} ${p.key}`)));
+    const s = service({
+      name: 's',
+      clusterIP: '10.96.0.1',
+      ports: [
+        { name: 'http', port: 80 },
+        { name: 'dns', port: 53, protocol: 'UDP' },
+      ],
+    });
+    t.update(undefined, s);
+    expect(told).toEqual(['IPv4 default/s:http/TCP', 'IPv4 default/s:dns/UDP']);
+    t.update(s, { ...s, metadata: { ...s.metadata, resourceVersion: '2' } });
+    expect(told).toHaveLength(2);
+    t.reading('default/s', 'IPv6');
+    expect(told).toHaveLength(2);
+    // The names are made once per reading: the sync gets the ones made on arrival.
+    const port = portOf(s);
+    expect(iptPortChainNames(port)).toBe(iptPortChainNames(port));
+    expect(iptPortChainNames(port)).toEqual(iptPortChainNames(portOf(s)));
   });
 });
 

@@ -6,9 +6,10 @@
 import { TskubeError } from '../../common/errors.js';
 import type { BackendFailureCounters, ProxyBackend, SyncRequest, SyncResult } from '../backend.js';
 import type { Exec } from '../exec/exec.js';
+import type { ServicePort } from '../model/service-port.js';
 import type { IPFamily } from '../net/ip.js';
 import { hasJump, type Iptables, savedChains } from './iptables.js';
-import { chains, isIptServiceChain, jumpRules, largeClusterEndpointsThreshold } from './names.js';
+import { chains, iptPortChainNames, isIptServiceChain, jumpRules, largeClusterEndpointsThreshold } from './names.js';
 import { type IptRenderedPort, renderIptServicePort } from './render-service.js';
 import { baseText, emptyIptState, type IptInventory, type IptState, type IptSyncPlan, jumpKey, planIptFullSync, planIptPartialSync } from './sync-plan.js';
 
@@ -50,6 +51,11 @@ export class IptablesProxier implements ProxyBackend {
     if (this.#o.routeLocalnet && this.#o.exec) {
       await this.#o.exec.output('sysctl', ['-qw', 'net.ipv4.conf.all.route_localnet=1'], signal ? { signal } : {}).catch(() => undefined);
     }
+  }
+
+  /** Names the ports' chains as their Service arrives, as upstream's newServiceInfo: each sync then looks the names up. */
+  portsRead(ports: readonly ServicePort[]): void {
+    for (const p of ports) iptPortChainNames(p);
   }
 
   async sync(request: SyncRequest, signal?: AbortSignal): Promise<SyncResult> {

@@ -57,9 +57,18 @@ export interface IptPortChainNames {
   firewall: string;
 }
 
+/** Made once per port reading (ServicePorts are replaced, never changed, when their Service changes). */
+const portChainNames = new WeakMap<ServicePort, IptPortChainNames>();
+
+/** The chains of a service port; the back end names each port when its Service arrives (IptablesProxier.portsRead). */
 export function iptPortChainNames(p: ServicePort): IptPortChainNames {
-  const h = portProtoHash(p);
-  return { cluster: `KUBE-SVC-${h}`, local: `KUBE-SVL-${h}`, external: `KUBE-EXT-${h}`, firewall: `KUBE-FW-${h}` };
+  let names = portChainNames.get(p);
+  if (names === undefined) {
+    const h = portProtoHash(p);
+    names = { cluster: `KUBE-SVC-${h}`, local: `KUBE-SVL-${h}`, external: `KUBE-EXT-${h}`, firewall: `KUBE-FW-${h}` };
+    portChainNames.set(p, names);
+  }
+  return names;
 }
 
 export function iptEndpointChainName(p: ServicePort, ep: Endpoint): string {

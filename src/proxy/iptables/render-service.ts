@@ -138,17 +138,27 @@ export function renderIptServicePort(plan: ServicePortPlan, config: ProxyNodeCon
     if (allowFromNode) for (const ip of port.loadBalancerVIPs) fw.push(`${head} -s ${ip} -j ${names.external}`);
     fw.push(`-m comment --comment ${q(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`)}`);
   }
+  // Each endpoint's chain is named once here (a hash), however many rules mention it.
+  const sepNames = new Map<Endpoint, string>();
+  const sepOf = (ep: Endpoint) => {
+    let sep = sepNames.get(ep);
+    if (sep === undefined) {
+      sep = iptEndpointChainName(port, ep);
+      sepNames.set(ep, sep);
+    }
+    return sep;
+  };
   const comment = (text: string) => (options.large ? '' : `-m comment --comment ${q(text)} `);
   const writeToEndpoints = (chain: string, endpoints: readonly Endpoint[]) => {
     const rules = chainRules(chain);
     if (plan.stickySeconds !== undefined) {
       for (const ep of endpoints) {
-        const sep = iptEndpointChainName(port, ep);
+        const sep = sepOf(ep);
         rules.push(`${comment(`${name} -> ${ep.key}`)}-m recent --name ${sep} --rcheck --seconds ${plan.stickySeconds} --reap -j ${sep}`);
       }
     }
     endpoints.forEach((ep, i) => {
-      const sep = iptEndpointChainName(port, ep);
+      const sep = sepOf(ep);
       const statistic = i < endpoints.length - 1 ? `-m statistic --mode random --probability ${probability(endpoints.length - i)} ` : '';
       rules.push(`${comment(`${name} -> ${ep.key}`)}${statistic}-j ${sep}`);
     });
@@ -159,10 +169,11 @@ export function renderIptServicePort(plan: ServicePortPlan, config: ProxyNodeCon
   if (clusterList.length > 0) writeToEndpoints(names.cluster, clusterList);
   if (localList.length > 0) writeToEndpoints(names.local, localList);
   for (const ep of plan.categorized.reachable) {
-    const sep = chainRules(iptEndpointChainName(port, ep));
+    const sepName = sepOf(ep);
+    const sep = chainRules(sepName);
     const head = options.large ? '' : `-m comment --comment ${name} `;
     sep.push(`${head}-s ${ep.ip} -j ${chains.markMasq}`);
-    const recent = plan.stickySeconds !== undefined ? `-m recent --name ${iptEndpointChainName(port, ep)} --set ` : '';
+    const recent = plan.stickySeconds !== undefined ? `-m recent --name ${sepName} --set ` : '';
     sep.push(`${head}${recent}-m ${proto} -p ${proto} -j DNAT --to-destination ${ep.key}`);
   }
   return out;

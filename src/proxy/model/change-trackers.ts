@@ -3,11 +3,12 @@
 // changes nothing the proxy reads (a new resourceVersion, a managedFields shuffle) is
 // not a change. The writer takes the changed keys and rebuilds just those Services.
 // A changed Service is read (parsed into its ports) here, in the informer handler, as
-// upstream's ServiceChangeTracker does, so the sync only looks the readings up.
+// upstream's ServiceChangeTracker does, so the sync only looks the readings up; the back
+// end is told of the new ports then, as upstream's makeServiceInfo names their chains.
 import { entry } from '../map-entry.js';
 import type { IPFamily } from '../net/ip.js';
 import { annotationLastChangeTriggerTime, type EndpointSlice, labelServiceName, type Service, serviceKeyOf } from './api-objects.js';
-import { readService, type ServiceReading } from './service-port.js';
+import { readService, type ServicePort, type ServiceReading } from './service-port.js';
 
 /** What of a Service the proxy reads; equal fingerprints mean nothing to do. */
 function serviceFingerprint(s: Service): string {
@@ -26,16 +27,24 @@ function differs<T extends { metadata?: { resourceVersion?: string } }>(a: T | u
   return fingerprint(a) !== fingerprint(b);
 }
 
+/** Called with a Service's ports of one family when they are read (as the Service arrives or changes). */
+export type PortsRead = (family: IPFamily, ports: readonly ServicePort[]) => void;
+
 export class ServiceChangeTracker {
   readonly #services = new Map<string, Service>();
   /** Service key → its reading per IP family (made on arrival for `families`, else on first use). */
   readonly #readings = new Map<string, Map<IPFamily, ServiceReading>>();
   readonly #families: readonly IPFamily[];
+  readonly #portsRead: PortsRead | undefined;
   #pending = new Set<string>();
 
-  /** `families`: the IP families the proxy runs, whose readings are made as each Service arrives. */
-  constructor(families: readonly IPFamily[] = []) {
+  /**
+   * `families`: the IP families the proxy runs, whose readings are made as each Service arrives.
+   * `portsRead`: told of each family's ports as they are read, so a back end can name them then.
+   */
+  constructor(families: readonly IPFamily[] = [], portsRead?: PortsRead) {
     this.#families = families;
+    this.#portsRead = portsRead;
   }
 
   /** Records an add or update (`service`) or a delete (`undefined` with the old object); true when it changes something. */
@@ -51,7 +60,7 @@ export class ServiceChangeTracker {
     this.#services.set(key, service);
     // Equal fingerprints: what the readings were made from is unchanged.
     if (!differs(known, service, serviceFingerprint)) return false;
-    this.#readings.set(key, new Map(this.#families.map((f) => [f, readService(service, f)])));
+    this.#readings.set(key, new Map(this.#families.map((f) => [f, this.#read(service, f)])));
     this.#pending.add(key);
     return true;
   }
@@ -67,7 +76,7 @@ export class ServiceChangeTracker {
     const readings = entry(this.#readings, key, () => new Map<IPFamily, ServiceReading>());
     let reading = readings.get(family);
     if (reading === undefined) {
-      reading = readService(service, family);
+      reading = this.#read(service, family);
       readings.set(family, reading);
     }
     return reading;
@@ -75,6 +84,12 @@ export class ServiceChangeTracker {
 
   keys(): IterableIterator<string> {
     return this.#services.keys();
+  }
+
+  #read(service: Service, family: IPFamily): ServiceReading {
+    const reading = readService(service, family);
+    if (reading.kind === 'ports') this.#portsRead?.(family, reading.ports);
+    return reading;
   }
 
   get size(): number {
