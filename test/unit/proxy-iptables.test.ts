@@ -118,4 +118,15 @@ describe('iptables rules', () => {
     expect(text.startsWith('*nat\n-A KUBE-SERVICES -d 10.96.0.0/32 -j ACCEPT\n')).toBe(true);
     expect(text.endsWith('COMMIT\n')).toBe(true);
   });
+
+  it('count the rules a script writes per table (kubeproxy_sync_proxy_rules_iptables_last)', () => {
+    const script = new RestoreScript()
+      .declare('nat', 'KUBE-SVC-A')
+      .append('nat', 'KUBE-SVC-A', '-j KUBE-SEP-A')
+      .line('nat', '-I KUBE-SERVICES 1 -d 10.96.0.1/32 -j KUBE-SVC-A')
+      .line('nat', '-D KUBE-SERVICES -d 10.96.0.2/32 -j KUBE-SVC-B')
+      .line('nat', '-X KUBE-SVC-B')
+      .append('filter', 'KUBE-SERVICES', '-d 10.96.0.3/32 -j REJECT');
+    expect([script.ruleCount('nat'), script.ruleCount('filter'), script.ruleCount('mangle')]).toEqual([2, 1, 0]);
+  });
 });

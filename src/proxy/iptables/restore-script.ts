@@ -7,12 +7,12 @@ import type { IptTable } from './names.js';
 const order: readonly IptTable[] = ['filter', 'nat', 'mangle'];
 
 export class RestoreScript {
-  readonly #tables = new Map<IptTable, { chains: string[]; lines: string[] }>();
+  readonly #tables = new Map<IptTable, { chains: string[]; lines: string[]; rules: number }>();
 
   #table(table: IptTable) {
     let t = this.#tables.get(table);
     if (!t) {
-      t = { chains: [], lines: [] };
+      t = { chains: [], lines: [], rules: 0 };
       this.#tables.set(table, t);
     }
     return t;
@@ -26,12 +26,17 @@ export class RestoreScript {
 
   /** One line: "-A CHAIN …", "-I CHAIN 1 …", "-D CHAIN …", "-X CHAIN". */
   line(table: IptTable, text: string): this {
-    this.#table(table).lines.push(text);
+    const t = this.#table(table);
+    t.lines.push(text);
+    if (text.startsWith('-A ') || text.startsWith('-I ')) t.rules++;
     return this;
   }
 
   append(table: IptTable, chain: string, rule: string): this {
-    return this.line(table, `-A ${chain} ${rule}`);
+    const t = this.#table(table);
+    t.lines.push(`-A ${chain} ${rule}`);
+    t.rules++;
+    return this;
   }
 
   get size(): number {
@@ -42,7 +47,7 @@ export class RestoreScript {
 
   /** Rules written per table (for kubeproxy_sync_proxy_rules_iptables_last). */
   ruleCount(table: IptTable): number {
-    return this.#tables.get(table)?.lines.filter((l) => l.startsWith('-A ') || l.startsWith('-I ')).length ?? 0;
+    return this.#tables.get(table)?.rules ?? 0;
   }
 
   toString(): string {
