@@ -17,7 +17,7 @@ export interface SyncRequest {
 }
 
 export interface SyncResult {
-  /** The sync wrote this much (for logs and benchmarks). */
+  /** The sync wrote this much, and kernelMs: how long the command that wrote it took (for logs and benchmarks). */
   detail: Record<string, number | string | boolean>;
 }
 

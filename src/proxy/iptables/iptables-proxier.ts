@@ -76,6 +76,7 @@ export class IptablesProxier implements ProxyBackend {
       plan = planIptPartialSync(this.#state, changes);
     }
     const text = plan.script.toString();
+    const started = performance.now();
     if (text !== '') {
       try {
         await this.#o.iptables.restore(this.#o.family, text, signal);
@@ -86,12 +87,13 @@ export class IptablesProxier implements ProxyBackend {
         throw TskubeError.from(err);
       }
     }
+    const kernelMs = Math.round(performance.now() - started);
     plan.commit();
     this.#started = true;
     if (full) this.#needFull = false;
     this.#o.counters?.rules?.('filter', plan.script.ruleCount('filter'));
     this.#o.counters?.rules?.('nat', plan.script.ruleCount('nat'));
-    return { detail: { full, lines: plan.script.size, bytes: text.length } };
+    return { detail: { full, lines: plan.script.size, bytes: text.length, kernelMs } };
   }
 
   /** What checkSupport began reading, once; a fresh read after that (a failed first sync). */

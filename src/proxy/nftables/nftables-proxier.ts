@@ -74,8 +74,8 @@ export class NftablesProxier implements ProxyBackend {
     const changes = new Map<string, RenderedServicePort | undefined>();
     for (const [key, plan] of request.plans) changes.set(key, plan ? renderServicePort(plan, config) : undefined);
     const plan = planPartialSync(config, this.#state, changes, now);
-    await this.#run(plan, signal);
-    return { detail: { full: false, operations: plan.tx.size, ...plan.stats } };
+    const kernelMs = await this.#run(plan, signal);
+    return { detail: { full: false, operations: plan.tx.size, kernelMs, ...plan.stats } };
   }
 
   async cleanup(signal?: AbortSignal): Promise<string[]> {
@@ -102,9 +102,9 @@ export class NftablesProxier implements ProxyBackend {
       if (found.tableExists && recorded === digestText(desired.digest)) return this.#adopt(desired, found.chains, request, signal);
     }
     const plan = planFullSync({ config, current: this.#state, desired, ...(inventory && { inventory }), recreateBaseChains: !this.#started, now });
-    await this.#run(plan, signal);
+    const kernelMs = await this.#run(plan, signal);
     this.#started = true;
-    return { detail: { full: true, operations: plan.tx.size, ...plan.stats } };
+    return { detail: { full: true, operations: plan.tx.size, kernelMs, ...plan.stats } };
   }
 
   // The table already holds what a full sync would write: keep it, flush only chains a
@@ -125,7 +125,9 @@ export class NftablesProxier implements ProxyBackend {
     return { detail: { full: true, adopted: true, operations: leftovers.length } };
   }
 
-  async #run(plan: SyncPlan, signal?: AbortSignal): Promise<void> {
+  /** Runs the plan's transaction; returns how long nft took (ms), for the sync's log line. */
+  async #run(plan: SyncPlan, signal?: AbortSignal): Promise<number> {
+    const started = performance.now();
     try {
       await this.#nft.run(plan.tx, signal);
     } catch (err) {
@@ -133,8 +135,10 @@ export class NftablesProxier implements ProxyBackend {
       this.#needFull = true;
       throw err;
     }
+    const kernelMs = Math.round(performance.now() - started);
     plan.commit();
     if (plan.full) this.#needFull = false;
+    return kernelMs;
   }
 
   async #deleteStaleChains(config: ProxyNodeConfig, now: number, signal?: AbortSignal): Promise<void> {
