@@ -10,10 +10,14 @@
 // apiserver more CPU the more Services exist, and 45k would take hours (docs/testbed.md).
 //
 // Per row: the first full sync (the proxy's own kubeproxy_sync_full_proxy_rules_duration_seconds),
-// a partial sync after one EndpointSlice change (…_partial_…, median of 5), the time from
+// a full sync of the running proxy (a new zone label on the Node, which makes both rewrite
+// every rule; median of 3: the hourly full sync costs the same), a partial sync after one
+// EndpointSlice change (…_partial_…, median of 5), the time from
 // that API change to the rule in the kernel (kubeproxy_network_programming_duration_seconds,
 // from the slice's last-change-trigger-time), rules and set elements in the kernel, the
-// proxy's RSS; and the floor: `nft -f` / `iptables-restore` of the finished ruleset alone.
+// proxy's RSS right after those syncs and 25 s later, at rest; and the floor: `nft -f` /
+// `iptables-restore` of the finished ruleset alone into an empty namespace (and, for the
+// running full sync in iptables mode, over itself).
 //
 // BENCH_SCALES=1000,5000,10000,30000,45000  BENCH_MODES=nftables,iptables
 // BENCH_ONE_ENDPOINT=10000 (the Services in the 1-endpoint row, measured right after the
@@ -22,6 +26,10 @@
 //   in-process to the proxy's syncer writing to a fresh namespace with the real nft (tskube's
 //   own cost without informers or the API server; no API->kernel, no RSS)
 // BENCH_SYNC_TIMEOUT_S=300 (a proxy whose first sync takes longer is stopped and shown as >N)
+// BENCH_REPEAT=3: at up to BENCH_REPEAT_MAX=1000 Services, the first full sync of each proxy
+//   and the floor are taken this many times, interleaved (a fresh proxy each time), and the
+//   row shows their medians; the log has every sample. At 1,000 Services a sync is 0.1-1 s
+//   and one sample moves by a third with the machine's load.
 // BENCH_IPTABLES_MAX=5000: iptables rows only up to this many Services (iptables-restore
 //   alone grows faster than linearly: 43 s for 5,000 x 5 here; default: every scale)
 // BENCH_WRITE=seed|api: seed etcd (default), or write every object through the API (the
@@ -67,7 +75,12 @@ const modes = (process.env['BENCH_MODES'] ?? 'nftables,iptables').split(',') as 
 const syncTimeoutMs = Number(process.env['BENCH_SYNC_TIMEOUT_S'] ?? 300) * 1000;
 const upstreamBin = process.env['TSKUBE_KUBE_PROXY'] ?? '';
 const iptablesMax = Number(process.env['BENCH_IPTABLES_MAX'] ?? Number.POSITIVE_INFINITY);
+const repeats = Math.max(1, Number(process.env['BENCH_REPEAT'] ?? 3));
+const repeatMax = Number(process.env['BENCH_REPEAT_MAX'] ?? 1000);
 const nodeName = 'bench-node';
+const labelZone = 'topology.kubernetes.io/zone';
+/** How long a proxy is left alone before its RSS at rest is read. */
+const restIdleMs = 25_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The proxies' metrics the bench reads (both proxies name them as upstream does). */
 const syncMetrics = [
@@ -80,6 +93,9 @@ const header = [
   'full s tskube',
   'full s upstream',
   'floor s',
+  'running full s tskube',
+  'upstream',
+  'floor',
   'partial ms tskube',
   'partial ms upstream',
   'API->kernel ms tskube',
@@ -87,6 +103,8 @@ const header = [
   'rules+elements tskube',
   'upstream',
   'RSS MiB tskube',
+  'upstream',
+  'at rest tskube',
   'upstream',
 ];
 
@@ -266,10 +284,12 @@ async function nftScript(services: Service[], slices: EndpointSlice[]): Promise<
   return script;
 }
 
-async function timeLoad(command: string, args: string[], input: string): Promise<number> {
+/** Seconds to load `input` into a fresh namespace; `over` loads it once first, untimed (a rewrite of rules in place). */
+async function timeLoad(command: string, args: string[], input: string, over = false): Promise<number> {
   const netns = `tskp-bench-floor-${process.pid}`;
   await processExec.output('ip', ['netns', 'add', netns]);
   try {
+    if (over) await processExec.output('ip', ['netns', 'exec', netns, command, ...args], { input });
     const t = performance.now();
     await processExec.output('ip', ['netns', 'exec', netns, command, ...args], { input });
     return (performance.now() - t) / 1000;
@@ -282,10 +302,14 @@ async function timeLoad(command: string, args: string[], input: string): Promise
 
 interface Result {
   fullS: number | string;
+  /** A full sync of the running proxy (a Node zone label change), median of 3. */
+  runningFullS: number | string;
   partialMs: number | string;
   programmingMs: number | string;
   count: number | string;
   rssMiB: number | string;
+  /** RSS once the proxy has had nothing to do for a while (restIdleMs). */
+  rssRestMiB: number | string;
 }
 
 async function measure(
@@ -298,7 +322,7 @@ async function measure(
 ): Promise<Result & { netns?: string; keep?: Running }> {
   const net = await createNetwork();
   const r = startProxy(impl, mode, net, kubeconfig);
-  const result: Result = { fullS: '-', partialMs: '-', programmingMs: '-', count: '-', rssMiB: '-' };
+  const result: Result = { fullS: '-', runningFullS: '-', partialMs: '-', programmingMs: '-', count: '-', rssMiB: '-', rssRestMiB: '-' };
   const full = await waitMetric(r, 'kubeproxy_sync_full_proxy_rules_duration_seconds_count', 1, syncTimeoutMs);
   if (!full) {
     result.fullS = `>${syncTimeoutMs / 1000}`;
@@ -324,12 +348,54 @@ async function measure(
     if (np > 0) programming.push((delta(after, 'kubeproxy_network_programming_duration_seconds_sum') / np) * 1000);
     await sleep(1200);
   }
+  // A full sync of the running proxy: a new zone label on the Node makes both proxies rewrite
+  // every rule (upstream's OnTopologyChange), as the hourly full sync does, with warm code.
+  const running: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    const name = 'kubeproxy_sync_full_proxy_rules_duration_seconds_count';
+    const before = await r.metrics();
+    await rest.request('PATCH', `/api/v1/nodes/${nodeName}`, {
+      body: { metadata: { labels: { [labelZone]: `bench-${impl}-${k}-${Date.now()}` } } },
+      contentType: 'application/merge-patch+json',
+    });
+    const after = await waitMetric(r, name, (before.get(name) ?? 0) + 1, syncTimeoutMs);
+    if (!after) break;
+    running.push(
+      (after.get('kubeproxy_sync_full_proxy_rules_duration_seconds_sum')! - before.get('kubeproxy_sync_full_proxy_rules_duration_seconds_sum')!) /
+        (after.get(name)! - before.get(name)!),
+    );
+    await sleep(1200);
+  }
   const median = (xs: number[]) => (xs.length === 0 ? '-' : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
+  result.runningFullS = median(running);
   result.partialMs = median(partials);
   result.programmingMs = median(programming);
   result.rssMiB = processUsage(r.child.pid!).rssMiB;
   result.count = await kernelCount(mode, net.netns).catch(() => '-');
+  // What the proxy holds between syncs, as a node runs most of the time (tskube gives a
+  // full sync's heap back once syncs settle: src/common/memory-release.ts).
+  await sleep(restIdleMs);
+  result.rssRestMiB = processUsage(r.child.pid!).rssMiB;
   return { ...result, keep: r, netns: net.netns };
+}
+
+/** One more first full sync: a fresh proxy in a fresh namespace, stopped once it has synced. */
+async function firstSyncOnly(impl: Impl, mode: string, kubeconfig: string): Promise<number | string> {
+  const r = startProxy(impl, mode, await createNetwork(), kubeconfig);
+  try {
+    const full = await waitMetric(r, 'kubeproxy_sync_full_proxy_rules_duration_seconds_count', 1, syncTimeoutMs);
+    return full ? full.get('kubeproxy_sync_full_proxy_rules_duration_seconds_sum')! : `>${syncTimeoutMs / 1000}`;
+  } finally {
+    await stopProxy(r);
+  }
+}
+
+/** The median of numeric samples; a sample that is text (a timeout) stands for the row. */
+function medianOf(samples: (number | string)[]): number | string {
+  const text = samples.find((x) => typeof x === 'string');
+  if (text !== undefined) return text;
+  const sorted = (samples as number[]).toSorted((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 // ── Main ───────────────────────────────────────────────────────────────────────────
@@ -359,10 +425,32 @@ async function direct(): Promise<void> {
         if (!(await p.syncer.syncOnce())) throw new Error('a partial sync failed');
         partials.push(performance.now() - t);
       }
+      p.syncer.requestFullSync();
+      t = performance.now();
+      if (!(await p.syncer.syncOnce())) throw new Error('a second full sync failed');
+      const runningS = (performance.now() - t) / 1000;
       const kernel = await kernelCount('nftables', netns);
       const floor = await timeLoad('nft', ['-f', '-'], await nftScript(services, slices));
       const median = [...partials].sort((a, b) => a - b)[2]!;
-      rows.push([`nftables ${count}x5 (direct)`, cell(fullS, 2), '-', cell(floor, 2), cell(median, 1), '-', '-', '-', cell(kernel, 0), '-', '-', '-']);
+      rows.push([
+        `nftables ${count}x5 (direct)`,
+        cell(fullS, 2),
+        '-',
+        cell(floor, 2),
+        cell(runningS, 2),
+        '-',
+        '-',
+        cell(median, 1),
+        '-',
+        '-',
+        '-',
+        cell(kernel, 0),
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+      ]);
       printTable(header, rows.slice(-1));
     } finally {
       await processExec.output('ip', ['netns', 'del', netns]);
@@ -536,9 +624,10 @@ try {
       if (mode === 'iptables' && count > iptablesMax) continue;
       const measured: Record<Impl, Result> = {} as Record<Impl, Result>;
       let floor: number | string = '-';
+      let floorInput = '';
       for (const impl of ['tskube', 'upstream'] as Impl[]) {
         if (impl === 'upstream' && !upstreamBin) {
-          measured.upstream = { fullS: 'n/a', partialMs: 'n/a', programmingMs: 'n/a', count: 'n/a', rssMiB: 'n/a' };
+          measured.upstream = { fullS: 'n/a', runningFullS: 'n/a', partialMs: 'n/a', programmingMs: 'n/a', count: 'n/a', rssMiB: 'n/a', rssRestMiB: 'n/a' };
           continue;
         }
         log(`${mode} ${count}x${endpoints}: ${impl}`);
@@ -546,12 +635,37 @@ try {
         if (impl === 'tskube' && mode === 'iptables' && m.netns) {
           const save = await processExec.output('ip', ['netns', 'exec', m.netns, 'iptables-save']);
           writeFileSync(join(work, 'iptables.txt'), save);
-          floor = await timeLoad('iptables-restore', ['--noflush'], save);
+          floorInput = save;
         }
         if (m.keep) await stopProxy(m.keep);
         measured[impl] = m;
       }
-      if (mode === 'nftables') floor = await timeLoad('nft', ['-f', '-'], await nftScript(services.slice(0, count), slices.slice(0, count)));
+      if (mode === 'nftables') floorInput = await nftScript(services.slice(0, count), slices.slice(0, count));
+      const floorOnce = () => (mode === 'iptables' ? timeLoad('iptables-restore', ['--noflush'], floorInput) : timeLoad('nft', ['-f', '-'], floorInput));
+      if (floorInput !== '') floor = await floorOnce();
+      if (count <= repeatMax && repeats > 1) {
+        // Interleaved, so a change in the machine's load falls on every column alike.
+        const fulls: Record<Impl, (number | string)[]> = { tskube: [measured.tskube.fullS], upstream: [measured.upstream.fullS] };
+        const floors: (number | string)[] = [floor];
+        for (let k = 1; k < repeats; k++) {
+          for (const impl of ['tskube', 'upstream'] as Impl[])
+            if (impl === 'tskube' || upstreamBin) fulls[impl].push(await firstSyncOnly(impl, mode, tb.adminKubeconfig));
+          if (floorInput !== '') floors.push(await floorOnce());
+        }
+        const shown = (xs: (number | string)[]) => xs.map((x) => cell(x, 3)).join(' ');
+        log(`${mode} ${count}x${endpoints} first full syncs: tskube ${shown(fulls.tskube)}, upstream ${shown(fulls.upstream)}, floor ${shown(floors)}`);
+        measured.tskube.fullS = medianOf(fulls.tskube);
+        if (upstreamBin) measured.upstream.fullS = medianOf(fulls.upstream);
+        if (floorInput !== '') floor = medianOf(floors);
+      }
+      // The floor of a running full sync: the same restore over the rules it replaces.
+      let floorOver: number | string = '-';
+      if (mode === 'iptables' && floorInput !== '') {
+        const overs: number[] = [];
+        for (let k = 0; k < 3; k++) overs.push(await timeLoad('iptables-restore', ['--noflush'], floorInput, true));
+        log(`${mode} ${count}x${endpoints} restores over the same rules: ${overs.map((x) => x.toFixed(3)).join(' ')}`);
+        floorOver = medianOf(overs);
+      }
       const t = measured.tskube;
       const u = measured.upstream;
       rows.push([
@@ -559,6 +673,9 @@ try {
         cell(t.fullS, 2),
         cell(u.fullS, 2),
         cell(floor, 2),
+        cell(t.runningFullS, 2),
+        cell(u.runningFullS, 2),
+        cell(floorOver, 2),
         cell(t.partialMs, 1),
         cell(u.partialMs, 1),
         cell(t.programmingMs, 0),
@@ -567,6 +684,8 @@ try {
         cell(u.count, 0),
         cell(t.rssMiB, 0),
         cell(u.rssMiB, 0),
+        cell(t.rssRestMiB, 0),
+        cell(u.rssRestMiB, 0),
       ]);
       printTable(header, rows.slice(-1));
     }
