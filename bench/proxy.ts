@@ -83,11 +83,10 @@ const labelZone = 'topology.kubernetes.io/zone';
 const restIdleMs = 25_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The proxies' metrics the bench reads (both proxies name them as upstream does). */
-const syncMetrics = [
-  'kubeproxy_sync_full_proxy_rules_duration_seconds',
-  'kubeproxy_sync_partial_proxy_rules_duration_seconds',
-  'kubeproxy_network_programming_duration_seconds',
-].flatMap((m) => [`${m}_sum`, `${m}_count`]);
+const fullSync = 'kubeproxy_sync_full_proxy_rules_duration_seconds';
+const partialSync = 'kubeproxy_sync_partial_proxy_rules_duration_seconds';
+const programmingLatency = 'kubeproxy_network_programming_duration_seconds';
+const syncMetrics = [fullSync, partialSync, programmingLatency].flatMap((m) => [`${m}_sum`, `${m}_count`]);
 const header = [
   'mode services x endpoints',
   'full s tskube',
@@ -323,13 +322,11 @@ async function measure(
   const net = await createNetwork();
   const r = startProxy(impl, mode, net, kubeconfig);
   const result: Result = { fullS: '-', runningFullS: '-', partialMs: '-', programmingMs: '-', count: '-', rssMiB: '-', rssRestMiB: '-' };
-  const full = await waitMetric(r, 'kubeproxy_sync_full_proxy_rules_duration_seconds_count', 1, syncTimeoutMs);
-  if (!full) {
-    result.fullS = `>${syncTimeoutMs / 1000}`;
+  result.fullS = await firstFullSync(r);
+  if (typeof result.fullS === 'string') {
     await stopProxy(r);
     return result;
   }
-  result.fullS = full.get('kubeproxy_sync_full_proxy_rules_duration_seconds_sum')!;
   await sleep(1500);
   const partials: number[] = [];
   const programming: number[] = [];
@@ -339,37 +336,30 @@ async function measure(
     await rest.request('PUT', `/apis/discovery.k8s.io/v1/namespaces/${ns(i)}/endpointslices/svc-${i}-bench`, {
       body: sliceRequest(i, endpoints, 1 + (k % 2)),
     });
-    const name = 'kubeproxy_sync_partial_proxy_rules_duration_seconds_count';
-    const after = await waitMetric(r, name, (before.get(name) ?? 0) + 1, 60_000);
+    const after = await waitMetric(r, `${partialSync}_count`, (before.get(`${partialSync}_count`) ?? 0) + 1, 60_000);
     if (!after) break;
-    const delta = (m: Map<string, number>, key: string) => (m.get(key) ?? 0) - (before.get(key) ?? 0);
-    partials.push((delta(after, 'kubeproxy_sync_partial_proxy_rules_duration_seconds_sum') / delta(after, name)) * 1000);
-    const np = delta(after, 'kubeproxy_network_programming_duration_seconds_count');
-    if (np > 0) programming.push((delta(after, 'kubeproxy_network_programming_duration_seconds_sum') / np) * 1000);
+    partials.push(meanSince(before, after, partialSync) * 1000);
+    const np = meanSince(before, after, programmingLatency);
+    if (!Number.isNaN(np)) programming.push(np * 1000);
     await sleep(1200);
   }
   // A full sync of the running proxy: a new zone label on the Node makes both proxies rewrite
   // every rule (upstream's OnTopologyChange), as the hourly full sync does, with warm code.
   const running: number[] = [];
   for (let k = 0; k < 3; k++) {
-    const name = 'kubeproxy_sync_full_proxy_rules_duration_seconds_count';
     const before = await r.metrics();
     await rest.request('PATCH', `/api/v1/nodes/${nodeName}`, {
       body: { metadata: { labels: { [labelZone]: `bench-${impl}-${k}-${Date.now()}` } } },
       contentType: 'application/merge-patch+json',
     });
-    const after = await waitMetric(r, name, (before.get(name) ?? 0) + 1, syncTimeoutMs);
+    const after = await waitMetric(r, `${fullSync}_count`, (before.get(`${fullSync}_count`) ?? 0) + 1, syncTimeoutMs);
     if (!after) break;
-    running.push(
-      (after.get('kubeproxy_sync_full_proxy_rules_duration_seconds_sum')! - before.get('kubeproxy_sync_full_proxy_rules_duration_seconds_sum')!) /
-        (after.get(name)! - before.get(name)!),
-    );
+    running.push(meanSince(before, after, fullSync));
     await sleep(1200);
   }
-  const median = (xs: number[]) => (xs.length === 0 ? '-' : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
-  result.runningFullS = median(running);
-  result.partialMs = median(partials);
-  result.programmingMs = median(programming);
+  result.runningFullS = medianOf(running);
+  result.partialMs = medianOf(partials);
+  result.programmingMs = medianOf(programming);
   result.rssMiB = processUsage(r.child.pid!).rssMiB;
   result.count = await kernelCount(mode, net.netns).catch(() => '-');
   // What the proxy holds between syncs, as a node runs most of the time (tskube gives a
@@ -379,19 +369,31 @@ async function measure(
   return { ...result, keep: r, netns: net.netns };
 }
 
+/** A started proxy's first full sync in seconds, or ">N" when it took longer than the timeout. */
+async function firstFullSync(r: Running): Promise<number | string> {
+  const full = await waitMetric(r, `${fullSync}_count`, 1, syncTimeoutMs);
+  return full ? full.get(`${fullSync}_sum`)! : `>${syncTimeoutMs / 1000}`;
+}
+
 /** One more first full sync: a fresh proxy in a fresh namespace, stopped once it has synced. */
 async function firstSyncOnly(impl: Impl, mode: string, kubeconfig: string): Promise<number | string> {
   const r = startProxy(impl, mode, await createNetwork(), kubeconfig);
   try {
-    const full = await waitMetric(r, 'kubeproxy_sync_full_proxy_rules_duration_seconds_count', 1, syncTimeoutMs);
-    return full ? full.get('kubeproxy_sync_full_proxy_rules_duration_seconds_sum')! : `>${syncTimeoutMs / 1000}`;
+    return await firstFullSync(r);
   } finally {
     await stopProxy(r);
   }
 }
 
-/** The median of numeric samples; a sample that is text (a timeout) stands for the row. */
-function medianOf(samples: (number | string)[]): number | string {
+/** A histogram's mean over the observations made between two scrapes (NaN when there were none). */
+function meanSince(before: Map<string, number>, after: Map<string, number>, histogram: string): number {
+  const delta = (suffix: string) => (after.get(histogram + suffix) ?? 0) - (before.get(histogram + suffix) ?? 0);
+  return delta('_sum') / delta('_count');
+}
+
+/** The median of the samples ('-' when there are none); a sample that is text (a timeout) stands for the row. */
+function medianOf(samples: readonly (number | string)[]): number | string {
+  if (samples.length === 0) return '-';
   const text = samples.find((x) => typeof x === 'string');
   if (text !== undefined) return text;
   const sorted = (samples as number[]).toSorted((a, b) => a - b);
@@ -431,7 +433,7 @@ async function direct(): Promise<void> {
       const runningS = (performance.now() - t) / 1000;
       const kernel = await kernelCount('nftables', netns);
       const floor = await timeLoad('nft', ['-f', '-'], await nftScript(services, slices));
-      const median = [...partials].sort((a, b) => a - b)[2]!;
+      const median = medianOf(partials);
       rows.push([
         `nftables ${count}x5 (direct)`,
         cell(fullS, 2),

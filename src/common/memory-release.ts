@@ -1,4 +1,4 @@
-// After a burst (110 pods started at once), a Node process keeps the memory the burst
+// After a burst (110 pods started at once, a proxy's full sync), a Node process keeps the memory the burst
 // needed: V8 sizes its heap for the allocation rate it just saw, and Buffers that died
 // during the burst hold malloc'd memory until a full GC finds them. Left alone, that
 // high-water mark stays resident for the life of the process (docs/memory.md). One
@@ -25,7 +25,7 @@ export function shouldRelease(rss: number, previousRss: number, floor: number, p
   return rss >= floor + policy.growthBytes && rss - previousRss < policy.settledBytes;
 }
 
-/** V8's memory-reducing full GC, or undefined when the process was started without --expose-gc (bin/tskube passes it to the kubelet). */
+/** V8's memory-reducing full GC, or undefined when the process was started without --expose-gc (bin/tskube passes it to the kubelet and the proxy). */
 export function lastResortCollector(): (() => void) | undefined {
   const gc = globalThis.gc;
   return gc ? () => gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }) : undefined;
@@ -65,4 +65,14 @@ export async function releaseMemoryAfterBursts(
     floor = Math.min(floor, rss);
     previous = rss;
   }
+}
+
+/** The release loop of a daemon (kubelet, proxy), or undefined, said at debug, when node was started without --expose-gc. */
+export function memoryReleaseLoop(log: Logger, signal: AbortSignal): Promise<void> | undefined {
+  const collect = lastResortCollector();
+  if (!collect) {
+    log.debug('no memory release after bursts: node was started without --expose-gc');
+    return undefined;
+  }
+  return releaseMemoryAfterBursts(collect, log, signal);
 }

@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { backoffDelay, type BackoffPolicy } from '../common/backoff.js';
 import { stderrLogger } from '../common/logger.js';
 import { TskubeError } from '../common/errors.js';
-import { lastResortCollector, releaseMemoryAfterBursts } from '../common/memory-release.js';
+import { memoryReleaseLoop } from '../common/memory-release.js';
 import { CriClient } from '../cri-client/index.js';
 import { askVersion, type CriRuntime } from './runtime/cri-runtime.js';
 import type { KubeletOptions } from './options/kubelet-options.js';
@@ -401,8 +401,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
     },
     'kubelet starting',
   );
-  const collectGarbage = lastResortCollector();
-  if (!collectGarbage) log.debug('no memory release after bursts: node was started without --expose-gc');
+  const memoryRelease = memoryReleaseLoop(log, signal);
   const parts: Record<string, Promise<void>> = {
     ...lifecycle.run(signal),
     'referenced objects': objects.run(signal),
@@ -432,7 +431,7 @@ export async function runKubelet(options: KubeletOptions, signal: AbortSignal): 
         })
       : {}),
     ...kubeletApi.run(signal),
-    ...(collectGarbage ? { 'memory release': releaseMemoryAfterBursts(collectGarbage, log, signal) } : {}),
+    ...(memoryRelease ? { 'memory release': memoryRelease } : {}),
   };
   try {
     await runParts(parts, signal, log);

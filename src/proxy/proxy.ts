@@ -13,7 +13,7 @@ import type { Server } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { pino } from 'pino';
 import { TskubeError } from '../common/errors.js';
-import { lastResortCollector, releaseMemoryAfterBursts } from '../common/memory-release.js';
+import { memoryReleaseLoop } from '../common/memory-release.js';
 import { sleep } from '../common/sleep.js';
 import { EventRecorder, nodeReference } from '../kube/event-recorder.js';
 import { inClusterKubeconfig, type Kubeconfig, loadKubeconfig, withServer } from '../kube/kubeconfig.js';
@@ -210,8 +210,8 @@ export async function runProxy(options: ProxyOptions, signal: AbortSignal, deps:
     syncer.run(signal),
   ];
   // A full sync builds every rule anew: the heap V8 grows for it stays resident unless given back.
-  const collectGarbage = lastResortCollector();
-  if (collectGarbage) runs.push(releaseMemoryAfterBursts(collectGarbage, log, signal));
+  const memoryRelease = memoryReleaseLoop(log, signal);
+  if (memoryRelease) runs.push(memoryRelease);
   try {
     await waitReady([serviceReflector, sliceReflector], signal);
     await settleNodeSettings([nodeReflector, cidrReflector], signal);
